@@ -1,0 +1,17 @@
+// One bundle per target: the extension host (node), the CLI (node) and each webview (browser).
+import * as esbuild from 'esbuild';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url)));
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none', define: { __VERSION__: JSON.stringify(pkg.version) } };
+// ssh2's optional native add-ons: it falls back to pure JavaScript when they are absent.
+const nativeOptional = ['cpu-features', '*.node'];
+
+const webviews = existsSync('webview') ? readdirSync('webview').filter((f) => /^[a-z][\w-]*\.ts$/.test(f) && !f.endsWith('.d.ts')) : [];
+
+await Promise.all([
+  esbuild.build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', ...nativeOptional] }),
+  esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external: nativeOptional, banner: { js: '#!/usr/bin/env node' } }),
+  ...webviews.map((f) => esbuild.build({ ...common, entryPoints: [`webview/${f}`], outfile: `dist/webview/${f.replace(/\.ts$/, '.js')}`, platform: 'browser', format: 'iife', target: 'es2022' })),
+]);

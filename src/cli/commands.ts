@@ -1,0 +1,108 @@
+import { stat } from 'node:fs/promises';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics';
+import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from '../core/megatron/indexedDataset';
+import { exportBlend } from '../core/recipe/blend';
+import { loadRecipes } from '../core/recipe/loader';
+import { formatPercent, formatTokens } from '../core/recipe/quantity';
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export type Values = { [key: string]: string | boolean | string[] | undefined };
+
+export async function runCommand(command: string, args: string[], values: Values, io: Io): Promise<number> {
+  try {
+    switch (command) {
+      case 'stats':
+        return await stats(args, values, io);
+      case 'tokens':
+        return await tokens(args, values, io);
+      case 'blend':
+        return await blend(args, values, io);
+      default:
+        io.err(`corpus-lab: unknown command "${command}"; try corpus-lab --help\n`);
+        return 2;
+    }
+  } catch (e) {
+    io.err(`corpus-lab ${command}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[], io: Io, files?: ReadonlySet<string>) {
+  for (const d of diagnostics) if (!files || files.has(d.file)) io.err(`${formatDiagnostic(d)}\n`);
+}
+
+async function stats(args: string[], values: Values, io: Io): Promise<number> {
+  if (args.length === 0) {
+    io.err('corpus-lab stats: name at least one recipe file or directory\n');
+    return 2;
+  }
+  const { set, requested } = await loadRecipes(args);
+  const wanted = new Set(requested);
+  // Errors in a parent make a requested child wrong too, so every error of the set is shown.
+  printDiagnostics(set.diagnostics, io);
+  const rows = [...set.recipes.values()].filter((r) => wanted.has(r.doc.file)).map((r) => ({ name: r.name, ...r.statistics }));
+  if (values.json) io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  else {
+    const header = ['recipe', 'total', 'japanese', 'english', 'parallel', 'ja %', 'en %', 'par %'];
+    const lines = rows.map((r) => [r.name, formatTokens(r.total), formatTokens(r.japanese), formatTokens(r.english), formatTokens(r.parallel), formatPercent(r.japaneseRatio), formatPercent(r.englishRatio), formatPercent(r.parallelRatio)]);
+    io.out(table([header, ...lines]));
+  }
+  return hasErrors(set.diagnostics) ? 1 : 0;
+}
+
+async function tokens(args: string[], values: Values, io: Io): Promise<number> {
+  if (args.length !== 1) {
+    io.err('corpus-lab tokens: name one dataset prefix or directory\n');
+    return 2;
+  }
+  const target = args[0].replace(/\.(idx|bin)$/, '');
+  const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+  const prefixes = isDir ? await findIndexedDatasets(target) : [target];
+  if (isDir && prefixes.length === 0) {
+    io.err(`corpus-lab tokens: no .idx files under ${target}\n`);
+    return 1;
+  }
+  const results: IndexedDatasetInfo[] = [];
+  let failed = false;
+  for (const p of prefixes) {
+    try {
+      results.push(await readIndexedDataset(p));
+    } catch (e) {
+      io.err(`${(e as Error).message}\n`);
+      failed = true;
+    }
+  }
+  if (values.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+  else io.out(table([['prefix', 'tokens', 'documents', 'sequences', 'dtype'], ...results.map((r) => [r.prefix, String(r.tokens), String(r.documents), String(r.sequences), r.dtype])]));
+  return failed ? 1 : 0;
+}
+
+async function blend(args: string[], values: Values, io: Io): Promise<number> {
+  if (args.length !== 1) {
+    io.err('corpus-lab blend: name one recipe file\n');
+    return 2;
+  }
+  const { set, requested } = await loadRecipes(args);
+  const recipe = [...set.recipes.values()].find((r) => r.doc.file === requested[0]);
+  if (hasErrors(set.diagnostics) || !recipe) {
+    printDiagnostics(set.diagnostics, io);
+    if (!recipe) io.err(`corpus-lab blend: no recipe could be resolved from ${args[0]}\n`);
+    return 1;
+  }
+  const result = exportBlend(recipe, values['data-root'] as string | undefined);
+  if (!result.ok) {
+    printDiagnostics(result.diagnostics, io);
+    return 1;
+  }
+  io.out(`${result.dataPath}\n`);
+  return 0;
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}

@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+import type { Diagnostic } from '../diagnostics';
+import type { ResolvedRecipe } from './resolve';
+
+export interface BlendEntry {
+  readonly weight: number;
+  readonly prefix: string;
+  readonly sourceId: string;
+}
+
+export type BlendResult = { ok: true; entries: BlendEntry[]; dataPath: string } | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * A recipe as Megatron-LM's `--data-path` value: `weight prefix weight prefix …`, weights being the
+ * token counts after fractions, the way llm-jp's training scripts write them (Megatron normalises).
+ * Relative prefixes are joined to `dataRoot` (the corpus root on the cluster) when one is given.
+ */
+export function exportBlend(recipe: ResolvedRecipe, dataRoot?: string): BlendResult {
+  const diagnostics: Diagnostic[] = [];
+  const entries: BlendEntry[] = [];
+  for (const s of recipe.sources) {
+    if (s.megatron === undefined) {
+      diagnostics.push({ file: s.file, range: s.idRange, severity: 'error', message: `source "${s.id}" has no "megatron" prefix; a --data-path blend needs one for every source` });
+      continue;
+    }
+    const prefix = dataRoot && !path.posix.isAbsolute(s.megatron) ? path.posix.join(dataRoot, s.megatron) : s.megatron;
+    if (s.effectiveTokens > 0) entries.push({ weight: Math.round(s.effectiveTokens), prefix, sourceId: s.id });
+  }
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  return { ok: true, entries, dataPath: entries.map((e) => `${e.weight} ${e.prefix}`).join(' ') };
+}

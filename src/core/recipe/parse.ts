@@ -1,0 +1,186 @@
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type ParsedNode } from 'yaml';
+import { LineIndex, ZERO_RANGE, type Diagnostic, type Range } from '../diagnostics';
+import { describeIssue } from '../validation';
+import type { RecipeDocument, RemoveSpec, SourceSpec } from './model';
+import { parseTokenQuantity } from './quantity';
+import { RECIPE_FIELDS, recipeTopSchema, SOURCE_FIELDS, sourceSchema } from './schema';
+
+type Path = readonly (string | number)[];
+
+/** Parses one recipe file; never throws: whatever is wrong becomes a diagnostic at its range. */
+export function parseRecipe(file: string, text: string): RecipeDocument {
+  const lines = new LineIndex(text);
+  const diagnostics: Diagnostic[] = [];
+  const error = (range: Range, message: string) => diagnostics.push({ file, range, severity: 'error', message });
+  const empty: RecipeDocument = { file, nameRange: ZERO_RANGE, sources: [], remove: [], diagnostics };
+
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+  for (const e of doc.errors) error(lines.range(e.pos[0], Math.max(e.pos[1], e.pos[0])), `YAML: ${firstLine(e.message)}`);
+  if (doc.errors.length > 0) return empty;
+  if (!isMap(doc.contents)) {
+    const range = doc.contents ? rangeOf(lines, doc.contents) : ZERO_RANGE;
+    error(range, doc.contents ? 'a recipe must be a mapping with "name", "tokenizer" and "sources"' : 'empty recipe: expected a mapping with "name", "tokenizer" and "sources"');
+    return empty;
+  }
+
+  const at = (path: Path, key = false) => locate(doc, lines, path, key);
+  const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+
+  const top = recipeTopSchema.safeParse(data);
+  const good: Record<string, unknown> = {};
+  if (top.success) Object.assign(good, top.data);
+  else {
+    const bad = new Set<string>();
+    for (const issue of top.error.issues) {
+      const value = valueAt(data, issue.path);
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) error(at([...issue.path, k], true), describeIssue({ ...issue, keys: [k] }, value, RECIPE_FIELDS));
+        continue;
+      }
+      bad.add(String(issue.path[0]));
+      error(at(issue.path), describeIssue(issue, value, RECIPE_FIELDS));
+    }
+    // Keep every well-formed field so that one typo does not blank the whole recipe.
+    for (const key of RECIPE_FIELDS) {
+      if (bad.has(key) || data[key] === undefined) continue;
+      const field = recipeTopSchema.shape[key as keyof typeof recipeTopSchema.shape].safeParse(data[key]);
+      if (field.success) good[key] = field.data;
+    }
+  }
+
+  const sources: SourceSpec[] = [];
+  const rawSources = (good.sources as unknown[] | undefined) ?? [];
+  rawSources.forEach((raw, i) => {
+    const source = parseSource(raw, ['sources', i], at, error);
+    if (source) sources.push(source);
+  });
+
+  const remove: RemoveSpec[] = ((good.remove as string[] | undefined) ?? []).map((id, i) => ({ id, range: at(['remove', i]) }));
+
+  if (!('extends' in data) && !('sources' in data) && good.name !== undefined) {
+    error(at(['name'], true), 'a recipe needs "sources" or "extends"');
+  }
+  if (good.extends === undefined && good.tokenizer === undefined && !('tokenizer' in data)) {
+    error(at(['name'], true), 'missing required field "tokenizer" (only a recipe that "extends" another inherits it)');
+  }
+
+  return {
+    file,
+    name: good.name as string | undefined,
+    nameRange: 'name' in data ? at(['name']) : ZERO_RANGE,
+    description: good.description as string | undefined,
+    tokenizer: good.tokenizer as string | undefined,
+    tokenizerRange: good.tokenizer === undefined ? undefined : at(['tokenizer']),
+    extends: good.extends as string | undefined,
+    extendsRange: good.extends === undefined ? undefined : at(['extends']),
+    sources,
+    remove,
+    diagnostics,
+  };
+}
+
+function parseSource(
+  raw: unknown,
+  path: Path,
+  at: (path: Path, key?: boolean) => Range,
+  error: (range: Range, message: string) => void,
+): SourceSpec | undefined {
+  const parsed = sourceSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const full = [...path, ...issue.path];
+      const value = valueAt(raw, issue.path);
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) error(at([...full, k], true), describeIssue({ ...issue, path: full, keys: [k] }, value, SOURCE_FIELDS));
+      } else {
+        error(at(full), describeIssue({ ...issue, path: full }, value, SOURCE_FIELDS));
+      }
+    }
+    return undefined;
+  }
+  const s = parsed.data;
+  let tokens: number | undefined;
+  if (s.tokens !== undefined) {
+    const q = parseTokenQuantity(s.tokens);
+    if (!q.ok) {
+      error(at([...path, 'tokens']), `"${formatField(path, 'tokens')}": ${q.message}`);
+      return undefined;
+    }
+    tokens = q.tokens;
+  }
+  if (tokens === undefined && s.megatron === undefined) {
+    error(at([...path, 'id'], true), `source "${s.id}" needs "tokens" (e.g. 27.76B) or "megatron" (an indexed dataset prefix)`);
+    return undefined;
+  }
+  return {
+    id: s.id,
+    language: s.language,
+    origin: s.origin,
+    tokens,
+    megatron: s.megatron,
+    fraction: s.fraction,
+    kind: s.kind,
+    range: at(path),
+    idRange: at([...path, 'id']),
+    tokensRange: s.tokens === undefined ? undefined : at([...path, 'tokens']),
+    megatronRange: s.megatron === undefined ? undefined : at([...path, 'megatron']),
+  };
+}
+
+function formatField(path: Path, field: string): string {
+  return `${path[0]}[${path[1]}].${field}`;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = data;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+/**
+ * The range of the node at `path`: its key when `key` is set (unknown fields, missing values), else
+ * its value. Where the path runs out (a missing field) it is the key of the nearest existing parent,
+ * or the parent's first line.
+ */
+function locate(doc: Document.Parsed, lines: LineIndex, path: Path, key: boolean): Range {
+  let node: Node | null = doc.contents as Node;
+  let keyNode: Node | undefined;
+  let lastKey: Node | undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === seg);
+      if (!pair) return lastKey ? rangeOf(lines, lastKey) : firstLineOf(lines, node);
+      keyNode = pair.key as Node;
+      lastKey = keyNode;
+      node = pair.value as Node | null;
+      if (!node) return rangeOf(lines, keyNode);
+    } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      node = node.items[seg] as Node;
+      keyNode = undefined;
+      if (isMap(node)) lastKey = undefined;
+    } else {
+      return node ? firstLineOf(lines, node) : ZERO_RANGE;
+    }
+  }
+  if (key && keyNode) return rangeOf(lines, keyNode);
+  if (isMap(node)) return firstLineOf(lines, node);
+  return node ? rangeOf(lines, node) : ZERO_RANGE;
+}
+
+function rangeOf(lines: LineIndex, node: Node | ParsedNode): Range {
+  const r = node.range;
+  return r ? lines.range(r[0], r[1]) : ZERO_RANGE;
+}
+
+/** A mapping spans many lines; a squiggle over its first key reads better than one over all of it. */
+function firstLineOf(lines: LineIndex, node: Node): Range {
+  if (isMap(node) && node.items.length > 0 && node.items[0].key) return rangeOf(lines, node.items[0].key as Node);
+  return rangeOf(lines, node);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+}
