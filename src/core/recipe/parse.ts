@@ -23,7 +23,7 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
     return empty;
   }
 
-  const at = (path: Path, key = false) => locate(doc, lines, path, key);
+  const at = (path: Path, key = false, whole = false) => locate(doc, lines, path, key, whole);
   const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
 
   const top = recipeTopSchema.safeParse(data);
@@ -82,7 +82,7 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
 function parseSource(
   raw: unknown,
   path: Path,
-  at: (path: Path, key?: boolean) => Range,
+  at: (path: Path, key?: boolean, whole?: boolean) => Range,
   error: (range: Range, message: string) => void,
 ): SourceSpec | undefined {
   const parsed = sourceSchema.safeParse(raw);
@@ -120,7 +120,7 @@ function parseSource(
     megatron: s.megatron,
     fraction: s.fraction,
     kind: s.kind,
-    range: at(path),
+    range: at(path, false, true),
     idRange: at([...path, 'id']),
     tokensRange: s.tokens === undefined ? undefined : at([...path, 'tokens']),
     megatronRange: s.megatron === undefined ? undefined : at([...path, 'megatron']),
@@ -143,9 +143,9 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 /**
  * The range of the node at `path`: its key when `key` is set (unknown fields, missing values), else
  * its value. Where the path runs out (a missing field) it is the key of the nearest existing parent,
- * or the parent's first line.
+ * or the parent's first line. A mapping is its first key unless `whole` asks for all of it.
  */
-function locate(doc: Document.Parsed, lines: LineIndex, path: Path, key: boolean): Range {
+function locate(doc: Document.Parsed, lines: LineIndex, path: Path, key: boolean, whole: boolean): Range {
   let node: Node | null = doc.contents as Node;
   let keyNode: Node | undefined;
   let lastKey: Node | undefined;
@@ -166,7 +166,7 @@ function locate(doc: Document.Parsed, lines: LineIndex, path: Path, key: boolean
     }
   }
   if (key && keyNode) return rangeOf(lines, keyNode);
-  if (isMap(node)) return firstLineOf(lines, node);
+  if (isMap(node) && !whole) return firstLineOf(lines, node);
   return node ? rangeOf(lines, node) : ZERO_RANGE;
 }
 

@@ -1,0 +1,111 @@
+import { formatPercent, formatSignedTokens, formatTokens } from './quantity';
+import type { RecipeSet, ResolvedRecipe, ResolvedSource } from './resolve';
+import { STATISTIC_LABELS, subtractStatistics, type CompositionStatistics } from './statistics';
+
+/** What the editor shows about recipes, as plain data and Markdown, so that tests can read it. */
+
+export function summaryLine(s: CompositionStatistics): string {
+  return `${formatTokens(s.total)} · ja ${formatPercent(s.japaneseRatio, 1)} · en ${formatPercent(s.englishRatio, 1)} · parallel ${formatPercent(s.parallelRatio, 1)}`;
+}
+
+export function codeLensTitle(r: ResolvedRecipe): string {
+  const s = r.statistics;
+  const incomplete = r.complete ? '' : ' (incomplete: see problems)';
+  return `Σ ${formatTokens(s.total)} tokens — ja ${formatTokens(s.japanese)} (${formatPercent(s.japaneseRatio)}) · en ${formatTokens(s.english)} (${formatPercent(s.englishRatio)}) · parallel ${formatTokens(s.parallel)} (${formatPercent(s.parallelRatio)})${incomplete}`;
+}
+
+export function statisticRows(s: CompositionStatistics): [string, string][] {
+  return (Object.keys(STATISTIC_LABELS) as (keyof CompositionStatistics)[]).map((k) => [
+    STATISTIC_LABELS[k],
+    k.endsWith('Ratio') ? formatPercent(s[k]) : `${formatTokens(s[k])} (${Math.round(s[k]).toLocaleString('en-US')})`,
+  ]);
+}
+
+export function statisticsMarkdown(r: ResolvedRecipe): string {
+  const rows = statisticRows(r.statistics).map(([k, v]) => `| ${k} | ${v} |`);
+  const lines = [`### ${escapeMd(r.name)}`, '', r.doc.description ? `${escapeMd(r.doc.description)}\n` : '', '| Statistic | Value |', '|---|---:|', ...rows];
+  if (r.parent) lines.push('', `Extends **${escapeMd(r.parent)}**.`);
+  if (!r.complete) lines.push('', '⚠ This recipe or an ancestor has errors; the numbers cover only the sources that could be read.');
+  return lines.join('\n');
+}
+
+export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSource): string {
+  const share = recipe.statistics.total > 0 ? source.effectiveTokens / recipe.statistics.total : 0;
+  const lines = [
+    `**${escapeMd(source.id)}** — ${source.language}, ${source.origin}${source.kind ? `, ${escapeMd(source.kind)}` : ''}`,
+    `Tokens: ${formatTokens(source.tokens)} (${source.tokensFrom === 'index' ? 'counted from the indexed dataset' : 'declared'})`,
+  ];
+  if (source.fraction !== undefined && source.fraction !== 1) lines.push(`Fraction: ${source.fraction} → ${formatTokens(source.effectiveTokens)}`);
+  lines.push(`Contribution: ${formatTokens(source.effectiveTokens)} = ${formatPercent(share)} of ${escapeMd(recipe.name)}`);
+  if (source.megatron) lines.push(`Dataset: \`${source.megatron}\``);
+  return lines.join('\n\n');
+}
+
+export interface ParentComparison {
+  readonly child: string;
+  readonly parent: string;
+  readonly delta: CompositionStatistics;
+  readonly added: readonly ResolvedSource[];
+  readonly removed: readonly ResolvedSource[];
+}
+
+/** What a recipe changes relative to the recipe it extends: per-language token deltas and sources. */
+export function compareWithParent(set: RecipeSet, child: string): ParentComparison | undefined {
+  const c = set.recipes.get(child);
+  const p = c?.parent === undefined ? undefined : set.recipes.get(c.parent);
+  if (!c || !p) return undefined;
+  const key = (s: ResolvedSource) => `${s.definedIn}/${s.id}`;
+  const childKeys = new Set(c.sources.map(key));
+  const parentKeys = new Set(p.sources.map(key));
+  return {
+    child: c.name,
+    parent: p.name,
+    delta: subtractStatistics(c.statistics, p.statistics),
+    added: c.sources.filter((s) => !parentKeys.has(key(s))),
+    removed: p.sources.filter((s) => !childKeys.has(key(s))),
+  };
+}
+
+export function comparisonMarkdown(cmp: ParentComparison, set: RecipeSet): string {
+  const c = set.recipes.get(cmp.child)!.statistics;
+  const p = set.recipes.get(cmp.parent)!.statistics;
+  const row = (label: string, k: keyof CompositionStatistics) =>
+    k.endsWith('Ratio')
+      ? `| ${label} | ${formatPercent(p[k])} | ${formatPercent(c[k])} | ${signedPoints(cmp.delta[k])} |`
+      : `| ${label} | ${formatTokens(p[k])} | ${formatTokens(c[k])} | ${formatSignedTokens(cmp.delta[k])} |`;
+  const lines = [
+    `### ${escapeMd(cmp.child)} vs ${escapeMd(cmp.parent)}`,
+    '',
+    `| | ${escapeMd(cmp.parent)} | ${escapeMd(cmp.child)} | Δ |`,
+    '|---|---:|---:|---:|',
+    ...(Object.entries(STATISTIC_LABELS) as [keyof CompositionStatistics, string][]).map(([k, label]) => row(label, k)),
+    '',
+  ];
+  for (const s of cmp.added) lines.push(`- added **${escapeMd(s.id)}** (${s.language}, ${s.origin}): ${formatSignedTokens(s.effectiveTokens)}`);
+  for (const s of cmp.removed) lines.push(`- removed **${escapeMd(s.id)}** (${s.language}, ${s.origin}): ${formatSignedTokens(-s.effectiveTokens)}`);
+  return lines.join('\n');
+}
+
+function signedPoints(x: number): string {
+  const pts = (x * 100).toFixed(2);
+  return x > 0 ? `+${pts} pt` : x < 0 ? `−${pts.slice(1)} pt` : '±0 pt';
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]<>()#+!|]/g, (c) => `\\${c}`);
+}
+
+/** The source whose item range covers a zero-based position in a file, if any. */
+export function sourceAt(set: RecipeSet, file: string, line: number, character: number): { recipe: ResolvedRecipe; source: ResolvedSource } | undefined {
+  for (const recipe of set.recipes.values()) {
+    if (recipe.doc.file !== file) continue;
+    for (const source of recipe.sources) {
+      if (source.file !== file) continue;
+      const { start, end } = source.range;
+      const after = line > start.line || (line === start.line && character >= start.character);
+      const before = line < end.line || (line === end.line && character <= end.character);
+      if (after && before) return { recipe, source };
+    }
+  }
+  return undefined;
+}

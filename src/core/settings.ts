@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { describeIssue } from './validation';
+
+/** Settings under `corpusLab.*`, validated: a bad value is named and its default used instead. */
+export const settingsSchema = z.object({
+  dataRoot: z.string().default(''),
+  recipeGlob: z.string().min(1).default('**/*.recipe.yaml'),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function parseSettings(raw: Record<string, unknown>): { settings: Settings; problems: string[] } {
+  const problems: string[] = [];
+  const clean: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(settingsSchema.shape)) {
+    const r = field.safeParse(raw[key]);
+    if (r.success) clean[key] = r.data;
+    else problems.push(...r.error.issues.map((i) => `corpusLab.${describeIssue({ ...i, path: [key, ...i.path] }, raw[key]).replace(/^"([^"]+)"/, '$1')}`));
+  }
+  return { settings: settingsSchema.parse(clean), problems };
+}

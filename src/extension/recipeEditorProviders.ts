@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/report';
+import type { RecipeSet } from '../core/recipe/resolve';
+import { toRange } from './convert';
+
+export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-recipe', scheme: 'file' };
+
+/** A CodeLens over each recipe's name with its statistics, and "Compare with parent" where it extends. */
+export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.emitter.event;
+
+  constructor(private readonly load: () => Promise<RecipeSet>) {}
+
+  refresh() {
+    this.emitter.fire();
+  }
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    const set = await this.load();
+    const recipe = [...set.recipes.values()].find((r) => r.doc.file === document.uri.fsPath);
+    if (!recipe) return [];
+    const at = toRange(recipe.doc.nameRange);
+    const lenses = [new vscode.CodeLens(at, { title: codeLensTitle(recipe), command: 'corpusLab.showStatistics', arguments: [recipe.name] })];
+    if (recipe.parent) {
+      lenses.push(new vscode.CodeLens(at, { title: vscode.l10n.t('Compare with {0}', recipe.parent), command: 'corpusLab.compareWithParent', arguments: [recipe.name] }));
+    }
+    return lenses;
+  }
+}
+
+/** Hover on a source: its tokens after the fraction and its share of the corpus. */
+export class RecipeHoverProvider implements vscode.HoverProvider {
+  constructor(private readonly load: () => Promise<RecipeSet>) {}
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
+    const hit = sourceAt(await this.load(), document.uri.fsPath, position.line, position.character);
+    if (!hit) return undefined;
+    return new vscode.Hover(new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source)), toRange(hit.source.range));
+  }
+}

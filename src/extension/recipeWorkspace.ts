@@ -1,0 +1,79 @@
+import * as vscode from 'vscode';
+import { RecipeCatalog } from '../core/recipe/catalog';
+import type { RecipeSet } from '../core/recipe/resolve';
+
+/**
+ * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
+ * editors, so that statistics and diagnostics follow typing. Owns no logic beyond that.
+ */
+export class RecipeWorkspace implements vscode.Disposable {
+  private readonly catalog = new RecipeCatalog();
+  private readonly emitter = new vscode.EventEmitter<RecipeSet>();
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  private current: RecipeSet | undefined;
+  private pending: NodeJS.Timeout | undefined;
+  private resolving: Promise<RecipeSet> | undefined;
+
+  readonly onDidChange = this.emitter.event;
+
+  constructor(private readonly glob: string) {
+    const watcher = vscode.workspace.createFileSystemWatcher(glob);
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((uri) => this.readFile(uri)),
+      watcher.onDidChange((uri) => this.readFile(uri)),
+      watcher.onDidDelete((uri) => this.catalog.delete(uri.fsPath) && this.schedule()),
+      vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
+      vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)),
+    );
+  }
+
+  /** The resolved set; the first call scans the workspace. */
+  async recipes(): Promise<RecipeSet> {
+    if (this.current) return this.current;
+    if (!this.resolving) this.resolving = this.scan();
+    return this.resolving;
+  }
+
+  private async scan(): Promise<RecipeSet> {
+    const uris = await vscode.workspace.findFiles(this.glob, '**/node_modules/**');
+    await Promise.all(uris.map((u) => this.readFile(u, false)));
+    for (const d of vscode.workspace.textDocuments) if (this.isRecipe(d)) this.catalog.update(d.uri.fsPath, d.getText());
+    return this.publish();
+  }
+
+  private isRecipe(d: vscode.TextDocument): boolean {
+    return d.uri.scheme === 'file' && d.fileName.endsWith('.recipe.yaml');
+  }
+
+  private fromDocument(d: vscode.TextDocument) {
+    this.catalog.update(d.uri.fsPath, d.getText());
+    this.schedule();
+  }
+
+  private async readFile(uri: vscode.Uri, schedule = true) {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && d.isDirty);
+    if (open) return; // the editor's unsaved text wins over the file on disk
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    this.catalog.update(uri.fsPath, new TextDecoder().decode(bytes));
+    if (schedule) this.schedule();
+  }
+
+  /** Typing fires many changes; resolve once they pause. */
+  private schedule() {
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => void this.publish(), 150);
+  }
+
+  private async publish(): Promise<RecipeSet> {
+    const set = await this.catalog.resolve();
+    this.current = set;
+    this.emitter.fire(set);
+    return set;
+  }
+
+  dispose() {
+    clearTimeout(this.pending);
+    for (const d of this.disposables) d.dispose();
+  }
+}
