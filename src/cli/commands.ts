@@ -4,6 +4,10 @@ import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
 import { formatPercent, formatTokens } from '../core/recipe/quantity';
+import { analyze, type TestResult } from '../core/analysis/analyze';
+import { STATISTIC_IDS } from '../core/analysis/statistics';
+import { parseControls, readCompositionFile, readScoreFile, readStudyDirectory, type AnalysisInputs } from '../core/analysis/study';
+import { differencesFromResults, TableError } from '../core/analysis/tables';
 
 export interface Io {
   out(s: string): void;
@@ -21,12 +25,15 @@ export async function runCommand(command: string, args: string[], values: Values
         return await tokens(args, values, io);
       case 'blend':
         return await blend(args, values, io);
+      case 'analyze':
+        return await analyzeCommand(args, values, io);
       default:
         io.err(`corpus-lab: unknown command "${command}"; try corpus-lab --help\n`);
         return 2;
     }
   } catch (e) {
-    io.err(`corpus-lab ${command}: ${(e as Error).message}\n`);
+    // A table error already names its file, row and column.
+    io.err(e instanceof TableError ? `${e.message}\n` : `corpus-lab ${command}: ${(e as Error).message}\n`);
     return 1;
   }
 }
@@ -105,4 +112,45 @@ async function blend(args: string[], values: Values, io: Io): Promise<number> {
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+async function analyzeCommand(args: string[], values: Values, io: Io): Promise<number> {
+  const controls = parseControls((values.control as string[] | undefined) ?? []);
+  let inputs: AnalysisInputs;
+  if (args.length === 1 && !values.composition && !values.scores) inputs = await readStudyDirectory(args[0]);
+  else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
+    const composition = await readCompositionFile(values.composition as string);
+    const scores = values.scores
+      ? await readScoreFile(values.scores as string)
+      : differencesFromResults(await readScoreFile(values.before as string), await readScoreFile(values.after as string));
+    inputs = { composition, scores };
+  } else {
+    io.err('corpus-lab analyze: give a study directory, or --composition CSV with --scores CSV (or --before CSV --after CSV)\n');
+    return 2;
+  }
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  const samples = values.permutations === undefined ? undefined : Number(values.permutations);
+  if ((seed !== undefined && !Number.isInteger(seed)) || (samples !== undefined && !(Number.isInteger(samples) && samples > 0))) {
+    io.err('corpus-lab analyze: --seed must be an integer and --permutations a positive integer\n');
+    return 2;
+  }
+  const result = analyze(inputs.composition, inputs.scores, { covariates: controls, seed, permutationSamples: samples });
+  for (const w of result.warnings) io.err(`warning: ${w}\n`);
+  if (values.json) {
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n\n`);
+  const fmt = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
+  for (const id of STATISTIC_IDS) {
+    const tests = result.tests.filter((t) => t.statistic === id);
+    if (tests.length === 0) continue;
+    io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
+    const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
+    io.out(table([['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q'], ...sorted.map((t: TestResult) => [t.task, fmt(t.regular.r), fmt(t.regular.p), fmt(t.partial.r), fmt(t.partial.p), fmt(t.partial.pCorrected), fmt(t.partial.pPermutation), fmt(t.q)])]));
+    const errors = [...new Set(tests.flatMap((t) => (t.error ? [t.error] : [])))];
+    for (const e of errors) io.out(`  ! ${e}\n`);
+    io.out('\n');
+  }
+  return 0;
 }

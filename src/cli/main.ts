@@ -28,6 +28,8 @@ const OPTIONS = {
   'data-root': { type: 'string' },
   composition: { type: 'string' },
   scores: { type: 'string' },
+  before: { type: 'string' },
+  after: { type: 'string' },
   control: { type: 'string', multiple: true },
   seed: { type: 'string' },
   permutations: { type: 'string' },
@@ -42,7 +44,8 @@ commands:
   stats <recipe files or directories…> [--json]   the seven compositional statistics of each recipe
   tokens <megatron prefix or directory> [--json]  exact token counts from indexed datasets (.idx/.bin)
   blend <recipe file> [--data-root DIR]           the recipe as a Megatron --data-path value
-  analyze <study dir> | --composition CSV --scores CSV [--control STAT=COV1,COV2 …] [--json]
+  analyze <study dir> | --composition CSV (--scores CSV | --before CSV --after CSV)
+          [--control STAT=COV1,COV2 …] [--seed N] [--permutations N] [--json]
                                                   score differences and (partial) correlations
 `;
 

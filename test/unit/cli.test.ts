@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -75,4 +75,54 @@ test('usage errors exit 2', async () => {
   assert.equal((await run('stats')).code, 2);
   assert.equal((await run('frobnicate')).code, 2);
   assert.equal((await run('stats', '--nope')).code, 2);
+});
+
+test('corpus-lab analyze <study dir> --json has the contract shape, with covariates on every test', async () => {
+  const { code, stdout, stderr } = await run('analyze', PAPER_STUDY, '--json');
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
+  const r = JSON.parse(stdout);
+  for (const key of ['corpora', 'averages', 'tests', 'warnings']) assert.ok(key in r, key);
+  assert.equal(r.tests.length, 189);
+  const t = r.tests.find((x: { task: string; statistic: string }) => x.task === 'IgakuQA' && x.statistic === 'total_tokens');
+  assert.deepEqual(Object.keys(t), ['task', 'language', 'category', 'statistic', 'covariates', 'n', 'regular', 'partial', 'q']);
+  assert.deepEqual(Object.keys(t.partial), ['r', 'p', 'pCorrected', 'pPermutation']);
+  assert.deepEqual(t.covariates, ['japanese_ratio', 'parallel_ratio']);
+  assert.equal(t.n, 6);
+  assert.equal(t.regular.r.toFixed(3), '0.915');
+  assert.equal(t.regular.p.toFixed(3), '0.011');
+});
+
+test('corpus-lab analyze --composition --scores --control overrides the covariates of one statistic', async () => {
+  const { code, stdout } = await run('analyze', '--composition', path.join(PAPER_STUDY, 'composition.csv'), '--scores', path.join(PAPER_STUDY, 'score-differences.csv'), '--control', 'japanese_tokens=total_tokens', '--json');
+  assert.equal(code, 0);
+  const r = JSON.parse(stdout);
+  const ja = r.tests.filter((x: { statistic: string }) => x.statistic === 'japanese_tokens');
+  assert.ok(ja.every((x: { covariates: string[] }) => x.covariates.join() === 'total_tokens'));
+  assert.ok(r.tests.filter((x: { statistic: string }) => x.statistic === 'english_tokens').every((x: { covariates: string[] }) => x.covariates.join() === 'japanese_tokens,parallel_tokens'));
+});
+
+test('corpus-lab analyze reports bad tables with file, row and column, exit 1', async () => {
+  const dir = tempDir();
+  const scores = path.join(dir, 'scores.csv');
+  writeFileSync(scores, 'task,language,category,EnJa-Base,JaDominant,EnDominant,EnJa-Plus,EnJa-Balance,EnJa-Hybrid\nIgakuQA,Japanese,MCQA,0.05,0.06,oops,0.07,0.08,0.07\n');
+  const r = await run('analyze', '--composition', path.join(PAPER_STUDY, 'composition.csv'), '--scores', scores, '--json');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `${scores}:2:6: "EnDominant" must be a number, got "oops"\n`);
+  const bad = await run('analyze', PAPER_STUDY, '--control', 'total=japanese_tokens');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown statistic "total"/);
+});
+
+test('a study directory without composition.csv takes its composition from its recipes', async () => {
+  const dir = tempDir();
+  for (const f of ['enja-base', 'jadominant', 'endominant', 'enja-plus', 'enja-balance', 'enja-hybrid']) {
+    writeFileSync(path.join(dir, `${f}.recipe.yaml`), readFileSync(path.join(PAPER_STUDY, `${f}.recipe.yaml`)));
+  }
+  writeFileSync(path.join(dir, 'score-differences.csv'), readFileSync(path.join(PAPER_STUDY, 'score-differences.csv')));
+  const { code, stdout } = await run('analyze', dir, '--json');
+  assert.equal(code, 0);
+  const t = JSON.parse(stdout).tests.find((x: { task: string; statistic: string }) => x.task === 'IgakuQA' && x.statistic === 'total_tokens');
+  // The recipes' exact counts differ from the table's cut-off ones in the third decimal only.
+  assert.equal(t.regular.r.toFixed(3), '0.915');
 });

@@ -1,0 +1,84 @@
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { closest } from '../validation';
+import { loadRecipes } from '../recipe/loader';
+import { analyze, type AnalysisOptions, type AnalysisResult } from './analyze';
+import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
+import { differencesFromResults, parseCompositionCsv, parseScoreCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
+
+export interface AnalysisInputs {
+  readonly composition: CompositionTable;
+  readonly scores: ScoreTable;
+}
+
+export async function readCompositionFile(file: string): Promise<CompositionTable> {
+  return parseCompositionCsv(file, await readText(file));
+}
+
+export async function readScoreFile(file: string, minCorpora = 1): Promise<ScoreTable> {
+  return parseScoreCsv(file, await readText(file), minCorpora);
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new TableError(file, 1, undefined, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+}
+
+/** Table C.1's shape computed from recipes: counts in billions, ratios in percent. */
+export function compositionFromRecipes(file: string, recipes: { name: string; statistics: import('../recipe/statistics').CompositionStatistics }[]): CompositionTable {
+  const values = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
+  for (const { statistics: s } of recipes) {
+    values.total_tokens.push(s.total / 1e9);
+    values.japanese_tokens.push(s.japanese / 1e9);
+    values.english_tokens.push(s.english / 1e9);
+    values.parallel_tokens.push(s.parallel / 1e9);
+    values.japanese_ratio.push(s.japaneseRatio * 100);
+    values.english_ratio.push(s.englishRatio * 100);
+    values.parallel_ratio.push(s.parallelRatio * 100);
+  }
+  return { file, corpora: recipes.map((r) => r.name), values };
+}
+
+/**
+ * A study directory: `score-differences.csv` (or `results-before.csv` + `results-after.csv`), and
+ * `composition.csv` — or, without one, the composition computed from the directory's recipes.
+ */
+export async function readStudyDirectory(dir: string): Promise<AnalysisInputs> {
+  const file = (name: string) => path.join(dir, name);
+  const exists = (f: string) => stat(f).then(() => true, () => false);
+  let scores: ScoreTable;
+  if (await exists(file('score-differences.csv'))) scores = await readScoreFile(file('score-differences.csv'));
+  else if ((await exists(file('results-before.csv'))) && (await exists(file('results-after.csv')))) {
+    scores = differencesFromResults(await readScoreFile(file('results-before.csv')), await readScoreFile(file('results-after.csv')));
+  } else throw new TableError(dir, 1, undefined, 'a study directory needs score-differences.csv, or results-before.csv and results-after.csv');
+
+  if (await exists(file('composition.csv'))) return { composition: await readCompositionFile(file('composition.csv')), scores };
+  const { set } = await loadRecipes([dir]);
+  const recipes = [...set.recipes.values()].filter((r) => scores.corpora.includes(r.name));
+  return { composition: compositionFromRecipes(`${dir} (recipes)`, recipes), scores };
+}
+
+/** `--control STAT=COV1,COV2`; an empty list (`STAT=`) means no covariates. */
+export function parseControls(specs: readonly string[]): Partial<Record<StatisticId, StatisticId[]>> {
+  const out: Partial<Record<StatisticId, StatisticId[]>> = {};
+  const check = (id: string, where: string): StatisticId => {
+    if (isStatisticId(id)) return id;
+    const hint = closest(id, STATISTIC_IDS);
+    throw new Error(`--control ${where}: unknown statistic "${id}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${STATISTIC_IDS.join(', ')}`);
+  };
+  for (const spec of specs) {
+    const m = /^([^=]+)=(.*)$/.exec(spec);
+    if (!m) throw new Error(`--control "${spec}": expected STAT=COV1,COV2`);
+    const stat = check(m[1].trim(), `"${spec}"`);
+    if (out[stat]) throw new Error(`--control: ${stat} is given twice`);
+    out[stat] = m[2].trim() === '' ? [] : m[2].split(',').map((c) => check(c.trim(), `"${spec}"`));
+  }
+  return out;
+}
+
+export function analyzeInputs(inputs: AnalysisInputs, options: AnalysisOptions = {}): AnalysisResult {
+  return analyze(inputs.composition, inputs.scores, options);
+}
