@@ -5,6 +5,10 @@ import { describeIssue } from './validation';
 export const settingsSchema = z.object({
   dataRoot: z.string().default(''),
   recipeGlob: z.string().min(1).default('**/*.recipe.yaml'),
+  /** The study the analysis panels open: a directory; empty means the first in the workspace, else the embedded paper study. */
+  study: z.string().default(''),
+  /** Where panel exports are written, relative to the first workspace folder. */
+  exportFolder: z.string().min(1).default('exports'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
 import { parseSettings } from '../core/settings';
+import { AnalysisPanels } from './analysisPanels';
 import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeHoverProvider } from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
+import { locateStudy } from './studyLocator';
 
 /** Wires the core to the editor. Everything registered is owned by `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext) {
@@ -18,6 +20,16 @@ export function activate(context: vscode.ExtensionContext) {
   const tree = new RecipeTreeProvider(load);
   const lenses = new RecipeCodeLensProvider(load);
   const reports = new ReportDocuments();
+  const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const panels = new AnalysisPanels({
+    extensionUri: context.extensionUri,
+    studyDir: () => locateStudy(settings().study, context.extensionUri),
+    exportDir: () => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
+    },
+    log,
+  });
 
   context.subscriptions.push(
     workspace,
@@ -31,6 +43,11 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.languages.registerHoverProvider(RECIPE_SELECTOR, new RecipeHoverProvider(load)),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     ...registerRecipeCommands(load, reports, () => settings().dataRoot),
+    log,
+    panels,
+    vscode.commands.registerCommand('corpusLab.openScoreDifferences', () => panels.open('scores')),
+    vscode.commands.registerCommand('corpusLab.openCorrelations', () => panels.open('correlations')),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

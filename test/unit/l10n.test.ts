@@ -8,14 +8,22 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
 
-/** Every string the extension passes to vscode.l10n.t, as written (single-quoted literals). */
+/** Every string the extension passes to vscode.l10n.t, as written (single- or double-quoted literals). */
 export function l10nStrings(): Set<string> {
   const out = new Set<string>();
   for (const f of sources(path.join(ROOT, 'src', 'extension'))) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/l10n\.t\(\s*'((?:[^'\\]|\\.)*)'/g)) out.add(m[1].replace(/\\'/g, "'"));
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/l10n\.t\(\s*'((?:[^'\\]|\\.)*)'/g)) out.add(m[1].replace(/\\'/g, "'"));
+    for (const m of text.matchAll(/l10n\.t\(\s*"((?:[^"\\]|\\.)*)"/g)) out.add(m[1].replace(/\\"/g, '"'));
   }
   return out;
 }
+
+test('the extractor reads both quote styles', () => {
+  const strings = l10nStrings();
+  assert.ok(strings.has("paper's (df = n − 2)"), 'double-quoted literal not extracted');
+  assert.ok(strings.has('Export CSV'));
+});
 
 test('every user-facing string of the extension has a Japanese translation', () => {
   const ja = JSON.parse(readFileSync(path.join(ROOT, 'l10n', 'bundle.l10n.ja.json'), 'utf8')) as Record<string, string>;

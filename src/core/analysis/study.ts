@@ -4,6 +4,7 @@ import { closest } from '../validation';
 import { loadRecipes } from '../recipe/loader';
 import { analyze, type AnalysisOptions, type AnalysisResult } from './analyze';
 import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
+import type { TableOneRow } from './views';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
 
 export interface AnalysisInputs {
@@ -81,4 +82,44 @@ export function parseControls(specs: readonly string[]): Partial<Record<Statisti
 
 export function analyzeInputs(inputs: AnalysisInputs, options: AnalysisOptions = {}): AnalysisResult {
   return analyze(inputs.composition, inputs.scores, options);
+}
+
+/** Table 1's shape: `corpus,japanese_tasks_avg,english_tasks_avg`. */
+export function parseTableOneCsv(file: string, text: string): TableOneRow[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = lines[0].split(',').map((h) => h.trim());
+  const want = ['corpus', 'japanese_tasks_avg', 'english_tasks_avg'];
+  want.forEach((w, i) => {
+    if (header[i] !== w) throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${w}", got "${header[i] ?? ''}"`);
+  });
+  const rows: TableOneRow[] = [];
+  lines.slice(1).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cells = line.split(',').map((c) => c.trim());
+    if (cells.length !== 3) throw new TableError(file, i + 2, undefined, `row has ${cells.length} cells, the header has 3`);
+    const num = (j: number) => {
+      const v = Number(cells[j]);
+      if (cells[j] === '' || !Number.isFinite(v)) throw new TableError(file, i + 2, j + 1, `"${want[j]}" must be a number, got "${cells[j]}"`);
+      return v;
+    };
+    rows.push({ corpus: cells[0], japanese: num(1), english: num(2) });
+  });
+  return rows;
+}
+
+/** Everything the analysis panels show about one study directory. */
+export interface StudyModel {
+  readonly name: string;
+  readonly dir: string;
+  readonly inputs: AnalysisInputs;
+  readonly result: AnalysisResult;
+  readonly tableOne: TableOneRow[] | null;
+}
+
+export async function loadStudy(dir: string, options: AnalysisOptions = {}): Promise<StudyModel> {
+  const inputs = await readStudyDirectory(dir);
+  const result = analyze(inputs.composition, inputs.scores, options);
+  const tableOneFile = path.join(dir, 'average-scores.csv');
+  const tableOne = (await stat(tableOneFile).then(() => true, () => false)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
+  return { name: path.basename(path.resolve(dir)), dir, inputs, result, tableOne };
 }

@@ -1,0 +1,266 @@
+import type { Cell, Column, DataTable } from '../report/dataTable';
+import type { AnalysisResult, TestResult } from './analyze';
+import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
+
+/**
+ * The tables and chart series the analysis panels show, computed here so that the panel, its
+ * exports and the tests all see the same numbers. Labels come in as a parameter: the extension
+ * passes translated ones, the CLI and tests the English defaults.
+ */
+
+export interface TaskScores {
+  readonly task: string;
+  readonly language: string;
+  readonly category: string;
+  readonly values: readonly number[];
+}
+
+export type CorrelationMode = 'regular' | 'partial';
+/** Which p-value decides the stars of a partial correlation: the paper's, df-corrected, or permutation. */
+export type PKind = 'paper' | 'corrected' | 'permutation';
+
+export interface ScoreViewOptions {
+  /** `task`, a corpus name, or undefined for the file's order. */
+  readonly sortKey?: string;
+  readonly descending?: boolean;
+  readonly grouped?: boolean;
+}
+
+export const DEFAULT_LABELS = {
+  task: 'Task',
+  language: 'Language',
+  category: 'Category',
+  statistic: 'Statistic',
+  covariates: 'Covariates',
+  group: 'Group',
+  corpus: 'Corpus',
+  r: 'r',
+  p: 'p (df = n − 2)',
+  pCorrected: 'p (df = n − 2 − k)',
+  pPermutation: 'p (permutation)',
+  q: 'q (BH)',
+  note: 'Note',
+  scoreTitle: 'Score differences (after − before continued pretraining)',
+  averagesTitle: 'Average score differences',
+  tableOneTitle: 'Average scores after continued pretraining and SFT (Table 1)',
+  testsTitle: 'Correlation tests',
+  japaneseTasks: 'Japanese tasks',
+  englishTasks: 'English tasks',
+  regular: 'regular',
+  partial: 'partial',
+};
+export type Labels = typeof DEFAULT_LABELS;
+
+const SCORE_DIGITS = 4;
+const STAT_DIGITS = 4;
+
+function orderedGroups<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = groups.get(k);
+    if (g) g.push(it);
+    else groups.set(k, [it]);
+  }
+  return groups;
+}
+
+function compareBy(key: string | undefined, corpora: readonly string[], descending: boolean) {
+  if (key === undefined) return undefined;
+  const sign = descending ? -1 : 1;
+  if (key === 'task') return (a: TaskScores, b: TaskScores) => sign * a.task.localeCompare(b.task);
+  const i = corpora.indexOf(key);
+  if (i < 0) return undefined;
+  return (a: TaskScores, b: TaskScores) => sign * (a.values[i] - b.values[i]) || a.task.localeCompare(b.task);
+}
+
+/** Tables E.1–E.6 side by side: tasks × corpora, grouped by language and category, best per row marked. */
+export function scoreDifferenceTable(tasks: readonly TaskScores[], corpora: readonly string[], options: ScoreViewOptions = {}, labels: Labels = DEFAULT_LABELS): DataTable {
+  const grouped = options.grouped ?? true;
+  const compare = compareBy(options.sortKey, corpora, options.descending ?? false);
+  const columns: Column[] = [
+    { key: 'task', label: labels.task },
+    ...(grouped ? [] : [{ key: 'language', label: labels.language }, { key: 'category', label: labels.category }]),
+    ...corpora.map((c) => ({ key: c, label: c, digits: SCORE_DIGITS })),
+  ];
+  const ordered: { label?: string; tasks: TaskScores[] }[] = grouped
+    ? [...orderedGroups(tasks, (t) => `${t.language} / ${t.category}`)].map(([label, ts]) => ({ label, tasks: compare ? [...ts].sort(compare) : ts }))
+    : [{ tasks: compare ? [...tasks].sort(compare) : [...tasks] }];
+  const rows: Cell[][] = [];
+  const marks: number[][] = [];
+  const groups: { row: number; label: string }[] = [];
+  const first = grouped ? 1 : 3;
+  for (const g of ordered) {
+    if (g.label !== undefined) groups.push({ row: rows.length, label: g.label });
+    for (const t of g.tasks) {
+      rows.push([t.task, ...(grouped ? [] : [t.language, t.category]), ...t.values]);
+      const best = Math.max(...t.values);
+      marks.push(t.values.flatMap((v, i) => (v === best ? [first + i] : [])));
+    }
+  }
+  return { title: labels.scoreTitle, columns, rows, groups: grouped ? groups : undefined, marks };
+}
+
+/** Mean score difference per language and per language/category (the shape of Table 1). */
+export function averagesTable(result: Pick<AnalysisResult, 'corpora' | 'averages'>, labels: Labels = DEFAULT_LABELS): DataTable {
+  const columns: Column[] = [{ key: 'group', label: labels.group }, ...result.corpora.map((c) => ({ key: c, label: c, digits: SCORE_DIGITS }))];
+  const rows: Cell[][] = [];
+  const marks: number[][] = [];
+  const add = (label: string, byCorpus: Readonly<Record<string, number>>) => {
+    const values = result.corpora.map((c) => byCorpus[c]);
+    rows.push([label, ...values]);
+    const best = Math.max(...values);
+    marks.push(values.flatMap((v, i) => (v === best ? [1 + i] : [])));
+  };
+  for (const [lang, v] of Object.entries(result.averages.language)) add(lang, v);
+  const languageRows = rows.length;
+  for (const [cat, v] of Object.entries(result.averages.category)) add(cat.replace('/', ' / '), v);
+  return { title: labels.averagesTitle, columns, rows, marks, groups: [{ row: 0, label: labels.language }, { row: languageRows, label: labels.category }] };
+}
+
+export interface TableOneRow {
+  readonly corpus: string;
+  readonly japanese: number;
+  readonly english: number;
+}
+
+/** Table 1 as the paper printed it: absolute averages per corpus, best per column marked. */
+export function tableOneTable(rows: readonly TableOneRow[], labels: Labels = DEFAULT_LABELS): DataTable {
+  const bestJa = Math.max(...rows.map((r) => r.japanese));
+  const bestEn = Math.max(...rows.map((r) => r.english));
+  return {
+    title: labels.tableOneTitle,
+    columns: [{ key: 'corpus', label: labels.corpus }, { key: 'japanese', label: labels.japaneseTasks, digits: 3 }, { key: 'english', label: labels.englishTasks, digits: 3 }],
+    rows: rows.map((r) => [r.corpus, r.japanese, r.english]),
+    marks: rows.map((r) => [...(r.japanese === bestJa ? [1] : []), ...(r.english === bestEn ? [2] : [])]),
+  };
+}
+
+export function pValueOf(t: TestResult, mode: CorrelationMode, kind: PKind): number | null {
+  if (mode === 'regular') return t.regular.p;
+  return kind === 'paper' ? t.partial.p : kind === 'corrected' ? t.partial.pCorrected : t.partial.pPermutation;
+}
+
+export function stars(p: number | null): string {
+  if (p === null) return '';
+  return p < 0.001 ? '***' : p < 0.01 ? '**' : p < 0.05 ? '*' : '';
+}
+
+/** The tests of one statistic (or all), in the panel's mode: regular shows r and p, partial everything. */
+export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId | 'all', mode: CorrelationMode, labels: Labels = DEFAULT_LABELS): DataTable {
+  const tests = result.tests.filter((t) => statistic === 'all' || t.statistic === statistic);
+  const columns: Column[] = [
+    { key: 'task', label: labels.task },
+    { key: 'language', label: labels.language },
+    { key: 'category', label: labels.category },
+    ...(statistic === 'all' ? [{ key: 'statistic', label: labels.statistic }] : []),
+    ...(mode === 'partial'
+      ? [
+          { key: 'covariates', label: labels.covariates },
+          { key: 'r', label: labels.r, digits: STAT_DIGITS },
+          { key: 'p', label: labels.p, digits: STAT_DIGITS },
+          { key: 'pCorrected', label: labels.pCorrected, digits: STAT_DIGITS },
+          { key: 'pPermutation', label: labels.pPermutation, digits: STAT_DIGITS },
+          { key: 'q', label: labels.q, digits: STAT_DIGITS },
+        ]
+      : [
+          { key: 'r', label: labels.r, digits: STAT_DIGITS },
+          { key: 'p', label: labels.p, digits: STAT_DIGITS },
+        ]),
+    { key: 'note', label: labels.note },
+  ];
+  const rows = tests.map((t): Cell[] => [
+    t.task,
+    t.language,
+    t.category,
+    ...(statistic === 'all' ? [t.statistic] : []),
+    ...(mode === 'partial'
+      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q]
+      : [t.regular.r, t.regular.p]),
+    t.error ?? null,
+  ]);
+  const name = statistic === 'all' ? '' : ` — ${STATISTIC_NAMES[statistic]}`;
+  return { title: `${labels.testsTitle}${name} (${labels[mode]})`, columns, rows };
+}
+
+export interface Bar {
+  readonly task: string;
+  readonly category: string;
+  readonly language: string;
+  readonly r: number;
+  readonly p: number | null;
+  readonly stars: string;
+  /** `Task (0.011) *`: the figures' labelling. */
+  readonly label: string;
+}
+
+/** Figs 3–6: one bar per task with a defined r, sorted by r descending; undefined ones are named apart. */
+export function correlationBars(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode, kind: PKind = 'paper'): { bars: Bar[]; undefinedTasks: { task: string; reason: string }[] } {
+  const bars: Bar[] = [];
+  const undefinedTasks: { task: string; reason: string }[] = [];
+  for (const t of result.tests) {
+    if (t.statistic !== statistic) continue;
+    const r = mode === 'regular' ? t.regular.r : t.partial.r;
+    if (r === null) {
+      undefinedTasks.push({ task: t.task, reason: t.error ?? 'undefined' });
+      continue;
+    }
+    const p = pValueOf(t, mode, kind);
+    const s = stars(p);
+    bars.push({ task: t.task, category: t.category, language: t.language, r, p, stars: s, label: `${t.task} (${p === null ? '–' : p.toFixed(3)})${s ? ` ${s}` : ''}` });
+  }
+  bars.sort((a, b) => b.r - a.r || a.task.localeCompare(b.task));
+  return { bars, undefinedTasks };
+}
+
+export function isStatistic(s: string): s is StatisticId {
+  return (STATISTIC_IDS as readonly string[]).includes(s);
+}
+
+export interface PanelStudy {
+  readonly corpora: readonly string[];
+  readonly tasks: readonly TaskScores[];
+  readonly result: Pick<AnalysisResult, 'corpora' | 'averages' | 'tests'>;
+  readonly tableOne: readonly TableOneRow[] | null;
+}
+
+export interface PanelView extends ScoreViewOptions {
+  readonly statistic: StatisticId;
+  readonly mode: CorrelationMode;
+  readonly allStatistics: boolean;
+}
+
+/** The table a panel shows under `id` in the given view: the one the panel rendered, for export. */
+export function panelTable(study: PanelStudy, id: 'scores' | 'averages' | 'tableOne' | 'tests', view: PanelView, labels: Labels = DEFAULT_LABELS): DataTable {
+  switch (id) {
+    case 'scores':
+      return scoreDifferenceTable(study.tasks, study.corpora, view, labels);
+    case 'averages':
+      return averagesTable(study.result, labels);
+    case 'tableOne':
+      if (!study.tableOne) throw new Error('this study has no average-scores.csv (Table 1)');
+      return tableOneTable(study.tableOne, labels);
+    case 'tests':
+      return testsTable(study.result, view.allStatistics ? 'all' : view.statistic, view.mode, labels);
+  }
+}
+
+/** File names of exports: what was exported and in which view, so several exports do not blur together. */
+export function exportStem(id: string, view: PanelView): string {
+  switch (id) {
+    case 'tests':
+      return `tests-${view.allStatistics ? 'all' : view.statistic}-${view.mode}`;
+    case 'bars':
+      return `bars-${view.statistic}-${view.mode}`;
+    case 'statisticsHeatmap':
+      return 'heatmap-statistics';
+    case 'tasksHeatmap':
+      return 'heatmap-tasks';
+    case 'tableOne':
+      return 'table-1';
+    case 'averages':
+      return 'averages';
+    default:
+      return id;
+  }
+}

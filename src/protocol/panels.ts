@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { STATISTIC_IDS } from '../core/analysis/statistics';
+
+/**
+ * The messages between the analysis panels and the extension, validated on receipt by both sides.
+ * One discriminated union per direction; each side has one handler per `type`.
+ */
+
+export const PANEL_KINDS = ['scores', 'correlations'] as const;
+export type PanelKind = (typeof PANEL_KINDS)[number];
+
+const num = z.number().finite();
+const nullableNum = num.nullable();
+const statistic = z.enum(STATISTIC_IDS);
+
+const testResult = z.object({
+  task: z.string(),
+  language: z.string(),
+  category: z.string(),
+  statistic,
+  covariates: z.array(statistic),
+  n: z.number().int(),
+  regular: z.object({ r: nullableNum, p: nullableNum }),
+  partial: z.object({ r: nullableNum, p: nullableNum, pCorrected: nullableNum, pPermutation: nullableNum }),
+  q: nullableNum,
+  error: z.string().optional(),
+});
+
+const matrix = z.object({ labels: z.array(z.string()), values: z.array(z.array(nullableNum)) });
+const byCorpus = z.record(num);
+
+export const studyPayload = z.object({
+  name: z.string(),
+  /** Where the numbers came from, shown in the panel. */
+  source: z.string(),
+  corpora: z.array(z.string()).min(1),
+  tasks: z.array(z.object({ task: z.string(), language: z.string(), category: z.string(), values: z.array(num) })),
+  result: z.object({
+    corpora: z.array(z.string()),
+    averages: z.object({ language: z.record(byCorpus), category: z.record(byCorpus) }),
+    tests: z.array(testResult),
+    warnings: z.array(z.string()),
+    covariates: z.record(z.array(statistic)),
+    permutation: z.object({ method: z.enum(['exact', 'monte-carlo']), permutations: z.number().int(), seed: z.number().optional() }).nullable(),
+    matrices: z.object({ statistics: matrix, tasks: matrix }),
+  }),
+  tableOne: z.array(z.object({ corpus: z.string(), japanese: num, english: num })).nullable(),
+});
+export type StudyPayload = z.infer<typeof studyPayload>;
+
+/** What the panel is showing; kept in the webview's state and sent with exports so they match the screen. */
+export const viewState = z.object({
+  statistic: statistic.default('total_tokens'),
+  mode: z.enum(['regular', 'partial']).default('partial'),
+  pKind: z.enum(['paper', 'corrected', 'permutation']).default('paper'),
+  allStatistics: z.boolean().default(false),
+  sortKey: z.string().max(200).optional(),
+  descending: z.boolean().default(true),
+  grouped: z.boolean().default(true),
+});
+export type ViewState = z.infer<typeof viewState>;
+
+export const TABLE_IDS = ['scores', 'averages', 'tableOne', 'tests'] as const;
+export const CHART_IDS = ['averages', 'bars', 'statisticsHeatmap', 'tasksHeatmap'] as const;
+
+/** Every text of the panels' own controls, translated by the extension (the keys are the English text). */
+export const PANEL_STRINGS = [
+  'Score differences',
+  'Partial correlations',
+  'Source: {0}',
+  'Group by language and category',
+  'Export CSV',
+  'Export LaTeX',
+  'Export PNG',
+  'Averages by language',
+  'Statistic',
+  'Correlation',
+  'regular',
+  'partial',
+  'p-value for stars',
+  "paper's (df = n − 2)",
+  'corrected (df = n − 2 − k)',
+  'permutation',
+  'All statistics in the table',
+  'Controlled for: {0}',
+  'none',
+  'Not defined for: {0}',
+  'Correlations among the compositional statistics',
+  'Correlations among the tasks',
+  'Saved {0}',
+  '{0} corpora, {1} tasks',
+  'Permutation p-values: {0} ({1} permutations)',
+  'exact',
+  'Monte Carlo',
+  'Waiting for the study…',
+  'Warnings',
+] as const;
+export type PanelString = (typeof PANEL_STRINGS)[number];
+
+/** A PNG data URL as canvas.toDataURL writes it; bounded so a message cannot exhaust the host. */
+const pngDataUrl = z
+  .string()
+  .max(20_000_000)
+  .regex(/^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/, 'expected a base64 PNG data URL');
+
+export const webviewMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('exportTable'), table: z.enum(TABLE_IDS), format: z.enum(['csv', 'latex']), view: viewState }),
+  z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: viewState, dataUrl: pngDataUrl }),
+]);
+export type WebviewMessage = z.infer<typeof webviewMessage>;
+
+export const hostMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('study'), panel: z.enum(PANEL_KINDS), study: studyPayload, labels: z.record(z.string()), strings: z.record(z.string()) }),
+  z.object({ type: z.literal('exported'), file: z.string() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type HostMessage = z.infer<typeof hostMessage>;
+
+/** Validates a message; the error names the field, for the log of whoever sent it. */
+export function parseMessage<T>(schema: z.ZodType<T>, data: unknown): { ok: true; message: T } | { ok: false; error: string } {
+  const r = schema.safeParse(data);
+  if (r.success) return { ok: true, message: r.data };
+  return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
+}

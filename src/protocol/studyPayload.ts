@@ -1,0 +1,20 @@
+import type { StudyModel } from '../core/analysis/study';
+import type { StudyPayload } from './panels';
+
+/** What the panels receive of a study: plain data, no file handles or classes. */
+export function toStudyPayload(model: StudyModel): StudyPayload {
+  const { scores, composition } = model.inputs;
+  return {
+    name: model.name,
+    source: `${scores.file} · ${composition.file}`,
+    corpora: [...model.result.corpora],
+    tasks: scores.tasks.map((t) => ({
+      task: t.task,
+      language: t.language,
+      category: t.category,
+      values: model.result.corpora.map((c) => t.values[scores.corpora.indexOf(c)]),
+    })),
+    result: JSON.parse(JSON.stringify(model.result)) as StudyPayload['result'],
+    tableOne: model.tableOne,
+  };
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadStudy, parseTableOneCsv } from '../../src/core/analysis/study';
+import { averagesTable, correlationBars, exportStem, panelTable, scoreDifferenceTable, stars, testsTable } from '../../src/core/analysis/views';
+import { toCsv, toLatex, type DataTable } from '../../src/core/report/dataTable';
+import { decodePngDataUrl, safeFileStem, writeExport } from '../../src/core/report/exportFile';
+import { hostMessage, parseMessage, viewState, webviewMessage } from '../../src/protocol/panels';
+import { toStudyPayload } from '../../src/protocol/studyPayload';
+import { FIXTURES, PAPER_STUDY, tempDir } from './helpers';
+
+const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper-reference.json'), 'utf8')) as { language_averages: Record<string, Record<string, number>> };
+const view = viewState.parse({});
+
+test('score table: Tables E.1–E.6 side by side, grouped, IgakuQA row exact, best corpus marked', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const table = scoreDifferenceTable(study.tasks, study.corpora);
+  assert.deepEqual(table.columns.map((c) => c.key), ['task', 'EnJa-Base', 'JaDominant', 'EnDominant', 'EnJa-Plus', 'EnJa-Balance', 'EnJa-Hybrid']);
+  assert.equal(table.rows.length, 27);
+  const i = table.rows.findIndex((r) => r[0] === 'IgakuQA');
+  assert.deepEqual(table.rows[i], ['IgakuQA', 0.05, 0.0663, 0.0588, 0.0731, 0.0847, 0.0756]);
+  assert.deepEqual(table.marks?.[i], [5], 'EnJa-Balance is best on IgakuQA');
+  assert.deepEqual(table.groups?.map((g) => g.label), ['Japanese / STS', 'Japanese / NER', 'Japanese / MT', 'Japanese / MCQA', 'Japanese / DC', 'English / MT', 'English / MCQA']);
+  assert.deepEqual(table.groups?.map((g) => g.row), [0, 1, 9, 10, 17, 20, 21]);
+});
+
+test('score table sorts within groups by a corpus, and flat without groups', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const sorted = scoreDifferenceTable(study.tasks, study.corpora, { sortKey: 'EnJa-Hybrid', descending: true, grouped: false });
+  const col = sorted.columns.findIndex((c) => c.key === 'EnJa-Hybrid');
+  const values = sorted.rows.map((r) => r[col] as number);
+  assert.deepEqual(values, [...values].sort((a, b) => b - a));
+  assert.equal(sorted.rows[0][0], 'IgakuQA-En');
+  assert.equal(sorted.groups, undefined);
+  const grouped = scoreDifferenceTable(study.tasks, study.corpora, { sortKey: 'task', descending: false });
+  assert.deepEqual(grouped.rows.slice(1, 9).map((r) => r[0]), [...grouped.rows.slice(1, 9).map((r) => r[0] as string)].sort((a, b) => a.localeCompare(b)));
+});
+
+test('averages agree with the reference language averages to 1e-9 (EnJa-Balance: Japanese 0.04302)', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const table = averagesTable(study.result);
+  for (const [lang, byCorpus] of Object.entries(reference.language_averages)) {
+    const row = table.rows.find((r) => r[0] === lang)!;
+    study.corpora.forEach((c, j) => assert.ok(Math.abs((row[1 + j] as number) - byCorpus[c]) < 1e-9, `${lang} ${c}`));
+  }
+  const ja = table.rows.find((r) => r[0] === 'Japanese')!;
+  assert.ok(Math.abs((ja[5] as number) - 0.04302) < 1e-12);
+  assert.equal(table.rows.length, 2 + 7);
+});
+
+test('Table 1 is read from average-scores.csv with the best per column marked', async () => {
+  const model = await loadStudy(PAPER_STUDY);
+  assert.deepEqual(model.tableOne?.find((r) => r.corpus === 'EnJa-Balance'), { corpus: 'EnJa-Balance', japanese: 0.475, english: 0.473 });
+  const table = panelTable(toStudyPayload(model), 'tableOne', view);
+  const best = table.rows.flatMap((r, i) => (table.marks?.[i] ?? []).map((j) => `${r[0]}:${table.columns[j].key}`));
+  assert.deepEqual(best, ['EnJa-Balance:japanese', 'EnJa-Balance:english']);
+  assert.throws(() => parseTableOneCsv('t.csv', 'corpus,japanese_tasks_avg,english_tasks_avg\nA,0.4,x\n'), /t\.csv:2:3: "english_tasks_avg" must be a number, got "x"/);
+});
+
+test('bars: regular IgakuQA ~ total tokens is 0.915 (p = 0.011, one star); sorted by r', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const { bars, undefinedTasks } = correlationBars(study.result, 'total_tokens', 'regular');
+  const igaku = bars.find((b) => b.task === 'IgakuQA')!;
+  assert.equal(igaku.r.toFixed(3), '0.915');
+  assert.equal(igaku.label, 'IgakuQA (0.011) *');
+  assert.equal(bars.length, 27);
+  assert.deepEqual(undefinedTasks, []);
+  assert.deepEqual(bars.map((b) => b.r), [...bars.map((b) => b.r)].sort((a, b) => b - a));
+  assert.deepEqual([stars(0.0009), stars(0.009), stars(0.049), stars(0.05), stars(null)], ['***', '**', '*', '', '']);
+});
+
+test('tests table: partial columns and covariates; regular has only r and p', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const partial = testsTable(study.result, 'japanese_ratio', 'partial');
+  assert.deepEqual(partial.columns.map((c) => c.key), ['task', 'language', 'category', 'covariates', 'r', 'p', 'pCorrected', 'pPermutation', 'q', 'note']);
+  assert.equal(partial.rows.length, 27);
+  assert.equal(partial.rows[0][3], 'total_tokens + parallel_ratio');
+  const all = testsTable(study.result, 'all', 'regular');
+  assert.equal(all.rows.length, 27 * 7);
+  assert.deepEqual(all.columns.map((c) => c.key), ['task', 'language', 'category', 'statistic', 'r', 'p', 'note']);
+  assert.equal(exportStem('tests', { ...view, statistic: 'japanese_ratio' }), 'tests-japanese_ratio-partial');
+});
+
+const small: DataTable = {
+  title: 'A & B_1 50%',
+  columns: [{ key: 't', label: 'Task' }, { key: 'a', label: 'x_1', digits: 3 }, { key: 'b', label: 'y', digits: 3 }],
+  rows: [['Q, "quoted"', 0.12345, -1], ['R#2', null, 2.5]],
+  groups: [{ row: 0, label: 'Ja & En' }],
+  marks: [[1], [2]],
+};
+
+test('CSV: RFC 4180 quoting, full precision, empty for missing', () => {
+  assert.equal(toCsv(small), 'Task,x_1,y\r\n"Q, ""quoted""",0.12345,-1\r\nR#2,,2.5\r\n');
+});
+
+test('LaTeX: booktabs, escaped specials, panel precision, marks in bold, groups spanning', () => {
+  assert.equal(toLatex(small), [
+    '% A \\& B\\_1 50\\%',
+    '\\begin{tabular}{lrr}',
+    '\\toprule',
+    'Task & x\\_1 & y \\\\',
+    '\\midrule',
+    '\\multicolumn{3}{l}{\\textit{Ja \\& En}} \\\\',
+    'Q, "quoted" & \\textbf{0.123} & -1.000 \\\\',
+    'R\\#2 &  & \\textbf{2.500} \\\\',
+    '\\bottomrule',
+    '\\end{tabular}',
+    '',
+  ].join('\n'));
+});
+
+test('exports never overwrite and never leave temporary files', async () => {
+  const dir = tempDir();
+  const a = await writeExport(dir, 'scores', 'csv', 'one');
+  const b = await writeExport(dir, 'scores', 'csv', 'two');
+  const c = await writeExport(dir, '../../etc/passwd', 'csv', 'three');
+  assert.deepEqual([a, b, c].map((f) => path.basename(f)), ['scores.csv', 'scores-2.csv', 'etc-passwd.csv']);
+  assert.equal(readFileSync(a, 'utf8'), 'one');
+  assert.equal(readFileSync(b, 'utf8'), 'two');
+  assert.deepEqual(readdirSync(dir).sort(), ['etc-passwd.csv', 'scores-2.csv', 'scores.csv']);
+  assert.equal(safeFileStem('表 1: 日本語'), '表-1-日本語');
+  writeFileSync(path.join(dir, 'x.png'), '');
+  assert.equal(path.basename(await writeExport(dir, 'x', 'png', new Uint8Array([1]))), 'x-2.png');
+});
+
+test('PNG data URLs are checked for the PNG signature', () => {
+  const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+  assert.deepEqual([...decodePngDataUrl(`data:image/png;base64,${png.toString('base64')}`)], [...png]);
+  assert.throws(() => decodePngDataUrl(`data:image/png;base64,${Buffer.from('GIF89a..').toString('base64')}`), /bad signature/);
+  assert.throws(() => decodePngDataUrl('data:text/html;base64,PGI+'), /not a base64 PNG/);
+});
+
+test('protocol: the paper study payload validates; bad messages are refused with the field named', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const ok = parseMessage(hostMessage, { type: 'study', panel: 'scores', study, labels: {}, strings: {} });
+  assert.ok(ok.ok);
+  assert.deepEqual(parseMessage(webviewMessage, { type: 'ready' }), { ok: true, message: { type: 'ready' } });
+  const cases: [unknown, RegExp][] = [
+    [{ type: 'launchMissiles' }, /type: Invalid discriminator value/],
+    [{ type: 'exportTable', table: 'passwords', format: 'csv', view }, /table: Invalid enum value/],
+    [{ type: 'exportTable', table: 'scores', format: 'docx', view }, /format: Invalid enum value/],
+    [{ type: 'exportChart', chart: 'bars', view, dataUrl: 'javascript:alert(1)' }, /dataUrl: expected a base64 PNG data URL/],
+    [{ type: 'exportTable', table: 'tests', format: 'csv', view: { ...view, statistic: 'vibes' } }, /view\.statistic: Invalid enum value/],
+    [null, /\(message\): Expected object/],
+  ];
+  for (const [m, why] of cases) {
+    const r = parseMessage(webviewMessage, m);
+    assert.ok(!r.ok && why.test(r.error), `${JSON.stringify(m)} → ${r.ok ? 'accepted' : r.error}`);
+  }
+  const nan = parseMessage(hostMessage, { type: 'study', panel: 'scores', study: { ...study, tasks: [{ ...study.tasks[0], values: [NaN] }] }, labels: {}, strings: {} });
+  assert.ok(!nan.ok && /study\.tasks\.0\.values\.0/.test(nan.error));
+});

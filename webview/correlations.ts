@@ -1,0 +1,117 @@
+import { Chart } from 'chart.js';
+import { correlationBars, DEFAULT_LABELS, testsTable, type Labels } from '../src/core/analysis/views';
+import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
+import type { HostMessage, StudyPayload, ViewState } from '../src/protocol/panels';
+import { applyTheme, backgroundPlugin, heatmap, PALETTE, pngOf } from './lib/charts';
+import { clear, h, t, type Strings } from './lib/dom';
+import { listen, loadState, post, saveState } from './lib/host';
+import { renderTable } from './lib/table';
+
+/** The correlation panel: task-wise bars (Figs 3–6), all tests, regular vs partial (F.3), heatmaps (F.1, F.2). */
+let state: ViewState = loadState();
+let study: StudyPayload | undefined;
+let labels: Labels = DEFAULT_LABELS;
+let strings: Strings = {};
+const charts = new Map<string, Chart>();
+const root = document.getElementById('root')!;
+
+function setState(next: Partial<ViewState>) {
+  state = { ...state, ...next };
+  saveState(state);
+  render();
+}
+
+function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false) {
+  return h('label', {}, label, ' ',
+    h('select', { id, disabled, onchange: (e) => onChange((e.target as HTMLSelectElement).value as T) },
+      ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+}
+
+function pngButton(chart: 'bars' | 'statisticsHeatmap' | 'tasksHeatmap') {
+  return h('button', { type: 'button', 'data-export': `${chart}:png`, onclick: () => {
+    const c = charts.get(chart);
+    if (c) post({ type: 'exportChart', chart, view: state, dataUrl: pngOf(c) });
+  } }, t(strings, 'Export PNG'));
+}
+
+function render() {
+  if (!study) return;
+  for (const c of charts.values()) c.destroy();
+  charts.clear();
+  clear(root);
+  const s = study;
+  const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, state.mode, state.pKind);
+  const categories = [...new Set(bars.map((b) => b.category))];
+  const covariates = s.result.covariates[state.statistic] ?? [];
+  const perm = s.result.permutation;
+  const barCanvas = h('canvas', { id: 'bars-chart', role: 'img', 'aria-label': `${STATISTIC_NAMES[state.statistic]} (${state.mode})` });
+  const statCanvas = h('canvas', { id: 'statistics-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the compositional statistics') });
+  const taskCanvas = h('canvas', { id: 'tasks-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the tasks') });
+  const tests = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, state.mode, labels);
+
+  root.append(h('main', {},
+    h('header', {},
+      h('h1', {}, `${t(strings, 'Partial correlations')} — ${s.name}`),
+      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source)),
+      perm ? h('p', { class: 'meta' }, t(strings, 'Permutation p-values: {0} ({1} permutations)', t(strings, perm.method === 'exact' ? 'exact' : 'Monte Carlo'), perm.permutations)) : null),
+    h('div', { class: 'toolbar controls' },
+      select('statistic', t(strings, 'Statistic'), state.statistic, STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const), (v) => setState({ statistic: v })),
+      select('mode', t(strings, 'Correlation'), state.mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v })),
+      select('pkind', t(strings, 'p-value for stars'), state.pKind, [['paper', t(strings, "paper's (df = n − 2)")], ['corrected', t(strings, 'corrected (df = n − 2 − k)')], ['permutation', t(strings, 'permutation')]] as const, (v) => setState({ pKind: v }), state.mode === 'regular')),
+    state.mode === 'partial' ? h('p', { id: 'covariates' }, t(strings, 'Controlled for: {0}', covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'))) : null,
+    s.result.warnings.length ? h('div', { class: 'warnings', role: 'note' }, h('strong', {}, t(strings, 'Warnings')), h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, w)))) : null,
+    h('section', { id: 'bars' },
+      h('div', { class: 'toolbar' }, pngButton('bars')),
+      h('div', { class: 'chart', 'data-rows': String(bars.length) }, barCanvas),
+      undefinedTasks.length ? h('p', { class: 'undefined' }, t(strings, 'Not defined for: {0}', undefinedTasks.map((u) => `${u.task} (${u.reason})`).join('; '))) : null),
+    h('section', { id: 'tests' },
+      h('div', { class: 'toolbar' },
+        h('label', {}, h('input', { type: 'checkbox', id: 'all-statistics', checked: state.allStatistics, onchange: (e) => setState({ allStatistics: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'All statistics in the table')),
+        h('span', { class: 'exports' },
+          h('button', { type: 'button', 'data-export': 'tests:csv', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'csv', view: state }) }, t(strings, 'Export CSV')),
+          h('button', { type: 'button', 'data-export': 'tests:latex', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'latex', view: state }) }, t(strings, 'Export LaTeX')))),
+      renderTable(tests, { id: 'tests-table' })),
+    h('section', { id: 'heatmaps', class: 'heatmaps' },
+      h('figure', {}, h('figcaption', {}, t(strings, 'Correlations among the compositional statistics'), ' ', pngButton('statisticsHeatmap')), h('div', { class: 'chart square small' }, statCanvas)),
+      h('figure', {}, h('figcaption', {}, t(strings, 'Correlations among the tasks'), ' ', pngButton('tasksHeatmap')), h('div', { class: 'chart square' }, taskCanvas))),
+  ));
+  (barCanvas.parentElement as HTMLElement).style.height = `${Math.max(160, bars.length * 22 + 60)}px`;
+
+  charts.set('bars', new Chart(barCanvas, {
+    type: 'bar',
+    data: {
+      labels: bars.map((b) => b.label),
+      // One dataset per category, so the legend names the colours; skipNull keeps one bar per row.
+      datasets: categories.map((cat, i) => ({ label: cat, data: bars.map((b) => (b.category === cat ? b.r : null)), backgroundColor: PALETTE[i % PALETTE.length], grouped: true, skipNull: true })),
+    },
+    options: {
+      indexAxis: 'y',
+      maintainAspectRatio: false,
+      scales: { x: { min: -1, max: 1, title: { display: true, text: `r (${state.mode})` } }, y: { ticks: { autoSkip: false } } },
+      plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => `r = ${(c.raw as number).toFixed(4)}` } } },
+    },
+    plugins: [backgroundPlugin],
+  }));
+  charts.set('statisticsHeatmap', heatmap(statCanvas, s.result.matrices.statistics, t(strings, 'Correlations among the compositional statistics')));
+  charts.set('tasksHeatmap', heatmap(taskCanvas, s.result.matrices.tasks, t(strings, 'Correlations among the tasks')));
+}
+
+const handlers: { [K in HostMessage['type']]: (m: Extract<HostMessage, { type: K }>) => void } = {
+  study: (m) => {
+    study = m.study;
+    labels = { ...DEFAULT_LABELS, ...m.labels };
+    strings = m.strings;
+    applyTheme();
+    render();
+  },
+  exported: (m) => status(t(strings, 'Saved {0}', m.file)),
+  error: (m) => status(m.message, true),
+};
+
+function status(text: string, error = false) {
+  const el = document.getElementById('status')!;
+  el.textContent = text;
+  el.className = error ? 'error' : '';
+}
+
+listen(handlers);

@@ -1,0 +1,41 @@
+import { hostMessage, parseMessage, viewState, type HostMessage, type ViewState, type WebviewMessage } from '../../src/protocol/panels';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const api = acquireVsCodeApi();
+
+export function post(message: WebviewMessage) {
+  api.postMessage(message);
+}
+
+type Handlers = { [K in HostMessage['type']]: (message: Extract<HostMessage, { type: K }>) => void };
+
+/** One handler per message type; anything that fails validation is reported, never acted on. */
+export function listen(handlers: Handlers) {
+  window.addEventListener('message', (event: MessageEvent) => {
+    const parsed = parseMessage(hostMessage, event.data);
+    if (!parsed.ok) {
+      console.error(`corpus-lab: ignored an invalid message from the extension: ${parsed.error}`);
+      return;
+    }
+    const m = parsed.message;
+    (handlers[m.type] as (m: HostMessage) => void)(m);
+  });
+  // The extension sends data only after this, so nothing is posted into a page that is not listening.
+  post({ type: 'ready' });
+}
+
+/** The view state saved by an earlier incarnation of this panel (hide/show recreates the page). */
+export function loadState(): ViewState {
+  const r = viewState.safeParse(api.getState() ?? {});
+  return r.success ? r.data : viewState.parse({});
+}
+
+export function saveState(state: ViewState) {
+  api.setState(state);
+}

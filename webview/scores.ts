@@ -1,0 +1,92 @@
+import { BarController, Chart } from 'chart.js';
+import { averagesTable, DEFAULT_LABELS, scoreDifferenceTable, tableOneTable, type Labels } from '../src/core/analysis/views';
+import type { HostMessage, StudyPayload, ViewState } from '../src/protocol/panels';
+import { applyTheme, backgroundPlugin, PALETTE, pngOf } from './lib/charts';
+import { clear, h, t, type Strings } from './lib/dom';
+import { listen, loadState, post, saveState } from './lib/host';
+import { renderTable } from './lib/table';
+
+Chart.register(BarController);
+
+/** The score-difference panel: Tables E.1–E.6 side by side, averages (Table 1), exports. */
+let state: ViewState = loadState();
+let study: StudyPayload | undefined;
+let labels: Labels = DEFAULT_LABELS;
+let strings: Strings = {};
+let chart: Chart | undefined;
+const root = document.getElementById('root')!;
+
+function setState(next: Partial<ViewState>) {
+  state = { ...state, ...next };
+  saveState(state);
+  render();
+}
+
+function exportButtons(table: 'scores' | 'averages' | 'tableOne') {
+  return h('span', { class: 'exports' },
+    h('button', { type: 'button', 'data-export': `${table}:csv`, onclick: () => post({ type: 'exportTable', table, format: 'csv', view: state }) }, t(strings, 'Export CSV')),
+    h('button', { type: 'button', 'data-export': `${table}:latex`, onclick: () => post({ type: 'exportTable', table, format: 'latex', view: state }) }, t(strings, 'Export LaTeX')));
+}
+
+function sortBy(key: string) {
+  // Descending first (best corpus on top), then ascending, then the file's order.
+  if (state.sortKey !== key) setState({ sortKey: key, descending: key !== 'task' });
+  else if (state.descending === (key !== 'task')) setState({ descending: !state.descending });
+  else setState({ sortKey: undefined });
+}
+
+function render() {
+  if (!study) return;
+  chart?.destroy();
+  clear(root);
+  const s = study;
+  const scores = scoreDifferenceTable(s.tasks, s.corpora, state, labels);
+  const averages = averagesTable(s.result, labels);
+  const canvas = h('canvas', { id: 'averages-chart', role: 'img', 'aria-label': t(strings, 'Averages by language') });
+  root.append(h('main', {},
+    h('header', {},
+      h('h1', {}, `${t(strings, 'Score differences')} — ${s.name}`),
+      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source))),
+    h('section', { id: 'scores' },
+      h('div', { class: 'toolbar' },
+        h('label', {}, h('input', { type: 'checkbox', id: 'grouped', checked: state.grouped, onchange: (e) => setState({ grouped: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'Group by language and category')),
+        exportButtons('scores')),
+      renderTable(scores, { id: 'scores-table', colour: true, sortable: ['task', ...s.corpora], sortKey: state.sortKey, descending: state.descending, onSort: sortBy })),
+    h('section', { id: 'averages' },
+      h('div', { class: 'toolbar' }, exportButtons('averages')),
+      renderTable(averages, { id: 'averages-table', colour: true }),
+      h('div', { class: 'toolbar' }, h('button', { type: 'button', 'data-export': 'averages:png', onclick: () => chart && post({ type: 'exportChart', chart: 'averages', view: state, dataUrl: pngOf(chart) }) }, t(strings, 'Export PNG'))),
+      h('div', { class: 'chart', style: false }, canvas)),
+    s.tableOne ? h('section', { id: 'table-one' }, h('div', { class: 'toolbar' }, exportButtons('tableOne')), renderTable(tableOneTable(s.tableOne, labels), { id: 'table-one-table' })) : null,
+  ));
+  const languages = Object.keys(s.result.averages.language);
+  chart = new Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels: [...s.corpora],
+      datasets: languages.map((lang, i) => ({ label: lang, data: s.corpora.map((c) => s.result.averages.language[lang][c]), backgroundColor: PALETTE[i % PALETTE.length] })),
+    },
+    options: { maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
+    plugins: [backgroundPlugin],
+  });
+}
+
+const handlers: { [K in HostMessage['type']]: (m: Extract<HostMessage, { type: K }>) => void } = {
+  study: (m) => {
+    study = m.study;
+    labels = { ...DEFAULT_LABELS, ...m.labels };
+    strings = m.strings;
+    applyTheme();
+    render();
+  },
+  exported: (m) => status(t(strings, 'Saved {0}', m.file)),
+  error: (m) => status(m.message, true),
+};
+
+function status(text: string, error = false) {
+  const el = document.getElementById('status')!;
+  el.textContent = text;
+  el.className = error ? 'error' : '';
+}
+
+listen(handlers);
