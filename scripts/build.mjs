@@ -1,12 +1,15 @@
 // One bundle per target: the extension host (node), the CLI (node) and each webview (browser).
 import * as esbuild from 'esbuild';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url)));
 const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none', define: { __VERSION__: JSON.stringify(pkg.version) } };
 // ssh2's optional native add-ons: it falls back to pure JavaScript when they are absent.
 const nativeOptional = ['cpu-features', '*.node'];
+
+// Stale bundles and source maps of an earlier build must not end up in a package.
+rmSync('dist', { recursive: true, force: true });
 
 const webviews = existsSync('webview') ? readdirSync('webview').filter((f) => /^[a-z][\w-]*\.ts$/.test(f) && !f.endsWith('.d.ts')) : [];
 

@@ -70,7 +70,7 @@ export function heatmap(canvas: HTMLCanvasElement, matrix: CorrelationMatrix, ti
       },
       scales: {
         x: { type: 'category', labels: [...matrix.labels], offset: true, grid: { display: false }, ticks: { autoSkip: false, maxRotation: 90, minRotation: 60 } },
-        y: { type: 'category', labels: [...matrix.labels], offset: true, grid: { display: false }, ticks: { autoSkip: false } },
+        y: { type: 'category', labels: [...matrix.labels].reverse(), offset: true, grid: { display: false }, ticks: { autoSkip: false } },
       },
     },
     plugins: [backgroundPlugin],

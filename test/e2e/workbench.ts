@@ -1,0 +1,66 @@
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Opens the workbench and waits until the extension host has started our extension. */
+export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.setDefaultTimeout(30_000);
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor();
+  await page.locator('.statusbar').waitFor();
+  return page;
+}
+
+/** Runs a command from the command palette by its title, as a user would. */
+export async function runCommand(page: Page, title: string) {
+  await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 }, force: true }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor();
+  await input.press('Enter');
+}
+
+/** The content frame of the webview whose page has `title`: VS Code nests it in iframe.webview.ready (pre/index.html) → the active frame. */
+export async function webviewFrame(page: Page, title: string): Promise<Frame> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (const host of page.frames().filter((f) => f.url().includes('/webview/browser/pre/index.html'))) {
+      const ready = await host.frameElement().then((e) => e.evaluate((el) => (el as Element).classList.contains('ready')), () => false);
+      if (!ready) continue;
+      for (const inner of host.childFrames()) {
+        if ((await inner.title().catch(() => '')) === title) return inner;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no webview titled "${title}"`);
+}
+
+/** Brings a view container of the activity bar into view by its title. */
+export async function showViewContainer(page: Page, title: string) {
+  const item = page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first();
+  await item.click();
+}
+
+/** Opens a workspace file by quick open. */
+export async function openFile(page: Page, name: string) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+  await input.press('Enter');
+  await page.locator(`.tab.active[aria-label^="${name}"]`).waitFor();
+}
