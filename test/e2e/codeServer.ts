@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 /** The repository root, from the compiled file in out/test/e2e. */
@@ -99,4 +100,12 @@ export async function startCodeServer(fixture: string, settings: Record<string, 
       if (!process.env.CORPUS_LAB_KEEP_E2E) rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+/** The workspace every editor test opens: the paper study plus one broken recipe (test/fixtures/e2e). */
+export function paperWorkspace(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'corpus-lab-workspace-'));
+  cpSync(path.join(ROOT, 'examples', 'paper-study'), dir, { recursive: true });
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'e2e'), dir, { recursive: true });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

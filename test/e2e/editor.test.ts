@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -9,7 +8,7 @@ import { correlationBars, panelTable, testsTable } from '../../src/core/analysis
 import { formatCell, toCsv } from '../../src/core/report/dataTable';
 import { viewState } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
-import { ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { paperWorkspace, ROOT, startCodeServer, type CodeServer } from './codeServer';
 import { launchBrowser, openFile, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
@@ -18,19 +17,16 @@ import { launchBrowser, openFile, openWorkbench, runCommand, showViewContainer, 
  */
 const PAPER_STUDY = path.join(ROOT, 'examples', 'paper-study');
 const SHOTS = path.join(ROOT, '.test-run', 'screenshots');
-const BROKEN = 'name: Broken\ntokenizer: llm-jp-v2.1\nextends: EnJa-Base\nsources:\n  - id: extra\n    language: jp\n    origin: original\n    tokens: 12Q\n';
 
 let server: CodeServer;
 let browser: Browser;
 let page: Page;
 
 before(async () => {
-  const fixture = path.join(tmpdir(), `corpus-lab-e2e-fixture-${process.pid}`);
-  cpSync(PAPER_STUDY, fixture, { recursive: true });
-  writeFileSync(path.join(fixture, 'broken.recipe.yaml'), BROKEN);
+  const fixture = paperWorkspace();
   mkdirSync(SHOTS, { recursive: true });
-  server = await startCodeServer(fixture, { 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false });
-  rmSync(fixture, { recursive: true, force: true });
+  server = await startCodeServer(fixture.dir, { 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false });
+  fixture.remove();
   browser = await launchBrowser();
   page = await openWorkbench(browser, server.url);
 });
@@ -41,6 +37,7 @@ after(async () => {
 });
 
 async function shot(name: string) {
+  await runCommand(page, 'Notifications: Clear All Notifications');
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
@@ -103,6 +100,7 @@ test('a broken recipe shows its diagnostics at the exact place', async () => {
   assert.match(text, /"sources\[0\]\.language" must be one of ja, en, parallel; got "jp"\s+Corpus Lab\s+\[Ln 6, Col 15\]/);
   assert.match(text, /tokenizer "llm-jp-v2\.1" differs from parent "EnJa-Base"'s "llm-jp\/llm-jp-3-13b"[^\n]*\s+Corpus Lab\s+\[Ln 2, Col 12\]/);
   await shot('diagnostics');
+  await runCommand(page, 'View: Hide Panel');
 });
 
 test('Open Score Differences shows the paper’s numbers; exports write exactly the table shown', async () => {

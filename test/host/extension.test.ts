@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { suite, test } from 'mocha';
+import * as vscode from 'vscode';
+
+/** API-level checks inside the extension host, on the paper-study workspace (plus broken.recipe.yaml). */
+const EXTENSION_ID = 'corpus-lab.corpus-lab';
+
+function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the tests run on a workspace folder');
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+suite('Corpus Lab in the extension host', () => {
+  test('activates on the workspace and registers every contributed command', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is installed`);
+    await ext.activate();
+    assert.equal(ext.isActive, true);
+    const contributed = (ext.packageJSON.contributes.commands as { command: string }[]).map((c) => c.command);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(contributed.filter((c) => !registered.has(c)), []);
+  });
+
+  test('CodeLens: exact statistics of EnJa-Plus', async () => {
+    const uri = workspaceFile('enja-plus.recipe.yaml');
+    await vscode.window.showTextDocument(uri);
+    const lenses = await until('code lenses', async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+      return l && l.length > 0 && l.every((x) => x.command) ? l : undefined;
+    });
+    assert.deepEqual(lenses.map((l) => l.command?.title), [
+      'Σ 57.56B tokens — ja 18.89B (32.81%) · en 38.19B (66.34%) · parallel 488.80M (0.85%)',
+      'Compare with EnDominant',
+    ]);
+  });
+
+  test('hover on a source: its contribution after the fraction', async () => {
+    const uri = workspaceFile('enja-plus.recipe.yaml');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(5, 10));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /Fraction: 0\.5 → 13\.88B/);
+    assert.match(text, /Contribution: 13\.88B = 24\.11% of EnJa-Plus/);
+  });
+
+  test('diagnostics of the broken recipe: messages and exact ranges', async () => {
+    const uri = workspaceFile('broken.recipe.yaml');
+    const diagnostics = await until('diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.length >= 2 ? d : undefined;
+    });
+    const seen = diagnostics.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).sort();
+    assert.deepEqual(seen, [
+      '2:12 tokenizer "llm-jp-v2.1" differs from parent "EnJa-Base"\'s "llm-jp/llm-jp-3-13b": token counts would not be comparable',
+      '6:15 "sources[0].language" must be one of ja, en, parallel; got "jp"',
+    ]);
+    assert.ok(diagnostics.every((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source === 'Corpus Lab'));
+  });
+
+  test('Open Score Differences and Open Partial Correlations open one webview each', async () => {
+    await vscode.commands.executeCommand('corpusLab.openScoreDifferences');
+    await vscode.commands.executeCommand('corpusLab.openCorrelations');
+    await vscode.commands.executeCommand('corpusLab.openScoreDifferences'); // reveals, does not duplicate
+    const labels = await until('two panel tabs', () => {
+      const l = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).filter((l) => /Score Differences|Partial Correlations/.test(l)).sort();
+      return l.length === 2 ? l : undefined;
+    });
+    assert.deepEqual(labels, ['Partial Correlations', 'Score Differences']);
+  });
+
+  test('the workspace is the paper study', () => {
+    assert.equal(path.basename(workspaceFile('score-differences.csv').fsPath), 'score-differences.csv');
+  });
+});
