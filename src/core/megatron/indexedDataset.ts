@@ -189,3 +189,41 @@ function describeFsError(e: unknown): string {
   if (code === 'EISDIR') return 'is a directory';
   return (e as Error).message;
 }
+
+/** Byte ranges of an index that `tokensFromIndexTail` needs: the header and three fixed-size fields at the end. */
+export function indexTailRanges(h: IndexHeader): { lastLength: number; lastPointer: number; lastDocumentIndex: number } {
+  const lengths = HEADER_BYTES;
+  const pointers = lengths + 4 * h.sequences;
+  const docs = pointers + 8 * h.sequences;
+  return { lastLength: lengths + 4 * (h.sequences - 1), lastPointer: pointers + 8 * (h.sequences - 1), lastDocumentIndex: docs + 8 * (h.documentCount - 1) };
+}
+
+/**
+ * The token count of a dataset from its header and the ends of its arrays, without reading the
+ * lengths: the last sequence starts at `lastPointer` bytes and has `lastLength` tokens. Exact for a
+ * well-formed index, and checked against the index size, the last document index and the `.bin`
+ * size, so a corrupt one is an error rather than a wrong number. Used where reading every length
+ * would cost a round trip per chunk (datasets on the cluster, read over SFTP).
+ */
+export function tokensFromIndexTail(
+  h: IndexHeader,
+  sizes: { idx: number; bin: number },
+  tail: { lastLength: number; lastPointer: bigint; lastDocumentIndex: bigint },
+  files: { idx: string; bin: string; prefix: string },
+): IndexedDatasetInfo {
+  const expected = expectedIndexBytes(h);
+  if (sizes.idx < expected) throw new IndexedDatasetError(files.idx, `truncated index: ${sizes.idx} bytes, expected ${expected} for ${h.sequences} sequences and ${h.documentCount} document indices`);
+  if (sizes.idx > expected) throw new IndexedDatasetError(files.idx, `index has ${sizes.idx - expected} trailing bytes beyond the ${expected} its header describes`);
+  if (Number(tail.lastDocumentIndex) !== h.sequences) throw new IndexedDatasetError(files.idx, `last document index is ${tail.lastDocumentIndex}, expected the sequence count ${h.sequences}`);
+  let tokens = 0;
+  if (h.sequences > 0) {
+    if (tail.lastLength < 0) throw new IndexedDatasetError(files.idx, `negative sequence length ${tail.lastLength}`);
+    const start = Number(tail.lastPointer);
+    if (start < 0 || start % h.itemSize !== 0) throw new IndexedDatasetError(files.idx, `last sequence pointer ${start} is not a multiple of the ${h.itemSize}-byte ${h.dtype}`);
+    tokens = start / h.itemSize + tail.lastLength;
+  }
+  if (sizes.bin !== tokens * h.itemSize) {
+    throw new IndexedDatasetError(files.bin, `size ${sizes.bin} bytes disagrees with the index: ${tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tokens * h.itemSize}`);
+  }
+  return { prefix: files.prefix, tokens, documents: h.documentCount - 1, sequences: h.sequences, dtype: h.dtype };
+}

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ClusterConnection, type ConnectionHooks, type SshTarget } from '../../src/core/cluster/connection';
+
+/** The loopback cluster started by test/cluster/start.sh, as its cluster.env describes it. */
+export interface LoopbackCluster {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly home: string;
+  readonly key: string;
+  readonly knownHosts: string;
+  readonly sshdPidFile: string;
+  readonly slurmConf: string;
+  readonly jobcomp: string;
+}
+
+export const CLUSTER_DIR = process.env.CORPUS_LAB_CLUSTER_DIR ?? '/var/lib/corpus-lab-cluster';
+
+export function loopbackCluster(): LoopbackCluster {
+  let text: string;
+  try {
+    text = readFileSync(`${CLUSTER_DIR}/cluster.env`, 'utf8');
+  } catch {
+    throw new Error(`no loopback cluster: run test/cluster/start.sh as root first (looked for ${CLUSTER_DIR}/cluster.env)`);
+  }
+  const env = Object.fromEntries(text.split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
+  const need = (k: string) => env[`CORPUS_LAB_CLUSTER_${k}`] ?? (() => { throw new Error(`cluster.env lacks ${k}`); })();
+  return {
+    host: need('HOST'),
+    port: Number(need('PORT')),
+    user: need('USER'),
+    home: need('HOME'),
+    key: need('KEY'),
+    knownHosts: need('KNOWN_HOSTS'),
+    sshdPidFile: need('SSHD_PID'),
+    slurmConf: need('SLURM_CONF'),
+    jobcomp: need('JOBCOMP'),
+  };
+}
+
+export function target(c: LoopbackCluster, over: Partial<SshTarget> = {}): SshTarget {
+  return {
+    host: c.host,
+    port: c.port,
+    username: c.user,
+    identityFiles: [c.key],
+    jumps: [],
+    keepaliveIntervalMs: 2000,
+    keepaliveCountMax: 3,
+    readyTimeoutMs: 10_000,
+    ...over,
+  };
+}
+
+export function hooks(c: LoopbackCluster, over: Partial<ConnectionHooks> = {}): ConnectionHooks {
+  return {
+    knownHostsFiles: [c.knownHosts],
+    confirmUnknownHost: async () => {
+      throw new Error('the test did not expect a host key prompt');
+    },
+    ...over,
+  };
+}
+
+export function connection(c: LoopbackCluster, name = 'loopback', t: Partial<SshTarget> = {}, h: Partial<ConnectionHooks> = {}): ClusterConnection {
+  return new ClusterConnection(name, target(c, t), hooks(c, h));
+}
+
+/** Runs a command locally as root (the test's side of the machine: inspecting what the remote did). */
+export function local(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8' });
+}
