@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterProfilesSchema } from './cluster/profile';
 import { describeIssue } from './validation';
 
 /** Settings under `corpusLab.*`, validated: a bad value is named and its default used instead. */
@@ -9,6 +10,10 @@ export const settingsSchema = z.object({
   study: z.string().default(''),
   /** Where panel exports are written, relative to the first workspace folder. */
   exportFolder: z.string().min(1).default('exports'),
+  /** Cluster profiles (host alias or name, user, identities, ProxyJump…), overriding ~/.ssh/config. */
+  clusters: clusterProfilesSchema.default([]),
+  /** The cluster whose `dataRoot` holds the recipes' Megatron datasets, for remote token counts. */
+  dataCluster: z.string().default(''),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
+import { registerClusterCommands } from './clusterCommands';
+import { ClusterManager } from './clusterManager';
 import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeHoverProvider } from './recipeEditorProviders';
@@ -21,6 +23,7 @@ export function activate(context: vscode.ExtensionContext) {
   const lenses = new RecipeCodeLensProvider(load);
   const reports = new ReportDocuments();
   const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
   const panels = new AnalysisPanels({
     extensionUri: context.extensionUri,
     studyDir: () => locateStudy(settings().study, context.extensionUri),
@@ -48,6 +51,8 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.commands.registerCommand('corpusLab.openScoreDifferences', () => panels.open('scores')),
     vscode.commands.registerCommand('corpusLab.openCorrelations', () => panels.open('correlations')),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
+    clusters,
+    ...registerClusterCommands(clusters, workspace, settings),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

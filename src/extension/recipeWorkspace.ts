@@ -42,6 +42,17 @@ export class RecipeWorkspace implements vscode.Disposable {
     return this.publish();
   }
 
+  /** Datasets the recipes name, with their paths on the cluster under `dataRoot`. */
+  remoteDatasets(dataRoot: string) {
+    return this.catalog.remoteDatasets(dataRoot);
+  }
+
+  /** Counts read on the cluster; statistics, tree and diagnostics update at once. */
+  async setRemoteCounts(counts: Parameters<RecipeCatalog['setRemoteCounts']>[0]) {
+    this.catalog.setRemoteCounts(counts);
+    await this.publish();
+  }
+
   private isRecipe(d: vscode.TextDocument): boolean {
     return d.uri.scheme === 'file' && d.fileName.endsWith('.recipe.yaml');
   }

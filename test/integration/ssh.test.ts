@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ClusterConnection, ConnectionLostError, HostKeyError, MAX_CHANNELS, type HostKeyPrompt } from '../../src/core/cluster/connection';
+import { countDatasetsOnCluster } from '../../src/core/cluster/recipeCounts';
 import { countRemoteDatasets, findRemoteDatasets } from '../../src/core/cluster/remoteDatasets';
+import { RecipeCatalog } from '../../src/core/recipe/catalog';
 import { downloadAtomic, readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
 import { pathArg, shellAnd } from '../../src/core/cluster/shellQuote';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
@@ -208,4 +210,25 @@ test('ProxyJump: through a bastion (here the same sshd) to the login node', asyn
   j.dispose();
   // Forwarded through the bastion, the login node sees a connection from 127.0.0.1 to port 2222.
   assert.match(r.stdout, /^127\.0\.0\.1 \d+ 127\.0\.0\.1 2222\n$/);
+});
+
+test('recipes whose datasets live on the cluster get exact counts from there (dataRoot + relative prefix)', async () => {
+  const sftp = await conn.sftp();
+  const root = `${c.home}/corpus-${run}`;
+  await uploadAtomic(sftp, encodeIndex([1000, 2000, 500], [0, 3]), `${root}/ja/medical_text_document.idx`);
+  await uploadAtomic(sftp, Buffer.alloc(2 * 3500), `${root}/ja/medical_text_document.bin`);
+  const catalog = new RecipeCatalog();
+  const file = path.join(scratch, 'remote.recipe.yaml');
+  catalog.update(file, 'name: Remote\ntokenizer: t\nsources:\n  - id: ja-medical\n    language: ja\n    origin: original\n    megatron: ja/medical_text_document\n  - id: gone\n    language: en\n    origin: original\n    megatron: en/absent_text_document\n');
+  const before = await catalog.resolve();
+  assert.equal(before.recipes.get('Remote')?.statistics.total, 0);
+  const { counts, problems } = await countDatasetsOnCluster(conn, catalog.remoteDatasets(root));
+  assert.deepEqual(problems, [`${root}/en/absent_text_document.idx: no such file on the cluster`]);
+  catalog.setRemoteCounts(counts);
+  const set = await catalog.resolve();
+  const recipe = set.recipes.get('Remote')!;
+  assert.equal(recipe.statistics.japanese, 3500);
+  assert.equal(recipe.sources.find((s) => s.id === 'ja-medical')?.tokensFrom, 'cluster');
+  assert.deepEqual(set.diagnostics.map((d) => d.message), [`cannot count tokens of "en/absent_text_document": on loopback: ${root}/en/absent_text_document.idx: no such file on the cluster`]);
+  await conn.exec(['rm', '-rf', '--', root]);
 });

@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import { readIndexedDataset } from '../megatron/indexedDataset';
 import type { RecipeDocument } from './model';
 import { parseRecipe } from './parse';
-import { datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
+import { datasetPath, datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
 
 /**
  * The recipes of a workspace, kept parsed per file and re-resolved as a set when any changes. Token
@@ -12,6 +13,8 @@ import { datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from '.
 export class RecipeCatalog {
   private readonly docs = new Map<string, RecipeDocument>();
   private readonly counts = new Map<string, { stamp: string; count: IndexCount }>();
+  /** Counts read on the cluster, by local prefix; used where the dataset is not on this machine. */
+  private remote = new Map<string, IndexCount>();
 
   update(file: string, text: string): void {
     this.docs.set(file, parseRecipe(file, text));
@@ -28,8 +31,29 @@ export class RecipeCatalog {
   async resolve(): Promise<RecipeSet> {
     const docs = [...this.docs.values()];
     const prefixes = datasetPaths(docs);
-    const counts = new Map(await Promise.all(prefixes.map(async (p) => [p, await this.count(p)] as const)));
+    const counts = new Map(await Promise.all(prefixes.map(async (p) => {
+      const local = await this.count(p);
+      return [p, !local.ok && this.remote.has(p) ? this.remote.get(p)! : local] as const;
+    })));
     return resolveRecipes(docs, counts);
+  }
+
+  /** Where each dataset of the recipes lives on the cluster: relative prefixes under `dataRoot`. */
+  remoteDatasets(dataRoot: string): { local: string; remote: string }[] {
+    const seen = new Map<string, string>();
+    for (const d of this.docs.values()) {
+      for (const s of d.sources) {
+        if (!s.megatron) continue;
+        const local = datasetPath(d.file, s.megatron);
+        if (!seen.has(local)) seen.set(local, path.posix.isAbsolute(s.megatron) ? s.megatron : path.posix.join(dataRoot || '.', s.megatron));
+      }
+    }
+    return [...seen].map(([local, remote]) => ({ local, remote }));
+  }
+
+  /** Replaces the cluster's counts (keyed by local prefix); the next resolve uses them. */
+  setRemoteCounts(counts: ReadonlyMap<string, IndexCount>) {
+    this.remote = new Map(counts);
   }
 
   private async count(prefix: string): Promise<IndexCount> {

@@ -33,7 +33,7 @@ export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSour
   const share = recipe.statistics.total > 0 ? source.effectiveTokens / recipe.statistics.total : 0;
   const lines = [
     `**${escapeMd(source.id)}** — ${source.language}, ${source.origin}${source.kind ? `, ${escapeMd(source.kind)}` : ''}`,
-    `Tokens: ${formatTokens(source.tokens)} (${source.tokensFrom === 'index' ? 'counted from the indexed dataset' : 'declared'})`,
+    `Tokens: ${formatTokens(source.tokens)} (${source.tokensFrom === 'index' ? 'counted from the indexed dataset' : source.tokensFrom === 'cluster' ? 'counted from the indexed dataset on the cluster' : 'declared'})`,
   ];
   if (source.fraction !== undefined && source.fraction !== 1) lines.push(`Fraction: ${source.fraction} → ${formatTokens(source.effectiveTokens)}`);
   lines.push(`Contribution: ${formatTokens(source.effectiveTokens)} = ${formatPercent(share)} of ${escapeMd(recipe.name)}`);

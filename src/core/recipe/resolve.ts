@@ -6,14 +6,15 @@ import { formatTokens } from './quantity';
 import { computeStatistics, type CompositionStatistics } from './statistics';
 
 /** What reading one indexed dataset gave: its token count, or why there is none. */
-export type IndexCount = { ok: true; tokens: number } | { ok: false; message: string };
+/** A dataset's count: read from its index (locally, or `onCluster` over SFTP), or why not. */
+export type IndexCount = { ok: true; tokens: number; onCluster?: string } | { ok: false; message: string };
 
 export interface ResolvedSource extends SourceSpec {
   /** The recipe that declares this source (itself or an ancestor). */
   readonly definedIn: string;
   readonly file: string;
   readonly tokens: number;
-  readonly tokensFrom: 'declared' | 'index';
+  readonly tokensFrom: 'declared' | 'index' | 'cluster';
   /** Tokens after `fraction`: what the source contributes to the corpus. */
   readonly effectiveTokens: number;
   /** Absolute dataset prefix for local reads, when the source names one. */
@@ -183,7 +184,7 @@ function countSource(
     if (s.tokens !== undefined && s.tokens !== counted.tokens) {
       report(doc.file, s.tokensRange!, `declared ${formatTokens(s.tokens)} tokens (${s.tokens}) but the indexed dataset ${s.megatron} holds ${counted.tokens} (${formatTokens(counted.tokens)}); the index wins`, 'warning');
     }
-    return { ...base, datasetPath: dataset, tokens: counted.tokens, tokensFrom: 'index', effectiveTokens: counted.tokens * fraction };
+    return { ...base, datasetPath: dataset, tokens: counted.tokens, tokensFrom: counted.onCluster ? 'cluster' : 'index', effectiveTokens: counted.tokens * fraction };
   }
   // A declared count stands in for a dataset that lives elsewhere (on the cluster, say).
   if (s.tokens !== undefined) return { ...base, datasetPath: dataset, tokens: s.tokens, tokensFrom: 'declared', effectiveTokens: s.tokens * fraction };

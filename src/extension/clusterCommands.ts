@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { countDatasetsOnCluster } from '../core/cluster/recipeCounts';
+import type { ClusterManager } from './clusterManager';
+import type { RecipeWorkspace } from './recipeWorkspace';
+
+async function pickCluster(clusters: ClusterManager, preferred?: string): Promise<string | undefined> {
+  const names = clusters.names();
+  if (preferred && names.includes(preferred)) return preferred;
+  if (names.length === 0) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
+    return undefined;
+  }
+  return names.length === 1 ? names[0] : vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
+}
+
+export function registerClusterCommands(clusters: ClusterManager, recipes: RecipeWorkspace, settings: () => { dataCluster: string; dataRoot: string }): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('corpusLab.connectCluster', async (name?: string) => {
+      const picked = await pickCluster(clusters, name);
+      if (!picked) return;
+      const connection = clusters.get(picked);
+      try {
+        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', picked) }, async () => {
+          const r = await connection.exec(['hostname']);
+          void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} ({1}).', picked, r.stdout.trim()));
+        });
+      } catch (e) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Cannot connect to {0}: {1}', picked, (e as Error).message));
+      }
+    }),
+    vscode.commands.registerCommand('corpusLab.disconnectCluster', async (name?: string) => {
+      const picked = await pickCluster(clusters, name);
+      if (picked) clusters.disconnect(picked);
+    }),
+    vscode.commands.registerCommand('corpusLab.countTokensOnCluster', async () => {
+      const { dataCluster, dataRoot } = settings();
+      const picked = await pickCluster(clusters, dataCluster);
+      if (!picked) return;
+      const datasets = recipes.remoteDatasets(dataRoot);
+      if (datasets.length === 0) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('No recipe names a megatron: dataset.'));
+        return;
+      }
+      try {
+        const { counts, problems } = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked) },
+          () => countDatasetsOnCluster(clusters.get(picked), datasets),
+        );
+        await recipes.setRemoteCounts(counts);
+        if (problems.length) void vscode.window.showWarningMessage(vscode.l10n.t('{0} of {1} datasets could not be counted; see the Problems panel.', problems.length, datasets.length));
+        else void vscode.window.showInformationMessage(vscode.l10n.t('Counted {0} datasets on {1}.', datasets.length, picked));
+      } catch (e) {
+        void vscode.window.showErrorMessage(vscode.l10n.t('Cannot count tokens on {0}: {1}', picked, (e as Error).message));
+      }
+    }),
+  ];
+}

@@ -1,0 +1,111 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ClusterConnection, type ConnectionState, type HostKeyPrompt } from '../core/cluster/connection';
+import { knownHostsLine } from '../core/cluster/knownHosts';
+import { localSshFiles, resolveProfile, type ClusterProfile } from '../core/cluster/profile';
+
+const SECRET_PREFIX = 'corpusLab.passphrase:';
+
+/**
+ * One connection per configured cluster, made on first use and kept; the status bar shows the
+ * state of the clusters in use. Host-key questions and passphrases go through the editor's UI;
+ * passphrases live only in SecretStorage.
+ */
+export class ClusterManager implements vscode.Disposable {
+  private readonly connections = new Map<string, { connection: ClusterConnection; profile: string }>();
+  private readonly status = vscode.window.createStatusBarItem('corpusLab.cluster', vscode.StatusBarAlignment.Left, 50);
+
+  constructor(private readonly profiles: () => readonly ClusterProfile[], private readonly secrets: vscode.SecretStorage, private readonly log: vscode.LogOutputChannel) {
+    this.status.name = vscode.l10n.t('Corpus Lab cluster');
+    this.status.command = 'corpusLab.connectCluster';
+  }
+
+  names(): string[] {
+    return this.profiles().map((p) => p.name);
+  }
+
+  /** The named cluster's connection (created, not yet connected), or an error naming the known ones. */
+  get(name: string): ClusterConnection {
+    const profile = this.profiles().find((p) => p.name === name);
+    if (!profile) throw new Error(vscode.l10n.t('No cluster named "{0}" in corpusLab.clusters (known: {1}).', name, this.names().join(', ') || vscode.l10n.t('none')));
+    const key = JSON.stringify(profile);
+    const existing = this.connections.get(name);
+    if (existing && existing.profile === key) return existing.connection;
+    existing?.connection.dispose();
+    const resolved = resolveProfile(profile, localSshFiles, { home: homedir(), localUser: userInfo().username, agentSocket: process.env.SSH_AUTH_SOCK, systemConfig: '/etc/ssh/ssh_config' });
+    for (const n of resolved.notes) this.log.debug(`${name}: ${n}`);
+    const knownHosts = resolved.knownHostsFiles;
+    const connection = new ClusterConnection(name, resolved.target, {
+      knownHostsFiles: knownHosts,
+      confirmUnknownHost: (p) => this.confirmHostKey(name, p),
+      rememberHostKey: async (host, port, key) => {
+        await mkdir(path.dirname(knownHosts[0]), { recursive: true, mode: 0o700 });
+        await appendFile(knownHosts[0], `${knownHostsLine(host, port, key)}\n`, { mode: 0o600 });
+        this.log.info(`${name}: added the host key of ${host}:${port} to ${knownHosts[0]}`);
+      },
+      passphrase: (file, retry) => this.passphrase(file, retry),
+    });
+    connection.on('state', (s: ConnectionState) => {
+      this.log.info(`${name}: ${s}${s === 'failed' && connection.lastError ? ` (${connection.lastError.message})` : ''}`);
+      this.render();
+    });
+    this.connections.set(name, { connection, profile: key });
+    this.render();
+    return connection;
+  }
+
+  private async confirmHostKey(name: string, p: HostKeyPrompt): Promise<boolean> {
+    const accept = vscode.l10n.t('Accept and remember');
+    const detail = [
+      vscode.l10n.t('The authenticity of {0}:{1} can\'t be established.', p.host, p.port),
+      vscode.l10n.t('{0} key fingerprint: {1}', p.keyType, p.fingerprint),
+      p.otherTypes.length ? vscode.l10n.t('known_hosts holds keys of other types for this host: {0}.', p.otherTypes.join(', ')) : '',
+      vscode.l10n.t('Compare the fingerprint with the one your cluster publishes before accepting.'),
+    ].filter(Boolean).join('\n');
+    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Unknown host key for cluster "{0}"', name), { modal: true, detail }, accept);
+    return choice === accept;
+  }
+
+  private async passphrase(file: string, retry: boolean): Promise<string | undefined> {
+    const key = SECRET_PREFIX + file;
+    if (!retry) {
+      const stored = await this.secrets.get(key);
+      if (stored !== undefined) return stored;
+    }
+    const value = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Passphrase for {0}', file),
+      prompt: retry ? vscode.l10n.t('That passphrase did not unlock the key; try again.') : vscode.l10n.t('Stored in VS Code\'s secret storage, never in settings.'),
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (value !== undefined) await this.secrets.store(key, value);
+    return value;
+  }
+
+  disconnect(name: string) {
+    this.connections.get(name)?.connection.dispose();
+    this.connections.delete(name);
+    this.render();
+  }
+
+  private render() {
+    const live = [...this.connections.values()].map((c) => c.connection);
+    if (live.length === 0) {
+      this.status.hide();
+      return;
+    }
+    const icon: Record<ConnectionState, string> = { idle: '$(vm-outline)', connecting: '$(sync~spin)', connected: '$(vm-active)', reconnecting: '$(sync~spin)', failed: '$(error)', closed: '$(vm-outline)' };
+    this.status.text = live.map((c) => `${icon[c.state]} ${c.name}`).join('  ');
+    this.status.tooltip = live.map((c) => `${c.name}: ${c.state}${c.lastError ? ` — ${c.lastError.message}` : ''} (${c.load.inUse} channels, ${c.load.queued} queued)`).join('\n');
+    this.status.backgroundColor = live.some((c) => c.state === 'failed') ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.status.show();
+  }
+
+  dispose() {
+    for (const { connection } of this.connections.values()) connection.dispose();
+    this.connections.clear();
+    this.status.dispose();
+  }
+}
