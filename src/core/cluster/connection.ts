@@ -330,7 +330,15 @@ export class ClusterConnection extends EventEmitter {
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let exit: { code: number | null; signal?: string } | undefined;
-        const abort = () => stream.close();
+        const abort = () => {
+          // Stop the remote program too (tail -F would otherwise live on until its next write).
+          try {
+            stream.signal('KILL');
+          } catch {
+            // the channel is already gone
+          }
+          stream.close();
+        };
         options.signal?.addEventListener('abort', abort, { once: true });
         stream.on('data', (b: Buffer) => {
           out.push(b);

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** Slurm's job states, as squeue prints them (long form). */
+export const JOB_STATES = ['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'SUSPENDED', 'BOOT_FAIL', 'DEADLINE', 'REQUEUED', 'RESIZING', 'REVOKED', 'SPECIAL_EXIT', 'STOPPED'] as const;
+export type SlurmState = (typeof JOB_STATES)[number];
+export const FINISHED_STATES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
+
+export interface SbatchOptions {
+  readonly jobName: string;
+  /** Our unique tag, carried in --comment so a job can be found again without its id. */
+  readonly tag: string;
+  readonly partition?: string;
+  readonly nodes?: number;
+  readonly gpusPerNode?: number;
+  readonly cpusPerTask?: number;
+  readonly timeLimit?: string;
+  readonly output: string;
+  readonly chdir: string;
+  /** Job ids that must complete successfully first (afterok). */
+  readonly afterOk?: readonly string[];
+  readonly extra?: readonly string[];
+  readonly testOnly?: boolean;
+}
+
+/** The sbatch argument vector; every value is its own argument, quoted by shellCommand later. */
+export function sbatchArgv(script: string, o: SbatchOptions): string[] {
+  const argv = ['sbatch', '--parsable', `--job-name=${o.jobName}`, `--comment=${o.tag}`, `--output=${o.output}`, `--chdir=${o.chdir}`];
+  if (o.partition) argv.push(`--partition=${o.partition}`);
+  if (o.nodes) argv.push(`--nodes=${o.nodes}`);
+  if (o.gpusPerNode) argv.push(`--gres=gpu:${o.gpusPerNode}`);
+  if (o.cpusPerTask) argv.push(`--cpus-per-task=${o.cpusPerTask}`);
+  if (o.timeLimit) argv.push(`--time=${o.timeLimit}`);
+  if (o.afterOk && o.afterOk.length > 0) argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');
+  if (o.testOnly) argv.push('--test-only');
+  argv.push(...(o.extra ?? []), script);
+  return argv;
+}
+
+const JOB_ID = /^\d+(_\d+)?$/;
+
+/** `sbatch --parsable` prints `jobid[;cluster]`. */
+export function parseSbatchOutput(stdout: string): string {
+  const first = stdout.trim().split('\n').pop()!.split(';')[0].trim();
+  if (!JOB_ID.test(first)) throw new Error(`sbatch printed no job id: ${JSON.stringify(stdout.trim().slice(0, 200))}`);
+  return first;
+}
+
+/** Fields of one squeue line; the separator is a character no field of ours can hold. */
+export const SQUEUE_FORMAT = ['%i', '%k', '%T', '%r', '%M', '%l', '%N', '%j'].join('\x1f');
+
+export function squeueArgv(user?: string): string[] {
+  return ['squeue', '--noheader', '--states=all', ...(user ? [`--user=${user}`] : ['--me']), `--format=${SQUEUE_FORMAT}`];
+}
+
+export const squeueRow = z.object({
+  jobId: z.string().regex(JOB_ID),
+  comment: z.string(),
+  state: z.string().regex(/^[A-Z_]+$/),
+  reason: z.string(),
+  elapsed: z.string(),
+  limit: z.string(),
+  nodes: z.string(),
+  name: z.string(),
+});
+export type SqueueRow = z.infer<typeof squeueRow>;
+
+/** Parses squeue output; a malformed line is reported, not guessed at. */
+export function parseSqueue(stdout: string): { rows: SqueueRow[]; problems: string[] } {
+  const rows: SqueueRow[] = [];
+  const problems: string[] = [];
+  stdout.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const f = line.split('\x1f');
+    const r = squeueRow.safeParse({ jobId: f[0]?.trim(), comment: f[1] === '(null)' ? '' : f[1], state: f[2]?.trim(), reason: f[3] === 'None' ? '' : f[3], elapsed: f[4], limit: f[5], nodes: f[6], name: f[7] });
+    if (r.success) rows.push(r.data);
+    else problems.push(`squeue line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}: ${JSON.stringify(line.slice(0, 120))}`);
+  });
+  return { rows, problems };
+}

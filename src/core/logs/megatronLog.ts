@@ -1,0 +1,98 @@
+/**
+ * Megatron-LM's training log lines:
+ *  [2024-06-01 12:00:00] iteration      100/   10000 | consumed samples:       102400 |
+ *  elapsed time per iteration (ms): 12345.6 | throughput per GPU (TFLOP/s/GPU): 180.5 |
+ *  learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | … | grad norm: 0.567 | …
+ * Parsed with string searches, not one regular expression per field: logs run to gigabytes.
+ */
+export interface IterationMetrics {
+  readonly iteration: number;
+  readonly totalIterations?: number;
+  readonly consumedSamples?: number;
+  readonly elapsedMs?: number;
+  readonly tflopsPerGpu?: number;
+  readonly learningRate?: number;
+  readonly lmLoss?: number;
+  readonly gradNorm?: number;
+  readonly skipped?: number;
+  readonly nan?: number;
+}
+
+const FIELDS: Record<string, keyof IterationMetrics> = {
+  'consumed samples': 'consumedSamples',
+  'elapsed time per iteration (ms)': 'elapsedMs',
+  'throughput per GPU (TFLOP/s/GPU)': 'tflopsPerGpu',
+  'learning rate': 'learningRate',
+  'lm loss': 'lmLoss',
+  'grad norm': 'gradNorm',
+  'number of skipped iterations': 'skipped',
+  'number of nan iterations': 'nan',
+};
+
+/** The metrics of one line, or undefined when it is not an iteration line. */
+export function parseIterationLine(line: string): IterationMetrics | undefined {
+  const at = line.indexOf(' iteration ');
+  if (at < 0 || line.indexOf('|', at) < 0) return undefined;
+  const parts = line.slice(at + 11).split('|');
+  const head = parts[0].trim();
+  const slash = head.indexOf('/');
+  const iteration = Number(slash < 0 ? head : head.slice(0, slash));
+  if (!Number.isInteger(iteration)) return undefined;
+  const out: Record<string, number> = { iteration };
+  if (slash >= 0) {
+    const t = Number(head.slice(slash + 1));
+    if (Number.isFinite(t)) out.totalIterations = t;
+  }
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i];
+    const colon = p.lastIndexOf(':');
+    if (colon < 0) continue;
+    const key = FIELDS[p.slice(0, colon).trim()];
+    if (!key) continue;
+    const v = Number(p.slice(colon + 1));
+    if (Number.isFinite(v)) out[key] = v;
+  }
+  return out as unknown as IterationMetrics;
+}
+
+/**
+ * Splits a byte stream into lines across chunk boundaries (UTF-8 safe) and parses iteration
+ * lines as they complete. Keeps only the unfinished tail between chunks.
+ */
+export class LogLineSplitter {
+  private rest = Buffer.alloc(0);
+  private readonly decoder = new TextDecoder('utf-8');
+
+  /** Complete lines in `chunk` (with what was left from before); the unfinished end is kept. */
+  push(chunk: Buffer): string[] {
+    const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const last = data.lastIndexOf(10);
+    if (last < 0) {
+      this.rest = Buffer.from(data);
+      return [];
+    }
+    this.rest = Buffer.from(data.subarray(last + 1));
+    const text = this.decoder.decode(data.subarray(0, last));
+    return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  }
+
+  /** What is left without a newline (the log's last, unfinished line). */
+  get pending(): string {
+    return this.decoder.decode(this.rest);
+  }
+}
+
+export class MegatronMetrics {
+  readonly iterations: IterationMetrics[] = [];
+
+  /** Parses lines; returns the new iterations. */
+  add(lines: readonly string[]): IterationMetrics[] {
+    const added: IterationMetrics[] = [];
+    for (const l of lines) {
+      const m = parseIterationLine(l);
+      if (m) added.push(m);
+    }
+    this.iterations.push(...added);
+    return added;
+  }
+}

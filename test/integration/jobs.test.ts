@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ClusterConnection } from '../../src/core/cluster/connection';
+import { readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
+import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
+import { JobRegistry, type JobRecord } from '../../src/core/jobs/registry';
+import { FINISHED_STATES } from '../../src/core/jobs/slurm';
+import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch';
+import { loadTemplate, renderStage, STAGES } from '../../src/core/jobs/templates';
+import { LogFollower } from '../../src/core/logs/logFollower';
+import { MegatronMetrics } from '../../src/core/logs/megatronLog';
+import { connection, loopbackCluster, type LoopbackCluster } from './cluster';
+
+/** Real jobs on the loopback Slurm, running the rendered templates with test programs as launchers. */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const run = `j${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+let c: LoopbackCluster;
+let conn: ClusterConnection;
+let registry: JobRegistry;
+let service: JobService;
+let local: string;
+let timeoutJob: JobRecord;
+
+const settings = jobSettingsSchema.parse({
+  launchers: { cpt: 'bash "$HOME/fake/megatron.sh"', sft: 'bash "$HOME/fake/nemo.sh"', eval: 'bash' },
+  resources: {
+    cpt: { partition: 'gpu', nodes: 1, gpusPerNode: 4, timeLimit: '10:00' },
+    sft: { partition: 'gpu', nodes: 1, gpusPerNode: 2, timeLimit: '10:00' },
+    eval: { partition: 'gpu', nodes: 1, gpusPerNode: 1, timeLimit: '10:00' },
+  },
+  medEvalDir: '$HOME/fake/med-eval',
+  baseModel: '$HOME/checkpoints/base',
+  numFewshot: 3,
+  trainIters: 8,
+});
+
+async function templates() {
+  return Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))]))) as Record<(typeof STAGES)[number], { file: string; text: string }>;
+}
+
+function cptSpec(model: string, trainIters: number, t: { file: string; text: string }, timeLimit = '10:00'): JobSpec {
+  return {
+    cluster: 'loopback', study: run, stage: 'cpt', model, name: `${run}/cpt/${model}`,
+    script: (runDir) => renderStage('cpt', t, { runDir, launcher: settings.launchers.cpt, dataPath: ['1', 'ja/x'], tokenizerModel: 't.model', load: 'base', save: `${runDir}/ckpt`, trainIters }),
+    resources: { partition: 'gpu', nodes: 1, gpusPerNode: 1, timeLimit },
+  };
+}
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(registry.all().map((j) => [j.name, j.state, j.reason]))}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const finished = (tags: string[]) => async () => {
+  await service.poll('loopback');
+  return tags.every((t) => FINISHED_STATES.has(registry.get(t)!.state));
+};
+
+before(async () => {
+  c = loopbackCluster();
+  conn = connection(c);
+  local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-jobs-'));
+  registry = new JobRegistry(path.join(local, '.corpus-lab', 'jobs.json'));
+  await registry.load();
+  service = new JobService(registry, () => conn, { remoteRoot: () => `corpus-lab-${run}` });
+  const sftp = await conn.sftp();
+  const fake = path.join(ROOT, 'test', 'cluster', 'fake');
+  for (const f of ['megatron.sh', 'nemo.sh', ...readdirSync(path.join(fake, 'med-eval')).map((x) => `med-eval/${x}`)]) {
+    await uploadAtomic(sftp, readFileSync(path.join(fake, f)), `${c.home}/fake/${f}`, 0o755);
+  }
+  // Started first: Slurm enforces a one-minute limit only after a minute; the last test checks it.
+  timeoutJob = await service.submit(cptSpec('timeout', 999999, (await templates()).cpt, '1'));
+});
+
+after(async () => {
+  await conn.exec(['scancel', '--me']).catch(() => undefined);
+  conn?.dispose();
+  rmSync(local, { recursive: true, force: true });
+});
+
+test('a study launch: CPT → SFT → evaluation per recipe, SFT → evaluation of the base model, all COMPLETED', async () => {
+  const progress: string[] = [];
+  const jobs = await launchStudy(service, {
+    study: run, cluster: 'loopback', includeBase: true, settings, templates: await templates(), resultsDir: `${c.home}/corpus-lab-${run}/results/${run}`,
+    recipes: [{ name: 'EnJa-Tiny', dataPath: ['0.6', 'ja/a_text_document', '0.4', 'en/b_text_document'], totalTokens: 1e9 }],
+  }, (done, total, what) => progress.push(`${done}/${total} ${what}`));
+  assert.deepEqual(jobs.map((j) => `${j.stage}/${j.model}`), ['sft/base', 'eval/base', 'cpt/EnJa-Tiny', 'sft/EnJa-Tiny', 'eval/EnJa-Tiny']);
+  assert.equal(progress.at(-1), '5/5 ');
+  // The dependency graph is Slurm's: afterok on the ids of the previous stage.
+  const [sftBase, evalBase, cpt, sft, evalJob] = jobs;
+  assert.ok(evalBase.sbatch.includes(`--dependency=afterok:${sftBase.jobId}`));
+  assert.ok(sft.sbatch.includes(`--dependency=afterok:${cpt.jobId}`));
+  assert.ok(evalJob.sbatch.includes(`--dependency=afterok:${sft.jobId}`));
+  await until('the study to finish', finished(jobs.map((j) => j.tag)));
+  assert.deepEqual(jobs.map((j) => registry.get(j.tag)!.state), ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
+
+  const sftp = await conn.sftp();
+  const log = (await readRemoteFile(sftp, cpt.log)).toString('utf8');
+  const metrics = new MegatronMetrics();
+  metrics.add(log.split('\n'));
+  assert.deepEqual(metrics.iterations.map((m) => m.iteration), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(metrics.iterations[0].lmLoss, 6.5);
+  assert.equal(metrics.iterations[0].totalIterations, 8);
+  // The evaluation wrote JMedBench-style CSVs where the results go: results/<study>/<model>/<shots>-shot/.
+  const csv = (await readRemoteFile(sftp, `${evalJob.resultsDir}/mcqa.csv`)).toString('utf8').split('\n');
+  assert.equal(csv[0], 'Task,Template,Accuracy,Norm_accuracy');
+  const sum = Number(execFileSync('sh', ['-c', `printf '%s' 'EnJa-Tiny|igakuqa|3' | cksum`], { encoding: 'utf8' }).split(' ')[0]);
+  const score = ((sum % 1000) / 1000).toFixed(3);
+  assert.ok(csv.includes(`igakuqa,mcqa_with_options,${score},${score}`), csv.join('\n'));
+  // The registry on disk says the same.
+  const reread = new JobRegistry(registry.file);
+  await reread.load();
+  assert.deepEqual(reread.get(evalJob.tag)?.state, 'COMPLETED');
+});
+
+test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm (dependency never satisfied)', async () => {
+  const t = await templates();
+  const cpt = await service.submit(cptSpec('broken', 13, t.cpt));
+  const sft = await service.submit({ ...cptSpec('broken-sft', 4, t.cpt), stage: 'sft', dependsOn: [cpt.tag] });
+  const ev = await service.submit({ ...cptSpec('broken-eval', 4, t.cpt), stage: 'eval', dependsOn: [sft.tag] });
+  await until('the failure to propagate', finished([cpt.tag, sft.tag, ev.tag]));
+  assert.equal(registry.get(cpt.tag)!.state, 'FAILED');
+  assert.equal(registry.get(sft.tag)!.state, 'CANCELLED');
+  assert.equal(registry.get(ev.tag)!.state, 'CANCELLED');
+  assert.match(registry.get(sft.tag)!.reason ?? '', /Dependency/);
+  const log = (await readRemoteFile(await conn.sftp(), cpt.log)).toString('utf8');
+  assert.match(log, /RuntimeError: CUDA error: an illegal memory access was encountered/);
+});
+
+test('cancel: a running job becomes CANCELLED', async () => {
+  const job = await service.submit(cptSpec('cancel-me', 999999, (await templates()).cpt));
+  await until('it to run', async () => (await service.poll('loopback'), registry.get(job.tag)!.state === 'RUNNING'));
+  assert.ok(registry.get(job.tag)!.node);
+  await service.cancel(job.tag);
+  await until('it to be cancelled', finished([job.tag]));
+  assert.equal(registry.get(job.tag)!.state, 'CANCELLED');
+});
+
+test('sbatch --test-only validates without submitting; a bad partition is Slurm’s error', async () => {
+  const t = await templates();
+  const before = (await conn.exec(['squeue', '--me', '--noheader', '--states=all'])).stdout.split('\n').filter(Boolean).length;
+  const ok = await service.validate(cptSpec('check', 4, t.cpt));
+  assert.equal(ok.ok, true);
+  assert.match(ok.message, /to start at/);
+  const bad = await service.validate({ ...cptSpec('check', 4, t.cpt), resources: { partition: 'nosuch' } });
+  assert.equal(bad.ok, false);
+  assert.match(bad.message, /invalid partition/i);
+  const afterCount = (await conn.exec(['squeue', '--me', '--noheader', '--states=all'])).stdout.split('\n').filter(Boolean).length;
+  assert.equal(afterCount, before);
+});
+
+test('a reply lost with the connection: the job is found by its tag, recorded once, not submitted twice', async () => {
+  const sftp = await conn.sftp();
+  const pidFile = `${c.home}/fake/sbatch-slow.pid`;
+  // A real sbatch, then a pause before the reply: the connection is cut in that pause.
+  await uploadAtomic(sftp, `#!/bin/bash\nsbatch "$@"\necho $PPID > ${pidFile}\nsleep 30\n`, `${c.home}/fake/sbatch-slow`, 0o755);
+  const slow = new JobService(registry, () => conn, { remoteRoot: () => `corpus-lab-${run}`, sbatch: `${c.home}/fake/sbatch-slow` });
+  await conn.exec(['rm', '-f', pidFile]);
+  const submitting = slow.submit(cptSpec('lost-reply', 4, (await templates()).cpt));
+  let pid = '';
+  await until('sbatch to have run', async () => {
+    pid = (await conn.exec(['cat', pidFile]).catch(() => ({ stdout: '' }))).stdout.trim();
+    return pid !== '';
+  }, 20_000);
+  process.kill(Number(pid), 'SIGKILL');
+  const rec = await submitting;
+  assert.match(rec.jobId ?? '', /^\d+$/);
+  assert.notEqual(rec.state, 'UNSUBMITTED');
+  const withTag = (await conn.exec(['squeue', '--me', '--noheader', '--states=all', '--format=%i %k'])).stdout.split('\n').filter((l) => l.endsWith(` ${rec.tag}`));
+  assert.deepEqual(withTag, [`${rec.jobId} ${rec.tag}`]);
+});
+
+test('following a log live: a dropped connection mid-way loses and repeats no line; a huge log opens at its tail', async () => {
+  const job = await service.submit(cptSpec('follow', 60, (await templates()).cpt));
+  const follower = new LogFollower(conn, job.log);
+  const lines: string[] = [];
+  follower.on('lines', (l: string[]) => lines.push(...l));
+  await follower.start();
+  await until('some iterations', async () => lines.filter((l) => l.includes(' iteration ')).length >= 10, 30_000);
+  const sshd = Number((await conn.exec(['sh', '-c', 'echo $PPID'])).stdout.trim());
+  process.kill(sshd, 'SIGKILL');
+  await until('the job to finish', finished([job.tag]));
+  await until('the follower to catch up', async () => lines.some((l) => l.startsWith('[after training is done]')), 20_000);
+  follower.stop();
+  const file = (await readRemoteFile(await conn.sftp(), job.log)).toString('utf8');
+  assert.deepEqual(lines, file.split('\n').slice(0, -1));
+  assert.equal(lines.filter((l) => l.includes(' iteration ')).length, 60);
+
+  const big = `${c.home}/big-${run}.log`;
+  const line = (i: number) => `line ${String(i).padStart(7, '0')} ${'x'.repeat(90)}`;
+  await uploadAtomic(await conn.sftp(), Array.from({ length: 30_000 }, (_, i) => line(i)).join('\n') + '\n', big);
+  const tail = new LogFollower(conn, big, { window: 100_000 });
+  const got: string[] = [];
+  let skipped = -1;
+  tail.on('skipped', (n: number) => (skipped = n));
+  tail.on('lines', (l: string[]) => got.push(...l));
+  await tail.start();
+  await until('the tail', async () => got.at(-1) === line(29_999), 10_000);
+  tail.stop();
+  assert.ok(skipped > 2_000_000, `skipped ${skipped}`);
+  assert.match(got[0], /^line \d{7} x{90}$/, 'the first shown line is whole');
+  assert.ok(got.length < 1100);
+});
+
+test('a job over its time limit is TIMEOUT', async () => {
+  await until('the time limit', finished([timeoutJob.tag]), 150_000);
+  assert.equal(registry.get(timeoutJob.tag)!.state, 'TIMEOUT');
+});
