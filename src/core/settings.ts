@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clusterProfilesSchema } from './cluster/profile';
+import { jobSettingsSchema } from './jobs/studyLaunch';
 import { describeIssue } from './validation';
 
 /** Settings under `corpusLab.*`, validated: a bad value is named and its default used instead. */
@@ -14,6 +15,8 @@ export const settingsSchema = z.object({
   clusters: clusterProfilesSchema.default([]),
   /** The cluster whose `dataRoot` holds the recipes' Megatron datasets, for remote token counts. */
   dataCluster: z.string().default(''),
+  /** Launchers, environment set-up, resources and defaults of the job templates. */
+  jobs: jobSettingsSchema.default({}),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

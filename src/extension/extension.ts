@@ -3,6 +3,7 @@ import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { JobsController } from './jobsController';
 import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeHoverProvider } from './recipeEditorProviders';
@@ -24,13 +25,15 @@ export function activate(context: vscode.ExtensionContext) {
   const reports = new ReportDocuments();
   const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
+  const exportDir = () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
+  };
+  const jobs = new JobsController({ extensionUri: context.extensionUri, storageUri: context.globalStorageUri, clusters, settings, recipes: load, exportDir, log });
   const panels = new AnalysisPanels({
     extensionUri: context.extensionUri,
     studyDir: () => locateStudy(settings().study, context.extensionUri),
-    exportDir: () => {
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
-    },
+    exportDir,
     log,
   });
 
@@ -53,6 +56,9 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
     clusters,
     ...registerClusterCommands(clusters, workspace, settings),
+    jobs,
+    vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
+    ...jobs.commands(),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

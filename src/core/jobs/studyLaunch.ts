@@ -35,6 +35,8 @@ export const jobSettingsSchema = z.object({
   trainIters: z.number().int().nonnegative().default(0),
   /** The sbatch program, for sites that wrap it. */
   sbatch: z.string().default('sbatch'),
+  /** How often the job tree asks Slurm (one squeue per cluster). */
+  pollSeconds: z.number().min(2).default(15),
 }).strict();
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 

@@ -33,6 +33,9 @@ const FIELDS: Record<string, keyof IterationMetrics> = {
 export function parseIterationLine(line: string): IterationMetrics | undefined {
   const at = line.indexOf(' iteration ');
   if (at < 0 || line.indexOf('|', at) < 0) return undefined;
+  // Only Megatron's own lines: nothing before "iteration" but a [timestamp].
+  const before = line.slice(0, at).trim();
+  if (before !== '' && !(before.startsWith('[') && before.endsWith(']'))) return undefined;
   const parts = line.slice(at + 11).split('|');
   const head = parts[0].trim();
   const slash = head.indexOf('/');

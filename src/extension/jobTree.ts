@@ -1,0 +1,58 @@
+import * as vscode from 'vscode';
+import { groupJobs, jobDescription, jobIcon, type JobIcon } from '../core/jobs/present';
+import type { JobRecord } from '../core/jobs/registry';
+
+export type JobNode = { kind: 'study'; study: string } | { kind: 'stage'; study: string; stage: string } | { kind: 'job'; job: JobRecord };
+
+const ICONS: Record<JobIcon, vscode.ThemeIcon> = {
+  pending: new vscode.ThemeIcon('clock'),
+  running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  done: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  cancelled: new vscode.ThemeIcon('circle-slash'),
+  unknown: new vscode.ThemeIcon('question'),
+};
+
+/** Jobs grouped by study and stage, with Slurm's live state. */
+export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  constructor(private readonly jobs: () => readonly JobRecord[]) {}
+
+  refresh() {
+    this.emitter.fire();
+  }
+
+  getChildren(node?: JobNode): JobNode[] {
+    const groups = groupJobs(this.jobs());
+    if (!node) return groups.map((g) => ({ kind: 'study', study: g.study }));
+    if (node.kind === 'study') return (groups.find((g) => g.study === node.study)?.stages ?? []).map((s) => ({ kind: 'stage', study: node.study, stage: s.stage }));
+    if (node.kind === 'stage') return (groups.find((g) => g.study === node.study)?.stages.find((s) => s.stage === node.stage)?.jobs ?? []).map((job) => ({ kind: 'job', job }));
+    return [];
+  }
+
+  getTreeItem(node: JobNode): vscode.TreeItem {
+    if (node.kind === 'study') {
+      const item = new vscode.TreeItem(node.study, vscode.TreeItemCollapsibleState.Expanded);
+      item.iconPath = new vscode.ThemeIcon('beaker');
+      item.contextValue = 'study';
+      return item;
+    }
+    if (node.kind === 'stage') {
+      const labels: Record<string, string> = { cpt: vscode.l10n.t('Continued pretraining'), sft: vscode.l10n.t('Fine-tuning (SFT)'), eval: vscode.l10n.t('Evaluation') };
+      const item = new vscode.TreeItem(labels[node.stage] ?? node.stage, vscode.TreeItemCollapsibleState.Expanded);
+      item.contextValue = 'stage';
+      return item;
+    }
+    const j = node.job;
+    const item = new vscode.TreeItem(j.model, vscode.TreeItemCollapsibleState.None);
+    item.id = j.tag;
+    item.description = jobDescription(j);
+    item.iconPath = ICONS[jobIcon(j.state)];
+    item.tooltip = new vscode.MarkdownString([`**${j.name}**`, `${j.state}${j.reason ? ` — ${j.reason}` : ''}`, `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`, `tag: \`${j.tag}\``, `log: \`${j.log}\``].join('\n\n'));
+    item.contextValue = `job.${jobIcon(j.state)}${j.stage === 'cpt' ? '.cpt' : ''}`;
+    item.command = { command: 'corpusLab.openJobLog', title: vscode.l10n.t('Open Log'), arguments: [node] };
+    return item;
+  }
+}

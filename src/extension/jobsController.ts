@@ -1,0 +1,192 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { JobService } from '../core/jobs/jobService';
+import { isActive } from '../core/jobs/present';
+import { JobRegistry, type JobRecord } from '../core/jobs/registry';
+import { launchStudy, type JobSettings } from '../core/jobs/studyLaunch';
+import { loadTemplate, STAGES, type Stage } from '../core/jobs/templates';
+import { exportBlend } from '../core/recipe/blend';
+import type { RecipeSet } from '../core/recipe/resolve';
+import type { ClusterProfile } from '../core/cluster/profile';
+import type { ClusterManager } from './clusterManager';
+import { JobTreeProvider, type JobNode } from './jobTree';
+import { LogDocuments, LOG_SCHEME } from './logDocuments';
+import { TrainingPanel } from './trainingPanel';
+
+export interface JobsContext {
+  readonly extensionUri: vscode.Uri;
+  readonly storageUri: vscode.Uri;
+  readonly clusters: ClusterManager;
+  readonly settings: () => { jobs: JobSettings; clusters: readonly ClusterProfile[]; dataRoot: string };
+  readonly recipes: () => Promise<RecipeSet>;
+  readonly exportDir: () => vscode.Uri | undefined;
+  readonly log: vscode.LogOutputChannel;
+}
+
+/**
+ * The job side of the editor: the registry (in the workspace), one poll per cluster with live jobs,
+ * the Jobs tree, log documents and training charts, and the commands on them. Logic lives in
+ * src/core/jobs; this wires it to the UI.
+ */
+export class JobsController implements vscode.Disposable {
+  readonly registry: JobRegistry;
+  private readonly service: JobService;
+  readonly tree: JobTreeProvider;
+  private readonly logs: LogDocuments;
+  private readonly charts = new Map<string, TrainingPanel>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private loaded: Promise<void>;
+
+  constructor(private readonly ctx: JobsContext) {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? ctx.storageUri;
+    this.registry = new JobRegistry(path.join(folder.fsPath, '.corpus-lab', 'jobs.json'));
+    const profile = (name: string) => ctx.settings().clusters.find((p) => p.name === name);
+    this.service = new JobService(this.registry, (c) => ctx.clusters.get(c), { remoteRoot: (c) => profile(c)?.remoteRoot ?? 'corpus-lab', sbatch: ctx.settings().jobs.sbatch });
+    this.tree = new JobTreeProvider(() => this.registry.all());
+    this.logs = new LogDocuments((c) => ctx.clusters.get(c));
+    this.disposables.push(this.logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
+    this.loaded = this.registry.load().then(
+      () => {
+        this.tree.refresh();
+        this.schedule(1000);
+      },
+      (e: Error) => void vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the job registry: {0}', e.message)),
+    );
+  }
+
+  /** Polls each cluster that has jobs still pending or running (and reconciles SUBMITTING ones). */
+  async poll(): Promise<void> {
+    await this.loaded;
+    const clusters = [...new Set(this.registry.all().filter(isActive).map((j) => j.cluster))];
+    await Promise.all(clusters.map(async (c) => {
+      try {
+        const { changed, problems } = await this.service.poll(c);
+        for (const p of problems) this.ctx.log.warn(`${c}: ${p}`);
+        for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
+      } catch (e) {
+        this.ctx.log.warn(`${c}: polling failed: ${(e as Error).message}`);
+      }
+    }));
+    this.tree.refresh();
+  }
+
+  private schedule(ms = this.ctx.settings().jobs.pollSeconds * 1000) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(async () => {
+      if (this.registry.all().some(isActive)) await this.poll();
+      this.schedule();
+    }, ms);
+  }
+
+  private async templates(): Promise<Record<Stage, { file: string; text: string }>> {
+    const shipped = vscode.Uri.joinPath(this.ctx.extensionUri, 'templates').fsPath;
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, shipped, ws)]))) as Record<Stage, { file: string; text: string }>;
+  }
+
+  private async pickLaunch(): Promise<{ cluster: string; recipes: string[]; study: string } | undefined> {
+    const names = this.ctx.clusters.names();
+    if (names.length === 0) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
+      return undefined;
+    }
+    const cluster = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
+    if (!cluster) return undefined;
+    const set = await this.ctx.recipes();
+    const picked = await vscode.window.showQuickPick([...set.recipes.values()].filter((r) => r.complete).map((r) => ({ label: r.name, description: r.parent ? vscode.l10n.t('extends {0}', r.parent) : undefined })), { canPickMany: true, placeHolder: vscode.l10n.t('Recipes to continue-pretrain on') });
+    if (!picked || picked.length === 0) return undefined;
+    const study = await vscode.window.showInputBox({
+      prompt: vscode.l10n.t('Study name (groups the jobs and names the results folder)'),
+      value: vscode.workspace.workspaceFolders?.[0]?.name ?? 'study',
+      validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, ".", "-" and "_" only')),
+    });
+    return study ? { cluster, recipes: picked.map((p) => p.label), study } : undefined;
+  }
+
+  async launch(): Promise<JobRecord[] | undefined> {
+    const choice = await this.pickLaunch();
+    if (!choice) return undefined;
+    const set = await this.ctx.recipes();
+    const s = this.ctx.settings();
+    const recipes = choice.recipes.map((name) => {
+      const r = set.recipes.get(name)!;
+      const blend = exportBlend(r, s.dataRoot || undefined);
+      if (!blend.ok) throw new Error(vscode.l10n.t('Cannot export {0} as a blend: {1}', name, blend.diagnostics.map((d) => d.message).join('; ')));
+      return { name, dataPath: blend.entries.flatMap((e) => [String(e.weight), e.prefix]), totalTokens: r.statistics.total };
+    });
+    const profile = s.clusters.find((p) => p.name === choice.cluster)!;
+    const conn = this.ctx.clusters.get(choice.cluster);
+    const home = (await conn.exec(['pwd'])).stdout.trim();
+    const root = path.posix.isAbsolute(profile.remoteRoot) ? profile.remoteRoot : path.posix.join(home, profile.remoteRoot);
+    const templates = await this.templates();
+    try {
+      const jobs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting study {0}', choice.study), cancellable: false }, (progress) =>
+        launchStudy(this.service, { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, resultsDir: path.posix.join(root, 'results', choice.study) }, (done, total, what) => {
+          this.tree.refresh();
+          progress.report({ message: what ? `${done + 1}/${total} ${what}` : undefined, increment: 100 / total });
+        }),
+      );
+      void vscode.window.showInformationMessage(vscode.l10n.t('Submitted {0} jobs of study {1}.', jobs.length, choice.study));
+      return jobs;
+    } finally {
+      this.tree.refresh();
+      this.schedule(1000);
+    }
+  }
+
+  private job(node?: JobNode): JobRecord | undefined {
+    return node?.kind === 'job' ? this.registry.get(node.job.tag) : undefined;
+  }
+
+  commands(): vscode.Disposable[] {
+    const withJob = (fn: (j: JobRecord) => Promise<unknown>) => async (node?: JobNode) => {
+      const j = this.job(node);
+      if (!j) return;
+      try {
+        await fn(j);
+      } catch (e) {
+        void vscode.window.showErrorMessage((e as Error).message);
+      }
+    };
+    return [
+      vscode.commands.registerCommand('corpusLab.launchStudy', async () => {
+        try {
+          await this.launch();
+        } catch (e) {
+          void vscode.window.showErrorMessage(vscode.l10n.t('The study was not fully submitted: {0}', (e as Error).message));
+        }
+      }),
+      vscode.commands.registerCommand('corpusLab.refreshJobs', () => this.poll()),
+      vscode.commands.registerCommand('corpusLab.cancelJob', withJob(async (j) => {
+        await this.service.cancel(j.tag);
+        await this.poll();
+      })),
+      vscode.commands.registerCommand('corpusLab.resubmitJob', withJob(async (j) => {
+        const r = await this.service.resubmit(j.tag);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Resubmitted {0} as job {1}.', j.name, r.jobId ?? r.state));
+        this.tree.refresh();
+        this.schedule(1000);
+      })),
+      vscode.commands.registerCommand('corpusLab.openJobLog', withJob((j) => this.logs.open(j))),
+      vscode.commands.registerCommand('corpusLab.revealJobScript', withJob(async (j) => {
+        const r = await this.ctx.clusters.get(j.cluster).exec(['cat', j.script]);
+        const doc = await vscode.workspace.openTextDocument({ content: r.stdout, language: 'shellscript' });
+        await vscode.window.showTextDocument(doc, { preview: true });
+      })),
+      vscode.commands.registerCommand('corpusLab.openTrainingChart', withJob(async (j) => {
+        const open = this.charts.get(j.tag);
+        if (open) return open.reveal();
+        const panel = new TrainingPanel(j, this.ctx.clusters.get(j.cluster), this.ctx.extensionUri, this.ctx.exportDir);
+        this.charts.set(j.tag, panel);
+        panel.onDidDispose(() => this.charts.delete(j.tag));
+      })),
+    ];
+  }
+
+  dispose() {
+    clearTimeout(this.timer);
+    for (const c of this.charts.values()) c.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

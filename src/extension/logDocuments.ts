@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import type { ClusterConnection } from '../core/cluster/connection';
+import type { JobRecord } from '../core/jobs/registry';
+import { LogFollower } from '../core/logs/logFollower';
+
+export const LOG_SCHEME = 'corpus-lab-log';
+/** What a log document keeps in memory; older lines give way (the file on the cluster keeps them). */
+const MAX_CHARS = 8_000_000;
+
+interface Followed {
+  readonly follower: LogFollower;
+  lines: string[];
+  chars: number;
+  dropped: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Job logs as read-only documents that follow the file on the cluster live (one `tail -F`
+ * channel per open log). A huge log opens at its tail; the follower resumes at the exact byte after
+ * a reconnect, so the document never loses or repeats a line.
+ */
+export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly followed = new Map<string, Followed>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly connection: (cluster: string) => ClusterConnection) {
+    this.subscription = vscode.workspace.onDidCloseTextDocument((d) => {
+      if (d.uri.scheme !== LOG_SCHEME) return;
+      const f = this.followed.get(d.uri.toString());
+      f?.follower.stop();
+      this.followed.delete(d.uri.toString());
+    });
+  }
+
+  static uri(job: JobRecord): vscode.Uri {
+    return vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${job.cluster}/${job.name}.log`, query: job.tag });
+  }
+
+  async open(job: JobRecord): Promise<void> {
+    const uri = LogDocuments.uri(job);
+    const key = uri.toString();
+    if (!this.followed.has(key)) {
+      const follower = new LogFollower(this.connection(job.cluster), job.log);
+      const f: Followed = { follower, lines: [], chars: 0, dropped: 0 };
+      this.followed.set(key, f);
+      follower.on('skipped', (bytes: number) => this.append(uri, f, [vscode.l10n.t('[Corpus Lab: the first {0} bytes of this log are not shown]', bytes)]));
+      follower.on('lines', (lines: string[]) => this.append(uri, f, lines));
+      follower.on('error', (e: Error) => this.append(uri, f, [vscode.l10n.t('[Corpus Lab: {0}]', e.message)]));
+      await follower.start();
+    }
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, 'corpus-lab-log');
+    await vscode.window.showTextDocument(doc, { preview: false });
+  }
+
+  private append(uri: vscode.Uri, f: Followed, lines: string[]) {
+    f.lines.push(...lines);
+    f.chars += lines.reduce((n, l) => n + l.length + 1, 0);
+    while (f.chars > MAX_CHARS && f.lines.length > 1) {
+      f.chars -= f.lines.shift()!.length + 1;
+      f.dropped++;
+    }
+    // Many small chunks arrive per second; the editor is told at most four times a second.
+    f.timer ??= setTimeout(() => {
+      f.timer = undefined;
+      this.emitter.fire(uri);
+    }, 250);
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const f = this.followed.get(uri.toString());
+    if (!f) return vscode.l10n.t('[Corpus Lab: this log is not being followed; open it from the Jobs view]');
+    const head = f.dropped ? [vscode.l10n.t('[Corpus Lab: {0} earlier lines dropped from memory; the full log is on the cluster]', f.dropped)] : [];
+    return [...head, ...f.lines, f.follower.pending].join('\n');
+  }
+
+  dispose() {
+    for (const f of this.followed.values()) {
+      f.follower.stop();
+      clearTimeout(f.timer);
+    }
+    this.followed.clear();
+    this.subscription.dispose();
+    this.emitter.dispose();
+  }
+}
