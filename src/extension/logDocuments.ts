@@ -29,9 +29,12 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   constructor(private readonly connection: (cluster: string) => ClusterConnection) {
     this.subscription = vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme !== LOG_SCHEME) return;
-      const f = this.followed.get(d.uri.toString());
-      f?.follower.stop();
-      this.followed.delete(d.uri.toString());
+      // Setting the language closes and reopens the document: stop only if it stays closed.
+      setTimeout(() => {
+        if (vscode.workspace.textDocuments.some((o) => o.uri.toString() === d.uri.toString())) return;
+        this.followed.get(d.uri.toString())?.follower.stop();
+        this.followed.delete(d.uri.toString());
+      }, 2000);
     });
   }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Integration tests against the loopback cluster: start it, run test/integration, stop it by PID.
+# Runs test files that need the loopback cluster: starts it, runs them, stops it by PID.
+#   test/cluster/run-tests.sh out/test/integration/ out/test/e2e/
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 test/cluster/start.sh || exit 1
-node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec out/test/integration/
+node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec "${@:-out/test/integration/}"
 rc=$?
 test/cluster/stop.sh
 exit $rc

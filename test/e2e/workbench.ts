@@ -20,16 +20,24 @@ export async function openWorkbench(browser: Browser, url: string): Promise<Page
   return page;
 }
 
-/** Runs a command from the command palette by its title, as a user would. */
+/** Runs a command from the command palette by its title, as a user would (retrying while the workbench is still registering commands). */
 export async function runCommand(page: Page, title: string) {
-  await page.locator('.monaco-workbench').click({ position: { x: 800, y: 500 }, force: true }).catch(() => undefined);
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor();
-  await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor();
-  await input.press('Enter');
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    try {
+      await row.waitFor({ timeout: 5000 });
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      continue;
+    }
+    await input.press('Enter');
+    return;
+  }
 }
 
 /** The content frame of the webview whose page has `title`: VS Code nests it in iframe.webview.ready (pre/index.html) → the active frame. */

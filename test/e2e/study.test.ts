@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { uploadAtomic } from '../../src/core/cluster/sftp';
+import { JobRegistry } from '../../src/core/jobs/registry';
+import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { launchBrowser, openWorkbench, runCommand, showViewContainer } from './workbench';
+
+/**
+ * A study from the command palette of a real VS Code against the loopback cluster: three tiny
+ * recipes launched (CPT → SFT → evaluation each, plus the base model), the Jobs tree followed until
+ * Slurm says COMPLETED, a job's live log opened. Needs test/cluster/start.sh (run-tests.sh does it).
+ */
+let c: LoopbackCluster;
+let server: CodeServer;
+let browser: Browser;
+let page: Page;
+const SHOTS = path.join(ROOT, '.test-run', 'screenshots');
+const root = `corpus-lab-e2e-${Date.now().toString(36)}`;
+
+before(async () => {
+  c = loopbackCluster();
+  const conn = connection(c);
+  const sftp = await conn.sftp();
+  const fake = path.join(ROOT, 'test', 'cluster', 'fake');
+  for (const f of ['megatron.sh', 'nemo.sh', ...readdirSync(path.join(fake, 'med-eval')).map((x) => `med-eval/${x}`)]) {
+    await uploadAtomic(sftp, readFileSync(path.join(fake, f)), `${c.home}/fake/${f}`, 0o755);
+  }
+  conn.dispose();
+  const ws = mkdtempSync(path.join(tmpdir(), 'corpus-lab-study-'));
+  cpSync(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), ws, { recursive: true });
+  server = await startCodeServer(ws, {
+    'git.enabled': false,
+    'corpusLab.dataRoot': '/data/corpora',
+    'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: root }],
+    'corpusLab.jobs': {
+      launchers: { cpt: 'bash "$HOME/fake/megatron.sh"', sft: 'bash "$HOME/fake/nemo.sh"', eval: 'bash' },
+      resources: { cpt: { partition: 'gpu', nodes: 1, gpusPerNode: 1, timeLimit: '10:00' }, sft: { partition: 'gpu', gpusPerNode: 1 }, eval: { partition: 'gpu', gpusPerNode: 1 } },
+      medEvalDir: '$HOME/fake/med-eval',
+      trainIters: 12,
+      numFewshot: 3,
+      pollSeconds: 2,
+    },
+  });
+  rmSync(ws, { recursive: true, force: true });
+  browser = await launchBrowser();
+  page = await openWorkbench(browser, server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
+  await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
+  const input = page.locator('.quick-input-widget input.input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny-A' }).waitFor();
+  await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
+  await page.locator('.quick-input-widget .monaco-checkbox[aria-label="Tiny-C"][aria-checked="true"]').waitFor();
+  await input.press('Enter');
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
+  await input.fill('e2e-study');
+  await input.press('Enter');
+
+  await showViewContainer(page, 'Corpus Lab');
+  const jobRows = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row');
+  await page.locator('.notification-toast', { hasText: 'Submitted 11 jobs of study e2e-study.' }).waitFor({ timeout: 60_000 });
+  const deadline = Date.now() + 120_000;
+  let texts: string[] = [];
+  while (Date.now() < deadline) {
+    texts = await jobRows.allInnerTexts();
+    if (texts.filter((t) => /COMPLETED/.test(t)).length === 11) break;
+    await page.waitForTimeout(500);
+  }
+  await page.screenshot({ path: path.join(SHOTS, 'jobs-tree.png') });
+  assert.equal(texts.filter((t) => /COMPLETED/.test(t)).length, 11, texts.join('\n'));
+  assert.ok(texts.some((t) => /^e2e-study/.test(t)));
+  assert.ok(texts.some((t) => /Continued pretraining/.test(t)));
+
+  // The registry in the workspace holds the same graph: every SFT after its CPT, every evaluation after its SFT.
+  const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
+  await registry.load();
+  const jobs = registry.all();
+  assert.equal(jobs.length, 11);
+  for (const j of jobs.filter((x) => x.stage !== 'cpt' && x.model !== 'base')) {
+    const dep = registry.get(j.dependsOn[0])!;
+    assert.equal(dep.stage, j.stage === 'sft' ? 'cpt' : 'sft');
+    assert.equal(dep.model, j.model);
+    assert.ok(j.sbatch.includes(`--dependency=afterok:${dep.jobId}`));
+  }
+  const cpt = jobs.find((j) => j.stage === 'cpt' && j.model === 'Tiny-B')!;
+  assert.ok(cpt.sbatch.some((a) => a.endsWith('/job.sbatch')));
+});
+
+test('a job’s log opens as a live document with the iterations in it', async () => {
+  const row = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row', { hasText: 'Tiny-B' }).first();
+  await row.click();
+  const editor = page.locator('.editor-instance .view-lines');
+  await page.locator('.tab.active', { hasText: 'Tiny-B.log' }).waitFor();
+  await editor.filter({ hasText: 'iteration' }).first().waitFor();
+  const text = await editor.first().innerText();
+  assert.match(text, /iteration\s+12\/\s+12/);
+  await page.screenshot({ path: path.join(SHOTS, 'job-log.png') });
+});
