@@ -46,12 +46,13 @@ function render() {
   root.append(h('main', {},
     h('header', {},
       h('h1', {}, `${t(strings, 'Score differences')} — ${s.name}`),
-      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source))),
+      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source)),
+      ...s.notes.map((n) => h('p', { class: 'meta note' }, n))),
     h('section', { id: 'scores' },
       h('div', { class: 'toolbar' },
         h('label', {}, h('input', { type: 'checkbox', id: 'grouped', checked: state.grouped, onchange: (e) => setState({ grouped: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'Group by language and category')),
         exportButtons('scores')),
-      renderTable(scores, { id: 'scores-table', colour: true, sortable: ['task', ...s.corpora], sortKey: state.sortKey, descending: state.descending, onSort: sortBy })),
+      withProvenance(renderTable(scores, { id: 'scores-table', colour: true, sortable: ['task', ...s.corpora], sortKey: state.sortKey, descending: state.descending, onSort: sortBy }), s)),
     h('section', { id: 'averages' },
       h('div', { class: 'toolbar' }, exportButtons('averages')),
       renderTable(averages, { id: 'averages-table', colour: true }),
@@ -69,6 +70,19 @@ function render() {
     options: { maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
     plugins: [backgroundPlugin],
   });
+}
+
+/** Each score cell's tooltip says where its number came from: after and before, file:row and template. */
+function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElement {
+  const base = Object.keys(s.provenance).find((k) => !s.corpora.includes(k.split('|')[1]))?.split('|')[1];
+  if (!base) return table;
+  for (const td of table.querySelectorAll<HTMLTableCellElement>('td[data-col]')) {
+    const task = td.parentElement?.getAttribute('data-row') ?? '';
+    const after = s.provenance[`${task}|${td.dataset.col}`];
+    const before = s.provenance[`${task}|${base}`];
+    if (after) td.title = `${td.title} = after − before\nafter: ${after}\nbefore (${base}): ${before ?? '?'}`;
+  }
+  return table;
 }
 
 const handlers: { [K in HostMessage['type']]: (m: Extract<HostMessage, { type: K }>) => void } = {

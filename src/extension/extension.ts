@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext) {
     const folder = vscode.workspace.workspaceFolders?.[0];
     return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
   };
-  const jobs = new JobsController({ extensionUri: context.extensionUri, storageUri: context.globalStorageUri, clusters, settings, recipes: load, exportDir, log });
+  const jobs = new JobsController({ extensionUri: context.extensionUri, storageUri: context.globalStorageUri, clusters, settings, recipes: load, exportDir, log, onResultsFetched: () => panels.reload() });
   const panels = new AnalysisPanels({
     extensionUri: context.extensionUri,
     studyDir: () => locateStudy(settings().study, context.extensionUri),

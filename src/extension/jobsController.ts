@@ -12,6 +12,27 @@ import type { ClusterManager } from './clusterManager';
 import { JobTreeProvider, type JobNode } from './jobTree';
 import { LogDocuments, LOG_SCHEME } from './logDocuments';
 import { TrainingPanel } from './trainingPanel';
+import { fetchStudyResults, type FetchReport } from '../core/results/fetch';
+import { writeFileAtomic } from '../core/report/exportFile';
+import { stat } from 'node:fs/promises';
+
+const fileExists = (f: string) => stat(f).then(() => true, () => false);
+
+/** The study.yaml written after the first fetch: the panels then show this study's own results. */
+function studyYaml(name: string, cluster: string, results: string, shots: number, corpora: string[]): string {
+  return [
+    `# Written by Corpus Lab when the results of ${name} were first fetched. Edit freely.`,
+    `name: ${JSON.stringify(name)}`,
+    `cluster: ${JSON.stringify(cluster)}`,
+    `results: ${JSON.stringify(results)}`,
+    'base: base',
+    `shots: ${shots}`,
+    'aggregation: mean',
+    'metric: Accuracy',
+    `corpora: [${corpora.map((c) => JSON.stringify(c)).join(', ')}]`,
+    '',
+  ].join('\n');
+}
 
 export interface JobsContext {
   readonly extensionUri: vscode.Uri;
@@ -21,6 +42,8 @@ export interface JobsContext {
   readonly recipes: () => Promise<RecipeSet>;
   readonly exportDir: () => vscode.Uri | undefined;
   readonly log: vscode.LogOutputChannel;
+  /** Results changed on disk: the analysis panels reload. */
+  readonly onResultsFetched: () => void;
 }
 
 /**
@@ -94,7 +117,7 @@ export class JobsController implements vscode.Disposable {
     const cluster = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
     if (!cluster) return undefined;
     const set = await this.ctx.recipes();
-    const picked = await vscode.window.showQuickPick([...set.recipes.values()].filter((r) => r.complete).map((r) => ({ label: r.name, description: r.parent ? vscode.l10n.t('extends {0}', r.parent) : undefined })), { canPickMany: true, placeHolder: vscode.l10n.t('Recipes to continue-pretrain on') });
+    const picked = await vscode.window.showQuickPick([...set.recipes.values()].filter((r) => r.complete).sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({ label: r.name, description: r.parent ? vscode.l10n.t('extends {0}', r.parent) : undefined })), { canPickMany: true, placeHolder: vscode.l10n.t('Recipes to continue-pretrain on') });
     if (!picked || picked.length === 0) return undefined;
     const study = await vscode.window.showInputBox({
       prompt: vscode.l10n.t('Study name (groups the jobs and names the results folder)'),
@@ -135,6 +158,37 @@ export class JobsController implements vscode.Disposable {
     }
   }
 
+  /**
+   * Copies a study's evaluation results into `results/<study>/` of the workspace and, when the
+   * workspace has no study.yaml yet, writes one that points the analysis panels at them.
+   */
+  async fetchResults(study?: string): Promise<FetchReport | undefined> {
+    await this.poll();
+    const studies = [...new Set(this.registry.all().filter((j) => j.stage === 'eval').map((j) => j.study))];
+    const name = study ?? (studies.length === 1 ? studies[0] : await vscode.window.showQuickPick(studies, { placeHolder: vscode.l10n.t('Fetch the results of which study?') }));
+    if (!name) return undefined;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (!folder) throw new Error(vscode.l10n.t('Open a folder to fetch results into.'));
+    const jobs = this.registry.all().filter((j) => j.study === name);
+    const evals = jobs.filter((j) => j.stage === 'eval');
+    const cluster = evals[0]?.cluster;
+    if (!cluster) throw new Error(vscode.l10n.t('Study {0} has no evaluation jobs.', name));
+    const local = path.join(folder, 'results', name);
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching results of {0}…', name) }, () => fetchStudyResults(this.ctx.clusters.get(cluster), evals, local));
+    for (const p of report.problems) this.ctx.log.warn(p);
+    const studyFile = path.join(folder, 'study.yaml');
+    if (!(await fileExists(studyFile))) {
+      const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
+      const shots = this.ctx.settings().jobs.numFewshot;
+      await writeFileAtomic(studyFile, studyYaml(name, cluster, `results/${name}`, shots, corpora));
+    }
+    this.ctx.onResultsFetched();
+    const msg = vscode.l10n.t('Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept).', report.fetched.length, name, report.unchanged.length, report.kept.length);
+    if (report.problems.length) void vscode.window.showWarningMessage(`${msg} ${vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length)}`);
+    else void vscode.window.showInformationMessage(msg);
+    return report;
+  }
+
   private job(node?: JobNode): JobRecord | undefined {
     return node?.kind === 'job' ? this.registry.get(node.job.tag) : undefined;
   }
@@ -158,6 +212,13 @@ export class JobsController implements vscode.Disposable {
         }
       }),
       vscode.commands.registerCommand('corpusLab.refreshJobs', () => this.poll()),
+      vscode.commands.registerCommand('corpusLab.fetchResults', async (node?: JobNode) => {
+        try {
+          await this.fetchResults(node?.kind === 'study' ? node.study : undefined);
+        } catch (e) {
+          void vscode.window.showErrorMessage(vscode.l10n.t('Cannot fetch results: {0}', (e as Error).message));
+        }
+      }),
       vscode.commands.registerCommand('corpusLab.cancelJob', withJob(async (j) => {
         await this.service.cancel(j.tag);
         await this.poll();

@@ -45,6 +45,10 @@ export const studyPayload = z.object({
     matrices: z.object({ statistics: matrix, tasks: matrix }),
   }),
   tableOne: z.array(z.object({ corpus: z.string(), japanese: num, english: num })).nullable(),
+  /** How the numbers were made, and what was left out. */
+  notes: z.array(z.string()).default([]),
+  /** `task|corpus` → where the score came from (file:row, template), for results-based studies. */
+  provenance: z.record(z.string()).default({}),
 });
 export type StudyPayload = z.infer<typeof studyPayload>;
 
@@ -118,7 +122,7 @@ export const hostMessage = z.discriminatedUnion('type', [
 export type HostMessage = z.infer<typeof hostMessage>;
 
 /** Validates a message; the error names the field, for the log of whoever sent it. */
-export function parseMessage<T>(schema: z.ZodType<T>, data: unknown): { ok: true; message: T } | { ok: false; error: string } {
+export function parseMessage<S extends z.ZodTypeAny>(schema: S, data: unknown): { ok: true; message: z.output<S> } | { ok: false; error: string } {
   const r = schema.safeParse(data);
   if (r.success) return { ok: true, message: r.data };
   return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };

@@ -16,5 +16,7 @@ export function toStudyPayload(model: StudyModel): StudyPayload {
     })),
     result: JSON.parse(JSON.stringify(model.result)) as StudyPayload['result'],
     tableOne: model.tableOne,
+    notes: model.notes,
+    provenance: Object.fromEntries(model.provenance),
   };
 }

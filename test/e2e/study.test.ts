@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { JobRegistry } from '../../src/core/jobs/registry';
 import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, openWorkbench, runCommand, showViewContainer } from './workbench';
+import { launchBrowser, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
  * A study from the command palette of a real VS Code against the loopback cluster: three tiny
@@ -106,4 +107,45 @@ test('a job’s log opens as a live document with the iterations in it', async (
   const text = await editor.first().innerText();
   assert.match(text, /iteration\s+12\/\s+12/);
   await page.screenshot({ path: path.join(SHOTS, 'job-log.png') });
+});
+
+/** The number the test evaluator (test/cluster/fake/med-eval/common.sh) writes for a model and task. */
+function fakeScore(label: string, task: string, shots = 3): number {
+  const sum = Number(execFileSync('sh', ['-c', `printf '%s' "$1" | cksum`, 'sh', `${label}|${task}|${shots}`], { encoding: 'utf8' }).split(' ')[0]);
+  return Number(((sum % 1000) / 1000).toFixed(3));
+}
+
+test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
+  await runCommand(page, 'Corpus Lab: Fetch Results');
+  await page.locator('.notification-toast', { hasText: 'Fetched 16 result files of e2e-study' }).waitFor({ timeout: 30_000 });
+  const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
+  assert.match(study, /results: "results\/e2e-study"/);
+  assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
+  const csv = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa.csv'), 'utf8');
+  assert.ok(csv.includes(`igakuqa,mcqa_with_options,${fakeScore('Tiny-B', 'igakuqa').toFixed(3)}`));
+
+  await runCommand(page, 'Corpus Lab: Open Score Differences');
+  const frame = await webviewFrame(page, 'Score Differences');
+  const row = frame.locator('#scores-table tbody tr[data-row="IgakuQA"]');
+  await row.waitFor();
+  const cells = await row.locator('th, td').allInnerTexts();
+  const expected = ['Tiny-A', 'Tiny-B', 'Tiny-C'].map((m) => (fakeScore(m, 'igakuqa') - fakeScore('base', 'igakuqa')).toFixed(4));
+  assert.deepEqual(cells.map((c) => c.replace(' ★', '')), ['IgakuQA', ...expected]);
+  // 27 tasks: every family's CSV was parsed (MT's BLEU normalised from 0–100).
+  assert.equal(await frame.locator('#scores-table tbody tr[data-row]').count(), 27);
+  const mt = await frame.locator('#scores-table tbody tr[data-row="EJMMT-Ja"] td').first().innerText();
+  assert.equal(mt.replace(' ★', ''), (fakeScore('Tiny-A', 'ejmmt-en2ja') - fakeScore('base', 'ejmmt-en2ja')).toFixed(4));
+  const title = await row.locator('td').first().getAttribute('title');
+  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa\.csv:\d+ \(mcqa_with_options\)/);
+  assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
+  await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });
+
+  await runCommand(page, 'Corpus Lab: Open Partial Correlations');
+  const corr = await webviewFrame(page, 'Partial Correlations');
+  await corr.locator('#mode').selectOption('regular');
+  await corr.locator('#statistic').selectOption('japanese_ratio');
+  const tests = await corr.locator('#tests-table tbody tr[data-row="IgakuQA"]').locator('th, td').allInnerTexts();
+  assert.equal(tests[0], 'IgakuQA');
+  assert.match(tests[3], /^-?[01]\.\d{4}$/);
+  await page.screenshot({ path: path.join(SHOTS, 'study-correlations.png') });
 });

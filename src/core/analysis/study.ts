@@ -5,6 +5,8 @@ import { loadRecipes } from '../recipe/loader';
 import { analyze, type AnalysisOptions, type AnalysisResult } from './analyze';
 import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
 import type { TableOneRow } from './views';
+import { describeProvenance, readStudyResults } from '../results/studyResults';
+import { readStudyFile, resolveIn } from './studyFile';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
 
 export interface AnalysisInputs {
@@ -114,12 +116,54 @@ export interface StudyModel {
   readonly inputs: AnalysisInputs;
   readonly result: AnalysisResult;
   readonly tableOne: TableOneRow[] | null;
+  /** How the numbers were made (results, aggregation, metric, shots) and what was left out. */
+  readonly notes: string[];
+  /** `task|model` → where its score came from, for results-based studies. */
+  readonly provenance: Map<string, string>;
 }
 
+async function exists(f: string) {
+  return stat(f).then(() => true, () => false);
+}
+
+/**
+ * A study directory: with a `study.yaml`, as it says (fetched results or precomputed differences);
+ * without one, `score-differences.csv` (or results-before/after) and `composition.csv` or recipes.
+ */
 export async function loadStudy(dir: string, options: AnalysisOptions = {}): Promise<StudyModel> {
-  const inputs = await readStudyDirectory(dir);
-  const result = analyze(inputs.composition, inputs.scores, options);
-  const tableOneFile = path.join(dir, 'average-scores.csv');
-  const tableOne = (await stat(tableOneFile).then(() => true, () => false)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
-  return { name: path.basename(path.resolve(dir)), dir, inputs, result, tableOne };
+  const studyYaml = path.join(dir, 'study.yaml');
+  if (!(await exists(studyYaml))) {
+    const inputs = await readStudyDirectory(dir);
+    const result = analyze(inputs.composition, inputs.scores, options);
+    const tableOneFile = path.join(dir, 'average-scores.csv');
+    const tableOne = (await exists(tableOneFile)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
+    return { name: path.basename(path.resolve(dir)), dir, inputs, result, tableOne, notes: [], provenance: new Map() };
+  }
+  const study = await readStudyFile(studyYaml);
+  const notes: string[] = [];
+  const provenance = new Map<string, string>();
+  let scores: ScoreTable;
+  if (study.scores) {
+    scores = await readScoreFile(resolveIn(dir, study.scores)!);
+    notes.push(`score differences from ${study.scores}`);
+  } else {
+    const resultsDir = resolveIn(dir, study.results)!;
+    const r = await readStudyResults(resultsDir, { base: study.base, shots: study.shots, aggregation: study.aggregation, metric: study.metric, corpora: study.corpora });
+    scores = differencesFromResults(r.before, r.after);
+    const agg = typeof study.aggregation === 'object' ? `template "${study.aggregation.template}"` : `${study.aggregation} over templates`;
+    notes.push(`results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`);
+    notes.push(...r.problems);
+    for (const [k, rows] of r.provenance) provenance.set(k, describeProvenance(rows, dir));
+  }
+  let composition: CompositionTable;
+  if (study.composition) composition = await readCompositionFile(resolveIn(dir, study.composition)!);
+  else {
+    const { set } = await loadRecipes([dir]);
+    const recipes = [...set.recipes.values()].filter((r) => scores.corpora.includes(r.name));
+    composition = compositionFromRecipes(`${dir} (recipes)`, recipes);
+  }
+  const result = analyze(composition, scores, { ...options, covariates: { ...study.covariates, ...options.covariates } });
+  const tableOneFile = resolveIn(dir, study.tableOne);
+  const tableOne = tableOneFile ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
+  return { name: study.name, dir, inputs: { composition, scores }, result, tableOne, notes, provenance };
 }

@@ -74,7 +74,7 @@ export const evalParams = z.object({
   templateName: z.string().min(1).default('mcqa_with_options'),
   tasks: z.object({
     mcqa: z.array(z.string().regex(/^[\w.-]+$/)).default(['medmcqa', 'medmcqa_jp', 'usmleqa', 'usmleqa_jp', 'medqa', 'medqa_jp', 'mmlu_medical', 'mmlu_medical_jp', 'igakuqa', 'igakuqa_en', 'jmmlu_medical', 'pubmedqa', 'pubmedqa_jp', 'crade', 'rrtnm', 'smdis']),
-    mt: z.array(z.string().regex(/^[\w.-]+$/)).default(['ejmmt']),
+    mt: z.array(z.string().regex(/^[\w.-]+$/)).default(['ejmmt-en2ja', 'ejmmt-ja2en']),
     ner: z.array(z.string().regex(/^[\w.-]+$/)).default(['mrner_disease', 'mrner_medicine', 'nrner', 'bc2gm_jp', 'bc5chem_jp', 'bc5disease_jp', 'jnlpba_jp', 'ncbi_disease_jp']),
     sts: z.array(z.string().regex(/^[\w.-]+$/)).default(['jcsts']),
   }).default({}),

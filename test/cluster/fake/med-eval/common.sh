@@ -19,7 +19,9 @@ echo "Task,Template,$metric_header" > "$csv.tmp"
 IFS=, read -ra tasks <<< "$task"
 for t in "${tasks[@]}"; do
   sum=$(printf '%s' "$label|$t|$shots" | cksum | cut -d' ' -f1)
-  score=$(awk -v s="$sum" 'BEGIN { printf "%.3f", (s % 1000) / 1000 }')
+  # BLEU is reported on 0–100, the other metrics on 0–1 (as med-eval does).
+  if [ "$metric_header" = Bleu ]; then score=$(awk -v s="$sum" 'BEGIN { printf "%.1f", (s % 1000) / 10 }')
+  else score=$(awk -v s="$sum" 'BEGIN { printf "%.3f", (s % 1000) / 1000 }'); fi
   row="$t,$template,$score"
   case "$metric_header" in *,*) row="$row,$score" ;; esac
   echo "$row" >> "$csv.tmp"
