@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { JobService } from '../core/jobs/jobService';
 import { isActive } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
-import { launchStudy, type JobSettings } from '../core/jobs/studyLaunch';
+import { launchStudy, validateLaunch, type JobSettings, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { loadTemplate, STAGES, type Stage } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
 import type { RecipeSet } from '../core/recipe/resolve';
@@ -127,9 +127,7 @@ export class JobsController implements vscode.Disposable {
     return study ? { cluster, recipes: picked.map((p) => p.label), study } : undefined;
   }
 
-  async launch(): Promise<JobRecord[] | undefined> {
-    const choice = await this.pickLaunch();
-    if (!choice) return undefined;
+  private async prepare(choice: { cluster: string; recipes: string[]; study: string }): Promise<StudyLaunch> {
     const set = await this.ctx.recipes();
     const s = this.ctx.settings();
     const recipes = choice.recipes.map((name) => {
@@ -143,9 +141,28 @@ export class JobsController implements vscode.Disposable {
     const home = (await conn.exec(['pwd'])).stdout.trim();
     const root = path.posix.isAbsolute(profile.remoteRoot) ? profile.remoteRoot : path.posix.join(home, profile.remoteRoot);
     const templates = await this.templates();
+    return { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, resultsDir: path.posix.join(root, 'results', choice.study) };
+  }
+
+  /** `sbatch --test-only` on the study's first jobs: Slurm says whether it would take them, and when. */
+  async validate(): Promise<void> {
+    const choice = await this.pickLaunch();
+    if (!choice) return;
+    const launch = await this.prepare(choice);
+    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Asking Slurm (sbatch --test-only)…') }, () => validateLaunch(this.service, launch));
+    for (const r of results) this.ctx.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
+    const bad = results.filter((r) => !r.ok);
+    if (bad.length) void vscode.window.showErrorMessage(vscode.l10n.t('Slurm would refuse {0} of {1} jobs: {2}', bad.length, results.length, bad.map((b) => `${b.name}: ${b.message}`).join('; ')));
+    else void vscode.window.showInformationMessage(vscode.l10n.t('Slurm would accept all {0} jobs. {1}', results.length, results[0]?.message ?? ''));
+  }
+
+  async launch(): Promise<JobRecord[] | undefined> {
+    const choice = await this.pickLaunch();
+    if (!choice) return undefined;
+    const launch = await this.prepare(choice);
     try {
       const jobs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting study {0}', choice.study), cancellable: false }, (progress) =>
-        launchStudy(this.service, { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, resultsDir: path.posix.join(root, 'results', choice.study) }, (done, total, what) => {
+        launchStudy(this.service, launch, (done, total, what) => {
           this.tree.refresh();
           progress.report({ message: what ? `${done + 1}/${total} ${what}` : undefined, increment: 100 / total });
         }),
@@ -212,6 +229,13 @@ export class JobsController implements vscode.Disposable {
         }
       }),
       vscode.commands.registerCommand('corpusLab.refreshJobs', () => this.poll()),
+      vscode.commands.registerCommand('corpusLab.validateStudy', async () => {
+        try {
+          await this.validate();
+        } catch (e) {
+          void vscode.window.showErrorMessage((e as Error).message);
+        }
+      }),
       vscode.commands.registerCommand('corpusLab.fetchResults', async (node?: JobNode) => {
         try {
           await this.fetchResults(node?.kind === 'study' ? node.study : undefined);

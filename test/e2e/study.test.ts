@@ -57,20 +57,33 @@ after(async () => {
   await server?.stop();
 });
 
-test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
-  await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
+/** Picks all three recipes and names the study, in the quick inputs Launch/Validate Study show. */
+async function pickAllRecipes(study: string) {
   const input = page.locator('.quick-input-widget input.input');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny-A' }).waitFor();
   await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
   await page.locator('.quick-input-widget .monaco-checkbox[aria-label="Tiny-C"][aria-checked="true"]').waitFor();
   await input.press('Enter');
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
-  await input.fill('e2e-study');
+  await input.fill(study);
   await input.press('Enter');
+}
+
+test('Validate Study asks Slurm (sbatch --test-only) about the first jobs, submitting nothing', async () => {
+  await runCommand(page, 'Corpus Lab: Validate Study with Slurm (sbatch --test-only)');
+  await pickAllRecipes('e2e-check');
+  const toast = page.locator('.notification-toast', { hasText: 'Slurm would accept all 4 jobs.' });
+  await toast.waitFor({ timeout: 30_000 });
+  assert.match(await toast.innerText(), /to start at/);
+  await runCommand(page, 'Notifications: Clear All Notifications');
+});
+
+test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
+  await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
+  await pickAllRecipes('e2e-study');
 
   await showViewContainer(page, 'Corpus Lab');
   const jobRows = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row');
-  await page.locator('.notification-toast', { hasText: 'Submitted 11 jobs of study e2e-study.' }).waitFor({ timeout: 60_000 });
   const deadline = Date.now() + 120_000;
   let texts: string[] = [];
   while (Date.now() < deadline) {
@@ -107,6 +120,16 @@ test('a job’s log opens as a live document with the iterations in it', async (
   const text = await editor.first().innerText();
   assert.match(text, /iteration\s+12\/\s+12/);
   await page.screenshot({ path: path.join(SHOTS, 'job-log.png') });
+});
+
+test('the training chart of a CPT job plots the iterations of its log', async () => {
+  const row = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row', { hasText: 'Tiny-B' }).first();
+  await row.hover();
+  await row.locator('.action-label[aria-label="Open Training Chart"]').click();
+  const frame = await webviewFrame(page, 'Training: Tiny-B');
+  await frame.locator('#count', { hasText: '12 iterations' }).waitFor();
+  assert.equal(await frame.locator('h1').innerText(), 'e2e-study/cpt/Tiny-B');
+  await page.screenshot({ path: path.join(SHOTS, 'training-chart.png') });
 });
 
 /** The number the test evaluator (test/cluster/fake/med-eval/common.sh) writes for a model and task. */

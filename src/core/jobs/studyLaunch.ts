@@ -65,6 +65,29 @@ export function epochIterations(tokens: number, globalBatch = 1024, seqLength = 
 }
 
 /**
+ * Slurm's own check of a launch, nothing submitted: `sbatch --test-only` on each recipe's
+ * continued-pretraining job (later stages depend on jobs that do not exist yet) and on the base
+ * model's fine-tuning, with the rendered scripts and the configured resources.
+ */
+export async function validateLaunch(service: JobService, launch: StudyLaunch): Promise<{ name: string; ok: boolean; message: string }[]> {
+  const s = launch.settings;
+  const out: { name: string; ok: boolean; message: string }[] = [];
+  const check = async (stage: Stage, model: string, params: (runDir: string) => Record<string, unknown>) => {
+    const spec: JobSpec = {
+      cluster: launch.cluster, study: launch.study, stage, model, name: `${launch.study}/${stage}/${model}`,
+      script: (runDir) => renderStage(stage, launch.templates[stage], { runDir, setup: s.setup, launcher: s.launchers[stage], ...params(runDir) }),
+      resources: s.resources[stage] as SlurmResources,
+    };
+    out.push({ name: spec.name, ...(await service.validate(spec)) });
+  };
+  if (launch.includeBase) await check('sft', 'base', (runDir) => ({ model: s.baseNemoModel, trainData: s.sftData, output: path.posix.join(runDir, 'sft') }));
+  for (const r of launch.recipes) {
+    await check('cpt', r.name, (runDir) => ({ dataPath: [...r.dataPath], tokenizerModel: s.tokenizerModel, load: s.baseModel, save: path.posix.join(runDir, 'checkpoints'), trainIters: s.trainIters || epochIterations(r.totalTokens) }));
+  }
+  return out;
+}
+
+/**
  * Submits a study as one dependency graph: per recipe CPT → SFT (afterok) → evaluation (afterok),
  * and, for the "before" state, SFT → evaluation of the base model. Slurm runs it; we only submit.
  */
