@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { loadStudy, type StudyModel } from '../core/analysis/study';
+import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
@@ -122,7 +122,8 @@ export class AnalysisPanels implements vscode.Disposable {
     if (!this.study) {
       this.study = this.options.studyDir().then((dir) => {
         this.watch(dir);
-        return loadStudy(dir);
+        // The analysis (ml-matrix, jstat, csv-parse) loads with the first panel, not at start-up.
+        return import('../core/analysis/study.js').then((m) => m.loadStudy(dir));
       });
       this.study.catch(() => (this.study = undefined));
     }

@@ -36,7 +36,7 @@ export function registerClusterCommands(clusters: ClusterManager, recipes: Recip
       const { dataCluster, dataRoot } = settings();
       const picked = await pickCluster(clusters, dataCluster);
       if (!picked) return;
-      const datasets = recipes.remoteDatasets(dataRoot);
+      const datasets = await recipes.remoteDatasets(dataRoot);
       if (datasets.length === 0) {
         void vscode.window.showInformationMessage(vscode.l10n.t('No recipe names a megatron: dataset.'));
         return;

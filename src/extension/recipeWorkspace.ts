@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { RecipeCatalog } from '../core/recipe/catalog';
+import type { RecipeCatalog } from '../core/recipe/catalog';
 import type { RecipeSet } from '../core/recipe/resolve';
 
 /**
@@ -7,7 +7,11 @@ import type { RecipeSet } from '../core/recipe/resolve';
  * editors, so that statistics and diagnostics follow typing. Owns no logic beyond that.
  */
 export class RecipeWorkspace implements vscode.Disposable {
-  private readonly catalog = new RecipeCatalog();
+  // The parser (yaml, zod schemas) loads just after activation, not during it.
+  private catalogLoad: Promise<RecipeCatalog> | undefined;
+  private catalog(): Promise<RecipeCatalog> {
+    return (this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog()));
+  }
   private readonly emitter = new vscode.EventEmitter<RecipeSet>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private current: RecipeSet | undefined;
@@ -22,7 +26,7 @@ export class RecipeWorkspace implements vscode.Disposable {
       watcher,
       watcher.onDidCreate((uri) => this.readFile(uri)),
       watcher.onDidChange((uri) => this.readFile(uri)),
-      watcher.onDidDelete((uri) => this.catalog.delete(uri.fsPath) && this.schedule()),
+      watcher.onDidDelete(async (uri) => (await this.catalog()).delete(uri.fsPath) && this.schedule()),
       vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
       vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)),
     );
@@ -38,18 +42,19 @@ export class RecipeWorkspace implements vscode.Disposable {
   private async scan(): Promise<RecipeSet> {
     const uris = await vscode.workspace.findFiles(this.glob, '**/node_modules/**');
     await Promise.all(uris.map((u) => this.readFile(u, false)));
-    for (const d of vscode.workspace.textDocuments) if (this.isRecipe(d)) this.catalog.update(d.uri.fsPath, d.getText());
+    const catalog = await this.catalog();
+    for (const d of vscode.workspace.textDocuments) if (this.isRecipe(d)) catalog.update(d.uri.fsPath, d.getText());
     return this.publish();
   }
 
   /** Datasets the recipes name, with their paths on the cluster under `dataRoot`. */
-  remoteDatasets(dataRoot: string) {
-    return this.catalog.remoteDatasets(dataRoot);
+  async remoteDatasets(dataRoot: string) {
+    return (await this.catalog()).remoteDatasets(dataRoot);
   }
 
   /** Counts read on the cluster; statistics, tree and diagnostics update at once. */
   async setRemoteCounts(counts: Parameters<RecipeCatalog['setRemoteCounts']>[0]) {
-    this.catalog.setRemoteCounts(counts);
+    (await this.catalog()).setRemoteCounts(counts);
     await this.publish();
   }
 
@@ -57,8 +62,8 @@ export class RecipeWorkspace implements vscode.Disposable {
     return d.uri.scheme === 'file' && d.fileName.endsWith('.recipe.yaml');
   }
 
-  private fromDocument(d: vscode.TextDocument) {
-    this.catalog.update(d.uri.fsPath, d.getText());
+  private async fromDocument(d: vscode.TextDocument) {
+    (await this.catalog()).update(d.uri.fsPath, d.getText());
     this.schedule();
   }
 
@@ -66,7 +71,7 @@ export class RecipeWorkspace implements vscode.Disposable {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && d.isDirty);
     if (open) return; // the editor's unsaved text wins over the file on disk
     const bytes = await vscode.workspace.fs.readFile(uri);
-    this.catalog.update(uri.fsPath, new TextDecoder().decode(bytes));
+    (await this.catalog()).update(uri.fsPath, new TextDecoder().decode(bytes));
     if (schedule) this.schedule();
   }
 
@@ -77,7 +82,7 @@ export class RecipeWorkspace implements vscode.Disposable {
   }
 
   private async publish(): Promise<RecipeSet> {
-    const set = await this.catalog.resolve();
+    const set = await (await this.catalog()).resolve();
     this.current = set;
     this.emitter.fire(set);
     return set;

@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+
+/** ssh2 is loaded on the first connection, not when the extension starts (it costs ~30 ms to load). */
+let ssh2: Promise<typeof import('ssh2')> | undefined;
+const loadSsh2 = () => (ssh2 ??= import('ssh2'));
 import { checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
 import { Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
@@ -198,6 +202,7 @@ export class ClusterConnection extends EventEmitter {
 
   private async handshake(hop: SshEndpoint, known: KnownHostEntry[], via?: Duplex): Promise<Client> {
     const sock = via ?? (await this.tcp(hop.host, hop.port));
+    const { Client } = await loadSsh2();
     const client = new Client();
     let hostKeyProblem: Error | undefined;
     const preferred = knownKeyTypes(known, hop.host, hop.port);
@@ -252,6 +257,7 @@ export class ClusterConnection extends EventEmitter {
   /** Agent first, then each identity file; an encrypted key asks for its passphrase. */
   private async *authMethods(hop: SshEndpoint): AsyncGenerator<AnyAuthMethod> {
     if (hop.agent) yield { type: 'agent', username: hop.username, agent: hop.agent };
+    const { utils } = await loadSsh2();
     for (const file of hop.identityFiles) {
       const data = await readFile(file).catch(() => undefined);
       if (!data) continue;
