@@ -1,10 +1,10 @@
 import { Chart } from 'chart.js';
 import { correlationBars, DEFAULT_LABELS, testsTable, type Labels } from '../src/core/analysis/views';
 import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
-import type { HostMessage, StudyPayload, ViewState } from '../src/protocol/panels';
+import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { applyTheme, backgroundPlugin, heatmap, PALETTE, pngOf } from './lib/charts';
 import { clear, h, t, type Strings } from './lib/dom';
-import { listen, loadState, post, saveState } from './lib/host';
+import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 /** The correlation panel: task-wise bars (Figs 3–6), all tests, regular vs partial (F.3), heatmaps (F.1, F.2). */
@@ -96,22 +96,11 @@ function render() {
   charts.set('tasksHeatmap', heatmap(taskCanvas, s.result.matrices.tasks, t(strings, 'Correlations among the tasks')));
 }
 
-const handlers: { [K in HostMessage['type']]: (m: Extract<HostMessage, { type: K }>) => void } = {
-  study: (m) => {
-    study = m.study;
-    labels = { ...DEFAULT_LABELS, ...m.labels };
-    strings = m.strings;
-    applyTheme();
-    render();
-  },
-  exported: (m) => status(t(strings, 'Saved {0}', m.file)),
-  error: (m) => status(m.message, true),
-};
+listenForStudy((m) => {
+  study = m.study;
+  labels = { ...DEFAULT_LABELS, ...m.labels };
+  strings = m.strings;
+  applyTheme();
+  render();
+}, () => strings);
 
-function status(text: string, error = false) {
-  const el = document.getElementById('status')!;
-  el.textContent = text;
-  el.className = error ? 'error' : '';
-}
-
-listen(handlers);

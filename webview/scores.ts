@@ -1,9 +1,9 @@
 import { BarController, Chart } from 'chart.js';
 import { averagesTable, DEFAULT_LABELS, scoreDifferenceTable, tableOneTable, type Labels } from '../src/core/analysis/views';
-import type { HostMessage, StudyPayload, ViewState } from '../src/protocol/panels';
+import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { applyTheme, backgroundPlugin, PALETTE, pngOf } from './lib/charts';
 import { clear, h, t, type Strings } from './lib/dom';
-import { listen, loadState, post, saveState } from './lib/host';
+import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 Chart.register(BarController);
@@ -85,22 +85,11 @@ function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElem
   return table;
 }
 
-const handlers: { [K in HostMessage['type']]: (m: Extract<HostMessage, { type: K }>) => void } = {
-  study: (m) => {
-    study = m.study;
-    labels = { ...DEFAULT_LABELS, ...m.labels };
-    strings = m.strings;
-    applyTheme();
-    render();
-  },
-  exported: (m) => status(t(strings, 'Saved {0}', m.file)),
-  error: (m) => status(m.message, true),
-};
+listenForStudy((m) => {
+  study = m.study;
+  labels = { ...DEFAULT_LABELS, ...m.labels };
+  strings = m.strings;
+  applyTheme();
+  render();
+}, () => strings);
 
-function status(text: string, error = false) {
-  const el = document.getElementById('status')!;
-  el.textContent = text;
-  el.className = error ? 'error' : '';
-}
-
-listen(handlers);

@@ -39,3 +39,19 @@ export function loadState(): ViewState {
 export function saveState(state: ViewState) {
   api.setState(state);
 }
+
+function showStatus(text: string, error = false) {
+  const el = document.getElementById('status');
+  if (!el) return;
+  el.textContent = text;
+  el.className = error ? 'error' : '';
+}
+
+/** The analysis panels' handlers: the study to show, and export/error notices in the status line. */
+export function listenForStudy(onStudy: (m: Extract<HostMessage, { type: 'study' }>) => void, strings: () => Record<string, string>) {
+  listen({
+    study: onStudy,
+    exported: (m) => showStatus((strings()['Saved {0}'] ?? 'Saved {0}').replace('{0}', m.file)),
+    error: (m) => showStatus(m.message, true),
+  });
+}

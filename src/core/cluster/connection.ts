@@ -6,7 +6,8 @@ import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper }
 
 /** ssh2 is loaded on the first connection, not when the extension starts (it costs ~30 ms to load). */
 let ssh2: Promise<typeof import('ssh2')> | undefined;
-const loadSsh2 = () => (ssh2 ??= import('ssh2'));
+// ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
+const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
 import { checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
 import { Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
