@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -159,7 +159,7 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const mt = await frame.locator('#scores-table tbody tr[data-row="EJMMT-Ja"] td').first().innerText();
   assert.equal(mt.replace(' ★', ''), (fakeScore('Tiny-A', 'ejmmt-en2ja') - fakeScore('base', 'ejmmt-en2ja')).toFixed(4));
   const title = await row.locator('td').first().getAttribute('title');
-  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa\.csv:\d+ \(mcqa_with_options\)/);
+  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa\.csv:\d+ \(mcqa_with_options\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/);
   assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
   await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });
 
@@ -171,4 +171,15 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   assert.equal(tests[0], 'IgakuQA');
   assert.match(tests[3], /^-?[01]\.\d{4}$/);
   await page.screenshot({ path: path.join(SHOTS, 'study-correlations.png') });
+});
+
+test('fetching again keeps a locally changed file instead of overwriting it', async () => {
+  const file = path.join(server.workspace, 'results', 'e2e-study', 'base', '3-shot', 'sts.csv');
+  writeFileSync(file, 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
+  await runCommand(page, 'Corpus Lab: Fetch Results');
+  await page.locator('.notification-toast', { hasText: 'Fetched 1 result files of e2e-study (15 unchanged, 1 older versions kept).' }).waitFor({ timeout: 30_000 });
+  const kept = readdirSync(path.dirname(file)).filter((f) => f.startsWith('sts.csv.') && f.endsWith('.bak'));
+  assert.equal(kept.length, 1);
+  assert.equal(readFileSync(path.join(path.dirname(file), kept[0]), 'utf8'), 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
+  assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli,/);
 });

@@ -133,6 +133,16 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   assert.match(registry.get(sft.tag)!.reason ?? '', /Dependency/);
   const log = (await readRemoteFile(await conn.sftp(), cpt.log)).toString('utf8');
   assert.match(log, /RuntimeError: CUDA error: an illegal memory access was encountered/);
+
+  // Resubmit: the same script under a new tag and run directory, a new Slurm job.
+  const again = await service.resubmit(cpt.tag);
+  assert.notEqual(again.tag, cpt.tag);
+  assert.notEqual(again.jobId, cpt.jobId);
+  assert.equal(again.model, 'broken');
+  const script = (await readRemoteFile(await conn.sftp(), again.script)).toString('utf8');
+  assert.ok(script.includes(again.runDir) && !script.includes(cpt.runDir), 'the script points at its own run directory');
+  await until('the resubmitted job to fail again', finished([again.tag]));
+  assert.equal(registry.get(again.tag)!.state, 'FAILED');
 });
 
 test('cancel: a running job becomes CANCELLED', async () => {

@@ -5,7 +5,8 @@ import { parseSbatchOutput, parseSqueue, sbatchArgv, SQUEUE_FORMAT } from '../..
 import { epochIterations, jobSettingsSchema } from '../../src/core/jobs/studyLaunch';
 import { loadTemplate, renderStage, renderTemplate } from '../../src/core/jobs/templates';
 import { LogLineSplitter, MegatronMetrics, parseIterationLine } from '../../src/core/logs/megatronLog';
-import { ROOT } from './helpers';
+import { ROOT, tempDir } from './helpers';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 const LINE = ' [2024-06-01 12:00:00] iteration      100/   10000 | consumed samples:       102400 | elapsed time per iteration (ms): 12345.6 | throughput per GPU (TFLOP/s/GPU): 180.5 | learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | loss scale: 1.0 | grad norm: 0.567 | number of skipped iterations:   0 | number of nan iterations:   0 |';
 
@@ -62,4 +63,14 @@ test('the shipped CPT template carries the paper’s hyper-parameters and the 13
   for (const flag of ['model.global_batch_size=64', 'model.optim.lr=2e-5', 'model.optim.sched.min_lr=2e-6', 'warmup_steps=20', 'weight_decay=0.1', 'betas=[0.9,0.98]', 'trainer.max_epochs=2']) assert.ok(sft.includes(flag), `missing ${flag}`);
   assert.equal(epochIterations(43.68e9), 10415);
   assert.ok(!jobSettingsSchema.safeParse({ resources: { cpt: { timeLimit: 'forever' } } }).success);
+});
+
+test('a workspace template in .corpus-lab/templates replaces the shipped one', async () => {
+  const ws = tempDir();
+  mkdirSync(path.join(ws, '.corpus-lab', 'templates'), { recursive: true });
+  writeFileSync(path.join(ws, '.corpus-lab', 'templates', 'sft.sbatch'), '#!/bin/bash\nmy-site-sft {{model}}\n');
+  const sft = await loadTemplate('sft', path.join(ROOT, 'templates'), ws);
+  assert.equal(sft.file, path.join(ws, '.corpus-lab', 'templates', 'sft.sbatch'));
+  assert.equal((await loadTemplate('cpt', path.join(ROOT, 'templates'), ws)).file, path.join(ROOT, 'templates', 'cpt.sbatch'));
+  assert.match(renderStage('sft', sft, { runDir: '/r', launcher: 'L', model: "/m o'del", trainData: 'd', output: 'o' }), /^#!\/bin\/bash\nmy-site-sft '\/m o'\\''del'\n$/);
 });

@@ -7,6 +7,7 @@ import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
 import type { TableOneRow } from './views';
 import { describeProvenance, readStudyResults } from '../results/studyResults';
 import { readStudyFile, resolveIn } from './studyFile';
+import { JobRegistry } from '../jobs/registry';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
 
 export interface AnalysisInputs {
@@ -122,6 +123,19 @@ export interface StudyModel {
   readonly provenance: Map<string, string>;
 }
 
+/** The evaluation job behind each model's results, from the workspace's job registry, if there is one. */
+async function evalJobsByModel(dir: string, study: string): Promise<Map<string, { jobId?: string; cluster: string; name: string }>> {
+  const out = new Map<string, { jobId?: string; cluster: string; name: string }>();
+  const registry = new JobRegistry(path.join(dir, '.corpus-lab', 'jobs.json'));
+  try {
+    await registry.load();
+  } catch {
+    return out; // a damaged registry is reported by the Jobs view; the analysis does not need it
+  }
+  for (const j of registry.all()) if (j.study === study && j.stage === 'eval') out.set(j.model, j);
+  return out;
+}
+
 async function exists(f: string) {
   return stat(f).then(() => true, () => false);
 }
@@ -153,7 +167,11 @@ export async function loadStudy(dir: string, options: AnalysisOptions = {}): Pro
     const agg = typeof study.aggregation === 'object' ? `template "${study.aggregation.template}"` : `${study.aggregation} over templates`;
     notes.push(`results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`);
     notes.push(...r.problems);
-    for (const [k, rows] of r.provenance) provenance.set(k, describeProvenance(rows, dir));
+    const jobs = await evalJobsByModel(dir, study.name);
+    for (const [k, rows] of r.provenance) {
+      const job = jobs.get(k.split('|')[1]);
+      provenance.set(k, `${describeProvenance(rows, dir)}${job ? `\njob ${job.jobId} on ${job.cluster} (${job.name})` : ''}`);
+    }
   }
   let composition: CompositionTable;
   if (study.composition) composition = await readCompositionFile(resolveIn(dir, study.composition)!);
