@@ -4,9 +4,9 @@ import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
 import { formatPercent, formatTokens } from '../core/recipe/quantity';
-import { analyze, type TestResult } from '../core/analysis/analyze';
+import { analyze, type AnalysisOptions, type TestResult } from '../core/analysis/analyze';
 import { STATISTIC_IDS } from '../core/analysis/statistics';
-import { parseControls, readCompositionFile, readScoreFile, readStudyDirectory, type AnalysisInputs } from '../core/analysis/study';
+import { parseControls, readCompositionFile, readScoreFile, readStudy, type AnalysisInputs } from '../core/analysis/study';
 import { differencesFromResults, TableError } from '../core/analysis/tables';
 
 export interface Io {
@@ -115,9 +115,16 @@ export function table(rows: string[][]): string {
 }
 
 async function analyzeCommand(args: string[], values: Values, io: Io): Promise<number> {
-  const controls = parseControls((values.control as string[] | undefined) ?? []);
+  let controls: AnalysisOptions['covariates'] = parseControls((values.control as string[] | undefined) ?? []);
   let inputs: AnalysisInputs;
-  if (args.length === 1 && !values.composition && !values.scores) inputs = await readStudyDirectory(args[0]);
+  if (args.length === 1 && !values.composition && !values.scores) {
+    // study.yaml (results or differences, its covariates) or the plain directory layout.
+    const study = await readStudy(args[0]);
+    inputs = study.inputs;
+    controls = { ...study.covariates, ...controls };
+    for (const p of study.problems) io.err(`warning: ${p}\n`);
+    if (!values.json) for (const n of study.notes) io.out(`${n}\n`);
+  }
   else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
     const composition = await readCompositionFile(values.composition as string);
     const scores = values.scores

@@ -6,7 +6,8 @@ import { loadStudy } from '../../src/core/analysis/study';
 import { readStudyFile } from '../../src/core/analysis/studyFile';
 import { aggregate, parseResultCsv, TASKS } from '../../src/core/results/jmedbench';
 import { readStudyResults } from '../../src/core/results/studyResults';
-import { PAPER_STUDY, tempDir } from './helpers';
+import { CLI, PAPER_STUDY, tempDir } from './helpers';
+import { spawnSync } from 'node:child_process';
 
 test('the 27 CSV task ids map onto the paper’s tasks, languages and categories', async () => {
   assert.equal(Object.keys(TASKS).length, 27);
@@ -54,6 +55,14 @@ test('results → before/after → differences with provenance; a partial file s
   assert.deepEqual(model.inputs.scores.tasks.map((t) => [t.task, ...t.values]), [['IgakuQA', -0.125, 0.125, 0.25]]);
   assert.match(model.notes[0], /3-shot, mean over templates, MCQA\/DC metric Accuracy/);
   assert.equal(model.provenance.get('IgakuQA|A'), `${path.join('results', 'A', '3-shot', 'mcqa.csv')}:2 (t) = 0.5`);
+
+  // The CLI reads the same study.yaml: differences from the results, problems as warnings.
+  const cli = spawnSync(process.execPath, [CLI, 'analyze', dir, '--json'], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const json = JSON.parse(cli.stdout) as { corpora: string[]; tests: { task: string; statistic: string; regular: { r: number | null } }[] };
+  assert.deepEqual(json.corpora, ['C', 'B', 'A']);
+  assert.deepEqual([...new Set(json.tests.map((t) => t.task))], ['IgakuQA']);
+  assert.match(cli.stderr, /^warning: .*B\/3-shot\/mcqa\.csv:3:3: "Accuracy" of "medqa" must be a number, got "oops"$/m);
 });
 
 test('study.yaml errors name line, column and field', async () => {

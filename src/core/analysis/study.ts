@@ -140,21 +140,33 @@ async function exists(f: string) {
   return stat(f).then(() => true, () => false);
 }
 
+/** A study's inputs and how they were made, before analysis (the CLI and the panels share it). */
+export interface StudyInputs {
+  readonly name: string;
+  readonly inputs: AnalysisInputs;
+  readonly covariates: AnalysisOptions['covariates'];
+  readonly tableOne: TableOneRow[] | null;
+  readonly notes: string[];
+  /** Results that could not be read or were left out, each naming its file, row and column. */
+  readonly problems: string[];
+  readonly provenance: Map<string, string>;
+}
+
 /**
  * A study directory: with a `study.yaml`, as it says (fetched results or precomputed differences);
  * without one, `score-differences.csv` (or results-before/after) and `composition.csv` or recipes.
  */
-export async function loadStudy(dir: string, options: AnalysisOptions = {}): Promise<StudyModel> {
+export async function readStudy(dir: string): Promise<StudyInputs> {
   const studyYaml = path.join(dir, 'study.yaml');
   if (!(await exists(studyYaml))) {
     const inputs = await readStudyDirectory(dir);
-    const result = analyze(inputs.composition, inputs.scores, options);
     const tableOneFile = path.join(dir, 'average-scores.csv');
     const tableOne = (await exists(tableOneFile)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
-    return { name: path.basename(path.resolve(dir)), dir, inputs, result, tableOne, notes: [], provenance: new Map() };
+    return { name: path.basename(path.resolve(dir)), inputs, covariates: undefined, tableOne, notes: [], problems: [], provenance: new Map() };
   }
   const study = await readStudyFile(studyYaml);
   const notes: string[] = [];
+  const problems: string[] = [];
   const provenance = new Map<string, string>();
   let scores: ScoreTable;
   if (study.scores) {
@@ -166,7 +178,7 @@ export async function loadStudy(dir: string, options: AnalysisOptions = {}): Pro
     scores = differencesFromResults(r.before, r.after);
     const agg = typeof study.aggregation === 'object' ? `template "${study.aggregation.template}"` : `${study.aggregation} over templates`;
     notes.push(`results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`);
-    notes.push(...r.problems);
+    problems.push(...r.problems);
     const jobs = await evalJobsByModel(dir, study.name);
     for (const [k, rows] of r.provenance) {
       const job = jobs.get(k.split('|')[1]);
@@ -180,8 +192,13 @@ export async function loadStudy(dir: string, options: AnalysisOptions = {}): Pro
     const recipes = [...set.recipes.values()].filter((r) => scores.corpora.includes(r.name));
     composition = compositionFromRecipes(`${dir} (recipes)`, recipes);
   }
-  const result = analyze(composition, scores, { ...options, covariates: { ...study.covariates, ...options.covariates } });
   const tableOneFile = resolveIn(dir, study.tableOne);
   const tableOne = tableOneFile ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
-  return { name: study.name, dir, inputs: { composition, scores }, result, tableOne, notes, provenance };
+  return { name: study.name, inputs: { composition, scores }, covariates: study.covariates, tableOne, notes, problems, provenance };
+}
+
+export async function loadStudy(dir: string, options: AnalysisOptions = {}): Promise<StudyModel> {
+  const s = await readStudy(dir);
+  const result = analyze(s.inputs.composition, s.inputs.scores, { ...options, covariates: { ...s.covariates, ...options.covariates } });
+  return { name: s.name, dir, inputs: s.inputs, result, tableOne: s.tableOne, notes: [...s.notes, ...s.problems], provenance: s.provenance };
 }
