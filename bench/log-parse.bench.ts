@@ -51,7 +51,7 @@ function main() {
   report(`Megatron log parsing, ${(bytes / 1e9).toFixed(2)} GB in ${CHUNK / 1024} KiB chunks`, [
     ['split + parse (generation time subtracted)', parseMs],
     ['generating the log alone', gen],
-  ], `${mbps.toFixed(0)} MB/s (target ≥ 100); ${metrics.iterations.length} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB over the run (${g === bytes ? 'same bytes' : 'MISMATCH'})`);
+  ], `${mbps.toFixed(0)} MB/s (target ≥ 100); ${metrics.count} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB over the run (${g === bytes ? 'same bytes' : 'MISMATCH'})`);
 }
 
 main();

@@ -92,7 +92,7 @@ export interface ExecResult {
 
 export interface ExecOptions {
   readonly stdin?: string | Buffer;
-  /** Streamed output, as it arrives (for tails); the result still holds all of it. */
+  /** Streamed output, as it arrives (for tails); then the result's stdout is empty, so a follow of a huge log holds nothing. */
   readonly onStdout?: (chunk: Buffer) => void;
   readonly signal?: AbortSignal;
 }
@@ -348,8 +348,8 @@ export class ClusterConnection extends EventEmitter {
         };
         options.signal?.addEventListener('abort', abort, { once: true });
         stream.on('data', (b: Buffer) => {
-          out.push(b);
-          options.onStdout?.(b);
+          if (options.onStdout) options.onStdout(b);
+          else out.push(b);
         });
         stream.stderr.on('data', (b: Buffer) => errs.push(b));
         stream.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));

@@ -85,17 +85,56 @@ export class LogLineSplitter {
   }
 }
 
+const COLUMNS = ['iteration', 'totalIterations', 'consumedSamples', 'elapsedMs', 'tflopsPerGpu', 'learningRate', 'lmLoss', 'gradNorm', 'skipped', 'nan'] as const;
+
+/**
+ * The iterations of a log, stored column by column in growable Float64Arrays (NaN for a missing
+ * field): a log of millions of iterations costs 80 bytes each, not an object each.
+ */
 export class MegatronMetrics {
-  readonly iterations: IterationMetrics[] = [];
+  private columns = COLUMNS.map(() => new Float64Array(1024));
+  private size = 0;
+
+  get count(): number {
+    return this.size;
+  }
 
   /** Parses lines; returns the new iterations. */
   add(lines: readonly string[]): IterationMetrics[] {
     const added: IterationMetrics[] = [];
     for (const l of lines) {
       const m = parseIterationLine(l);
-      if (m) added.push(m);
+      if (m) {
+        added.push(m);
+        this.store(m);
+      }
     }
-    this.iterations.push(...added);
     return added;
+  }
+
+  private store(m: IterationMetrics) {
+    if (this.size === this.columns[0].length) {
+      this.columns = this.columns.map((c) => {
+        const next = new Float64Array(c.length * 2);
+        next.set(c);
+        return next;
+      });
+    }
+    COLUMNS.forEach((k, j) => (this.columns[j][this.size] = m[k] ?? NaN));
+    this.size++;
+  }
+
+  /** All iterations as objects (for a chart that opens late); fields absent from a line stay absent. */
+  get iterations(): IterationMetrics[] {
+    const out: IterationMetrics[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const m: Record<string, number> = {};
+      COLUMNS.forEach((k, j) => {
+        const v = this.columns[j][i];
+        if (!Number.isNaN(v)) m[k] = v;
+      });
+      out.push(m as unknown as IterationMetrics);
+    }
+    return out;
   }
 }
