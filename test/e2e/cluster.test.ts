@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { loopbackCluster, type LoopbackCluster } from '../integration/cluster';
 import { paperWorkspace, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, openWorkbench, runCommand } from './workbench';
+import { launchBrowser, notification, openWorkbench, runCommand } from './workbench';
 
 /** Connecting from the editor to a host whose key is not yet known: the fingerprint is shown, and nothing connects until accepted. */
 let c: LoopbackCluster;
@@ -44,6 +44,9 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The status bar item of Corpus Lab's clusters; its accessible label lists each cluster's state. */
+const CLUSTER_STATUS = '[id="corpus-lab.corpus-lab.corpusLab.cluster"]';
+
 async function pickCluster(name: string) {
   const input = page.locator('.quick-input-widget input.input');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
@@ -62,8 +65,7 @@ test('an unknown host key: the modal shows its SHA256 fingerprint; Cancel refuse
   assert.match(text, /Unknown host key for cluster "loopback"/);
   assert.ok(text.includes(`ssh-ed25519 key fingerprint: ${fingerprint()}`), text);
   await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
-  await page.locator('.notification-toast', { hasText: 'Cannot connect to loopback' }).waitFor();
-  assert.match(await page.locator('.notification-toast', { hasText: 'Cannot connect to loopback' }).innerText(), /not in known_hosts and was not accepted/);
+  assert.match(await notification(page, 'Cannot connect to loopback'), /not in known_hosts and was not accepted/);
   assert.equal(readFileSync(knownHosts, 'utf8'), '');
 });
 
@@ -75,7 +77,7 @@ test('accepted, the key is appended to known_hosts and the status bar shows the 
   await dialog.waitFor();
   await dialog.locator('.monaco-button', { hasText: 'Accept and remember' }).click();
   // Connected: the status bar item's icon turns to vm-active (and a toast says so, unless notifications are held back).
-  await page.locator('.statusbar-item:has(.codicon-vm-active)', { hasText: 'loopback' }).waitFor();
+  await page.locator(`${CLUSTER_STATUS}[aria-label*="loopback: connected"]`).waitFor();
   const line = readFileSync(knownHosts, 'utf8');
   assert.match(line, new RegExp(`^\\[${c.host.replace(/\./g, '\\.')}\\]:${c.port} ssh-ed25519 [A-Za-z0-9+/=]+\\n$`));
   assert.equal(line.trim().split(' ').slice(1, 3).join(' '), readFileSync(c.knownHosts, 'utf8').trim().split(' ').slice(1, 3).join(' '));
@@ -90,16 +92,16 @@ test('an encrypted key asks for its passphrase once; it is kept in SecretStorage
   assert.match(await page.locator('.quick-input-widget .quick-input-title').innerText(), /Passphrase for .*id_locked/);
   await box.fill('open sesame');
   await box.press('Enter');
-  await page.locator('.statusbar-item:has(.codicon-vm-active)', { hasText: 'locked' }).waitFor();
+  await page.locator(`${CLUSTER_STATUS}[aria-label*="locked: connected"]`).waitFor();
   assert.equal(JSON.stringify(readFileSync(path.join(server.home, '..', 'user-data', 'User', 'settings.json'), 'utf8')).includes('open sesame'), false, 'never in settings');
 
   await runCommand(page, 'Corpus Lab: Disconnect from Cluster');
   await pickCluster('locked');
-  await page.locator('.statusbar-item', { hasText: 'locked' }).waitFor({ state: 'detached' });
+  await page.locator(`${CLUSTER_STATUS}:not([aria-label*="locked:"])`).waitFor();
   await runCommand(page, 'Notifications: Clear All Notifications');
   await runCommand(page, 'Corpus Lab: Connect to Cluster');
   await pickCluster('locked');
   // Connected again without a prompt: the passphrase came from SecretStorage.
-  await page.locator('.statusbar-item:has(.codicon-vm-active)', { hasText: 'locked' }).waitFor();
+  await page.locator(`${CLUSTER_STATUS}[aria-label*="locked: connected"]`).waitFor();
   assert.equal(await page.locator('.quick-input-widget input[type="password"]').isVisible(), false);
 });

@@ -9,7 +9,7 @@ import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { JobRegistry } from '../../src/core/jobs/registry';
 import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
+import { launchBrowser, notification, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
  * A study from the command palette of a real VS Code against the loopback cluster: three tiny
@@ -72,9 +72,7 @@ async function pickAllRecipes(study: string) {
 test('Validate Study asks Slurm (sbatch --test-only) about the first jobs, submitting nothing', async () => {
   await runCommand(page, 'Corpus Lab: Validate Study with Slurm (sbatch --test-only)');
   await pickAllRecipes('e2e-check');
-  const toast = page.locator('.notification-toast', { hasText: 'Slurm would accept all 4 jobs.' });
-  await toast.waitFor({ timeout: 30_000 });
-  assert.match(await toast.innerText(), /to start at/);
+  assert.match(await notification(page, 'Slurm would accept all 4 jobs.'), /to start at/);
   await runCommand(page, 'Notifications: Clear All Notifications');
 });
 
@@ -140,7 +138,7 @@ function fakeScore(label: string, task: string, shots = 3): number {
 
 test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await page.locator('.notification-toast', { hasText: 'Fetched 16 result files of e2e-study' }).waitFor({ timeout: 30_000 });
+  await notification(page, 'Fetched 16 result files of e2e-study');
   const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
   assert.match(study, /results: "results\/e2e-study"/);
   assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
@@ -177,7 +175,7 @@ test('fetching again keeps a locally changed file instead of overwriting it', as
   const file = path.join(server.workspace, 'results', 'e2e-study', 'base', '3-shot', 'sts.csv');
   writeFileSync(file, 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await page.locator('.notification-toast', { hasText: 'Fetched 1 result files of e2e-study (15 unchanged, 1 older versions kept).' }).waitFor({ timeout: 30_000 });
+  await notification(page, 'Fetched 1 result files of e2e-study (15 unchanged, 1 older versions kept).');
   const kept = readdirSync(path.dirname(file)).filter((f) => f.startsWith('sts.csv.') && f.endsWith('.bak'));
   assert.equal(kept.length, 1);
   assert.equal(readFileSync(path.join(path.dirname(file), kept[0]), 'utf8'), 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');

@@ -72,3 +72,28 @@ export async function openFile(page: Page, name: string) {
   await input.press('Enter');
   await page.locator(`.tab.active[aria-label^="${name}"]`).waitFor();
 }
+
+/**
+ * The text of a notification containing `text`: a toast, or — when the workbench held the toast
+ * back (it does while a modal dialog or quick input has focus) — its entry in the notification center.
+ */
+export async function notification(page: Page, text: string, timeoutMs = 30_000): Promise<string> {
+  const start = Date.now();
+  const toast = page.locator('.notification-toast', { hasText: text }).first();
+  const listed = page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  let opened = false;
+  try {
+    while (Date.now() - start < timeoutMs) {
+      if (await toast.isVisible()) return await toast.innerText();
+      if (opened && (await listed.isVisible())) return await listed.innerText();
+      if (!opened && Date.now() - start > 5000) {
+        await runCommand(page, 'Notifications: Show Notifications');
+        opened = true;
+      }
+      await page.waitForTimeout(200);
+    }
+  } finally {
+    if (opened) await runCommand(page, 'Notifications: Hide Notifications');
+  }
+  throw new Error(`no notification with "${text}" within ${timeoutMs} ms`);
+}
