@@ -13,9 +13,15 @@ import { locateStudy } from './studyLocator';
 
 /** Wires the core to the editor. Everything registered is owned by `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext) {
+  // Settings are read often; each invalid value is reported once, not at every read.
+  const reported = new Set<string>();
   const settings = () => {
     const { settings, problems } = parseSettings(vscode.workspace.getConfiguration('corpusLab') as unknown as Record<string, unknown>);
-    for (const p of problems) void vscode.window.showWarningMessage(vscode.l10n.t('Invalid setting: {0}', p));
+    for (const p of problems) {
+      if (reported.has(p)) continue;
+      reported.add(p);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Invalid setting: {0}', p));
+    }
     return settings;
   };
   const workspace = new RecipeWorkspace(settings().recipeGlob);
