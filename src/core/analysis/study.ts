@@ -8,7 +8,7 @@ import type { TableOneRow } from './views';
 import { describeProvenance, readStudyResults } from '../results/studyResults';
 import { readStudyFile, resolveIn } from './studyFile';
 import { JobRegistry } from '../jobs/registry';
-import { differencesFromResults, parseCompositionCsv, parseScoreCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
+import { differencesFromResults, parseCompositionCsv, parseScoreCsv, parseTableOneCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
 
 export interface AnalysisInputs {
   readonly composition: CompositionTable;
@@ -52,7 +52,6 @@ export function compositionFromRecipes(file: string, recipes: { name: string; st
  */
 export async function readStudyDirectory(dir: string): Promise<AnalysisInputs> {
   const file = (name: string) => path.join(dir, name);
-  const exists = (f: string) => stat(f).then(() => true, () => false);
   let scores: ScoreTable;
   if (await exists(file('score-differences.csv'))) scores = await readScoreFile(file('score-differences.csv'));
   else if ((await exists(file('results-before.csv'))) && (await exists(file('results-after.csv')))) {
@@ -85,29 +84,6 @@ export function parseControls(specs: readonly string[]): Partial<Record<Statisti
 
 export function analyzeInputs(inputs: AnalysisInputs, options: AnalysisOptions = {}): AnalysisResult {
   return analyze(inputs.composition, inputs.scores, options);
-}
-
-/** Table 1's shape: `corpus,japanese_tasks_avg,english_tasks_avg`. */
-export function parseTableOneCsv(file: string, text: string): TableOneRow[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = lines[0].split(',').map((h) => h.trim());
-  const want = ['corpus', 'japanese_tasks_avg', 'english_tasks_avg'];
-  want.forEach((w, i) => {
-    if (header[i] !== w) throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${w}", got "${header[i] ?? ''}"`);
-  });
-  const rows: TableOneRow[] = [];
-  lines.slice(1).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const cells = line.split(',').map((c) => c.trim());
-    if (cells.length !== 3) throw new TableError(file, i + 2, undefined, `row has ${cells.length} cells, the header has 3`);
-    const num = (j: number) => {
-      const v = Number(cells[j]);
-      if (cells[j] === '' || !Number.isFinite(v)) throw new TableError(file, i + 2, j + 1, `"${want[j]}" must be a number, got "${cells[j]}"`);
-      return v;
-    };
-    rows.push({ corpus: cells[0], japanese: num(1), english: num(2) });
-  });
-  return rows;
 }
 
 /** Everything the analysis panels show about one study directory. */

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { COMPOSITION_COLUMNS, STATISTIC_IDS, type StatisticId } from './statistics';
+import type { TableOneRow } from './views';
 
 /** A problem in an input table, located by file, one-based row (line) and column. */
 export class TableError extends Error {
@@ -133,4 +134,16 @@ export function differencesFromResults(before: ScoreTable, after: ScoreTable): S
     return { ...t, values };
   });
   return { file: after.file, corpora: after.corpora, tasks };
+}
+
+/** Table 1's shape: `corpus,japanese_tasks_avg,english_tasks_avg`. */
+export function parseTableOneCsv(file: string, text: string): TableOneRow[] {
+  const { header, rows } = readRows(file, text);
+  ['corpus', 'japanese_tasks_avg', 'english_tasks_avg'].forEach((w, i) => {
+    if (header[i] !== w) throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${w}", got "${header[i] ?? ''}"`);
+  });
+  return rows.map((row) => {
+    checkWidth(file, row, header.length);
+    return { corpus: row.cells[0], japanese: numberCell(file, row, 1, header), english: numberCell(file, row, 2, header) };
+  });
 }

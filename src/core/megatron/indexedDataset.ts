@@ -77,6 +77,25 @@ export function expectedIndexBytes(h: IndexHeader): number {
   return HEADER_BYTES + 4 * h.sequences + 8 * h.sequences + 8 * h.documentCount;
 }
 
+/** The index's size must be exactly what its header describes. */
+function checkIndexSize(h: IndexHeader, size: number, file: string) {
+  const expected = expectedIndexBytes(h);
+  if (size < expected) throw new IndexedDatasetError(file, `truncated index: ${size} bytes, expected ${expected} for ${h.sequences} sequences and ${h.documentCount} document indices`);
+  if (size > expected) throw new IndexedDatasetError(file, `index has ${size - expected} trailing bytes beyond the ${expected} its header describes`);
+}
+
+/** The document indices end with the sequence count. */
+function checkLastDocumentIndex(h: IndexHeader, last: number | bigint, file: string) {
+  if (Number(last) !== h.sequences) throw new IndexedDatasetError(file, `last document index is ${last}, expected the sequence count ${h.sequences}`);
+}
+
+/** The `.bin` holds exactly the tokens the index describes. */
+function checkBinSize(h: IndexHeader, tokens: number, binSize: number, file: string) {
+  if (binSize !== tokens * h.itemSize) {
+    throw new IndexedDatasetError(file, `size ${binSize} bytes disagrees with the index: ${tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tokens * h.itemSize}`);
+  }
+}
+
 /** Sums the int32 sequence lengths of a chunk; negative lengths are corruption. */
 export function sumSequenceLengths(chunk: Uint8Array, file: string): number {
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -110,9 +129,7 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
     const head = Buffer.alloc(Math.min(HEADER_BYTES, size));
     await handle.read(head, 0, head.length, 0);
     const header = parseIndexHeader(head, idxFile);
-    const expected = expectedIndexBytes(header);
-    if (size < expected) throw new IndexedDatasetError(idxFile, `truncated index: ${size} bytes, expected ${expected} for ${header.sequences} sequences and ${header.documentCount} document indices`);
-    if (size > expected) throw new IndexedDatasetError(idxFile, `index has ${size - expected} trailing bytes beyond the ${expected} its header describes`);
+    checkIndexSize(header, size, idxFile);
 
     let tokens = 0;
     const buf = Buffer.alloc(Math.min(CHUNK, 4 * header.sequences));
@@ -126,10 +143,7 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
 
     const last = Buffer.alloc(8);
     await handle.read(last, 0, 8, size - 8);
-    const lastDocumentIndex = Number(last.readBigInt64LE(0));
-    if (lastDocumentIndex !== header.sequences) {
-      throw new IndexedDatasetError(idxFile, `last document index is ${lastDocumentIndex}, expected the sequence count ${header.sequences}`);
-    }
+    checkLastDocumentIndex(header, last.readBigInt64LE(0), idxFile);
 
     let binSize: number;
     try {
@@ -137,9 +151,7 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
     } catch (e) {
       throw new IndexedDatasetError(binFile, describeFsError(e));
     }
-    if (binSize !== tokens * header.itemSize) {
-      throw new IndexedDatasetError(binFile, `size ${binSize} bytes disagrees with the index: ${tokens} tokens × ${header.itemSize} bytes (${header.dtype}) = ${tokens * header.itemSize}`);
-    }
+    checkBinSize(header, tokens, binSize, binFile);
     return { prefix, tokens, documents: header.documentCount - 1, sequences: header.sequences, dtype: header.dtype };
   } finally {
     await handle.close();
@@ -211,10 +223,8 @@ export function tokensFromIndexTail(
   tail: { lastLength: number; lastPointer: bigint; lastDocumentIndex: bigint },
   files: { idx: string; bin: string; prefix: string },
 ): IndexedDatasetInfo {
-  const expected = expectedIndexBytes(h);
-  if (sizes.idx < expected) throw new IndexedDatasetError(files.idx, `truncated index: ${sizes.idx} bytes, expected ${expected} for ${h.sequences} sequences and ${h.documentCount} document indices`);
-  if (sizes.idx > expected) throw new IndexedDatasetError(files.idx, `index has ${sizes.idx - expected} trailing bytes beyond the ${expected} its header describes`);
-  if (Number(tail.lastDocumentIndex) !== h.sequences) throw new IndexedDatasetError(files.idx, `last document index is ${tail.lastDocumentIndex}, expected the sequence count ${h.sequences}`);
+  checkIndexSize(h, sizes.idx, files.idx);
+  checkLastDocumentIndex(h, tail.lastDocumentIndex, files.idx);
   let tokens = 0;
   if (h.sequences > 0) {
     if (tail.lastLength < 0) throw new IndexedDatasetError(files.idx, `negative sequence length ${tail.lastLength}`);
@@ -222,8 +232,6 @@ export function tokensFromIndexTail(
     if (start < 0 || start % h.itemSize !== 0) throw new IndexedDatasetError(files.idx, `last sequence pointer ${start} is not a multiple of the ${h.itemSize}-byte ${h.dtype}`);
     tokens = start / h.itemSize + tail.lastLength;
   }
-  if (sizes.bin !== tokens * h.itemSize) {
-    throw new IndexedDatasetError(files.bin, `size ${sizes.bin} bytes disagrees with the index: ${tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tokens * h.itemSize}`);
-  }
+  checkBinSize(h, tokens, sizes.bin, files.bin);
   return { prefix: files.prefix, tokens, documents: h.documentCount - 1, sequences: h.sequences, dtype: h.dtype };
 }
