@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { globRegExp } from './glob';
 
 /**
  * OpenSSH's known_hosts: `[marker] hostpatterns keytype base64key [comment]`, host patterns
@@ -70,8 +71,7 @@ export function fingerprint(blob: Buffer): string {
 }
 
 function wildcard(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(name);
+  return globRegExp(pattern, 'i').test(name);
 }
 
 function hashedMatch(pattern: string, name: string): boolean {

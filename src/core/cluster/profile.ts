@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { SshEndpoint, SshTarget } from './connection';
+import { globRegExp } from './glob';
 import { parseJump, resolveSshHost, type ResolveContext, type SshConfigFiles } from './sshConfig';
 
 /** A cluster as the user configures it (setting `corpusLab.clusters`); fields override ~/.ssh/config. */
@@ -43,7 +44,7 @@ export const localSshFiles: SshConfigFiles = {
   },
   glob: (pattern) => {
     const dir = path.dirname(pattern);
-    const re = new RegExp(`^${path.basename(pattern).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = globRegExp(path.basename(pattern));
     try {
       return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f));
     } catch {

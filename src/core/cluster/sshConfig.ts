@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { globRegExp } from './glob';
 
 /**
  * The part of OpenSSH's client configuration (ssh_config(5)) that Corpus Lab uses: Host blocks
@@ -58,9 +59,9 @@ export function tokenizeConfigLine(raw: string): { keyword: string; args: string
   return { keyword: m[1].toLowerCase(), args };
 }
 
+/** Host names compare case-insensitively, as in OpenSSH. */
 function patternMatches(pattern: string, host: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(host);
+  return globRegExp(pattern, 'i').test(host);
 }
 
 /** A Host line matches when one pattern matches and no negated pattern does. */
