@@ -136,10 +136,7 @@ export class JobsController implements vscode.Disposable {
       if (!blend.ok) throw new Error(vscode.l10n.t('Cannot export {0} as a blend: {1}', name, blend.diagnostics.map((d) => d.message).join('; ')));
       return { name, dataPath: blend.entries.flatMap((e) => [String(e.weight), e.prefix]), totalTokens: r.statistics.total };
     });
-    const profile = s.clusters.find((p) => p.name === choice.cluster)!;
-    const conn = this.ctx.clusters.get(choice.cluster);
-    const home = (await conn.exec(['pwd'])).stdout.trim();
-    const root = path.posix.isAbsolute(profile.remoteRoot) ? profile.remoteRoot : path.posix.join(home, profile.remoteRoot);
+    const root = await this.service.remoteRoot(choice.cluster);
     const templates = await this.templates();
     return { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, resultsDir: path.posix.join(root, 'results', choice.study) };
   }

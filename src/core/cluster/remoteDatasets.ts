@@ -54,7 +54,7 @@ function missing(e: Error & { code?: number }, file: string): Error {
 export async function findRemoteDatasets(sftp: SFTPWrapper, dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
-    const entries = await new Promise<{ filename: string; attrs: { isDirectory(): boolean; isFile(): boolean } }[]>((res, rej) => sftp.readdir(d, (e, list) => (e ? rej(new Error(`${d}: ${e.message}`)) : res(list as never))));
+    const entries = await sftpCall.readdir(sftp, d);
     await Promise.all(entries.map(async (e) => {
       const p = path.posix.join(d, e.filename);
       if (e.attrs.isDirectory()) await walk(p);

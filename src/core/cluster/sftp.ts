@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 
 /** Promise forms of the SFTP calls we use; each is one request, pipelined on the session's channel. */
 export const sftpCall = {
@@ -14,6 +14,8 @@ export const sftpCall = {
       s.read(h, buf, 0, length, offset, (e, n) => (e ? rej(e) : res(buf.subarray(0, n))));
     }),
   unlink: (s: SFTPWrapper, p: string) => new Promise<void>((res, rej) => s.unlink(p, (e) => (e ? rej(withPath(e, p)) : res()))),
+  readdir: (s: SFTPWrapper, p: string) => new Promise<FileEntryWithStats[]>((res, rej) => s.readdir(p, (e, list) => (e ? rej(withPath(e, p)) : res(list)))),
+  realpath: (s: SFTPWrapper, p: string) => new Promise<string>((res, rej) => s.realpath(p, (e, abs) => (e ? rej(withPath(e, p)) : res(abs)))),
   mkdir: (s: SFTPWrapper, p: string) => new Promise<void>((res, rej) => s.mkdir(p, (e) => (e ? rej(withPath(e, p)) : res()))),
 };
 

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import { ConnectionLostError, type ClusterConnection } from '../cluster/connection';
-import { uploadAtomic } from '../cluster/sftp';
+import { readRemoteFile, sftpCall, uploadAtomic } from '../cluster/sftp';
 import { JobRegistry, type JobRecord } from './registry';
 import { FINISHED_STATES, parseSbatchOutput, parseSqueue, sbatchArgv, squeueArgv, type SbatchOptions } from './slurm';
 import type { Stage } from './templates';
@@ -64,19 +63,25 @@ export class JobService {
 
   constructor(readonly registry: JobRegistry, private readonly connection: (cluster: string) => ClusterConnection, private readonly options: JobServiceOptions) {}
 
-  private async home(cluster: string, sftp: SFTPWrapper): Promise<string> {
-    let h = this.homes.get(cluster);
-    if (!h) {
-      h = await new Promise<string>((res, rej) => sftp.realpath('.', (e, p) => (e ? rej(e) : res(p))));
-      this.homes.set(cluster, h);
+  /** The cluster's root for runs and results, absolute (the home directory is asked once per cluster). */
+  async remoteRoot(cluster: string): Promise<string> {
+    const root = this.options.remoteRoot(cluster);
+    if (path.posix.isAbsolute(root)) return root;
+    let home = this.homes.get(cluster);
+    if (!home) {
+      home = await sftpCall.realpath(await this.connection(cluster).sftp(), '.');
+      this.homes.set(cluster, home);
     }
-    return h;
+    return path.posix.join(home, root);
   }
 
-  private async runDirFor(cluster: string, sftp: SFTPWrapper, tag: string): Promise<string> {
-    const root = this.options.remoteRoot(cluster);
-    const abs = path.posix.isAbsolute(root) ? root : path.posix.join(await this.home(cluster, sftp), root);
-    return path.posix.join(abs, 'runs', tag);
+  /** Where a job lives and the sbatch call that submits it (or, with testOnly, only checks it). */
+  private async plan(spec: JobSpec, tag: string, afterOk: string[], testOnly = false): Promise<{ runDir: string; scriptPath: string; argv: string[] }> {
+    const runDir = path.posix.join(await this.remoteRoot(spec.cluster), 'runs', tag);
+    const scriptPath = path.posix.join(runDir, 'job.sbatch');
+    const argv = sbatchArgv(scriptPath, this.sbatchOptions(spec, tag, runDir, afterOk, testOnly));
+    if (this.options.sbatch) argv[0] = this.options.sbatch;
+    return { runDir, scriptPath, argv };
   }
 
   private sbatchOptions(spec: Pick<JobSpec, 'name' | 'resources'>, tag: string, runDir: string, afterOk: string[], testOnly = false): SbatchOptions {
@@ -100,11 +105,7 @@ export class JobService {
     const conn = this.connection(spec.cluster);
     const sftp = await conn.sftp();
     const tag = newTag(spec.study, spec.stage, spec.model);
-    const runDir = await this.runDirFor(spec.cluster, sftp, tag);
-    const scriptPath = path.posix.join(runDir, 'job.sbatch');
-    const afterOk = this.dependencyIds(spec);
-    const argv = sbatchArgv(scriptPath, this.sbatchOptions(spec, tag, runDir, afterOk));
-    if (this.options.sbatch) argv[0] = this.options.sbatch;
+    const { runDir, scriptPath, argv } = await this.plan(spec, tag, this.dependencyIds(spec));
     const now = new Date().toISOString();
     const record: JobRecord = {
       tag, cluster: spec.cluster, study: spec.study, stage: spec.stage, model: spec.model, name: spec.name, runDir, script: scriptPath,
@@ -155,12 +156,9 @@ export class JobService {
     const conn = this.connection(spec.cluster);
     const sftp = await conn.sftp();
     const tag = newTag(spec.study, spec.stage, `${spec.model}-check`);
-    const runDir = await this.runDirFor(spec.cluster, sftp, tag);
-    const scriptPath = path.posix.join(runDir, 'job.sbatch');
-    await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
     const deps = (spec.dependsOn ?? []).map((t) => this.registry.get(t)?.jobId).filter((x): x is string => x !== undefined);
-    const argv = sbatchArgv(scriptPath, this.sbatchOptions(spec, tag, runDir, deps, true));
-    if (this.options.sbatch) argv[0] = this.options.sbatch;
+    const { runDir, scriptPath, argv } = await this.plan(spec, tag, deps, true);
+    await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
     const r = await conn.exec(argv);
     await conn.exec(['rm', '-rf', '--', runDir]);
     return { ok: r.code === 0, message: (r.stderr || r.stdout).trim() };
@@ -200,9 +198,7 @@ export class JobService {
   async resubmit(tag: string): Promise<JobRecord> {
     const old = this.registry.get(tag);
     if (!old) throw new Error(`no job with tag ${tag}`);
-    const conn = this.connection(old.cluster);
-    const sftp = await conn.sftp();
-    const script = await new Promise<Buffer>((res, rej) => sftp.readFile(old.script, (e: Error | undefined, b: Buffer) => (e ? rej(e) : res(b))));
+    const script = await readRemoteFile(await this.connection(old.cluster).sftp(), old.script);
     return this.submit({
       cluster: old.cluster, study: old.study, stage: old.stage, model: old.model, name: old.name,
       script: (runDir) => script.toString('utf8').split(old.runDir).join(runDir),

@@ -64,26 +64,46 @@ export function epochIterations(tokens: number, globalBatch = 1024, seqLength = 
   return Math.max(1, Math.ceil(tokens / (globalBatch * seqLength)));
 }
 
+/** One stage's job of a launch: the template rendered with the settings' launcher and set-up. */
+function stageSpec(launch: StudyLaunch, stage: Stage, model: string, params: (runDir: string) => Record<string, unknown>, dependsOn: string[] = [], resultsDir?: string): JobSpec {
+  const s = launch.settings;
+  return {
+    cluster: launch.cluster,
+    study: launch.study,
+    stage,
+    model,
+    name: `${launch.study}/${stage}/${model}`,
+    script: (runDir) => renderStage(stage, launch.templates[stage], { runDir, setup: s.setup, launcher: s.launchers[stage], ...params(runDir) }),
+    resources: s.resources[stage] as SlurmResources,
+    dependsOn,
+    resultsDir: resultsDir ? () => resultsDir : undefined,
+  };
+}
+
+/** Continued pretraining of a recipe: its blend, the base checkpoint, one epoch unless trainIters is set. */
+function cptSpec(launch: StudyLaunch, r: LaunchRecipe): JobSpec {
+  const s = launch.settings;
+  return stageSpec(launch, 'cpt', r.name, (runDir) => ({
+    dataPath: [...r.dataPath], tokenizerModel: s.tokenizerModel, load: s.baseModel, save: path.posix.join(runDir, 'checkpoints'),
+    trainIters: s.trainIters || epochIterations(r.totalTokens),
+  }));
+}
+
+/** Fine-tuning of `nemoModel` (the base model, or a CPT job's checkpoints). */
+function sftSpec(launch: StudyLaunch, model: string, nemoModel: string, dependsOn: string[] = []): JobSpec {
+  const s = launch.settings;
+  return stageSpec(launch, 'sft', model, (runDir) => ({ model: nemoModel, trainData: s.sftData, output: path.posix.join(runDir, 'sft') }), dependsOn);
+}
+
 /**
  * Slurm's own check of a launch, nothing submitted: `sbatch --test-only` on each recipe's
  * continued-pretraining job (later stages depend on jobs that do not exist yet) and on the base
  * model's fine-tuning, with the rendered scripts and the configured resources.
  */
 export async function validateLaunch(service: JobService, launch: StudyLaunch): Promise<{ name: string; ok: boolean; message: string }[]> {
-  const s = launch.settings;
+  const specs = [...(launch.includeBase ? [sftSpec(launch, 'base', launch.settings.baseNemoModel)] : []), ...launch.recipes.map((r) => cptSpec(launch, r))];
   const out: { name: string; ok: boolean; message: string }[] = [];
-  const check = async (stage: Stage, model: string, params: (runDir: string) => Record<string, unknown>) => {
-    const spec: JobSpec = {
-      cluster: launch.cluster, study: launch.study, stage, model, name: `${launch.study}/${stage}/${model}`,
-      script: (runDir) => renderStage(stage, launch.templates[stage], { runDir, setup: s.setup, launcher: s.launchers[stage], ...params(runDir) }),
-      resources: s.resources[stage] as SlurmResources,
-    };
-    out.push({ name: spec.name, ...(await service.validate(spec)) });
-  };
-  if (launch.includeBase) await check('sft', 'base', (runDir) => ({ model: s.baseNemoModel, trainData: s.sftData, output: path.posix.join(runDir, 'sft') }));
-  for (const r of launch.recipes) {
-    await check('cpt', r.name, (runDir) => ({ dataPath: [...r.dataPath], tokenizerModel: s.tokenizerModel, load: s.baseModel, save: path.posix.join(runDir, 'checkpoints'), trainIters: s.trainIters || epochIterations(r.totalTokens) }));
-  }
+  for (const spec of specs) out.push({ name: spec.name, ...(await service.validate(spec)) });
   return out;
 }
 
@@ -101,30 +121,16 @@ export async function launchStudy(service: JobService, launch: StudyLaunch, prog
     out.push(rec);
     return rec;
   };
-  const spec = (stage: Stage, model: string, dependsOn: string[], params: (runDir: string) => Record<string, unknown>, resultsDir?: string): JobSpec => ({
-    cluster: launch.cluster,
-    study: launch.study,
-    stage,
-    model,
-    name: `${launch.study}/${stage}/${model}`,
-    script: (runDir) => renderStage(stage, launch.templates[stage], { runDir, setup: s.setup, launcher: s.launchers[stage], ...params(runDir) }),
-    resources: s.resources[stage] as SlurmResources,
-    dependsOn,
-    resultsDir: resultsDir ? () => resultsDir : undefined,
-  });
-  const sftThenEval = async (model: string, nemoModel: (() => string), after: string[]) => {
-    const sft = await step(spec('sft', model, after, (runDir) => ({ model: nemoModel(), trainData: s.sftData, output: path.posix.join(runDir, 'sft') })));
-    await step(spec('eval', model, [sft.tag], () => ({
+  const sftThenEval = async (model: string, nemoModel: string, after: string[]) => {
+    const sft = await step(sftSpec(launch, model, nemoModel, after));
+    await step(stageSpec(launch, 'eval', model, () => ({
       model: path.posix.join(sft.runDir, 'sft'), modelLabel: model, numFewshot: s.numFewshot, resultsDir: launch.resultsDir, medEvalDir: s.medEvalDir,
-    }), path.posix.join(launch.resultsDir, model, `${s.numFewshot}-shot`)));
+    }), [sft.tag], path.posix.join(launch.resultsDir, model, `${s.numFewshot}-shot`)));
   };
-  if (launch.includeBase) await sftThenEval('base', () => s.baseNemoModel, []);
+  if (launch.includeBase) await sftThenEval('base', s.baseNemoModel, []);
   for (const r of launch.recipes) {
-    const cpt = await step(spec('cpt', r.name, [], (runDir) => ({
-      dataPath: [...r.dataPath], tokenizerModel: s.tokenizerModel, load: s.baseModel, save: path.posix.join(runDir, 'checkpoints'),
-      trainIters: s.trainIters || epochIterations(r.totalTokens),
-    })));
-    await sftThenEval(r.name, () => path.posix.join(cpt.runDir, 'checkpoints'), [cpt.tag]);
+    const cpt = await step(cptSpec(launch, r));
+    await sftThenEval(r.name, path.posix.join(cpt.runDir, 'checkpoints'), [cpt.tag]);
   }
   progress(out.length, total, '');
   return out;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ClusterConnection } from '../cluster/connection';
-import { downloadAtomic } from '../cluster/sftp';
+import { downloadAtomic, sftpCall } from '../cluster/sftp';
 import type { JobRecord } from '../jobs/registry';
 
 export interface FetchReport {
@@ -29,8 +29,8 @@ export async function fetchStudyResults(connection: ClusterConnection, jobs: rea
       report.problems.push(`${job.name}: ${job.state}${job.reason ? ` (${job.reason})` : ''}; no results fetched`);
       continue;
     }
-    const list = await new Promise<string[]>((res) => sftp.readdir(job.resultsDir!, (e, l) => res(e ? [] : l.map((x) => x.filename))));
-    const csvs = list.filter((f) => f.endsWith('.csv')).sort();
+    const list = await sftpCall.readdir(sftp, job.resultsDir).catch(() => []);
+    const csvs = list.map((x) => x.filename).filter((f) => f.endsWith('.csv')).sort();
     if (csvs.length === 0) report.problems.push(`${job.name}: no result CSVs in ${job.resultsDir}`);
     const rel = path.join(path.basename(path.dirname(job.resultsDir)), path.basename(job.resultsDir));
     for (const f of csvs) {
