@@ -10,6 +10,11 @@ export interface BlendEntry {
 
 export type BlendResult = { ok: true; entries: BlendEntry[]; dataPath: string } | { ok: false; diagnostics: Diagnostic[] };
 
+/** A `megatron:` prefix as the cluster sees it: relative ones under `dataRoot` (the corpus root there). */
+export function clusterPrefix(megatron: string, dataRoot?: string): string {
+  return dataRoot && !path.posix.isAbsolute(megatron) ? path.posix.join(dataRoot, megatron) : megatron;
+}
+
 /**
  * A recipe as Megatron-LM's `--data-path` value: `weight prefix weight prefix …`, weights being the
  * token counts after fractions, the way llm-jp's training scripts write them (Megatron normalises).
@@ -23,7 +28,7 @@ export function exportBlend(recipe: ResolvedRecipe, dataRoot?: string): BlendRes
       diagnostics.push({ file: s.file, range: s.idRange, severity: 'error', message: `source "${s.id}" has no "megatron" prefix; a --data-path blend needs one for every source` });
       continue;
     }
-    const prefix = dataRoot && !path.posix.isAbsolute(s.megatron) ? path.posix.join(dataRoot, s.megatron) : s.megatron;
+    const prefix = clusterPrefix(s.megatron, dataRoot);
     if (s.effectiveTokens > 0) entries.push({ weight: Math.round(s.effectiveTokens), prefix, sourceId: s.id });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };

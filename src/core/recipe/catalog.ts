@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import * as path from 'node:path';
 import { readIndexedDataset } from '../megatron/indexedDataset';
+import { clusterPrefix } from './blend';
 import type { RecipeDocument } from './model';
 import { parseRecipe } from './parse';
 import { datasetPath, datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
@@ -45,7 +45,7 @@ export class RecipeCatalog {
       for (const s of d.sources) {
         if (!s.megatron) continue;
         const local = datasetPath(d.file, s.megatron);
-        if (!seen.has(local)) seen.set(local, path.posix.isAbsolute(s.megatron) ? s.megatron : path.posix.join(dataRoot || '.', s.megatron));
+        if (!seen.has(local)) seen.set(local, clusterPrefix(s.megatron, dataRoot));
       }
     }
     return [...seen].map(([local, remote]) => ({ local, remote }));

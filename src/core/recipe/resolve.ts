@@ -5,7 +5,6 @@ import type { RecipeDocument, SourceSpec } from './model';
 import { formatTokens } from './quantity';
 import { computeStatistics, type CompositionStatistics } from './statistics';
 
-/** What reading one indexed dataset gave: its token count, or why there is none. */
 /** A dataset's count: read from its index (locally, or `onCluster` over SFTP), or why not. */
 export type IndexCount = { ok: true; tokens: number; onCluster?: string } | { ok: false; message: string };
 
