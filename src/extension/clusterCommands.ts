@@ -3,20 +3,10 @@ import { countDatasetsOnCluster } from '../core/cluster/recipeCounts';
 import type { ClusterManager } from './clusterManager';
 import type { RecipeWorkspace } from './recipeWorkspace';
 
-async function pickCluster(clusters: ClusterManager, preferred?: string): Promise<string | undefined> {
-  const names = clusters.names();
-  if (preferred && names.includes(preferred)) return preferred;
-  if (names.length === 0) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
-    return undefined;
-  }
-  return names.length === 1 ? names[0] : vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
-}
-
 export function registerClusterCommands(clusters: ClusterManager, recipes: RecipeWorkspace, settings: () => { dataCluster: string; dataRoot: string }): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('corpusLab.connectCluster', async (name?: string) => {
-      const picked = await pickCluster(clusters, name);
+      const picked = await clusters.pick(name);
       if (!picked) return;
       const connection = clusters.get(picked);
       try {
@@ -29,12 +19,12 @@ export function registerClusterCommands(clusters: ClusterManager, recipes: Recip
       }
     }),
     vscode.commands.registerCommand('corpusLab.disconnectCluster', async (name?: string) => {
-      const picked = await pickCluster(clusters, name);
+      const picked = await clusters.pick(name);
       if (picked) clusters.disconnect(picked);
     }),
     vscode.commands.registerCommand('corpusLab.countTokensOnCluster', async () => {
       const { dataCluster, dataRoot } = settings();
-      const picked = await pickCluster(clusters, dataCluster);
+      const picked = await clusters.pick(dataCluster);
       if (!picked) return;
       const datasets = await recipes.remoteDatasets(dataRoot);
       if (datasets.length === 0) {

@@ -26,6 +26,17 @@ export class ClusterManager implements vscode.Disposable {
     return this.profiles().map((p) => p.name);
   }
 
+  /** The cluster a command is about: `preferred` if configured, the only one, or the user's pick. */
+  async pick(preferred?: string): Promise<string | undefined> {
+    const names = this.names();
+    if (preferred && names.includes(preferred)) return preferred;
+    if (names.length === 0) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
+      return undefined;
+    }
+    return names.length === 1 ? names[0] : vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
+  }
+
   /** The named cluster's connection (created, not yet connected), or an error naming the known ones. */
   get(name: string): ClusterConnection {
     const profile = this.profiles().find((p) => p.name === name);

@@ -109,12 +109,7 @@ export class JobsController implements vscode.Disposable {
   }
 
   private async pickLaunch(): Promise<{ cluster: string; recipes: string[]; study: string } | undefined> {
-    const names = this.ctx.clusters.names();
-    if (names.length === 0) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
-      return undefined;
-    }
-    const cluster = names.length === 1 ? names[0] : await vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
+    const cluster = await this.ctx.clusters.pick();
     if (!cluster) return undefined;
     const set = await this.ctx.recipes();
     const picked = await vscode.window.showQuickPick([...set.recipes.values()].filter((r) => r.complete).sort((a, b) => a.name.localeCompare(b.name)).map((r) => ({ label: r.name, description: r.parent ? vscode.l10n.t('extends {0}', r.parent) : undefined })), { canPickMany: true, placeHolder: vscode.l10n.t('Recipes to continue-pretrain on') });
