@@ -3,8 +3,10 @@ import * as vscode from 'vscode';
 import { JobService } from '../core/jobs/jobService';
 import { isActive } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
-import { launchStudy, validateLaunch, type JobSettings, type StudyLaunch } from '../core/jobs/studyLaunch';
-import { loadTemplate, STAGES, type Stage } from '../core/jobs/templates';
+import { launchStudy, LaunchRefused, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
+import { validateStudy } from '../core/jobs/studyValidate';
+import { labelProblem } from '../core/jobs/launchChecks';
+import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
 import type { RecipeSet } from '../core/recipe/resolve';
 import type { ClusterProfile } from '../core/cluster/profile';
@@ -102,10 +104,12 @@ export class JobsController implements vscode.Disposable {
     }, ms);
   }
 
-  private async templates(): Promise<Record<Stage, { file: string; text: string }>> {
+  private async templates(): Promise<{ templates: StageTemplates; overrides: string[] }> {
     const shipped = vscode.Uri.joinPath(this.ctx.extensionUri, 'templates').fsPath;
     const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    return Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, shipped, ws)]))) as Record<Stage, { file: string; text: string }>;
+    const templates = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, shipped, ws)]))) as StageTemplates;
+    const overrides = Object.values(templates).map((t) => t.file).filter((f) => !f.startsWith(shipped));
+    return { templates, overrides };
   }
 
   private async pickLaunch(): Promise<{ cluster: string; recipes: string[]; study: string } | undefined> {
@@ -117,12 +121,15 @@ export class JobsController implements vscode.Disposable {
     const study = await vscode.window.showInputBox({
       prompt: vscode.l10n.t('Study name (groups the jobs and names the results folder)'),
       value: vscode.workspace.workspaceFolders?.[0]?.name ?? 'study',
-      validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : vscode.l10n.t('Letters, digits, ".", "-" and "_" only')),
+      validateInput: (v) => {
+        const problem = labelProblem(v);
+        return problem ? vscode.l10n.t('The study name {0}', problem) : undefined;
+      },
     });
     return study ? { cluster, recipes: picked.map((p) => p.label), study } : undefined;
   }
 
-  private async prepare(choice: { cluster: string; recipes: string[]; study: string }): Promise<StudyLaunch> {
+  private async prepare(choice: { cluster: string; recipes: string[]; study: string }): Promise<StudyLaunch & { overrides: string[] }> {
     const set = await this.ctx.recipes();
     const s = this.ctx.settings();
     const recipes = choice.recipes.map((name) => {
@@ -132,26 +139,43 @@ export class JobsController implements vscode.Disposable {
       return { name, dataPath: blend.entries.flatMap((e) => [String(e.weight), e.prefix]), totalTokens: r.statistics.total };
     });
     const root = await this.service.remoteRoot(choice.cluster);
-    const templates = await this.templates();
-    return { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, resultsDir: path.posix.join(root, 'results', choice.study) };
+    const { templates, overrides } = await this.templates();
+    return { study: choice.study, cluster: choice.cluster, recipes, includeBase: true, settings: s.jobs, templates, overrides, resultsDir: path.posix.join(root, 'results', choice.study) };
   }
 
-  /** `sbatch --test-only` on the study's first jobs: Slurm says whether it would take them, and when. */
+  /** A study the checks refused: every reason in the log, the first ones in the notification. */
+  private refuse(title: string, problems: readonly string[]) {
+    for (const p of problems) this.ctx.log.error(`${title}: ${p}`);
+    const shown = problems.slice(0, 3).join(' • ');
+    const more = problems.length > 3 ? ` ${vscode.l10n.t('(and {0} more in the Corpus Lab output)', problems.length - 3)}` : '';
+    void vscode.window.showErrorMessage(`${title}: ${shown}${more}`, vscode.l10n.t('Show Output')).then((a) => a && this.ctx.log.show());
+  }
+
+  /**
+   * Every job of the study rendered and checked, the installed tools asked about every option, and
+   * `sbatch --test-only` for every job: what would fail is said before anything is submitted.
+   */
   async validate(): Promise<void> {
     const choice = await this.pickLaunch();
     if (!choice) return;
     const launch = await this.prepare(choice);
-    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Asking Slurm (sbatch --test-only)…') }, () => validateLaunch(this.service, launch));
-    for (const r of results) this.ctx.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
-    const bad = results.filter((r) => !r.ok);
-    if (bad.length) void vscode.window.showErrorMessage(vscode.l10n.t('Slurm would refuse {0} of {1} jobs: {2}', bad.length, results.length, bad.map((b) => `${b.name}: ${b.message}`).join('; ')));
-    else void vscode.window.showInformationMessage(vscode.l10n.t('Slurm would accept all {0} jobs. {1}', results.length, results[0]?.message ?? ''));
+    const conn = this.ctx.clusters.get(choice.cluster);
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the study: tools and Slurm (sbatch --test-only)…') }, () => validateStudy(this.service, (argv) => conn.exec(argv), launch));
+    for (const t of report.tools) this.ctx.log.info(`${t.stage}: ${t.program}: ${t.message}`);
+    for (const r of report.slurm) this.ctx.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
+    if (report.problems.length) this.refuse(vscode.l10n.t('Study {0} would fail ({1} problems)', choice.study, report.problems.length), report.problems);
+    else void vscode.window.showInformationMessage(vscode.l10n.t('All {0} jobs of {1} check out: {2} tools accept every option, and Slurm would accept every job. {3}', report.jobs, choice.study, report.tools.length, report.slurm[0]?.message ?? ''));
   }
 
   async launch(): Promise<JobRecord[] | undefined> {
     const choice = await this.pickLaunch();
     if (!choice) return undefined;
     const launch = await this.prepare(choice);
+    if (launch.overrides.length) {
+      const go = vscode.l10n.t('Launch with them');
+      const answer = await vscode.window.showWarningMessage(vscode.l10n.t('This workspace replaces shipped job templates: {0}. Launch with them?', launch.overrides.map((f) => vscode.workspace.asRelativePath(f)).join(', ')), { modal: true }, go);
+      if (answer !== go) return undefined;
+    }
     try {
       const jobs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting study {0}', choice.study), cancellable: false }, (progress) =>
         launchStudy(this.service, launch, (done, total, what) => {
@@ -161,6 +185,10 @@ export class JobsController implements vscode.Disposable {
       );
       void vscode.window.showInformationMessage(vscode.l10n.t('Submitted {0} jobs of study {1}.', jobs.length, choice.study));
       return jobs;
+    } catch (e) {
+      if (!(e instanceof LaunchRefused)) throw e;
+      this.refuse(vscode.l10n.t('Study {0} was not submitted ({1} problems)', choice.study, e.problems.length), e.problems);
+      return undefined;
     } finally {
       this.tree.refresh();
       this.schedule(1000);

@@ -54,12 +54,12 @@ test('templates: values shell-quoted, $HOME paths kept expandable, unknown place
 
 test('the shipped CPT template carries the paper’s hyper-parameters and the 13B shape', async () => {
   const t = await loadTemplate('cpt', path.join(ROOT, 'templates'));
-  const script = renderStage('cpt', t, { runDir: '/r', launcher: 'L', dataPath: ['0.5', 'a', '0.5', 'b'], tokenizerModel: 'tok', load: 'base', save: '/r/ckpt', trainIters: 100 });
-  for (const flag of ['--global-batch-size 1024', '--adam-beta1 0.9', '--adam-beta2 0.95', '--adam-eps 1e-8', '--lr 1e-4', '--min-lr 1e-5', '--lr-warmup-fraction 0.03', '--weight-decay 0.1', '--lr-decay-style cosine', '--num-layers 40', '--hidden-size 5120', '--ffn-hidden-size 13824', '--num-attention-heads 40', '--seq-length 4096', '--tensor-model-parallel-size 2', '--pipeline-model-parallel-size 2', '--bf16', '--use-flash-attn', '--data-path 0.5 a 0.5 b']) {
+  const script = renderStage('cpt', t, { runDir: '/r', launcher: 'L', input: 'base', output: '/r/ckpt', dataPath: ['0.5', 'a', '0.5', 'b'], tokenizerModel: 'tok', trainIters: 100, tensorParallel: 2, pipelineParallel: 2 });
+  for (const flag of ['--global-batch-size 1024', '--adam-beta1 0.9', '--adam-beta2 0.95', '--adam-eps 1e-8', '--lr 1e-4', '--min-lr 1e-5', '--lr-warmup-fraction 0.03', '--weight-decay 0.1', '--lr-decay-style cosine', '--num-layers 40', '--hidden-size 5120', '--ffn-hidden-size 13824', '--num-attention-heads 40', '--seq-length 4096', '--tensor-model-parallel-size 2', '--pipeline-model-parallel-size 2', '--bf16', '--load base --finetune --save /r/ckpt', '--data-path 0.5 a 0.5 b']) {
     assert.ok(script.includes(flag), `missing ${flag}`);
   }
-  assert.throws(() => renderStage('cpt', t, { runDir: '/r', launcher: 'L', dataPath: [], tokenizerModel: 'tok', load: 'b', save: 's', trainIters: 0 }), /cpt parameters: dataPath: Array must contain at least 2 element\(s\); trainIters: Number must be greater than 0/);
-  const sft = renderStage('sft', await loadTemplate('sft', path.join(ROOT, 'templates')), { runDir: '/r', launcher: 'L', model: 'm', trainData: 'd', output: '/o' });
+  assert.throws(() => renderStage('cpt', t, { runDir: '/r', launcher: 'L', input: 'b', output: 's', dataPath: [], tokenizerModel: 'tok', trainIters: 0, tensorParallel: 1, pipelineParallel: 1 }), /cpt parameters: dataPath: Array must contain at least 2 element\(s\); trainIters: Number must be greater than 0/);
+  const sft = renderStage('sft', await loadTemplate('sft', path.join(ROOT, 'templates')), { runDir: '/r', launcher: 'L', input: 'm.nemo', output: '/o/model.nemo', trainData: 'd', validationData: 'v', workDir: '/o/sft', devices: 8, numNodes: 1, tensorParallel: 2, pipelineParallel: 1 });
   for (const flag of ['model.global_batch_size=64', 'model.optim.lr=2e-5', 'model.optim.sched.min_lr=2e-6', 'warmup_steps=20', 'weight_decay=0.1', 'betas=[0.9,0.98]', 'trainer.max_epochs=2']) assert.ok(sft.includes(flag), `missing ${flag}`);
   assert.equal(epochIterations(43.68e9), 10415);
   assert.ok(!jobSettingsSchema.safeParse({ resources: { cpt: { timeLimit: 'forever' } } }).success);
@@ -68,9 +68,9 @@ test('the shipped CPT template carries the paper’s hyper-parameters and the 13
 test('a workspace template in .corpus-lab/templates replaces the shipped one', async () => {
   const ws = tempDir();
   mkdirSync(path.join(ws, '.corpus-lab', 'templates'), { recursive: true });
-  writeFileSync(path.join(ws, '.corpus-lab', 'templates', 'sft.sbatch'), '#!/bin/bash\nmy-site-sft {{model}}\n');
+  writeFileSync(path.join(ws, '.corpus-lab', 'templates', 'sft.sbatch'), '#!/bin/bash\nmy-site-sft {{input}}\n');
   const sft = await loadTemplate('sft', path.join(ROOT, 'templates'), ws);
   assert.equal(sft.file, path.join(ws, '.corpus-lab', 'templates', 'sft.sbatch'));
   assert.equal((await loadTemplate('cpt', path.join(ROOT, 'templates'), ws)).file, path.join(ROOT, 'templates', 'cpt.sbatch'));
-  assert.match(renderStage('sft', sft, { runDir: '/r', launcher: 'L', model: "/m o'del", trainData: 'd', output: 'o' }), /^#!\/bin\/bash\nmy-site-sft '\/m o'\\''del'\n$/);
+  assert.match(renderStage('sft', sft, { runDir: '/r', launcher: 'L', input: "/m o'del", output: 'o', trainData: 'd', validationData: 'v', workDir: 'w', devices: 1, numNodes: 1, tensorParallel: 1, pipelineParallel: 1 }), /^#!\/bin\/bash\nmy-site-sft '\/m o'\\''del'\n$/);
 });

@@ -22,6 +22,8 @@ export interface JobSpec {
   /** The recipe trained (or `base`), for grouping and results. */
   readonly model: string;
   readonly name: string;
+  /** A tag chosen in advance (a study renders every job before submitting any); else a new one. */
+  readonly tag?: string;
   /** The rendered script; `{{runDir}}` in it has already become the job's run directory. */
   readonly script: (runDir: string) => string;
   readonly resources: SlurmResources;
@@ -104,7 +106,8 @@ export class JobService {
   async submit(spec: JobSpec): Promise<JobRecord> {
     const conn = this.connection(spec.cluster);
     const sftp = await conn.sftp();
-    const tag = newTag(spec.study, spec.stage, spec.model);
+    const tag = spec.tag ?? newTag(spec.study, spec.stage, spec.model);
+    if (this.registry.get(tag)) throw new Error(`${spec.name}: a job with tag ${tag} was already submitted`);
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, this.dependencyIds(spec));
     const now = new Date().toISOString();
     const record: JobRecord = {
@@ -158,10 +161,14 @@ export class JobService {
     const tag = newTag(spec.study, spec.stage, `${spec.model}-check`);
     const deps = (spec.dependsOn ?? []).map((t) => this.registry.get(t)?.jobId).filter((x): x is string => x !== undefined);
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, deps, true);
-    await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
-    const r = await conn.exec(argv);
-    await conn.exec(['rm', '-rf', '--', runDir]);
-    return { ok: r.code === 0, message: (r.stderr || r.stdout).trim() };
+    try {
+      await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
+      const r = await conn.exec(argv);
+      return { ok: r.code === 0, message: (r.stderr || r.stdout).trim() };
+    } finally {
+      // The check's run directory goes whatever happened: it never held a job.
+      await conn.exec(['rm', '-rf', '--', runDir]).catch(() => undefined);
+    }
   }
 
   /** One squeue for all of a cluster's jobs; records follow what Slurm says. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../report/exportFile';
+import { STAGES } from './pipeline';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
@@ -13,7 +14,7 @@ export const jobRecord = z.object({
   tag: z.string().regex(/^[\w.-]+$/),
   cluster: z.string(),
   study: z.string(),
-  stage: z.enum(['cpt', 'sft', 'eval']),
+  stage: z.enum(STAGES),
   model: z.string(),
   name: z.string(),
   runDir: z.string(),

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { JobRecord } from './registry';
-import type { JobService, JobSpec, SlurmResources } from './jobService';
-import { renderStage, type Stage } from './templates';
+import { newTag, type JobService, type JobSpec, type SlurmResources } from './jobService';
+import { CONVERTERS, MAIN_STAGES, MODEL_KINDS, pipelineSchema, planPipeline, STAGES, type Converter, type ModelKind, type PlannedJob, type Stage } from './pipeline';
+import { renderStage } from './templates';
+import { checkLayout, JOB_LABEL, labelProblem } from './launchChecks';
 
 /** Launch settings (`corpusLab.jobs`): launchers and environment per stage, so real clusters can adapt them. */
 const resources = z.object({
@@ -13,23 +15,75 @@ const resources = z.object({
   timeLimit: z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, 'Slurm time, e.g. 2-00:00:00 or 30:00').optional(),
 }).strict();
 
+const gpu = (nodes: number, gpusPerNode: number, timeLimit: string) => resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit });
+
+/**
+ * The command each stage runs; the template appends the tool's options. Converters left empty are
+ * not configured: the planner then refuses a pipeline that needs them, naming the two stages.
+ * The defaults name the upstream scripts (see templates/ for the commit whose options they use).
+ */
+const launchers = z.object({
+  cpt: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE" --nnodes="$SLURM_NNODES" --node_rank="$SLURM_NODEID" --master_addr="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)" --master_port=29500 "$HOME/Megatron-LM/pretrain_gpt.py"'),
+  sft: z.string().min(1).default('python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
+  eval: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE"'),
+  'hf-to-megatron': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
+  'megatron-to-hf': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
+  'hf-to-nemo': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_hf_to_nemo.py"'),
+  'nemo-to-hf': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_nemo_to_hf.py"'),
+}).strict();
+
+/** med-eval's template per task family, as its own scripts pair them (nii-nlp/med-eval scripts/). */
+const evalTemplates = z.object({
+  mcqa: z.string().min(1).default('mcqa_with_options'),
+  mcqaJa: z.string().min(1).default('mcqa_with_options_jp'),
+  contextMcqa: z.string().min(1).default('context_based_mcqa'),
+  contextMcqaJa: z.string().min(1).default('context_based_mcqa_jp'),
+  dc: z.string().min(1).default('dc_with_options_jp'),
+  mtEnJa: z.string().min(1).default('english_japanese'),
+  mtJaEn: z.string().min(1).default('japanese_english'),
+  ner: z.string().min(1).default('standard'),
+  sts: z.string().min(1).default('sts_as_nli_jp'),
+}).strict();
+
+const checkStyle = z.enum(['argparse', 'hydra', 'none']);
+
 export const jobSettingsSchema = z.object({
   setup: z.string().default(''),
-  launchers: z.object({
-    cpt: z.string().min(1).default('torchrun --nproc_per_node=8 --nnodes="$SLURM_NNODES" --node_rank="$SLURM_NODEID" --master_addr="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)" --master_port=29500 "$HOME/Megatron-LM/pretrain_gpt.py"'),
-    sft: z.string().min(1).default('python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
-    eval: z.string().min(1).default('torchrun --nproc_per_node=8'),
-  }).default({}),
+  launchers: launchers.default({}),
+  /** The interpreter Validate Study uses to ask each tool for its options (`--help`, `--cfg job`). */
+  python: z.string().min(1).default('python'),
+  /** How Validate Study asks each stage's tool what it accepts: argparse `--help`, Hydra `--cfg job`, or not at all. */
+  checks: z.object({
+    cpt: checkStyle.default('argparse'),
+    sft: checkStyle.default('hydra'),
+    eval: checkStyle.default('argparse'),
+    'hf-to-megatron': checkStyle.default('argparse'),
+    'megatron-to-hf': checkStyle.default('argparse'),
+    'hf-to-nemo': checkStyle.default('argparse'),
+    'nemo-to-hf': checkStyle.default('argparse'),
+  }).strict().default({}),
+  /** What each stage's tool consumes and produces; converters are inserted between kinds. */
+  pipeline: pipelineSchema.default({}),
   resources: z.object({
-    cpt: resources.default({ partition: 'gpu', nodes: 4, gpusPerNode: 8, timeLimit: '7-00:00:00' }),
-    sft: resources.default({ partition: 'gpu', nodes: 1, gpusPerNode: 8, timeLimit: '1-00:00:00' }),
-    eval: resources.default({ partition: 'gpu', nodes: 1, gpusPerNode: 8, timeLimit: '12:00:00' }),
-  }).default({}),
+    cpt: gpu(4, 8, '7-00:00:00'),
+    sft: gpu(1, 8, '1-00:00:00'),
+    eval: gpu(1, 8, '12:00:00'),
+    'hf-to-megatron': gpu(1, 1, '6:00:00'),
+    'megatron-to-hf': gpu(1, 1, '6:00:00'),
+    'hf-to-nemo': gpu(1, 1, '6:00:00'),
+    'nemo-to-hf': gpu(1, 1, '6:00:00'),
+  }).strict().default({}),
   tokenizerModel: z.string().default('$HOME/llm-jp-tokenizer/models/ver3.0/llm-jp-tokenizer-100k.ver3.0b1.model'),
+  /** The base model as a Hugging Face directory: the study's starting point. */
   baseModel: z.string().default('$HOME/checkpoints/llm-jp-3-13b'),
-  baseNemoModel: z.string().default('$HOME/checkpoints/llm-jp-3-13b.nemo'),
+  /** The base model already converted, if you have it; empty: converted once per study. */
+  baseMegatronModel: z.string().default(''),
+  baseNemoModel: z.string().default(''),
   sftData: z.string().default('$HOME/sft/ichikara-instruction.jsonl'),
+  /** NeMo requires a validation set; empty: the training file. */
+  sftValidationData: z.string().default(''),
   medEvalDir: z.string().default('$HOME/med-eval'),
+  evalTemplates: evalTemplates.default({}),
   numFewshot: z.number().int().nonnegative().default(3),
   /** Training iterations of continued pretraining; 0: one epoch of the recipe's tokens. */
   trainIters: z.number().int().nonnegative().default(0),
@@ -47,6 +101,8 @@ export interface LaunchRecipe {
   readonly totalTokens: number;
 }
 
+export type StageTemplates = Record<Stage, { file: string; text: string }>;
+
 export interface StudyLaunch {
   readonly study: string;
   readonly cluster: string;
@@ -54,7 +110,7 @@ export interface StudyLaunch {
   /** Also fine-tune and evaluate the base model: the "before" state of the score differences. */
   readonly includeBase: boolean;
   readonly settings: JobSettings;
-  readonly templates: Record<Stage, { file: string; text: string }>;
+  readonly templates: StageTemplates;
   /** Absolute directory on the cluster for results, e.g. <root>/results/<study>. */
   readonly resultsDir: string;
 }
@@ -64,74 +120,151 @@ export function epochIterations(tokens: number, globalBatch = 1024, seqLength = 
   return Math.max(1, Math.ceil(tokens / (globalBatch * seqLength)));
 }
 
-/** One stage's job of a launch: the template rendered with the settings' launcher and set-up. */
-function stageSpec(launch: StudyLaunch, stage: Stage, model: string, params: (runDir: string) => Record<string, unknown>, dependsOn: string[] = [], resultsDir?: string): JobSpec {
-  const s = launch.settings;
-  return {
-    cluster: launch.cluster,
-    study: launch.study,
-    stage,
-    model,
-    name: `${launch.study}/${stage}/${model}`,
-    script: (runDir) => renderStage(stage, launch.templates[stage], { runDir, setup: s.setup, launcher: s.launchers[stage], ...params(runDir) }),
-    resources: s.resources[stage] as SlurmResources,
-    dependsOn,
-    resultsDir: resultsDir ? () => resultsDir : undefined,
-  };
+/** The parallel layout shared by CPT, the Megatron conversions and SFT (the paper's Appendix D). */
+export const CPT_LAYOUT = { tensorParallel: 2, pipelineParallel: 2 } as const;
+export const SFT_LAYOUT = { tensorParallel: 2, pipelineParallel: 1 } as const;
+
+/** Where each stage leaves what it produces, inside its run directory (eval: the study's results). */
+export function outputOf(stage: Stage, runDir: string, model: string, launch: Pick<StudyLaunch, 'resultsDir' | 'settings'>): string {
+  switch (stage) {
+    case 'hf-to-megatron':
+    case 'cpt':
+      return path.posix.join(runDir, 'checkpoints');
+    case 'megatron-to-hf':
+    case 'nemo-to-hf':
+      return path.posix.join(runDir, 'hf');
+    case 'hf-to-nemo':
+    case 'sft':
+      return path.posix.join(runDir, 'model.nemo');
+    case 'eval':
+      return path.posix.join(launch.resultsDir, model, `${launch.settings.numFewshot}-shot`);
+  }
 }
 
-/** Continued pretraining of a recipe: its blend, the base checkpoint, one epoch unless trainIters is set. */
-function cptSpec(launch: StudyLaunch, r: LaunchRecipe): JobSpec {
+/** The stage's parameters besides the common ones (run directory, set-up, launcher, input, output). */
+function stageParams(job: PlannedJob, runDir: string, launch: StudyLaunch): Record<string, unknown> {
   const s = launch.settings;
-  return stageSpec(launch, 'cpt', r.name, (runDir) => ({
-    dataPath: [...r.dataPath], tokenizerModel: s.tokenizerModel, load: s.baseModel, save: path.posix.join(runDir, 'checkpoints'),
-    trainIters: s.trainIters || epochIterations(r.totalTokens),
-  }));
+  const recipe = launch.recipes.find((r) => r.name === job.model);
+  switch (job.stage) {
+    case 'cpt':
+      return { dataPath: [...recipe!.dataPath], tokenizerModel: s.tokenizerModel, trainIters: s.trainIters || epochIterations(recipe!.totalTokens), ...CPT_LAYOUT };
+    case 'hf-to-megatron':
+      return { tokenizerModel: s.tokenizerModel, ...CPT_LAYOUT };
+    case 'megatron-to-hf':
+      return { tokenizerModel: s.tokenizerModel, baseModel: s.baseModel };
+    case 'hf-to-nemo':
+      return {};
+    case 'nemo-to-hf':
+      return { baseModel: s.baseModel, workDir: path.posix.join(runDir, 'convert') };
+    case 'sft': {
+      const r = s.resources.sft;
+      return { trainData: s.sftData, validationData: s.sftValidationData || s.sftData, workDir: path.posix.join(runDir, 'sft'), devices: r.gpusPerNode || 1, numNodes: r.nodes ?? 1, ...SFT_LAYOUT };
+    }
+    case 'eval':
+      return { modelLabel: job.model, numFewshot: s.numFewshot, medEvalDir: s.medEvalDir, templates: s.evalTemplates };
+  }
 }
 
-/** Fine-tuning of `nemoModel` (the base model, or a CPT job's checkpoints). */
-function sftSpec(launch: StudyLaunch, model: string, nemoModel: string, dependsOn: string[] = []): JobSpec {
-  const s = launch.settings;
-  return stageSpec(launch, 'sft', model, (runDir) => ({ model: nemoModel, trainData: s.sftData, output: path.posix.join(runDir, 'sft') }), dependsOn);
+export interface PreparedJob {
+  readonly planned: PlannedJob;
+  readonly spec: JobSpec;
+  readonly runDir: string;
+  /** The rendered script, with the run directory in it. */
+  readonly script: string;
 }
+
+export interface PreparedStudy {
+  readonly jobs: readonly PreparedJob[];
+  /** Everything that would make a job fail or be refused, each naming its job; empty when all can be submitted. */
+  readonly problems: readonly string[];
+}
+
+export class LaunchRefused extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`nothing was submitted: ${problems.join('; ')}`);
+    this.name = 'LaunchRefused';
+  }
+}
+
+const configuredConverters = (s: JobSettings) => new Set(CONVERTERS.filter((c) => s.launchers[c].trim() !== '')) as ReadonlySet<Converter>;
 
 /**
- * Slurm's own check of a launch, nothing submitted: `sbatch --test-only` on each recipe's
- * continued-pretraining job (later stages depend on jobs that do not exist yet) and on the base
- * model's fine-tuning, with the rendered scripts and the configured resources.
+ * Plans, renders and checks every job of a study — nothing is submitted here. A study is either
+ * submitted whole or not at all: a name that cannot become a label, a template that does not
+ * render, a layout that does not fit its GPUs or artifacts that do not connect are all found
+ * before the first sbatch.
  */
-export async function validateLaunch(service: JobService, launch: StudyLaunch): Promise<{ name: string; ok: boolean; message: string }[]> {
-  const specs = [...(launch.includeBase ? [sftSpec(launch, 'base', launch.settings.baseNemoModel)] : []), ...launch.recipes.map((r) => cptSpec(launch, r))];
-  const out: { name: string; ok: boolean; message: string }[] = [];
-  for (const spec of specs) out.push({ name: spec.name, ...(await service.validate(spec)) });
-  return out;
+export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, launch: StudyLaunch): Promise<PreparedStudy> {
+  const s = launch.settings;
+  const problems: string[] = [];
+  const studyProblem = labelProblem(launch.study);
+  if (studyProblem) problems.push(`study name "${launch.study}": ${studyProblem}`);
+  for (const r of launch.recipes) {
+    const p = labelProblem(r.name);
+    if (p) problems.push(`recipe "${r.name}": ${p}`);
+  }
+  const base: Partial<Record<ModelKind, string>> = { hf: s.baseModel || undefined, megatron: s.baseMegatronModel || undefined, nemo: s.baseNemoModel || undefined };
+  const plan = planPipeline({ recipes: launch.recipes.map((r) => r.name), includeBase: launch.includeBase, pipeline: s.pipeline, base, converters: configuredConverters(s) });
+  problems.push(...plan.problems);
+
+  const root = await service.remoteRoot(launch.cluster);
+  const tags = new Map(plan.jobs.map((j) => [j.key, newTag(launch.study, j.stage, j.model)]));
+  const runDirOf = (key: string) => path.posix.join(root, 'runs', tags.get(key)!);
+  const outputs = new Map(plan.jobs.map((j) => [j.key, outputOf(j.stage, runDirOf(j.key), j.model, launch)]));
+  const jobs: PreparedJob[] = [];
+  for (const job of plan.jobs) {
+    const runDir = runDirOf(job.key);
+    const input = job.input.path ?? outputs.get(job.input.job!)!;
+    const res = s.resources[job.stage] as SlurmResources;
+    let script = '';
+    try {
+      script = renderStage(job.stage, launch.templates[job.stage], { runDir, setup: s.setup, launcher: s.launchers[job.stage], input, output: outputs.get(job.key)!, ...stageParams(job, runDir, launch) });
+    } catch (e) {
+      problems.push(`${job.key}: ${(e as Error).message}`);
+    }
+    const params = stageParams(job, runDir, launch) as { tensorParallel?: number; pipelineParallel?: number };
+    if (job.stage === 'cpt' || job.stage === 'sft') {
+      const layout = checkLayout(params.tensorParallel ?? 1, params.pipelineParallel ?? 1, res);
+      if (layout) problems.push(`${job.key}: ${layout}`);
+    }
+    const rendered = script;
+    jobs.push({
+      planned: job,
+      runDir,
+      script: rendered,
+      spec: {
+        cluster: launch.cluster,
+        study: launch.study,
+        stage: job.stage,
+        model: job.model,
+        name: `${launch.study}/${job.stage}/${job.model}`,
+        tag: tags.get(job.key),
+        script: () => rendered,
+        resources: res,
+        dependsOn: job.input.job ? [tags.get(job.input.job)!] : [],
+        resultsDir: job.stage === 'eval' ? () => outputs.get(job.key)! : undefined,
+      },
+    });
+  }
+  for (const j of jobs) if (!JOB_LABEL.test(j.spec.tag!)) problems.push(`${j.planned.key}: the job tag "${j.spec.tag}" is not a safe label`);
+  return { jobs, problems };
 }
 
 /**
- * Submits a study as one dependency graph: per recipe CPT → SFT (afterok) → evaluation (afterok),
- * and, for the "before" state, SFT → evaluation of the base model. Slurm runs it; we only submit.
+ * Submits a study as one dependency graph (afterok): the base model converted once, per recipe
+ * CPT → conversions → SFT → conversion → evaluation, and the base model's own SFT → evaluation.
+ * Slurm runs it; we only submit. Nothing is submitted unless every job renders and checks.
  */
 export async function launchStudy(service: JobService, launch: StudyLaunch, progress: (done: number, total: number, what: string) => void = () => undefined): Promise<JobRecord[]> {
-  const s = launch.settings;
-  const total = launch.recipes.length * 3 + (launch.includeBase ? 2 : 0);
+  const prepared = await prepareStudy(service, launch);
+  if (prepared.problems.length) throw new LaunchRefused(prepared.problems);
   const out: JobRecord[] = [];
-  const step = async (spec: JobSpec) => {
-    progress(out.length, total, spec.name);
-    const rec = await service.submit(spec);
-    out.push(rec);
-    return rec;
-  };
-  const sftThenEval = async (model: string, nemoModel: string, after: string[]) => {
-    const sft = await step(sftSpec(launch, model, nemoModel, after));
-    await step(stageSpec(launch, 'eval', model, () => ({
-      model: path.posix.join(sft.runDir, 'sft'), modelLabel: model, numFewshot: s.numFewshot, resultsDir: launch.resultsDir, medEvalDir: s.medEvalDir,
-    }), [sft.tag], path.posix.join(launch.resultsDir, model, `${s.numFewshot}-shot`)));
-  };
-  if (launch.includeBase) await sftThenEval('base', s.baseNemoModel, []);
-  for (const r of launch.recipes) {
-    const cpt = await step(cptSpec(launch, r));
-    await sftThenEval(r.name, path.posix.join(cpt.runDir, 'checkpoints'), [cpt.tag]);
+  for (const j of prepared.jobs) {
+    progress(out.length, prepared.jobs.length, j.spec.name);
+    out.push(await service.submit(j.spec));
   }
-  progress(out.length, total, '');
+  progress(out.length, prepared.jobs.length, '');
   return out;
 }
+
+export { MAIN_STAGES, MODEL_KINDS, STAGES };

@@ -3,28 +3,36 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { shellQuote } from '../cluster/shellQuote';
 
+import { STAGES, type Stage } from './pipeline';
+
 /**
  * Job scripts are templates: `{{name}}` becomes the parameter's value, shell-quoted (arrays: one
  * quoted word per element); `{{!name}}` inserts it verbatim, for the user's own set-up lines and
  * launcher commands from settings. Slurm options are not in the script: they go to sbatch as
  * arguments. A workspace file `.corpus-lab/templates/<stage>.sbatch` replaces the shipped one.
+ * Every stage gets `input` (the artifact it consumes) and `output` (where it must leave what it
+ * produces), so a tool can be swapped without touching its neighbours.
  */
-export const STAGES = ['cpt', 'sft', 'eval'] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage };
 
 const common = {
   runDir: z.string().min(1),
   setup: z.string().default(''),
   launcher: z.string().min(1),
+  input: z.string().min(1),
+  output: z.string().min(1),
+};
+const layout = {
+  tensorParallel: z.number().int().positive(),
+  pipelineParallel: z.number().int().positive(),
 };
 
 /** Continued pretraining with Megatron-LM: the paper's Appendix D and llm-jp's 13B (Llama-2 13B) shape. */
 export const cptParams = z.object({
   ...common,
+  ...layout,
   dataPath: z.array(z.string().min(1)).min(2),
   tokenizerModel: z.string().min(1),
-  load: z.string().min(1),
-  save: z.string().min(1),
   trainIters: z.number().int().positive(),
   globalBatchSize: z.number().int().positive().default(1024),
   microBatchSize: z.number().int().positive().default(1),
@@ -40,17 +48,19 @@ export const cptParams = z.object({
   ffnHiddenSize: z.number().int().positive().default(13824),
   numAttentionHeads: z.number().int().positive().default(40),
   seqLength: z.number().int().positive().default(4096),
-  tensorParallel: z.number().int().positive().default(2),
-  pipelineParallel: z.number().int().positive().default(2),
   saveInterval: z.number().int().positive().default(500),
 });
 
-/** SFT with NeMo (paper Appendix D). */
+/** SFT with NeMo, full-parameter (paper Appendix D). */
 export const sftParams = z.object({
   ...common,
-  model: z.string().min(1),
+  ...layout,
   trainData: z.string().min(1),
-  output: z.string().min(1),
+  validationData: z.string().min(1),
+  /** NeMo's experiment directory; the final .nemo is linked from there to `output`. */
+  workDir: z.string().min(1),
+  devices: z.number().int().positive(),
+  numNodes: z.number().int().positive(),
   globalBatchSize: z.number().int().positive().default(64),
   microBatchSize: z.number().int().positive().default(1),
   lr: z.number().positive().default(2e-5),
@@ -60,31 +70,48 @@ export const sftParams = z.object({
   adamBeta1: z.number().min(0).max(1).default(0.9),
   adamBeta2: z.number().min(0).max(1).default(0.98),
   epochs: z.number().int().positive().default(2),
-  tensorParallel: z.number().int().positive().default(2),
-  pipelineParallel: z.number().int().positive().default(1),
 });
 
-/** JMedBench (nii-nlp/med-eval): one evaluate_*.py per task family, CSVs under results/<model>/<shots>/. */
-export const EVAL_SCRIPTS = { mcqa: 'evaluate_mcqa.py', mt: 'evaluate_mt.py', ner: 'evaluate_ner.py', sts: 'evaluate_sts.py' } as const;
+const taskList = (tasks: string[]) => z.string().regex(/^[\w.-]+(,[\w.-]+)*$/, 'task ids separated by commas').default(tasks.join(','));
+/** JMedBench (nii-nlp/med-eval): one evaluate_*.py call per task family and template, CSVs under results/<model>/<shots>-shot/. */
 export const evalParams = z.object({
   ...common,
-  model: z.string().min(1),
   modelLabel: z.string().min(1).regex(/^[\w.-]+$/),
   numFewshot: z.number().int().nonnegative().default(3),
-  templateName: z.string().min(1).default('mcqa_with_options'),
+  templates: z.object({
+    mcqa: z.string().min(1), mcqaJa: z.string().min(1), contextMcqa: z.string().min(1), contextMcqaJa: z.string().min(1),
+    dc: z.string().min(1), mtEnJa: z.string().min(1), mtJaEn: z.string().min(1), ner: z.string().min(1), sts: z.string().min(1),
+  }),
+  /** Task ids as med-eval's --task takes them: comma-joined, one call per family and template. */
   tasks: z.object({
-    mcqa: z.array(z.string().regex(/^[\w.-]+$/)).default(['medmcqa', 'medmcqa_jp', 'usmleqa', 'usmleqa_jp', 'medqa', 'medqa_jp', 'mmlu_medical', 'mmlu_medical_jp', 'igakuqa', 'igakuqa_en', 'jmmlu_medical', 'pubmedqa', 'pubmedqa_jp', 'crade', 'rrtnm', 'smdis']),
-    mt: z.array(z.string().regex(/^[\w.-]+$/)).default(['ejmmt-en2ja', 'ejmmt-ja2en']),
-    ner: z.array(z.string().regex(/^[\w.-]+$/)).default(['mrner_disease', 'mrner_medicine', 'nrner', 'bc2gm_jp', 'bc5chem_jp', 'bc5disease_jp', 'jnlpba_jp', 'ncbi_disease_jp']),
-    sts: z.array(z.string().regex(/^[\w.-]+$/)).default(['jcsts']),
+    mcqa: taskList(['medmcqa', 'usmleqa', 'medqa', 'mmlu_medical', 'igakuqa_en']),
+    mcqaJa: taskList(['medmcqa_jp', 'usmleqa_jp', 'medqa_jp', 'mmlu_medical_jp', 'igakuqa', 'jmmlu_medical']),
+    contextMcqa: taskList(['pubmedqa']),
+    contextMcqaJa: taskList(['pubmedqa_jp']),
+    dc: taskList(['crade', 'rrtnm', 'smdis']),
+    ner: taskList(['mrner_disease', 'mrner_medicine', 'nrner', 'bc2gm_jp', 'bc5chem_jp', 'bc5disease_jp', 'jnlpba_jp', 'ncbi_disease_jp']),
+    sts: taskList(['jcsts']),
   }).default({}),
-  resultsDir: z.string().min(1),
   /** The med-eval checkout on the cluster. */
   medEvalDir: z.string().min(1),
 });
 
-export const STAGE_PARAMS = { cpt: cptParams, sft: sftParams, eval: evalParams } as const;
-export type StageParams = { cpt: z.infer<typeof cptParams>; sft: z.infer<typeof sftParams>; eval: z.infer<typeof evalParams> };
+/** Conversions: Megatron-LM's tools/checkpoint/convert.py and NeMo's checkpoint converters. */
+export const hfToMegatronParams = z.object({ ...common, ...layout, tokenizerModel: z.string().min(1) });
+export const megatronToHfParams = z.object({ ...common, tokenizerModel: z.string().min(1), baseModel: z.string().min(1) });
+export const hfToNemoParams = z.object({ ...common, precision: z.string().default('bf16') });
+export const nemoToHfParams = z.object({ ...common, baseModel: z.string().min(1), workDir: z.string().min(1), precision: z.string().default('bf16') });
+
+export const STAGE_PARAMS = {
+  'hf-to-megatron': hfToMegatronParams,
+  cpt: cptParams,
+  'megatron-to-hf': megatronToHfParams,
+  'hf-to-nemo': hfToNemoParams,
+  sft: sftParams,
+  'nemo-to-hf': nemoToHfParams,
+  eval: evalParams,
+} as const satisfies Record<Stage, z.ZodTypeAny>;
+export type StageParams = { [S in Stage]: z.infer<(typeof STAGE_PARAMS)[S]> };
 
 export class TemplateError extends Error {
   constructor(readonly file: string, readonly line: number, message: string) {
@@ -142,7 +169,7 @@ export async function loadTemplate(stage: Stage, shippedDir: string, workspaceDi
 
 /** Validates parameters for a stage and renders its script; errors name the field. */
 export function renderStage<S extends Stage>(stage: S, template: { file: string; text: string }, raw: unknown): string {
-  const r = STAGE_PARAMS[stage].safeParse(raw);
+  const r = (STAGE_PARAMS[stage] as z.ZodTypeAny).safeParse(raw);
   if (!r.success) throw new Error(`${stage} parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return renderTemplate(template.file, template.text, r.data as Record<string, unknown>);
 }

@@ -1,0 +1,85 @@
+import type { ExecResult } from '../cluster/connection';
+import type { JobService } from './jobService';
+import { prepareStudy, type StudyLaunch } from './studyLaunch';
+import { argparseOptions, checkCommand, hydraKeys, hydraProblems, toolInvocations, unknownOptions, type Invocation } from './toolCheck';
+
+export interface StudyValidation {
+  /** Every reason the study would fail, each naming its job (and line, for tool options); empty when none. */
+  readonly problems: string[];
+  /** The tools asked, with what they answered. */
+  readonly tools: { stage: string; program: string; ok: boolean; message: string }[];
+  /** Slurm's answer to `sbatch --test-only` for every job of the study. */
+  readonly slurm: { name: string; ok: boolean; message: string }[];
+  readonly jobs: number;
+}
+
+type Exec = (argv: string[]) => Promise<ExecResult>;
+
+/**
+ * Validate Study: renders and checks every job (as Launch Study does before its first sbatch),
+ * asks each installed tool on the login node, once per program, which options it accepts and
+ * names every rendered option it would refuse; then `sbatch --test-only` for every job. Nothing
+ * is submitted; the check's run directories are removed.
+ */
+export async function validateStudy(service: JobService, exec: Exec, launch: StudyLaunch): Promise<StudyValidation> {
+  const prepared = await prepareStudy(service, launch);
+  const problems = [...prepared.problems];
+  const s = launch.settings;
+  const byProgram = new Map<string, { stage: string; program: Invocation['program']; uses: { key: string; inv: Invocation }[] }>();
+  for (const job of prepared.jobs) {
+    const style = s.checks[job.planned.stage];
+    if (style === 'none' || !job.script) continue;
+    const invocations = toolInvocations(job.script, s.launchers[job.planned.stage]);
+    if (invocations.length === 0) problems.push(`${job.planned.key}: its script (${launch.templates[job.planned.stage].file}) has no command that starts with the ${job.planned.stage} launcher and runs a .py program, so its options cannot be checked`);
+    for (const inv of invocations) {
+      const id = `${style}\u0000${inv.program.raw}`;
+      const entry = byProgram.get(id) ?? { stage: job.planned.stage, program: inv.program, uses: [] };
+      entry.uses.push({ key: job.planned.key, inv });
+      byProgram.set(id, entry);
+    }
+  }
+  const tools: StudyValidation['tools'] = [];
+  for (const [id, { stage, program, uses }] of byProgram) {
+    const style = id.startsWith('hydra') ? 'hydra' : 'argparse';
+    const r = await exec(['bash', '-c', checkCommand(s.setup, s.python, program, style)]);
+    if (r.code !== 0 || !r.stdout.trim()) {
+      const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`;
+      tools.push({ stage, program: program.value, ok: false, message: why });
+      problems.push(`${stage}: could not ask ${program.value} what it accepts (${style === 'hydra' ? '--cfg job' : '--help'}): ${why}`);
+      continue;
+    }
+    let found = 0;
+    if (style === 'argparse') {
+      const known = argparseOptions(r.stdout);
+      for (const { key, inv } of uses) {
+        const bad = unknownOptions(inv.args, known);
+        found += bad.length;
+        if (bad.length) problems.push(`${key} (script line ${inv.line}): the installed ${program.value} does not accept ${bad.join(', ')}`);
+      }
+    } else {
+      let cfg: ReturnType<typeof hydraKeys>;
+      try {
+        cfg = hydraKeys(r.stdout);
+      } catch (e) {
+        problems.push(`${stage}: ${program.value} --cfg job printed no readable config: ${(e as Error).message}`);
+        continue;
+      }
+      for (const { key, inv } of uses) {
+        const bad = hydraProblems(inv.args, cfg);
+        found += bad.length;
+        for (const b of bad) problems.push(`${key} (script line ${inv.line}): ${b}`);
+      }
+    }
+    tools.push({ stage, program: program.value, ok: found === 0, message: found ? `${found} option(s) refused` : 'all options accepted' });
+  }
+  const slurm: StudyValidation['slurm'] = [];
+  if (prepared.problems.length === 0) {
+    for (const job of prepared.jobs) {
+      // Validated alone: the jobs it depends on do not exist yet, and Slurm refuses a dependency on a missing id.
+      const r = await service.validate({ ...job.spec, tag: undefined, dependsOn: [] });
+      slurm.push({ name: job.spec.name, ...r });
+      if (!r.ok) problems.push(`${job.spec.name}: Slurm would refuse it: ${r.message}`);
+    }
+  }
+  return { problems, tools, slurm, jobs: prepared.jobs.length };
+}
