@@ -96,7 +96,7 @@ test('a study is rendered whole before any submission: artifacts flow from each 
   assert.ok(sft.script.includes(`model.data.validation_ds.file_names=["$HOME"/sft/ichikara-instruction.jsonl]`));
   const ev = byKey.get('eval/EnJa-Base')!;
   assert.ok(ev.script.includes(`--model_name_or_path ${byKey.get('nemo-to-hf/EnJa-Base')!.runDir}/hf`));
-  assert.ok(ev.script.includes('--task ejmmt --translation english-japanese'));
+  assert.ok(ev.script.includes('--task ejmmt --translation "english=>japanese"'));
   assert.ok(ev.script.includes('--nli_labels 0,1,2,3,4,5'));
   assert.equal(ev.spec.resultsDir!('/x'), '/home/u/corpus-lab/results/S1/EnJa-Base/3-shot');
   for (const j of prepared.jobs) assert.ok(j.spec.tag!.startsWith(`cl-S1-${j.planned.stage}-`), j.spec.tag);

@@ -21,7 +21,9 @@ test('JMedBench CSVs: the metric per family, BLEU ÷ 100, and bad rows named by 
   assert.deepEqual(r.problems, ['mcqa.csv:3:3: "Accuracy" of "medqa" must be a number, got "n/a"', 'mcqa.csv:4:1: unknown task "nosuch" (not one of JMedBench\'s 27 in the paper)']);
   assert.equal(parseResultCsv('m.csv', 'Task,Template,Accuracy,Norm_accuracy\nigakuqa,t,0.5,0.25\n', 'Norm_accuracy').rows[0].score, 0.25);
   assert.equal(parseResultCsv('mt.csv', 'Task,Template,Bleu\nejmmt-en2ja,mt,25.5\n').rows[0].score, 0.255);
-  assert.deepEqual(parseResultCsv('ner.csv', 'Task,Template,Accuracy\nnrner,x,0.5\n').problems, ['ner.csv:2: no "F1" column for NER task "nrner" (header: Task,Template,Accuracy)']);
+  assert.deepEqual(parseResultCsv('ner.csv', 'Task,Template,Accuracy\nnrner,x,0.5\n').problems, ['ner.csv:2: no "F1 entity-level" column for NER task "nrner" (header: Task,Template,Accuracy)']);
+  // med-eval's real NER header (output_as_csv capitalises "F1 Entity-level").
+  assert.deepEqual(parseResultCsv('ner.csv', 'Task,Template,F1 entity-level\nnrner,standard,0.625\n').rows.map((x) => [x.info.task, x.score]), [['NRNER', 0.625]]);
   assert.deepEqual(parseResultCsv('x.csv', 'task,template\n').problems, ['x.csv:1:1: expected the header to start with "Task,Template", got "task,template"']);
   const two = parseResultCsv('m.csv', 'Task,Template,Accuracy\nigakuqa,a,0.4\nigakuqa,b,0.6\n').rows;
   assert.equal(aggregate(two, 'mean').get('IgakuQA')!.score, 0.5);

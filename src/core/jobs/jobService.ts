@@ -11,6 +11,7 @@ export interface SlurmResources {
   readonly nodes?: number;
   readonly gpusPerNode?: number;
   readonly cpusPerTask?: number;
+  readonly ntasksPerNode?: number;
   readonly timeLimit?: string;
   readonly extra?: readonly string[];
 }
@@ -224,6 +225,7 @@ function resourcesFromArgv(argv: readonly string[]): SlurmResources {
     nodes: get('nodes') ? Number(get('nodes')) : undefined,
     gpusPerNode: gres ? Number(gres.replace(/^gpu:/, '')) : undefined,
     cpusPerTask: get('cpus-per-task') ? Number(get('cpus-per-task')) : undefined,
+    ntasksPerNode: get('ntasks-per-node') ? Number(get('ntasks-per-node')) : undefined,
     timeLimit: get('time'),
   };
 }

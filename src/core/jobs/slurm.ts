@@ -13,6 +13,8 @@ export interface SbatchOptions {
   readonly nodes?: number;
   readonly gpusPerNode?: number;
   readonly cpusPerTask?: number;
+  /** Tasks srun starts per node (NeMo/Lightning: one per GPU). */
+  readonly ntasksPerNode?: number;
   readonly timeLimit?: string;
   readonly output: string;
   readonly chdir: string;
@@ -28,6 +30,7 @@ export function sbatchArgv(script: string, o: SbatchOptions): string[] {
   if (o.partition) argv.push(`--partition=${o.partition}`);
   if (o.nodes) argv.push(`--nodes=${o.nodes}`);
   if (o.gpusPerNode) argv.push(`--gres=gpu:${o.gpusPerNode}`);
+  if (o.ntasksPerNode) argv.push(`--ntasks-per-node=${o.ntasksPerNode}`);
   if (o.cpusPerTask) argv.push(`--cpus-per-task=${o.cpusPerTask}`);
   if (o.timeLimit) argv.push(`--time=${o.timeLimit}`);
   if (o.afterOk && o.afterOk.length > 0) argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');

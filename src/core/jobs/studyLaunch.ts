@@ -12,10 +12,12 @@ const resources = z.object({
   nodes: z.number().int().positive().optional(),
   gpusPerNode: z.number().int().nonnegative().optional(),
   cpusPerTask: z.number().int().positive().optional(),
+  /** Tasks per node for srun: NeMo (Lightning) wants one per GPU, and `trainer.devices` is set to it. */
+  ntasksPerNode: z.number().int().positive().optional(),
   timeLimit: z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, 'Slurm time, e.g. 2-00:00:00 or 30:00').optional(),
 }).strict();
 
-const gpu = (nodes: number, gpusPerNode: number, timeLimit: string) => resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit });
+const gpu = (nodes: number, gpusPerNode: number, timeLimit: string, ntasksPerNode?: number) => resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit, ...(ntasksPerNode ? { ntasksPerNode } : {}) });
 
 /**
  * The command each stage runs; the template appends the tool's options. Converters left empty are
@@ -23,8 +25,10 @@ const gpu = (nodes: number, gpusPerNode: number, timeLimit: string) => resources
  * The defaults name the upstream scripts (see templates/ for the commit whose options they use).
  */
 const launchers = z.object({
-  cpt: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE" --nnodes="$SLURM_NNODES" --node_rank="$SLURM_NODEID" --master_addr="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)" --master_port=29500 "$HOME/Megatron-LM/pretrain_gpt.py"'),
-  sft: z.string().min(1).default('python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
+  // One torchrun per node (srun), which starts a process per GPU and sets WORLD_SIZE for Megatron.
+  cpt: z.string().min(1).default('srun --ntasks-per-node=1 torchrun --nnodes="$SLURM_NNODES" --nproc-per-node="$SLURM_GPUS_ON_NODE" --rdzv-id="$SLURM_JOB_ID" --rdzv-backend=c10d --rdzv-endpoint="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1):29500" "$HOME/Megatron-LM/pretrain_gpt.py"'),
+  // Lightning's SLURM environment: one task per GPU, started by srun.
+  sft: z.string().min(1).default('srun python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
   eval: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE"'),
   'hf-to-megatron': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
   'megatron-to-hf': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
@@ -66,7 +70,7 @@ export const jobSettingsSchema = z.object({
   pipeline: pipelineSchema.default({}),
   resources: z.object({
     cpt: gpu(4, 8, '7-00:00:00'),
-    sft: gpu(1, 8, '1-00:00:00'),
+    sft: gpu(1, 8, '1-00:00:00', 8),
     eval: gpu(1, 8, '12:00:00'),
     'hf-to-megatron': gpu(1, 1, '6:00:00'),
     'megatron-to-hf': gpu(1, 1, '6:00:00'),
@@ -149,16 +153,16 @@ function stageParams(job: PlannedJob, runDir: string, launch: StudyLaunch): Reco
     case 'cpt':
       return { dataPath: [...recipe!.dataPath], tokenizerModel: s.tokenizerModel, trainIters: s.trainIters || epochIterations(recipe!.totalTokens), ...CPT_LAYOUT };
     case 'hf-to-megatron':
-      return { tokenizerModel: s.tokenizerModel, ...CPT_LAYOUT };
+      return { ...CPT_LAYOUT };
     case 'megatron-to-hf':
-      return { tokenizerModel: s.tokenizerModel, baseModel: s.baseModel };
+      return { baseModel: s.baseModel };
     case 'hf-to-nemo':
       return {};
     case 'nemo-to-hf':
       return { baseModel: s.baseModel, workDir: path.posix.join(runDir, 'convert') };
     case 'sft': {
       const r = s.resources.sft;
-      return { trainData: s.sftData, validationData: s.sftValidationData || s.sftData, workDir: path.posix.join(runDir, 'sft'), devices: r.gpusPerNode || 1, numNodes: r.nodes ?? 1, ...SFT_LAYOUT };
+      return { trainData: s.sftData, validationData: s.sftValidationData || s.sftData, workDir: path.posix.join(runDir, 'sft'), devices: r.ntasksPerNode ?? (r.gpusPerNode || 1), numNodes: r.nodes ?? 1, ...SFT_LAYOUT };
     }
     case 'eval':
       return { modelLabel: job.model, numFewshot: s.numFewshot, medEvalDir: s.medEvalDir, templates: s.evalTemplates };
@@ -226,6 +230,9 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
     if (job.stage === 'cpt' || job.stage === 'sft') {
       const layout = checkLayout(params.tensorParallel ?? 1, params.pipelineParallel ?? 1, res);
       if (layout) problems.push(`${job.key}: ${layout}`);
+    }
+    if (job.stage === 'sft' && res.ntasksPerNode !== res.gpusPerNode) {
+      problems.push(`${job.key}: NeMo runs one task per GPU (Lightning checks SLURM_NTASKS_PER_NODE against trainer.devices), so resources.sft.ntasksPerNode (${res.ntasksPerNode ?? 'unset'}) must equal resources.sft.gpusPerNode (${res.gpusPerNode ?? 'unset'})`);
     }
     const rendered = script;
     jobs.push({

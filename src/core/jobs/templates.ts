@@ -97,8 +97,8 @@ export const evalParams = z.object({
 });
 
 /** Conversions: Megatron-LM's tools/checkpoint/convert.py and NeMo's checkpoint converters. */
-export const hfToMegatronParams = z.object({ ...common, ...layout, tokenizerModel: z.string().min(1) });
-export const megatronToHfParams = z.object({ ...common, tokenizerModel: z.string().min(1), baseModel: z.string().min(1) });
+export const hfToMegatronParams = z.object({ ...common, ...layout });
+export const megatronToHfParams = z.object({ ...common, baseModel: z.string().min(1) });
 export const hfToNemoParams = z.object({ ...common, precision: z.string().default('bf16') });
 export const nemoToHfParams = z.object({ ...common, baseModel: z.string().min(1), workDir: z.string().min(1), precision: z.string().default('bf16') });
 

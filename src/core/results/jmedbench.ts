@@ -4,7 +4,8 @@ import { parse } from 'csv-parse/sync';
  * JMedBench (nii-nlp/med-eval) result CSVs: `Task,Template,<Metric>…`, one row per task and
  * template. The metric that counts per family: Accuracy (or Norm_accuracy) for MCQA and document
  * classification, BLEU for MT (reported 0–100, normalised to 0–1 like the others), entity-level F1
- * for NER, Pearson r for STS.
+ * for NER, Pearson r for STS. The column names are what med-eval's `output_as_csv` writes: each
+ * metric key `.capitalize()`d, so NER's "F1 Entity-level" becomes `F1 entity-level`.
  */
 export interface TaskInfo {
   readonly task: string;
@@ -54,7 +55,7 @@ export function metricFor(category: TaskInfo['category'], mcqa: McqaMetric = 'Ac
     case 'MT':
       return { column: 'Bleu', scale: 1 / 100 };
     case 'NER':
-      return { column: 'F1', scale: 1 };
+      return { column: 'F1 entity-level', scale: 1 };
     case 'STS':
       return { column: 'Pearson', scale: 1 };
   }
