@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { JobRegistry } from '../../src/core/jobs/registry';
 import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { lineageOf, setupStudyTools, standInScore } from '../integration/studyCluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
 import { launchBrowser, notification, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
  * A study from the command palette of a real VS Code against the loopback cluster: three tiny
- * recipes launched (CPT → SFT → evaluation each, plus the base model), the Jobs tree followed until
- * Slurm says COMPLETED, a job's live log opened. Needs test/cluster/start.sh (run-tests.sh does it).
+ * recipes launched through the paper's whole pipeline (the base model converted once, per recipe
+ * CPT → Megatron→HF → HF→NeMo → SFT → NeMo→HF → evaluation, and the base model's own branch), run
+ * by the stand-ins that hold Megatron-LM's, NeMo's and med-eval's contracts; the Jobs tree followed
+ * until Slurm says COMPLETED, a job's live log opened. Needs test/cluster/start.sh (run-tests.sh does it).
  */
 let c: LoopbackCluster;
 let server: CodeServer;
@@ -22,30 +23,26 @@ let browser: Browser;
 let page: Page;
 const SHOTS = path.join(ROOT, '.test-run', 'screenshots');
 const root = `corpus-lab-e2e-${Date.now().toString(36)}`;
+const PREFIXES: Record<string, string[]> = {
+  'Tiny-A': ['ja/tiny_a_text_document', 'en/tiny_a_text_document'],
+  'Tiny-B': ['ja/tiny_b_text_document', 'en/tiny_b_text_document'],
+  'Tiny-C': ['ja/tiny_c_text_document', 'parallel/tiny_c_text_document'],
+};
+// The base model: → NeMo, SFT, → HF, evaluation, and → Megatron once; per recipe CPT, → HF, → NeMo, SFT, → HF, evaluation.
+const JOBS = 4 + 1 + 3 * 6;
 
 before(async () => {
   c = loopbackCluster();
   const conn = connection(c);
-  const sftp = await conn.sftp();
-  const fake = path.join(ROOT, 'test', 'cluster', 'fake');
-  for (const f of ['megatron.sh', 'nemo.sh', ...readdirSync(path.join(fake, 'med-eval')).map((x) => `med-eval/${x}`)]) {
-    await uploadAtomic(sftp, readFileSync(path.join(fake, f)), `${c.home}/fake/${f}`, 0o755);
-  }
+  const tools = await setupStudyTools(conn, c, root, Object.values(PREFIXES).flat());
   conn.dispose();
   const ws = mkdtempSync(path.join(tmpdir(), 'corpus-lab-study-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), ws, { recursive: true });
   server = await startCodeServer(ws, {
     'git.enabled': false,
-    'corpusLab.dataRoot': '/data/corpora',
+    'corpusLab.dataRoot': tools.dataRoot,
     'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: root }],
-    'corpusLab.jobs': {
-      launchers: { cpt: 'bash "$HOME/fake/megatron.sh"', sft: 'bash "$HOME/fake/nemo.sh"', eval: 'bash' },
-      resources: { cpt: { partition: 'gpu', nodes: 1, gpusPerNode: 1, timeLimit: '10:00' }, sft: { partition: 'gpu', gpusPerNode: 1 }, eval: { partition: 'gpu', gpusPerNode: 1 } },
-      medEvalDir: '$HOME/fake/med-eval',
-      trainIters: 12,
-      numFewshot: 3,
-      pollSeconds: 2,
-    },
+    'corpusLab.jobs': { ...tools.jobs, trainIters: 12, pollSeconds: 2 },
   });
   rmSync(ws, { recursive: true, force: true });
   browser = await launchBrowser();
@@ -69,10 +66,10 @@ async function pickAllRecipes(study: string) {
   await input.press('Enter');
 }
 
-test('Validate Study asks Slurm (sbatch --test-only) about the first jobs, submitting nothing', async () => {
+test('Validate Study asks the installed tools about every option and Slurm about every job, submitting nothing', async () => {
   await runCommand(page, 'Corpus Lab: Validate Study with Slurm (sbatch --test-only)');
   await pickAllRecipes('e2e-check');
-  assert.match(await notification(page, 'Slurm would accept all 4 jobs.'), /to start at/);
+  assert.match(await notification(page, `All ${JOBS} jobs of e2e-check check out: 9 tools accept every option`), /to start at/);
   await runCommand(page, 'Notifications: Clear All Notifications');
 });
 
@@ -82,27 +79,28 @@ test('Launch Study from the palette: 11 jobs submitted as one dependency graph, 
 
   await showViewContainer(page, 'Corpus Lab');
   const jobRows = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row');
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 240_000;
   let texts: string[] = [];
   while (Date.now() < deadline) {
     texts = await jobRows.allInnerTexts();
-    if (texts.filter((t) => /COMPLETED/.test(t)).length === 11) break;
+    if (texts.filter((t) => /COMPLETED/.test(t)).length === JOBS) break;
     await page.waitForTimeout(500);
   }
   await page.screenshot({ path: path.join(SHOTS, 'jobs-tree.png') });
-  assert.equal(texts.filter((t) => /COMPLETED/.test(t)).length, 11, texts.join('\n'));
+  assert.equal(texts.filter((t) => /COMPLETED/.test(t)).length, JOBS, texts.join('\n'));
   assert.ok(texts.some((t) => /^e2e-study/.test(t)));
   assert.ok(texts.some((t) => /Continued pretraining/.test(t)));
 
-  // The registry in the workspace holds the same graph: every SFT after its CPT, every evaluation after its SFT.
+  // The registry in the workspace holds the same graph: each job after the one that made its input.
   const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
   await registry.load();
   const jobs = registry.all();
-  assert.equal(jobs.length, 11);
-  for (const j of jobs.filter((x) => x.stage !== 'cpt' && x.model !== 'base')) {
+  assert.equal(jobs.length, JOBS);
+  const after: Record<string, string> = { cpt: 'hf-to-megatron', 'megatron-to-hf': 'cpt', 'hf-to-nemo': 'megatron-to-hf', sft: 'hf-to-nemo', 'nemo-to-hf': 'sft', eval: 'nemo-to-hf' };
+  for (const j of jobs.filter((x) => x.model !== 'base')) {
     const dep = registry.get(j.dependsOn[0])!;
-    assert.equal(dep.stage, j.stage === 'sft' ? 'cpt' : 'sft');
-    assert.equal(dep.model, j.model);
+    assert.equal(dep.stage, after[j.stage], j.name);
+    assert.equal(dep.model, j.stage === 'cpt' ? 'base' : j.model);
     assert.ok(j.sbatch.includes(`--dependency=afterok:${dep.jobId}`));
   }
   const cpt = jobs.find((j) => j.stage === 'cpt' && j.model === 'Tiny-B')!;
@@ -130,20 +128,19 @@ test('the training chart of a CPT job plots the iterations of its log', async ()
   await page.screenshot({ path: path.join(SHOTS, 'training-chart.png') });
 });
 
-/** The number the test evaluator (test/cluster/fake/med-eval/common.sh) writes for a model and task. */
-function fakeScore(label: string, task: string, shots = 3): number {
-  const sum = Number(execFileSync('sh', ['-c', `printf '%s' "$1" | cksum`, 'sh', `${label}|${task}|${shots}`], { encoding: 'utf8' }).split(' ')[0]);
-  return Number(((sum % 1000) / 1000).toFixed(3));
+/** The number med-eval's stand-in writes for a model and task: a function of the artifacts that reached it. */
+function fakeScore(model: string, task: string, shots = 3): number {
+  return standInScore(lineageOf('llm-jp-3-13b', model === 'base' ? undefined : { prefixes: PREFIXES[model], iterations: 12 }), task, shots);
 }
 
 test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await notification(page, 'Fetched 16 result files of e2e-study');
+  await notification(page, 'Fetched 36 result files of e2e-study');
   const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
   assert.match(study, /results: "results\/e2e-study"/);
   assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
-  const csv = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa.csv'), 'utf8');
-  assert.ok(csv.includes(`igakuqa,mcqa_with_options,${fakeScore('Tiny-B', 'igakuqa').toFixed(3)}`));
+  const csv = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa-ja.csv'), 'utf8');
+  assert.ok(csv.includes(`igakuqa,mcqa_with_options_jp,${fakeScore('Tiny-B', 'igakuqa')},`), csv);
 
   await runCommand(page, 'Corpus Lab: Open Score Differences');
   const frame = await webviewFrame(page, 'Score Differences');
@@ -157,7 +154,7 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const mt = await frame.locator('#scores-table tbody tr[data-row="EJMMT-Ja"] td').first().innerText();
   assert.equal(mt.replace(' ★', ''), (fakeScore('Tiny-A', 'ejmmt-en2ja') - fakeScore('base', 'ejmmt-en2ja')).toFixed(4));
   const title = await row.locator('td').first().getAttribute('title');
-  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa\.csv:\d+ \(mcqa_with_options\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/);
+  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/);
   assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
   await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });
 
@@ -175,9 +172,9 @@ test('fetching again keeps a locally changed file instead of overwriting it', as
   const file = path.join(server.workspace, 'results', 'e2e-study', 'base', '3-shot', 'sts.csv');
   writeFileSync(file, 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await notification(page, 'Fetched 1 result files of e2e-study (15 unchanged, 1 older versions kept).');
+  await notification(page, 'Fetched 1 result files of e2e-study (35 unchanged, 1 older versions kept).');
   const kept = readdirSync(path.dirname(file)).filter((f) => f.startsWith('sts.csv.') && f.endsWith('.bak'));
   assert.equal(kept.length, 1);
   assert.equal(readFileSync(path.join(path.dirname(file), kept[0]), 'utf8'), 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
-  assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli,/);
+  assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli_jp,/);
 });
