@@ -40,7 +40,15 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
       return item;
     }
     if (node.kind === 'stage') {
-      const labels: Record<string, string> = { cpt: vscode.l10n.t('Continued pretraining'), sft: vscode.l10n.t('Fine-tuning (SFT)'), eval: vscode.l10n.t('Evaluation') };
+      const labels: Record<string, string> = {
+        'hf-to-megatron': vscode.l10n.t('Conversion: Hugging Face → Megatron'),
+        cpt: vscode.l10n.t('Continued pretraining'),
+        'megatron-to-hf': vscode.l10n.t('Conversion: Megatron → Hugging Face'),
+        'hf-to-nemo': vscode.l10n.t('Conversion: Hugging Face → NeMo'),
+        sft: vscode.l10n.t('Fine-tuning (SFT)'),
+        'nemo-to-hf': vscode.l10n.t('Conversion: NeMo → Hugging Face'),
+        eval: vscode.l10n.t('Evaluation'),
+      };
       const item = new vscode.TreeItem(labels[node.stage] ?? node.stage, vscode.TreeItemCollapsibleState.Expanded);
       item.contextValue = 'stage';
       return item;

@@ -1,5 +1,6 @@
 import type { JobRecord } from './registry';
 import { FINISHED_STATES } from './slurm';
+import { STAGES } from './pipeline';
 
 /** How a job reads in the tree: state, time used of the limit, and where or why. */
 export function jobDescription(j: JobRecord): string {
@@ -26,7 +27,8 @@ export function isActive(j: JobRecord): boolean {
   return !FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED';
 }
 
-export const STAGE_ORDER = ['cpt', 'sft', 'eval'] as const;
+/** The tree shows stages in the order the pipeline runs them. */
+export const STAGE_ORDER = STAGES;
 
 /** Studies → stages → jobs, newest study first, jobs by model. */
 export function groupJobs(jobs: readonly JobRecord[]): { study: string; stages: { stage: string; jobs: JobRecord[] }[] }[] {
