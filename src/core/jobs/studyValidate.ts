@@ -1,6 +1,7 @@
 import type { ExecResult } from '../cluster/connection';
 import type { JobService } from './jobService';
-import { prepareStudy, type StudyLaunch } from './studyLaunch';
+import { prepareStudy, type JobSettings, type StudyLaunch } from './studyLaunch';
+import { quoteValue } from './templates';
 import { argparseOptions, checkCommand, hydraKeys, hydraProblems, toolInvocations, unknownOptions, type Invocation } from './toolCheck';
 
 export interface StudyValidation {
@@ -72,6 +73,11 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
     }
     tools.push({ stage, program: program.value, ok: found === 0, message: found ? `${found} option(s) refused` : 'all options accepted' });
   }
+  if (prepared.jobs.some((j) => j.planned.stage === 'eval') && s.checks.eval !== 'none') {
+    const problem = await checkEvalTemplates(exec, s);
+    if (problem.tool) tools.push(problem.tool);
+    problems.push(...problem.problems);
+  }
   const slurm: StudyValidation['slurm'] = [];
   if (prepared.problems.length === 0) {
     for (const job of prepared.jobs) {
@@ -82,4 +88,33 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
     }
   }
   return { problems, tools, slurm, jobs: prepared.jobs.length };
+}
+
+/** Which of med-eval's template registries (`templates/<module>.py`, `TEMPLATE_SET`) holds each configured template. */
+const TEMPLATE_MODULES: Record<keyof JobSettings['evalTemplates'], string> = {
+  mcqa: 'mcqa', mcqaJa: 'mcqa', contextMcqa: 'mcqa', contextMcqaJa: 'mcqa', dc: 'mcqa', mtEnJa: 'mt', mtJaEn: 'mt', ner: 'ner', sts: 'nli',
+};
+
+/**
+ * med-eval looks a template up by name only when a task runs (a KeyError hours into the job), so
+ * the installed checkout is asked for its registries up front.
+ */
+async function checkEvalTemplates(exec: Exec, s: JobSettings): Promise<{ tool?: StudyValidation['tools'][number]; problems: string[] }> {
+  const modules = [...new Set(Object.values(TEMPLATE_MODULES))];
+  const py = `import importlib, json; print(json.dumps({m: sorted(importlib.import_module("templates." + m).TEMPLATE_SET) for m in ${JSON.stringify(modules)}}))`;
+  const cmd = `${s.setup ? `${s.setup}\n` : ''}cd ${quoteValue(s.medEvalDir)} && ${s.python} -c ${quoteValue(py)}`;
+  const r = await exec(['bash', '-c', cmd]);
+  let registry: Record<string, string[]>;
+  try {
+    registry = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, string[]>;
+  } catch {
+    const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ') || `exit ${r.code}`;
+    return { tool: { stage: 'eval', program: `${s.medEvalDir}/templates`, ok: false, message: why }, problems: [`eval: could not read med-eval's template registries in ${s.medEvalDir}/templates: ${why}`] };
+  }
+  const problems: string[] = [];
+  for (const [key, module] of Object.entries(TEMPLATE_MODULES) as [keyof JobSettings['evalTemplates'], string][]) {
+    const name = s.evalTemplates[key];
+    if (!(registry[module] ?? []).includes(name)) problems.push(`eval: med-eval has no template "${name}" (jobs.evalTemplates.${key}) in templates/${module}.py`);
+  }
+  return { tool: { stage: 'eval', program: `${s.medEvalDir}/templates`, ok: problems.length === 0, message: problems.length ? `${problems.length} template(s) missing` : 'every template known' }, problems };
 }

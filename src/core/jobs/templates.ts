@@ -134,7 +134,7 @@ function formatValue(v: unknown): string {
 }
 
 /** Quotes a value; a leading `$HOME/` or `~/` stays expandable, so settings can name paths in the home directory. */
-function quoteValue(v: string): string {
+export function quoteValue(v: string): string {
   if (v.startsWith('$HOME/')) return `"$HOME"/${shellQuote(v.slice(6))}`;
   if (v.startsWith('~/')) return `~/${shellQuote(v.slice(2))}`;
   return shellQuote(v);
