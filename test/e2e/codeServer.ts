@@ -13,6 +13,8 @@ export interface CodeServer {
   readonly url: string;
   readonly workspace: string;
   readonly home: string;
+  /** The user's settings.json: a test may change it while the workbench runs (VS Code watches it). */
+  readonly userSettings: string;
   readonly log: () => string;
   stop(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startCodeServer(fixture: string, settings: Record<string, 
     url,
     workspace,
     home,
+    userSettings: path.join(userData, 'User', 'settings.json'),
     log,
     stop: async () => {
       if (child.exitCode === null) {

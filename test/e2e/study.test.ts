@@ -69,8 +69,30 @@ async function pickAllRecipes(study: string) {
 test('Validate Study asks the installed tools about every option and Slurm about every job, submitting nothing', async () => {
   await runCommand(page, 'Corpus Lab: Validate Study with Slurm (sbatch --test-only)');
   await pickAllRecipes('e2e-check');
-  assert.match(await notification(page, `All ${JOBS} jobs of e2e-check check out: 9 tools accept every option`), /to start at/);
+  assert.match(await notification(page, `All ${JOBS} jobs of e2e-check check out: 10 tools accept every option`), /to start at/);
   await runCommand(page, 'Notifications: Clear All Notifications');
+});
+
+test('a pipeline that does not connect is refused in the editor before anything is submitted', async () => {
+  const original = readFileSync(server.userSettings, 'utf8');
+  const settings = JSON.parse(original);
+  settings['corpusLab.jobs'] = { ...settings['corpusLab.jobs'], launchers: { ...settings['corpusLab.jobs'].launchers, 'hf-to-nemo': '' } };
+  writeFileSync(server.userSettings, JSON.stringify(settings, null, 2));
+  await page.waitForTimeout(1500);
+  try {
+    await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
+    await pickAllRecipes('e2e-broken');
+    const text = await notification(page, 'Study e2e-broken was not submitted');
+    assert.match(text, /the base model gives a Hugging Face model, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
+    assert.match(text, /cpt gives a Megatron checkpoint, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
+    const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
+    await registry.load();
+    assert.equal(registry.all().length, 0, 'nothing was submitted or recorded');
+  } finally {
+    writeFileSync(server.userSettings, original);
+    await page.waitForTimeout(1500);
+    await runCommand(page, 'Notifications: Clear All Notifications');
+  }
 });
 
 test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
