@@ -16,6 +16,7 @@ import { LogDocuments, LOG_SCHEME } from './logDocuments';
 import { TrainingPanel } from './trainingPanel';
 import { fetchStudyResults, type FetchReport } from '../core/results/fetch';
 import { writeFileAtomic } from '../core/report/exportFile';
+import { pathArg } from '../core/cluster/shellQuote';
 import { stat } from 'node:fs/promises';
 
 const fileExists = (f: string) => stat(f).then(() => true, () => false);
@@ -71,13 +72,27 @@ export class JobsController implements vscode.Disposable {
     this.tree = new JobTreeProvider(() => this.registry.all());
     this.logs = new LogDocuments((c) => ctx.clusters.get(c));
     this.disposables.push(this.logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
-    this.loaded = this.registry.load().then(
-      () => {
+    // A shipped .corpus-lab/jobs.json is not acted on (polled, cancelled, tailed) in a folder not yet trusted.
+    this.loaded = (vscode.workspace.isTrusted ? Promise.resolve() : new Promise<void>((r) => this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => r())))).then(() => this.loadRegistry());
+  }
+
+  private async loadRegistry(): Promise<void> {
+    try {
+      const { skipped, readOnly } = await this.registry.load();
+      for (const s of skipped) this.ctx.log.warn(s);
+      if (skipped.length) void vscode.window.showWarningMessage(vscode.l10n.t('{0} records of the job registry were skipped (and kept in the file): see the Corpus Lab output.', skipped.length));
+      if (readOnly) void vscode.window.showWarningMessage(vscode.l10n.t('The job registry {0} is not written in this session: {1}', this.registry.file, readOnly));
+      this.tree.refresh();
+      this.schedule(1000);
+    } catch (e) {
+      const moveAside = vscode.l10n.t('Move Aside and Start Anew');
+      const choice = await vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the job registry: {0}', (e as Error).message), moveAside);
+      if (choice === moveAside) {
+        const aside = await this.registry.moveAside();
+        void vscode.window.showInformationMessage(vscode.l10n.t('The old job registry was kept as {0}.', aside));
         this.tree.refresh();
-        this.schedule(1000);
-      },
-      (e: Error) => void vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the job registry: {0}', e.message)),
-    );
+      }
+    }
   }
 
   /** Polls each cluster that has jobs still pending or running (and reconciles SUBMITTING ones). */
@@ -275,7 +290,7 @@ export class JobsController implements vscode.Disposable {
       })),
       vscode.commands.registerCommand('corpusLab.openJobLog', withJob((j) => this.logs.open(j))),
       vscode.commands.registerCommand('corpusLab.revealJobScript', withJob(async (j) => {
-        const r = await this.ctx.clusters.get(j.cluster).exec(['cat', j.script]);
+        const r = await this.ctx.clusters.get(j.cluster).exec(['cat', pathArg(j.script)]);
         const doc = await vscode.workspace.openTextDocument({ content: r.stdout, language: 'shellscript' });
         await vscode.window.showTextDocument(doc, { preview: true });
       })),

@@ -1,28 +1,52 @@
-import { readFile } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import * as path from 'node:path';
 import { z } from 'zod';
+import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
+import { hasUnsafeChars, labelProblem, printable } from './labels';
 import { STAGES } from './pipeline';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
  * atomically). A record exists, with its tag, *before* sbatch runs: a reply lost with the
  * connection is then recovered by finding the tag on the cluster, never by submitting twice.
+ *
+ * The file comes with the workspace, so it is input like any other: a record is acted on (cancel,
+ * resubmit, open its log, fetch its results) only once it passed the checks below, and nothing the
+ * file held is ever lost by writing over it.
  */
 export const LOCAL_STATES = ['SUBMITTING', 'UNSUBMITTED', 'UNKNOWN'] as const;
 
-export const jobRecord = z.object({
-  tag: z.string().regex(/^[\w.-]+$/),
-  cluster: z.string(),
-  study: z.string(),
+/** What `sbatch --parsable` prints: a job id, or an array task (`123_4`); never an option such as `--me`. */
+const SLURM_JOB_ID = /^\d+(_\d+)?$/;
+const TAG = /^[A-Za-z0-9][\w.-]*$/;
+
+/** A name that ends up in a path or a terminal: no `/`, no `.`/`..`, no control or bidi characters. */
+const segment = z.string().min(1).refine((s) => !s.includes('/') && !s.includes('\\') && s !== '.' && s !== '..' && !hasUnsafeChars(s), {
+  message: 'must be one path segment without control characters (no "/", not "." or "..")',
+});
+const text = z.string().refine((s) => !hasUnsafeChars(s), { message: 'must not contain control or bidirectional formatting characters' });
+const remotePath = z.string().refine((p) => p.startsWith('/') && path.posix.normalize(p) === p && !hasUnsafeChars(p), {
+  message: 'must be an absolute, normalised remote path (no "..", no "//") without control characters',
+});
+
+const recordFields = z.object({
+  tag: z.string().regex(TAG, 'must be a tag of letters, digits, ".", "_" and "-" that starts with a letter or digit'),
+  cluster: segment,
+  study: z.string().superRefine((s, ctx) => {
+    const problem = labelProblem(s);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  }),
   stage: z.enum(STAGES),
-  model: z.string(),
-  name: z.string(),
-  runDir: z.string(),
-  script: z.string(),
-  log: z.string(),
+  model: segment,
+  name: text,
+  runDir: remotePath,
+  script: remotePath,
+  log: remotePath,
   /** Tags of the jobs this one runs after (afterok). */
-  dependsOn: z.array(z.string()).default([]),
-  jobId: z.string().optional(),
+  dependsOn: z.array(z.string().regex(TAG)).default([]),
+  jobId: z.string().regex(SLURM_JOB_ID, 'must be a Slurm job id (digits, or digits_digits)').optional(),
+  // What squeue said, shown as it is; squeue's parser already refuses what it cannot read.
   state: z.string(),
   reason: z.string().optional(),
   elapsed: z.string().optional(),
@@ -31,34 +55,119 @@ export const jobRecord = z.object({
   submittedAt: z.string(),
   updatedAt: z.string(),
   /** Results this job writes (eval), for fetching them later. */
-  resultsDir: z.string().optional(),
+  resultsDir: remotePath.optional(),
   /** What sbatch was given, to resubmit the same job. */
   sbatch: z.array(z.string()),
 });
+
+/**
+ * Where a job's files may be: its run directory is `<root>/runs/<tag>`, its script and log are in
+ * it, and its results under `<root>/results/<study>/`. Anything else a hand-edited or shipped
+ * registry says is refused, so that Open Log cannot tail, nor Resubmit submit, an arbitrary file.
+ */
+export const jobRecord = recordFields.superRefine((r, ctx) => {
+  const bad = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
+  if (path.posix.basename(r.runDir) !== r.tag || path.posix.basename(path.posix.dirname(r.runDir)) !== 'runs') bad('runDir', `must be <root>/runs/${r.tag}`);
+  if (r.script !== `${r.runDir}/job.sbatch`) bad('script', 'must be job.sbatch in the run directory');
+  if (r.log !== `${r.runDir}/slurm.log`) bad('log', 'must be slurm.log in the run directory');
+  const root = path.posix.dirname(path.posix.dirname(r.runDir));
+  if (r.resultsDir !== undefined && !r.resultsDir.startsWith(`${path.posix.join(root, 'results', r.study)}/`)) bad('resultsDir', `must be under ${path.posix.join(root, 'results', r.study)}/`);
+});
 export type JobRecord = z.infer<typeof jobRecord>;
 
-const registryFile = z.object({ version: z.literal(1), jobs: z.array(jobRecord) });
+export const REGISTRY_VERSION = 1;
+
+/** What loading found besides the good records: every one of these was also kept in the file. */
+export interface RegistryLoad {
+  /** Records refused, each with the reason ("job 3 (tag …): jobId: …"). */
+  readonly skipped: string[];
+  /** Why the file will not be written (another version's file), if it will not. */
+  readonly readOnly?: string;
+}
+
+export class RegistryReadOnlyError extends Error {
+  constructor(readonly file: string, readonly why: string) {
+    super(`${file} is not written in this session: ${why}`);
+    this.name = 'RegistryReadOnlyError';
+  }
+}
 
 export class JobRegistry {
-  private readonly jobs = new Map<string, JobRecord>();
+  private jobs = new Map<string, JobRecord>();
+  /** Refused records exactly as read, written back unchanged so that a later version can still use them. */
+  private kept: unknown[] = [];
   private saving: Promise<void> = Promise.resolve();
+  /** Why writing is refused (a file that could not be read, or one of a newer version), if it is. */
+  private readOnlyReason: string | undefined;
 
   constructor(readonly file: string) {}
 
-  /** Reads the registry; a damaged file is an error naming the field, never silently emptied. */
-  async load(): Promise<void> {
-    const text = await readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-    this.jobs.clear();
-    if (text === undefined) return;
+  get readOnly(): string | undefined {
+    return this.readOnlyReason;
+  }
+
+  /**
+   * Reads the registry, changing nothing on disk. Bad records are skipped one by one (reported,
+   * and kept in the file); a file that cannot be read or is not JSON throws, and one of another
+   * version loads: both are then never written over (`readOnly` says why) until `moveAside`.
+   */
+  async load(): Promise<RegistryLoad> {
+    let content: string;
+    try {
+      content = await readTextFile(this.file);
+    } catch (e) {
+      if (e instanceof FileError && e.reason === 'no such file') {
+        this.replace(new Map(), [], undefined);
+        return { skipped: [] };
+      }
+      return this.refuse((e as Error).message.replace(`${this.file}: `, ''));
+    }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(content);
     } catch (e) {
-      throw new Error(`${this.file}: not valid JSON (${(e as Error).message})`);
+      return this.refuse(`not valid JSON (${(e as Error).message}); fix it, or move it aside to start a new registry`);
     }
-    const r = registryFile.safeParse(json);
-    if (!r.success) throw new Error(`${this.file}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    for (const j of r.data.jobs) this.jobs.set(j.tag, j);
+    const top = z.object({ version: z.number(), jobs: z.array(z.unknown()) }).safeParse(json);
+    if (!top.success) return this.refuse(`expected {"version": ${REGISTRY_VERSION}, "jobs": […]}: ${top.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ')}`);
+    const jobs = new Map<string, JobRecord>();
+    const kept: unknown[] = [];
+    const skipped: string[] = [];
+    top.data.jobs.forEach((raw, i) => {
+      const r = jobRecord.safeParse(raw);
+      const tag = (raw as { tag?: unknown } | null)?.tag;
+      const what = `${this.file}: job ${i + 1}${typeof tag === 'string' ? ` (tag ${JSON.stringify(printable(tag))})` : ''}`;
+      if (!r.success) {
+        skipped.push(`${what}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`);
+        kept.push(raw);
+      } else if (jobs.has(r.data.tag)) {
+        skipped.push(`${what}: a second record with this tag`);
+        kept.push(raw);
+      } else jobs.set(r.data.tag, r.data);
+    });
+    const newer = top.data.version !== REGISTRY_VERSION ? `written by another version of Corpus Lab (version ${top.data.version}, this one writes ${REGISTRY_VERSION})` : undefined;
+    this.replace(jobs, kept, newer);
+    return { skipped, readOnly: newer };
+  }
+
+  /** Moves the file to a dated name beside it and starts an empty, writable registry; returns the new name. */
+  async moveAside(): Promise<string> {
+    await this.saving;
+    const aside = `${this.file}.${new Date().toISOString().replace(/[:.]/g, '-')}.bak`;
+    await rename(this.file, aside);
+    this.replace(new Map(), [], undefined);
+    return aside;
+  }
+
+  private replace(jobs: Map<string, JobRecord>, kept: unknown[], readOnly: string | undefined) {
+    this.jobs = jobs;
+    this.kept = kept;
+    this.readOnlyReason = readOnly;
+  }
+
+  private refuse(why: string): never {
+    this.readOnlyReason = why;
+    throw new RegistryReadOnlyError(this.file, why);
   }
 
   all(): JobRecord[] {
@@ -73,13 +182,21 @@ export class JobRegistry {
     return this.all().find((j) => j.cluster === cluster && j.jobId === jobId);
   }
 
+  private writable() {
+    if (this.readOnlyReason !== undefined) throw new RegistryReadOnlyError(this.file, this.readOnlyReason);
+  }
+
   /** Adds or updates a record and writes the file before returning. */
   async put(record: JobRecord): Promise<void> {
-    this.jobs.set(record.tag, jobRecord.parse(record));
+    this.writable();
+    const r = jobRecord.safeParse(record);
+    if (!r.success) throw new Error(`job ${record.tag}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    this.jobs.set(record.tag, r.data);
     await this.save();
   }
 
   async update(tag: string, patch: Partial<JobRecord>): Promise<JobRecord> {
+    this.writable();
     const old = this.jobs.get(tag);
     if (!old) throw new Error(`no job with tag ${tag}`);
     const next = { ...old, ...patch, updatedAt: new Date().toISOString() };
@@ -89,14 +206,20 @@ export class JobRegistry {
   }
 
   async remove(tag: string): Promise<void> {
+    this.writable();
     this.jobs.delete(tag);
     await this.save();
   }
 
-  /** Writes are serialised, so two updates never interleave into a torn file. */
+  /**
+   * Writes are serialised, so two updates never interleave into a torn file; each write takes the
+   * state of its turn, and one that failed (a full disk) does not stop the next from trying.
+   */
   save(): Promise<void> {
-    const snapshot = JSON.stringify({ version: 1, jobs: this.all() }, null, 2) + '\n';
-    this.saving = this.saving.then(() => writeFileAtomic(this.file, snapshot));
-    return this.saving;
+    if (this.readOnlyReason !== undefined) return Promise.reject(new RegistryReadOnlyError(this.file, this.readOnlyReason));
+    const write = () => writeFileAtomic(this.file, JSON.stringify({ version: REGISTRY_VERSION, jobs: [...this.all(), ...this.kept] }, null, 2) + '\n');
+    const next = this.saving.then(write, write);
+    this.saving = next.catch(() => undefined);
+    return next;
   }
 }

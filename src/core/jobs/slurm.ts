@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathArg } from '../cluster/shellQuote';
 
 /** Slurm's job states, as squeue prints them (long form). */
 export const JOB_STATES = ['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'SUSPENDED', 'BOOT_FAIL', 'DEADLINE', 'REQUEUED', 'RESIZING', 'REVOKED', 'SPECIAL_EXIT', 'STOPPED'] as const;
@@ -35,7 +36,7 @@ export function sbatchArgv(script: string, o: SbatchOptions): string[] {
   if (o.timeLimit) argv.push(`--time=${o.timeLimit}`);
   if (o.afterOk && o.afterOk.length > 0) argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');
   if (o.testOnly) argv.push('--test-only');
-  argv.push(...(o.extra ?? []), script);
+  argv.push(...(o.extra ?? []), pathArg(script));
   return argv;
 }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ConnectionLostError, type ClusterConnection } from '../cluster/connection';
 import { sftpCall, SFTP_NO_SUCH_FILE } from '../cluster/sftp';
-import { shellCommand } from '../cluster/shellQuote';
+import { pathArg, shellCommand } from '../cluster/shellQuote';
 import { LogLineSplitter } from './megatronLog';
 
 export interface FollowOptions {
@@ -62,7 +62,7 @@ export class LogFollower extends EventEmitter {
       try {
         this.emit('state', 'following');
         // -c +N: from byte N (1-based); -F: follow by name, through rotation and late creation.
-        await this.connection.exec(['tail', '-c', `+${this.offsetValue + 1}`, '-F', this.path], { signal: this.abort.signal, onStdout: (chunk) => this.receive(chunk) });
+        await this.connection.exec(['tail', '-c', `+${this.offsetValue + 1}`, '-F', pathArg(this.path)], { signal: this.abort.signal, onStdout: (chunk) => this.receive(chunk) });
         if (this.stopped) break;
       } catch (e) {
         if (this.stopped) break;
@@ -101,5 +101,5 @@ export class LogFollower extends EventEmitter {
 
 /** `tail`'s command line, for logs and the docs. */
 export function tailCommand(path: string, offset: number): string {
-  return shellCommand(['tail', '-c', `+${offset + 1}`, '-F', path]);
+  return shellCommand(['tail', '-c', `+${offset + 1}`, '-F', pathArg(path)]);
 }

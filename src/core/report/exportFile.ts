@@ -1,4 +1,4 @@
-import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Turns a title into a portable file name: letters, digits, dot, dash; nothing that walks directories. */
@@ -32,12 +32,34 @@ export async function writeExport(dir: string, stem: string, ext: string, conten
   }
 }
 
-/** Replaces `file` atomically: write a temporary sibling, then rename over it. */
+let tmpCounter = 0;
+
+/**
+ * Replaces `file` atomically: write a temporary sibling, fsync it, then rename over it (and fsync
+ * the directory), so that a crash or power loss leaves the old file or the new one, never an empty
+ * or torn one. A failed write removes its temporary file.
+ */
 export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, file);
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.${tmpCounter++}.tmp`;
+  try {
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  // Makes the rename itself durable; some file systems refuse to open a directory, which is not an error here.
+  const d = await open(dir, 'r').catch(() => undefined);
+  await d?.sync().catch(() => undefined);
+  await d?.close();
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
+import { hasUnsafeChars, labelProblem, printable } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 
 export interface FetchReport {
@@ -13,12 +16,45 @@ export interface FetchReport {
   readonly problems: string[];
 }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** A file's SHA-256, read as a stream: result files can be large, and only their identity matters. */
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Whether a directory entry the cluster listed is a result file to take: a plain `*.csv` name, not
+ * hidden, no path separator, no control characters. The names come from the server; `../x.csv`
+ * from a hostile or broken one must not become a path here.
+ */
+export function isPlainCsvName(name: string): boolean {
+  return /^[^./\\][^/\\]*\.csv$/.test(name) && !hasUnsafeChars(name) && name !== '..';
+}
+
+/** Whether `target` lies strictly inside `folder` (both resolved, no `..` escaping it). */
+export function isInside(folder: string, target: string): boolean {
+  const rel = path.relative(path.resolve(folder), path.resolve(target));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+/** Where a job's results go locally: `<localDir>/<model>/<shots>-shot`, the last two parts of its results directory. */
+export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, localDir: string): string {
+  const dir = job.resultsDir!;
+  const parts = [path.posix.basename(path.posix.dirname(dir)), path.posix.basename(dir)];
+  for (const p of parts) {
+    if (p === '' || p === '.' || p === '..' || hasUnsafeChars(p) || p.includes('\\')) throw new Error(`${job.name}: results directory ${printable(dir)} does not end in <model>/<shots>-shot`);
+  }
+  const target = path.join(localDir, ...parts);
+  if (!isInside(localDir, target)) throw new Error(`${job.name}: ${printable(dir)} would be fetched outside ${localDir}`);
+  return target;
+}
 
 /**
  * Copies the result CSVs of a study's completed evaluation jobs into `localDir`
  * (`<model>/<shots>-shot/<file>.csv`, mirroring the cluster). Downloads are atomic; a local file
- * that differs from the new one is kept as `<file>.<timestamp>.bak`, never overwritten.
+ * that differs from the new one is kept as `<file>.<timestamp>.bak`, never overwritten. Every
+ * target is checked to stay inside `localDir`, after symbolic links, before anything is written.
  */
 export async function fetchStudyResults(connection: ClusterConnection, jobs: readonly JobRecord[], localDir: string): Promise<FetchReport> {
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
@@ -29,30 +65,76 @@ export async function fetchStudyResults(connection: ClusterConnection, jobs: rea
       report.problems.push(`${job.name}: ${job.state}${job.reason ? ` (${job.reason})` : ''}; no results fetched`);
       continue;
     }
+    const studyProblem = labelProblem(job.study);
+    if (studyProblem) {
+      report.problems.push(`${job.name}: study ${studyProblem}; no results fetched`);
+      continue;
+    }
+    let dir: string;
+    try {
+      dir = localResultsDir(job, localDir);
+    } catch (e) {
+      report.problems.push((e as Error).message);
+      continue;
+    }
     const list = await sftpCall.readdir(sftp, job.resultsDir).catch(() => []);
-    const csvs = list.map((x) => x.filename).filter((f) => f.endsWith('.csv')).sort();
-    if (csvs.length === 0) report.problems.push(`${job.name}: no result CSVs in ${job.resultsDir}`);
-    const rel = path.join(path.basename(path.dirname(job.resultsDir)), path.basename(job.resultsDir));
+    const names = list.map((x) => x.filename);
+    for (const n of names.filter((f) => f.endsWith('.csv') && !isPlainCsvName(f)).sort()) report.problems.push(`${job.name}: skipped "${printable(n)}": not a plain file name`);
+    const csvs = names.filter(isPlainCsvName).sort();
+    if (csvs.length === 0) {
+      report.problems.push(`${job.name}: no result CSVs in ${job.resultsDir}`);
+      continue;
+    }
+    // A symbolic link in the workspace (results/<study>/<model> → ~/.ssh) must not carry the files elsewhere.
+    const link = await linkOnTheWay(localDir, dir);
+    if (link) {
+      report.problems.push(`${job.name}: ${link} is a symbolic link or not a directory; no results fetched through it`);
+      continue;
+    }
+    await mkdir(dir, { recursive: true });
     for (const f of csvs) {
-      const target = path.join(localDir, rel, f);
-      const incoming = `${target}.incoming`;
-      await downloadAtomic(sftp, path.posix.join(job.resultsDir, f), incoming);
-      const fresh = await readFile(incoming);
-      const old = await readFile(target).catch(() => undefined);
-      if (old && sha(old) === sha(fresh)) {
-        await rename(incoming, target);
-        report.unchanged.push(target);
-        continue;
+      try {
+        await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report);
+      } catch (e) {
+        report.problems.push(`${job.name}: ${f}: ${(e as Error).message}`);
       }
-      if (old) {
-        const stamp = new Date((await stat(target)).mtimeMs).toISOString().replace(/[:.]/g, '-');
-        const kept = `${target}.${stamp}.bak`;
-        await rename(target, kept);
-        report.kept.push(kept);
-      }
-      await rename(incoming, target);
-      report.fetched.push(target);
     }
   }
   return report;
+}
+
+/** The first existing path from `folder` down to `dir` that is a symbolic link or not a directory. */
+async function linkOnTheWay(folder: string, dir: string): Promise<string | undefined> {
+  let at = folder;
+  for (const part of path.relative(folder, dir).split(path.sep)) {
+    at = path.join(at, part);
+    const s = await lstat(at).catch(() => undefined);
+    if (!s) return undefined;
+    if (!s.isDirectory()) return at;
+  }
+  return undefined;
+}
+
+async function fetchOne(sftp: Awaited<ReturnType<ClusterConnection['sftp']>>, remote: string, target: string, report: FetchReport) {
+  const old = await lstat(target).catch(() => undefined);
+  if (old && !old.isFile()) throw new Error(`${target} exists and is not a regular file; left alone`);
+  const incoming = `${target}.incoming`;
+  await downloadAtomic(sftp, remote, incoming);
+  if (old && (await hashFile(target)) === (await hashFile(incoming))) {
+    await rename(incoming, target);
+    report.unchanged.push(target);
+    return;
+  }
+  if (old) {
+    const kept = `${target}.${new Date(old.mtimeMs).toISOString().replace(/[:.]/g, '-')}.bak`;
+    try {
+      await rename(target, kept);
+    } catch (e) {
+      await unlink(incoming).catch(() => undefined);
+      throw e;
+    }
+    report.kept.push(kept);
+  }
+  await rename(incoming, target);
+  report.fetched.push(target);
 }
