@@ -5,7 +5,7 @@ import { isActive } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
 import { launchStudy, LaunchRefused, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { validateStudy } from '../core/jobs/studyValidate';
-import { labelProblem } from '../core/jobs/launchChecks';
+import { labelProblem } from '../core/jobs/labels';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
 import type { RecipeSet } from '../core/recipe/resolve';

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { converterPath, CONVERTERS, pipelineSchema, planPipeline, type Converter } from '../../src/core/jobs/pipeline';
 import { jobSettingsSchema, LaunchRefused, launchStudy, prepareStudy, type StageTemplates, type StudyLaunch } from '../../src/core/jobs/studyLaunch';
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
-import { checkLayout, labelProblem } from '../../src/core/jobs/launchChecks';
+import { checkLayout } from '../../src/core/jobs/launchChecks';
+import { safeLabel } from '../../src/core/jobs/labels';
 import { argparseOptions, hydraKeys, hydraProblems, shellWords, toolInvocations, unknownOptions } from '../../src/core/jobs/toolCheck';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { ROOT } from './helpers';
@@ -111,8 +112,8 @@ test('Launch Study submits nothing when any job of any recipe would fail: hostil
   await assert.rejects(launchStudy(recording, bad), (e: unknown) => {
     assert.ok(e instanceof LaunchRefused);
     assert.deepEqual(e.problems.slice(0, 2), [
-      'study name "EnJa Plus": it labels jobs and result folders, so it may hold only ASCII letters, digits, ".", "-" and "_" (first a letter or digit, at most 64); for example "EnJa-Plus"',
-      'recipe "日本語コーパス": it labels jobs and result folders, so it may hold only ASCII letters, digits, ".", "-" and "_" (first a letter or digit, at most 64)',
+      `study name: "EnJa Plus" contains a space; a label holds only ASCII letters, digits, ".", "_" and "-" (a safe label: "${safeLabel('EnJa Plus')}")`,
+      `recipe name (it labels its jobs and results): "日本語コーパス" contains "日" (U+65E5); a label holds only ASCII letters, digits, ".", "_" and "-" (a safe label: "${safeLabel('日本語コーパス')}")`,
     ]);
     assert.ok(e.problems.includes('the base model gives a Hugging Face model, but sft consumes a NeMo model (.nemo): configure a launcher for hf-to-nemo'), e.problems.join('\n'));
     assert.ok(e.problems.includes('cpt/Ok: tensor × pipeline parallel = 2 × 2 = 4 does not divide the 1 GPUs requested (1 node(s) × 1 GPUs)'), e.problems.join('\n'));
@@ -123,10 +124,7 @@ test('Launch Study submits nothing when any job of any recipe would fail: hostil
   assert.equal(submitted.length, 11);
 });
 
-test('labels and layouts', () => {
-  assert.equal(labelProblem('EnJa-Base_2.1'), undefined);
-  assert.match(labelProblem('-x')!, /first a letter or digit/);
-  assert.match(labelProblem('a/b')!, /for example "a-b"/);
+test('layouts', () => {
   assert.equal(checkLayout(2, 2, { nodes: 4, gpusPerNode: 8 }), undefined);
   assert.equal(checkLayout(2, 1, { nodes: 1, gpusPerNode: 0 }), 'tensor × pipeline parallel = 2 needs GPUs, and the job asks for none (resources.gpusPerNode)');
   assert.equal(checkLayout(4, 2, { nodes: 1, gpusPerNode: 4 }), 'tensor × pipeline parallel = 4 × 2 = 8 does not divide the 4 GPUs requested (1 node(s) × 4 GPUs)');

@@ -4,7 +4,8 @@ import type { JobRecord } from './registry';
 import { newTag, type JobService, type JobSpec, type SlurmResources } from './jobService';
 import { CONVERTERS, MAIN_STAGES, MODEL_KINDS, pipelineSchema, planPipeline, STAGES, type Converter, type ModelKind, type PlannedJob, type Stage } from './pipeline';
 import { renderStage } from './templates';
-import { checkLayout, JOB_LABEL, labelProblem } from './launchChecks';
+import { checkLayout } from './launchChecks';
+import { labelProblem } from './labels';
 
 /** Launch settings (`corpusLab.jobs`): launchers and environment per stage, so real clusters can adapt them. */
 const resources = z.object({
@@ -202,10 +203,10 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
   const s = launch.settings;
   const problems: string[] = [];
   const studyProblem = labelProblem(launch.study);
-  if (studyProblem) problems.push(`study name "${launch.study}": ${studyProblem}`);
+  if (studyProblem) problems.push(`study name: ${studyProblem}`);
   for (const r of launch.recipes) {
     const p = labelProblem(r.name);
-    if (p) problems.push(`recipe "${r.name}": ${p}`);
+    if (p) problems.push(`recipe name (it labels its jobs and results): ${p}`);
   }
   const base: Partial<Record<ModelKind, string>> = { hf: s.baseModel || undefined, megatron: s.baseMegatronModel || undefined, nemo: s.baseNemoModel || undefined };
   const plan = planPipeline({ recipes: launch.recipes.map((r) => r.name), includeBase: launch.includeBase, pipeline: s.pipeline, base, converters: configuredConverters(s) });
@@ -253,7 +254,6 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
       },
     });
   }
-  for (const j of jobs) if (!JOB_LABEL.test(j.spec.tag!)) problems.push(`${j.planned.key}: the job tag "${j.spec.tag}" is not a safe label`);
   return { jobs, problems };
 }
 
