@@ -11,6 +11,8 @@ export function registerClusterCommands(clusters: ClusterManager, recipes: Recip
       const connection = clusters.get(picked);
       try {
         await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', picked) }, async () => {
+          // The user asks: a failure that waited for them is lifted, and no backoff is waited out.
+          await connection.retry();
           const r = await connection.exec(['hostname']);
           void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} ({1}).', picked, r.stdout.trim()));
         });

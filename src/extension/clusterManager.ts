@@ -49,7 +49,8 @@ export class ClusterManager implements vscode.Disposable {
     for (const n of resolved.notes) this.log.debug(`${name}: ${n}`);
     const knownHosts = resolved.knownHostsFiles;
     const connection = new ClusterConnection(name, resolved.target, {
-      knownHostsFiles: knownHosts,
+      // The site's keys (GlobalKnownHostsFile, /etc/ssh/ssh_known_hosts) count too; new keys go to the user's file.
+      knownHostsFiles: [...knownHosts, ...resolved.globalKnownHostsFiles],
       confirmUnknownHost: (p) => this.confirmHostKey(name, p),
       rememberHostKey: async (host, port, key) => {
         await mkdir(path.dirname(knownHosts[0]), { recursive: true, mode: 0o700 });
@@ -57,6 +58,11 @@ export class ClusterManager implements vscode.Disposable {
         this.log.info(`${name}: added the host key of ${host}:${port} to ${knownHosts[0]}`);
       },
       passphrase: (file, retry) => this.passphrase(file, retry),
+      passphraseResult: async (file, value, unlocked) => {
+        // Kept only once it has unlocked the key; a stored one that no longer does is forgotten.
+        if (unlocked) await this.secrets.store(SECRET_PREFIX + file, value);
+        else if ((await this.secrets.get(SECRET_PREFIX + file)) === value) await this.secrets.delete(SECRET_PREFIX + file);
+      },
     });
     connection.on('state', (s: ConnectionState) => {
       this.log.info(`${name}: ${s}${s === 'failed' && connection.lastError ? ` (${connection.lastError.message})` : ''}`);
@@ -91,7 +97,6 @@ export class ClusterManager implements vscode.Disposable {
       password: true,
       ignoreFocusOut: true,
     });
-    if (value !== undefined) await this.secrets.store(key, value);
     return value;
   }
 
@@ -109,7 +114,7 @@ export class ClusterManager implements vscode.Disposable {
     }
     const icon: Record<ConnectionState, string> = { idle: '$(vm-outline)', connecting: '$(sync~spin)', connected: '$(vm-active)', reconnecting: '$(sync~spin)', failed: '$(error)', closed: '$(vm-outline)' };
     this.status.text = live.map((c) => `${icon[c.state]} ${c.name}`).join('  ');
-    this.status.tooltip = live.map((c) => `${c.name}: ${c.state}${c.lastError ? ` — ${c.lastError.message}` : ''} (${c.load.inUse} channels, ${c.load.queued} queued)`).join('\n');
+    this.status.tooltip = live.map((c) => `${c.name}: ${c.state}${c.lastError ? ` — ${c.lastError.message}` : ''} (${channelLoad(c.load)})`).join('\n');
     this.status.backgroundColor = live.some((c) => c.state === 'failed') ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.status.show();
   }
@@ -119,4 +124,15 @@ export class ClusterManager implements vscode.Disposable {
     this.connections.clear();
     this.status.dispose();
   }
+}
+
+/** "3 channels in use (2 following logs), 1 queued", with singulars where they belong. */
+export function channelLoad(load: { inUse: number; queued: number; follows: number; followsQueued: number }): string {
+  const parts = [
+    load.inUse === 1 ? vscode.l10n.t('1 channel in use') : vscode.l10n.t('{0} channels in use', load.inUse),
+    ...(load.follows > 0 ? [load.follows === 1 ? vscode.l10n.t('1 following a log') : vscode.l10n.t('{0} following logs', load.follows)] : []),
+    ...(load.queued > 0 ? [vscode.l10n.t('{0} queued', load.queued)] : []),
+    ...(load.followsQueued > 0 ? [load.followsQueued === 1 ? vscode.l10n.t('1 log waiting for a channel') : vscode.l10n.t('{0} logs waiting for a channel', load.followsQueued)] : []),
+  ];
+  return parts.join(', ');
 }

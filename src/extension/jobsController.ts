@@ -297,7 +297,7 @@ export class JobsController implements vscode.Disposable {
       vscode.commands.registerCommand('corpusLab.openTrainingChart', withJob(async (j) => {
         const open = this.charts.get(j.tag);
         if (open) return open.reveal();
-        const panel = new TrainingPanel(j, this.ctx.clusters.get(j.cluster), this.ctx.extensionUri, this.ctx.exportDir);
+        const panel = new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx.extensionUri, this.ctx.exportDir);
         this.charts.set(j.tag, panel);
         panel.onDidDispose(() => this.charts.delete(j.tag));
       })),

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { ClusterConnection } from '../core/cluster/connection';
 import type { JobRecord } from '../core/jobs/registry';
-import { LogFollower } from '../core/logs/logFollower';
+import { displayLine } from '../core/logs/displayText';
+import { LogFollower, type FollowState } from '../core/logs/logFollower';
 
 export const LOG_SCHEME = 'corpus-lab-log';
 /** What a log document keeps in memory; older lines give way (the file on the cluster keeps them). */
@@ -17,8 +18,9 @@ interface Followed {
 
 /**
  * Job logs as read-only documents that follow the file on the cluster live (one `tail -F`
- * channel per open log). A huge log opens at its tail; the follower resumes at the exact byte after
- * a reconnect, so the document never loses or repeats a line.
+ * channel per open log, at most MAX_FOLLOWS per cluster; more wait their turn). A huge log opens at
+ * its tail; the follower resumes at the exact byte after a reconnect, so the document never loses
+ * or repeats a line. Control and bidirectional characters are shown, never obeyed (displayText).
  */
 export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly followed = new Map<string, Followed>();
@@ -46,13 +48,25 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const uri = LogDocuments.uri(job);
     const key = uri.toString();
     if (!this.followed.has(key)) {
-      const follower = new LogFollower(this.connection(job.cluster), job.log);
+      // The cluster is looked up at every try: a connection replaced by a settings change is picked up.
+      const follower = new LogFollower(() => this.connection(job.cluster), job.log);
       const f: Followed = { follower, lines: [], chars: 0, dropped: 0 };
       this.followed.set(key, f);
+      let troubled = false;
       follower.on('skipped', (bytes: number) => this.append(uri, f, [vscode.l10n.t('[Corpus Lab: the first {0} bytes of this log are not shown]', bytes)]));
-      follower.on('lines', (lines: string[]) => this.append(uri, f, lines));
-      follower.on('error', (e: Error) => this.append(uri, f, [vscode.l10n.t('[Corpus Lab: {0}]', e.message)]));
-      await follower.start();
+      follower.on('lines', (lines: string[]) => this.append(uri, f, lines.map(displayLine)));
+      follower.on('problem', (e: Error) => {
+        troubled = true;
+        this.append(uri, f, [vscode.l10n.t('[Corpus Lab: {0}]', displayLine(e.message))]);
+      });
+      follower.on('state', (s: FollowState) => {
+        if (s === 'blocked') this.append(uri, f, [vscode.l10n.t('[Corpus Lab: waiting until you connect to the cluster again (Corpus Lab: Connect to Cluster)]')]);
+        if (s === 'following' && troubled) {
+          troubled = false;
+          this.append(uri, f, [vscode.l10n.t('[Corpus Lab: following again from byte {0}]', follower.offset)]);
+        }
+      });
+      follower.start();
     }
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(doc, 'corpus-lab-log');
@@ -80,7 +94,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const f = this.followed.get(uri.toString());
     if (!f) return vscode.l10n.t('[Corpus Lab: this log is not being followed; open it from the Jobs view]');
     const head = f.dropped ? [vscode.l10n.t('[Corpus Lab: {0} earlier lines dropped from memory; the full log is on the cluster]', f.dropped)] : [];
-    return [...head, ...f.lines, f.follower.pending].join('\n');
+    return [...head, ...f.lines, displayLine(f.follower.pending)].join('\n');
   }
 
   dispose() {

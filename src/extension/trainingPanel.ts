@@ -15,15 +15,30 @@ export class TrainingPanel implements vscode.Disposable {
   private pending: IterationMetrics[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ready = false;
+  private jobState: string;
+  /** The follower's current failure, shown beside the job's state until it follows again. */
+  private trouble: string | undefined;
   private readonly panel: vscode.WebviewPanel;
 
-  constructor(job: JobRecord, connection: ClusterConnection, extensionUri: vscode.Uri, private readonly exportDir: () => vscode.Uri | undefined) {
+  constructor(job: JobRecord, connection: () => ClusterConnection, extensionUri: vscode.Uri, private readonly exportDir: () => vscode.Uri | undefined) {
     this.panel = vscode.window.createWebviewPanel('corpusLab.training', vscode.l10n.t('Training: {0}', job.model), vscode.ViewColumn.Beside, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, 'training.js', vscode.l10n.t('Training: {0}', job.model));
-    this.follower = new LogFollower(connection, job.log);
+    // From the first byte: a chart of only the last megabyte would miss the start of training.
+    this.follower = new LogFollower(connection, job.log, { offset: 0 });
+    // A failure is shown and the follower goes on (it resumes at the exact byte once the cluster is back).
+    this.jobState = job.state;
+    this.follower.on('problem', (e: Error) => {
+      this.trouble = e.message;
+      this.showState();
+    });
+    this.follower.on('state', (s: string) => {
+      if (s !== 'following' || !this.trouble) return;
+      this.trouble = undefined;
+      this.showState();
+    });
     this.follower.on('lines', (lines: string[]) => {
       this.pending.push(...this.metrics.add(lines));
       this.timer ??= setTimeout(() => this.flush(), 300);
@@ -34,7 +49,7 @@ export class TrainingPanel implements vscode.Disposable {
       if (r.message.type === 'ready') {
         this.ready = true;
         this.pending = [];
-        void this.post({ type: 'reset', title: job.name, state: job.state, iterations: [...this.metrics.iterations], strings: this.strings() });
+        void this.post({ type: 'reset', title: job.name, state: this.jobState, iterations: [...this.metrics.iterations], strings: this.strings() });
       } else {
         const dir = this.exportDir();
         if (!dir) return;
@@ -43,7 +58,7 @@ export class TrainingPanel implements vscode.Disposable {
       }
     });
     this.panel.onDidDispose(() => this.dispose());
-    void this.follower.start();
+    this.follower.start();
   }
 
   private strings(): Record<string, string> {
@@ -59,7 +74,12 @@ export class TrainingPanel implements vscode.Disposable {
   }
 
   setState(state: string) {
-    if (this.ready) void this.post({ type: 'state', state });
+    this.jobState = state;
+    this.showState();
+  }
+
+  private showState() {
+    if (this.ready) void this.post({ type: 'state', state: this.trouble ? `${this.jobState} — ${this.trouble}` : this.jobState });
   }
 
   private flush() {

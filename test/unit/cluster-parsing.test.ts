@@ -114,9 +114,25 @@ test('cluster profiles: validated with named fields; resolved through ssh_config
   const [profile] = clusterProfilesSchema.parse([{ name: 'abci', host: 'abci', user: 'override' }]);
   const r = resolveProfile(profile, fs, { ...ctx, agentSocket: '/run/agent.sock' });
   assert.deepEqual(r.target, {
-    host: 'login.abci.example', port: 22, username: 'override', identityFiles: ['/home/me/.ssh/id_abci'], agent: '/run/agent.sock',
-    jumps: [{ host: 'gw.example', port: 22, username: 'gw', identityFiles: [], agent: '/run/agent.sock' }],
+    host: 'login.abci.example', port: 22, username: 'override', identityFiles: ['/home/me/.ssh/id_abci'], agent: '/run/agent.sock', identitiesOnly: false,
+    jumps: [{ host: 'gw.example', port: 22, username: 'gw', identityFiles: [], agent: '/run/agent.sock', identitiesOnly: false }],
     keepaliveIntervalMs: 15000, keepaliveCountMax: 4, readyTimeoutMs: 20000,
   });
   assert.deepEqual(r.knownHostsFiles, ['/home/me/.ssh/known_hosts']);
+  assert.deepEqual(r.globalKnownHostsFiles, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+});
+
+test('ssh_config: GlobalKnownHostsFile (OpenSSH default /etc/ssh/ssh_known_hosts, or none) and IdentitiesOnly', () => {
+  const fs = files({
+    '/home/me/.ssh/config': 'Host site\n  IdentitiesOnly yes\n  GlobalKnownHostsFile /opt/site/known_hosts ~/.ssh/site_hosts\nHost bare\n  GlobalKnownHostsFile none\n',
+  });
+  const site = resolveSshHost('site', fs, ctx);
+  assert.equal(site.identitiesOnly, true);
+  assert.deepEqual(site.globalKnownHostsFiles, ['/opt/site/known_hosts', '/home/me/.ssh/site_hosts']);
+  const bare = resolveSshHost('bare', fs, ctx);
+  assert.equal(bare.identitiesOnly, false);
+  assert.deepEqual(bare.globalKnownHostsFiles, []);
+  assert.deepEqual(resolveSshHost('other', fs, ctx).globalKnownHostsFiles, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+  const [profile] = clusterProfilesSchema.parse([{ name: 'site', host: 'site' }]);
+  assert.equal(resolveProfile(profile, fs, ctx).target.identitiesOnly, true);
 });

@@ -2,14 +2,14 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { AnyAuthMethod, BaseAgent, Client, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper } from 'ssh2';
 
 /** ssh2 is loaded on the first connection, not when the extension starts (it costs ~30 ms to load). */
 let ssh2: Promise<typeof import('ssh2')> | undefined;
 // ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
 const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
 import { checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
-import { Semaphore } from './semaphore';
+import { abortError, Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
 
 /** One hop of an SSH route: the login node, or a bastion before it. */
@@ -20,6 +20,8 @@ export interface SshEndpoint {
   readonly identityFiles: readonly string[];
   /** ssh-agent socket, or undefined for none. */
   readonly agent?: string;
+  /** OpenSSH's IdentitiesOnly: of the agent's keys, offer only those of identityFiles. */
+  readonly identitiesOnly?: boolean;
 }
 
 export interface SshTarget extends SshEndpoint {
@@ -27,6 +29,7 @@ export interface SshTarget extends SshEndpoint {
   readonly jumps: readonly SshEndpoint[];
   readonly keepaliveIntervalMs: number;
   readonly keepaliveCountMax: number;
+  /** The deadline for a whole connection (every hop, TCP to authenticated); time spent waiting for the user does not count. */
   readonly readyTimeoutMs: number;
 }
 
@@ -48,11 +51,29 @@ export interface ConnectionHooks {
   rememberHostKey?(host: string, port: number, key: Buffer): Promise<void>;
   /** The passphrase of an encrypted identity file, from secret storage or the user; undefined skips it. */
   passphrase?(identityFile: string, retry: boolean): Promise<string | undefined>;
+  /** What a passphrase turned out to be once tried: only one that unlocked its key should be kept. */
+  passphraseResult?(identityFile: string, passphrase: string, unlocked: boolean): Promise<void>;
 }
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
-export class HostKeyError extends Error {
+/** Connecting failed (nothing ran). */
+export class ConnectError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectError';
+  }
+}
+
+/** The server refused every key offered, or disconnected for too many: trying again cannot help until the user acts. */
+export class AuthenticationError extends ConnectError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+export class HostKeyError extends ConnectError {
   constructor(readonly host: string, readonly port: number, readonly verdict: HostKeyVerdict | { status: 'refused' }, readonly offeredFingerprint: string) {
     super(HostKeyError.describe(host, port, verdict, offeredFingerprint));
     this.name = 'HostKeyError';
@@ -73,10 +94,27 @@ export class HostKeyError extends Error {
   }
 }
 
+/** Failures that will not fix themselves: no reconnect is tried until the user asks (`retry`). */
+export function needsUser(e: unknown): boolean {
+  return e instanceof HostKeyError || e instanceof AuthenticationError;
+}
+
 export class ConnectionLostError extends Error {
   constructor(what: string) {
     super(`the connection was lost while ${what}`);
     this.name = 'ConnectionLostError';
+  }
+}
+
+/**
+ * A command that ran past its time limit and was killed. It is a lost reply like a dropped
+ * connection: the command may or may not have done its work, and the caller knows whether to look.
+ */
+export class CommandTimeoutError extends ConnectionLostError {
+  constructor(readonly command: string, readonly seconds: number) {
+    super(`running ${command}`);
+    this.message = `${command} did not finish within ${seconds} s and was stopped`;
+    this.name = 'CommandTimeoutError';
   }
 }
 
@@ -94,12 +132,29 @@ export interface ExecOptions {
   readonly stdin?: string | Buffer;
   /** Streamed output, as it arrives (for tails); then the result's stdout is empty, so a follow of a huge log holds nothing. */
   readonly onStdout?: (chunk: Buffer) => void;
+  /** Aborting stops the remote program; while still queued, the command never starts. */
   readonly signal?: AbortSignal;
+  /**
+   * A command that runs until aborted (`tail -F`): it needs no time limit, and such commands share
+   * MAX_FOLLOWS channels, so that short commands always find one.
+   */
+  readonly follow?: boolean;
+  /** Called once the command's channel is open and the command started. */
+  readonly onStart?: () => void;
+  /** Stop the command and fail with CommandTimeoutError after this long (default COMMAND_TIMEOUT_MS; follows: none). */
+  readonly timeoutMs?: number;
+  /** Fail when no channel comes free within this long (default QUEUE_TIMEOUT_MS; follows wait until aborted). */
+  readonly queueTimeoutMs?: number;
 }
 
 /** OpenSSH's default MaxSessions: channels one connection may have open at once. */
 export const MAX_CHANNELS = 10;
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
+/** Channels that follows (open logs, training charts) may hold: one is SFTP's, three stay for commands. */
+export const MAX_FOLLOWS = MAX_CHANNELS - 4;
+export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+export const QUEUE_TIMEOUT_MS = 60_000;
+/** Waits between connection attempts after a failure or a drop. */
+export const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
 
 async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
   const out: KnownHostEntry[] = [];
@@ -108,6 +163,79 @@ async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[
     if (text !== undefined) out.push(...parseKnownHosts(text).entries);
   }
   return out;
+}
+
+/**
+ * The time limit of one connection attempt across all its hops. Prompts (unknown host key,
+ * passphrase) pause it: the user may take as long as they like; the network may not.
+ */
+class Deadline {
+  stage = 'TCP connection';
+  private left: number;
+  private since = Date.now();
+  private paused = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private fail!: (e: Error) => void;
+  /** Rejects when the time is up; raced against every step. */
+  readonly expired: Promise<never>;
+
+  constructor(private readonly ms: number, private readonly name: string) {
+    this.left = ms;
+    this.expired = new Promise<never>((_, reject) => (this.fail = reject));
+    this.expired.catch(() => undefined);
+    this.arm();
+  }
+
+  private arm() {
+    this.since = Date.now();
+    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${Math.round(this.ms / 1000)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
+  }
+
+  async whileUser<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.paused++ === 0) {
+      clearTimeout(this.timer);
+      this.left -= Date.now() - this.since;
+    }
+    try {
+      return await fn();
+    } finally {
+      if (--this.paused === 0 && this.timer !== undefined) this.arm();
+    }
+  }
+
+  race<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.expired]);
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** An agent that offers only some of another agent's keys, so that we choose the order of attempts. */
+function agentSubset(lib: typeof import('ssh2'), agent: BaseAgent, keys: ParsedKey[]): BaseAgent {
+  class Subset extends lib.BaseAgent {
+    getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void) {
+      cb(undefined, keys);
+    }
+    sign(pubKey: ParsedKey, data: Buffer, options: unknown, cb?: (err: Error | undefined, signature?: Buffer) => void) {
+      (agent.sign as (...a: unknown[]) => void)(pubKey, data, options, cb);
+    }
+  }
+  return new Subset() as BaseAgent;
+}
+
+/** The key blob of an OpenSSH public key line (`type base64 comment`). */
+function publicBlob(line: string | undefined): Buffer | undefined {
+  const b64 = line?.trim().split(/\s+/)[1];
+  return b64 ? Buffer.from(b64, 'base64') : undefined;
+}
+
+interface AuthAttempt {
+  readonly method: AnyAuthMethod;
+  /** Keys this method offers: sshd's MaxAuthTries counts each. */
+  readonly keys: number;
 }
 
 /**
@@ -123,10 +251,16 @@ export class ClusterConnection extends EventEmitter {
   private ready: Promise<Client> | undefined;
   private sftpSession: Promise<SFTPWrapper> | undefined;
   private readonly channels = new Semaphore(MAX_CHANNELS);
+  private readonly follows = new Semaphore(MAX_FOLLOWS);
   private stateValue: ConnectionState = 'idle';
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
+  private lastFailure = 0;
+  /** Reconnect on our own (after a drop) rather than only when asked. */
+  private reconnecting = false;
+  private wake: (() => void) | undefined;
   private disposed = false;
+  /** A failure that needs the user (host key, authentication): nothing is retried until `retry()`. */
+  private blocked: Error | undefined;
   lastError: Error | undefined;
 
   constructor(readonly name: string, private readonly target: SshTarget, private readonly hooks: ConnectionHooks) {
@@ -137,9 +271,14 @@ export class ClusterConnection extends EventEmitter {
     return this.stateValue;
   }
 
-  /** Channels in use and waiting: for the status bar. */
-  get load(): { inUse: number; queued: number } {
-    return { inUse: this.channels.inUse, queued: this.channels.queued };
+  /** Channels in use and waiting, and follows running and waiting: for the status bar. */
+  get load(): { inUse: number; queued: number; follows: number; followsQueued: number } {
+    return { inUse: this.channels.inUse, queued: this.channels.queued, follows: this.follows.inUse, followsQueued: this.follows.queued };
+  }
+
+  /** The failure that stopped all attempts until the user acts, if any. */
+  get blockedBy(): Error | undefined {
+    return this.blocked;
   }
 
   private setState(s: ConnectionState) {
@@ -148,77 +287,153 @@ export class ClusterConnection extends EventEmitter {
     this.emit('state', s);
   }
 
-  /** The live client, connecting (or waiting for a reconnect) first. */
+  /**
+   * The live client. Without one, every caller shares one attempt, made no sooner than the
+   * backoff after the last failure allows; after a failure that needs the user, it fails at once.
+   */
   connect(): Promise<Client> {
-    if (this.disposed) return Promise.reject(new Error(`${this.name}: the connection is closed`));
-    if (!this.ready) {
-      this.setState(this.attempt > 0 ? 'reconnecting' : 'connecting');
-      this.ready = this.open();
-      this.ready.then(
-        () => {
-          this.attempt = 0;
-          this.lastError = undefined;
-          this.setState('connected');
-        },
-        (e: Error) => {
-          this.ready = undefined;
-          this.lastError = e;
-          this.setState('failed');
-        },
-      );
-    }
-    return this.ready;
+    if (this.disposed) return Promise.reject(new ConnectError(`${this.name}: the connection is closed`));
+    if (this.ready) return this.ready;
+    if (this.blocked) return Promise.reject(this.blocked);
+    const wait = this.attempt === 0 ? 0 : Math.max(0, BACKOFF_MS[Math.min(this.attempt - 1, BACKOFF_MS.length - 1)] - (Date.now() - this.lastFailure));
+    this.setState(this.attempt > 0 || this.reconnecting ? 'reconnecting' : 'connecting');
+    const ready = (async () => {
+      if (wait > 0) await this.sleep(wait);
+      if (this.disposed) throw new ConnectError(`${this.name}: the connection is closed`);
+      return this.open();
+    })();
+    this.ready = ready;
+    ready.then(
+      () => {
+        this.attempt = 0;
+        this.reconnecting = false;
+        this.lastError = undefined;
+        this.setState('connected');
+      },
+      (e: Error) => {
+        if (this.ready === ready) this.ready = undefined;
+        this.attempt++;
+        this.lastFailure = Date.now();
+        this.lastError = e;
+        if (this.disposed) return;
+        if (needsUser(e)) this.blocked = e;
+        this.setState('failed');
+        if (this.reconnecting && !this.blocked) void this.connect().catch(() => undefined);
+      },
+    );
+    return ready;
+  }
+
+  /** The user asks to try again: lifts a block and skips the backoff. */
+  retry(): Promise<Client> {
+    this.blocked = undefined;
+    this.attempt = 0;
+    this.wake?.();
+    this.emit('retry');
+    return this.connect();
+  }
+
+  /** Resolves when the user asks to try again (or the connection is closed): for followers that stopped on a block. */
+  whenRetried(): Promise<void> {
+    if (!this.blocked || this.disposed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.off('retry', done);
+        this.off('disposed', done);
+        resolve();
+      };
+      this.on('retry', done);
+      this.on('disposed', done);
+    });
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      const before = this.wake;
+      this.wake = () => {
+        before?.();
+        done();
+      };
+    });
+    this.wake = undefined;
   }
 
   private async open(): Promise<Client> {
-    const known = await readKnownHosts(this.hooks.knownHostsFiles);
-    let sock: Duplex | undefined;
-    const jumps: Client[] = [];
+    const deadline = new Deadline(this.target.readyTimeoutMs, this.name);
+    const clients: Client[] = [];
+    const socks: Duplex[] = [];
     try {
+      const known = await readKnownHosts(this.hooks.knownHostsFiles);
+      let sock: Duplex | undefined;
       for (const hop of this.target.jumps) {
-        const c = await this.handshake(hop, known, sock);
-        jumps.push(c);
-        sock = await new Promise<Duplex>((resolve, reject) => c.forwardOut('127.0.0.1', 0, nextHost(this.target, hop), nextPort(this.target, hop), (err, s) => (err ? reject(err) : resolve(s))));
+        const c = await deadline.race(this.handshake(hop, known, deadline, clients, socks, sock));
+        deadline.stage = `forwarding through ${hop.host} to the next hop`;
+        sock = await deadline.race(new Promise<Duplex>((resolve, reject) => c.forwardOut('127.0.0.1', 0, nextHost(this.target, hop), nextPort(this.target, hop), (err, s) => (err ? reject(new ConnectError(`${hop.host}: cannot reach ${nextHost(this.target, hop)}:${nextPort(this.target, hop)}: ${err.message}`)) : resolve(s)))));
+        socks.push(sock);
       }
-      const client = await this.handshake(this.target, known, sock);
-      this.jumpClients = jumps;
+      const client = await deadline.race(this.handshake(this.target, known, deadline, clients, socks, sock));
+      this.jumpClients = clients.slice(0, -1);
       this.client = client;
       client.on('close', () => this.onClose(client));
       return client;
     } catch (e) {
-      for (const j of jumps) j.end();
+      for (const c of clients) c.end();
+      for (const s of socks) s.destroy();
       throw e;
+    } finally {
+      deadline.stop();
     }
   }
 
-  private async tcp(host: string, port: number): Promise<Socket> {
+  private tcp(host: string, port: number, socks: Duplex[]): Promise<Socket> {
     return new Promise((resolve, reject) => {
       const s = netConnect({ host, port });
+      socks.push(s);
       // Without this, every small request waits out Nagle's algorithm: 44 ms instead of ~2 ms a command.
       s.setNoDelay(true);
       s.once('connect', () => resolve(s));
-      s.once('error', reject);
+      s.once('error', (e) => reject(new ConnectError(`${host}:${port}: ${e.message}`, { cause: e })));
     });
   }
 
-  private async handshake(hop: SshEndpoint, known: KnownHostEntry[], via?: Duplex): Promise<Client> {
-    const sock = via ?? (await this.tcp(hop.host, hop.port));
-    const { Client } = await loadSsh2();
-    const client = new Client();
+  private async handshake(hop: SshEndpoint, known: KnownHostEntry[], deadline: Deadline, clients: Client[], socks: Duplex[], via?: Duplex): Promise<Client> {
+    const where = `${hop.username}@${hop.host}:${hop.port}`;
+    deadline.stage = `TCP connection to ${hop.host}:${hop.port}`;
+    const sock = via ?? (await this.tcp(hop.host, hop.port, socks));
+    const lib = await loadSsh2();
+    const client = new lib.Client();
+    clients.push(client);
     let hostKeyProblem: Error | undefined;
+    let stage = 'key exchange';
+    let keysOffered = 0;
+    const setStage = (s: string) => {
+      stage = s;
+      deadline.stage = `${s} with ${where}`;
+    };
+    setStage('key exchange');
     const preferred = knownKeyTypes(known, hop.host, hop.port);
-    const auth = this.authMethods(hop);
+    const auth = this.authMethods(hop, deadline);
     const config: ConnectConfig = {
       sock: sock as ConnectConfig['sock'],
       username: hop.username,
       keepaliveInterval: this.target.keepaliveIntervalMs,
       keepaliveCountMax: this.target.keepaliveCountMax,
-      readyTimeout: this.target.readyTimeoutMs,
+      // The Deadline above times the whole attempt, without the minutes a user may spend on a prompt.
+      readyTimeout: 0,
       // Ask for a key type known_hosts already holds, as OpenSSH does, so a known host is not "unknown".
       ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: hostKeyAlgorithms(preferred) } } } : {}),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        void this.verifyHostKey(hop, known, key).then(
-          () => verify(true),
+        setStage('host key check');
+        void this.verifyHostKey(hop, known, key, deadline).then(
+          () => {
+            setStage('key exchange');
+            verify(true);
+          },
           (e: Error) => {
             hostKeyProblem = e;
             verify(false);
@@ -226,53 +441,97 @@ export class ClusterConnection extends EventEmitter {
         );
       },
       authHandler: (_methodsLeft: unknown, _partial: unknown, next: (m: AnyAuthMethod | false) => void) => {
-        void auth.next().then((r) => next(r.done ? false : r.value));
+        setStage('authentication');
+        void auth.next().then(
+          (r) => {
+            if (!r.done) keysOffered += r.value.keys;
+            next(r.done ? false : r.value.method);
+          },
+          () => next(false),
+        );
       },
     } as ConnectConfig;
     return new Promise<Client>((resolve, reject) => {
+      let settled = false;
       const fail = (e: Error) => {
-        client.removeAllListeners('ready');
+        if (settled) return;
+        settled = true;
         sock.destroy();
-        reject(hostKeyProblem ?? (/authentication methods failed/i.test(e.message) ? new Error(`${hop.username}@${hop.host}:${hop.port}: authentication failed (tried ${describeAuth(hop)})`) : e));
+        reject(e);
       };
+      // One listener for the client's whole life: an 'error' with no listener would crash the extension host.
+      client.on('error', (e: Error & { level?: string }) => {
+        if (settled) {
+          this.lastError = e;
+          return;
+        }
+        if (hostKeyProblem) return fail(hostKeyProblem);
+        if (/authentication methods failed/i.test(e.message)) return fail(new AuthenticationError(`${where}: authentication failed (tried ${describeAuth(hop)})`));
+        if (/too many authentication failures/i.test(e.message)) return fail(new AuthenticationError(`${where}: the server refused more keys ("${e.message}") after ${keysOffered} offered (tried ${describeAuth(hop)}); set identityFiles, or IdentitiesOnly in ~/.ssh/config, so that the right key is offered first`));
+        fail(new ConnectError(`${where}: ${e.message} (during ${stage})`, { cause: e }));
+      });
+      client.on('handshake', () => setStage('authentication'));
+      // sshd may just close: LoginGraceTime, MaxAuthTries reached, a restart. Then there is no 'error'.
+      client.on('close', () => {
+        if (hostKeyProblem) return fail(hostKeyProblem);
+        const why = stage === 'authentication' ? ` after ${keysOffered} key${keysOffered === 1 ? '' : 's'} offered (sshd's MaxAuthTries or LoginGraceTime?)` : '';
+        fail(new ConnectError(`${where}: the server closed the connection during ${stage}${why}`));
+      });
       client.once('ready', () => {
-        client.removeListener('error', fail);
-        client.on('error', (e) => (this.lastError = e));
+        if (settled) return client.end();
+        settled = true;
         resolve(client);
       });
-      client.once('error', fail);
       client.connect(config);
     });
   }
 
-  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer) {
+  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
-    const ok = await this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes });
+    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes }));
     if (!ok) throw new HostKeyError(hop.host, hop.port, { status: 'refused' }, fp);
     await this.hooks.rememberHostKey?.(hop.host, hop.port, key);
   }
 
-  /** Agent first, then each identity file; an encrypted key asks for its passphrase. */
-  private async *authMethods(hop: SshEndpoint): AsyncGenerator<AnyAuthMethod> {
-    if (hop.agent) yield { type: 'agent', username: hop.username, agent: hop.agent };
-    const { utils } = await loadSsh2();
+  /**
+   * OpenSSH's order: each identity file first (signed by the agent when the agent holds it, so an
+   * encrypted key needs no passphrase), then the agent's other keys unless IdentitiesOnly. Offering
+   * an agent's seven keys first would make sshd (MaxAuthTries 6) hang up before the right one.
+   */
+  private async *authMethods(hop: SshEndpoint, deadline: Deadline): AsyncGenerator<AuthAttempt> {
+    const lib = await loadSsh2();
+    const agent = hop.agent ? (new lib.OpenSSHAgent(hop.agent) as BaseAgent) : undefined;
+    const agentKeys = agent ? await new Promise<ParsedKey[]>((resolve) => agent.getIdentities((err, keys) => resolve(err ? [] : ((keys ?? []) as ParsedKey[])))) : [];
+    const used = new Set<ParsedKey>();
     for (const file of hop.identityFiles) {
       const data = await readFile(file).catch(() => undefined);
-      if (!data) continue;
-      let parsed = utils.parseKey(data);
+      let blob = publicBlob(await readFile(`${file}.pub`, 'utf8').catch(() => undefined));
+      let parsed = data ? lib.utils.parseKey(data) : undefined;
+      if (!blob && parsed && !(parsed instanceof Error)) blob = (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH();
+      const inAgent = blob && agentKeys.find((k) => k.getPublicSSH().equals(blob!));
+      if (agent && inAgent) {
+        used.add(inAgent);
+        yield { method: { type: 'agent', username: hop.username, agent: agentSubset(lib, agent, [inAgent]) }, keys: 1 };
+        continue;
+      }
+      if (!data || !parsed) continue;
       let retry = false;
       while (parsed instanceof Error && /passphrase|encrypted/i.test(parsed.message) && this.hooks.passphrase) {
-        const pass = await this.hooks.passphrase(file, retry);
+        const pass = await deadline.whileUser(() => this.hooks.passphrase!(file, retry));
         if (pass === undefined) break;
-        parsed = utils.parseKey(data, pass);
+        parsed = lib.utils.parseKey(data, pass);
+        // Only a passphrase that unlocked the key may be kept; a wrong one is forgotten.
+        await this.hooks.passphraseResult?.(file, pass, !(parsed instanceof Error));
         retry = true;
       }
       if (parsed instanceof Error) continue;
-      yield { type: 'publickey', username: hop.username, key: Array.isArray(parsed) ? parsed[0] : parsed };
+      yield { method: { type: 'publickey', username: hop.username, key: Array.isArray(parsed) ? parsed[0] : parsed } as AnyAuthMethod, keys: 1 };
     }
+    const rest = agentKeys.filter((k) => !used.has(k));
+    if (agent && rest.length > 0 && !hop.identitiesOnly) yield { method: { type: 'agent', username: hop.username, agent: agentSubset(lib, agent, rest) }, keys: rest.length };
   }
 
   private onClose(client: Client) {
@@ -284,22 +543,11 @@ export class ClusterConnection extends EventEmitter {
     this.jumpClients = [];
     this.emit('lost');
     if (this.disposed) return;
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect() {
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    this.attempt++;
-    this.setState('reconnecting');
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => {
-      this.connect().catch((e: Error) => {
-        // A refused host key or failed authentication will not fix itself: stop and say so.
-        if (e instanceof HostKeyError || /authentication failed/.test(e.message)) return;
-        if (!this.disposed) this.scheduleReconnect();
-      });
-    }, delay);
-    this.reconnectTimer.unref?.();
+    // Reconnect in the background, the first try after BACKOFF_MS[0]; callers meanwhile share it.
+    this.reconnecting = true;
+    this.attempt = 1;
+    this.lastFailure = Date.now();
+    void this.connect().catch(() => undefined);
   }
 
   /** Runs argv (quoted by shellCommand) on the cluster and collects its output. */
@@ -312,54 +560,88 @@ export class ClusterConnection extends EventEmitter {
    * (`a | b`) can be composed from quoted argument vectors without a second quoting rule.
    */
   async execLine(line: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return this.channels.with(async () => {
-      for (let attempt = 0; ; attempt++) {
-        const client = await this.connect();
-        try {
-          return await this.runOnChannel(client, line, options);
-        } catch (e) {
-          // The server still counts a session that just closed for a moment, or allows fewer than
-          // MAX_CHANNELS: opening failed before anything ran, so trying again is safe.
-          if (!(e instanceof ChannelOpenError) || attempt >= 20) throw e;
-          await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+    const what = `"${line.length > 80 ? `${line.slice(0, 80)}…` : line}"`;
+    const releaseFollow = options.follow ? await this.follows.acquire({ signal: options.signal }) : undefined;
+    try {
+      const queueMs = options.follow ? undefined : options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS;
+      const release = await this.channels.acquire({
+        signal: options.signal,
+        timeoutMs: queueMs,
+        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${Math.round(queueMs! / 1000)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
+      });
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const client = await abortable(this.connect(), options.signal);
+          try {
+            return await this.runOnChannel(client, line, what, options);
+          } catch (e) {
+            // The server still counts a session that just closed for a moment, or allows fewer than
+            // MAX_CHANNELS: opening failed before anything ran, so trying again is safe.
+            if (!(e instanceof ChannelOpenError) || attempt >= 20) throw e;
+            await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+          }
         }
+      } finally {
+        release();
       }
-    });
+    } finally {
+      releaseFollow?.();
+    }
   }
 
-  private runOnChannel(client: Client, line: string, options: ExecOptions): Promise<ExecResult> {
+  private runOnChannel(client: Client, line: string, what: string, options: ExecOptions): Promise<ExecResult> {
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
+    const limitMs = options.follow ? options.timeoutMs : options.timeoutMs ?? COMMAND_TIMEOUT_MS;
     return new Promise<ExecResult>((resolve, reject) => {
-      client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
+      let stream: ClientChannel | undefined;
+      let timedOut = false;
+      const stop = () => {
+        if (!stream) return;
+        // Stop the remote program too (tail -F would otherwise live on until its next write).
+        try {
+          stream.signal('KILL');
+        } catch {
+          // the channel is already gone
+        }
+        stream.close();
+      };
+      const timer =
+        limitMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              stop();
+              reject(new CommandTimeoutError(what, Math.round(limitMs / 1000)));
+            }, limitMs);
+      const abort = () => stop();
+      client.exec(line, (err: Error | undefined, s: ClientChannel) => {
         if (err) {
-          if (this.client !== client) return reject(new ConnectionLostError(`starting "${line.slice(0, 80)}"`));
+          clearTimeout(timer);
+          if (this.client !== client) return reject(new ConnectionLostError(`starting ${what}`));
           return reject(/open failed|open failure/i.test(err.message) ? new ChannelOpenError(err.message) : err);
         }
+        stream = s;
+        if (timedOut || options.signal?.aborted) stop();
+        else options.signal?.addEventListener('abort', abort, { once: true });
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let exit: { code: number | null; signal?: string } | undefined;
-        const abort = () => {
-          // Stop the remote program too (tail -F would otherwise live on until its next write).
-          try {
-            stream.signal('KILL');
-          } catch {
-            // the channel is already gone
-          }
-          stream.close();
-        };
-        options.signal?.addEventListener('abort', abort, { once: true });
-        stream.on('data', (b: Buffer) => {
+        s.on('data', (b: Buffer) => {
           if (options.onStdout) options.onStdout(b);
           else out.push(b);
         });
-        stream.stderr.on('data', (b: Buffer) => errs.push(b));
-        stream.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
-        stream.on('close', () => {
+        s.stderr.on('data', (b: Buffer) => errs.push(b));
+        s.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
+        s.on('close', () => {
+          clearTimeout(timer);
           options.signal?.removeEventListener('abort', abort);
-          if (!exit && this.client !== client) return reject(new ConnectionLostError(`running "${line.slice(0, 80)}"`));
+          if (timedOut) return;
+          if (!exit && this.client !== client) return reject(new ConnectionLostError(`running ${what}`));
           resolve({ code: exit?.code ?? null, signal: exit?.signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') });
         });
-        if (options.stdin !== undefined) stream.end(options.stdin);
-        else stream.end();
+        if (options.stdin !== undefined) s.end(options.stdin);
+        else s.end();
+        options.onStart?.();
       });
     });
   }
@@ -370,13 +652,23 @@ export class ClusterConnection extends EventEmitter {
       const session = (async () => {
         const client = await this.connect();
         // The SFTP channel holds one slot for as long as the connection lives.
-        const release = await this.channels.acquire();
+        const release = await this.channels.acquire({ timeoutMs: QUEUE_TIMEOUT_MS, timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${QUEUE_TIMEOUT_MS / 1000} s for SFTP`) });
         try {
-          const s = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
-          s.on('close', () => {
+          const s = await new Promise<SFTPWrapper>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`${this.name}: the SFTP subsystem did not start within ${QUEUE_TIMEOUT_MS / 1000} s`)), QUEUE_TIMEOUT_MS);
+            client.sftp((err, sftp) => {
+              clearTimeout(timer);
+              if (err) reject(err);
+              else resolve(sftp);
+            });
+          });
+          const drop = () => {
             release();
             if (this.sftpSession === session) this.sftpSession = undefined;
-          });
+          };
+          s.on('close', drop);
+          // A request timed out (sftp.ts): the session is being closed; the next caller gets a new one.
+          s.on('stuck', drop);
           return s;
         } catch (e) {
           release();
@@ -394,11 +686,32 @@ export class ClusterConnection extends EventEmitter {
   /** Closes the connection; no reconnect follows. */
   dispose() {
     this.disposed = true;
-    clearTimeout(this.reconnectTimer);
+    this.wake?.();
     this.client?.end();
     for (const j of this.jumpClients) j.end();
     this.setState('closed');
+    this.emit('disposed');
   }
+}
+
+/** `p`, or the signal's abort, whichever comes first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
 }
 
 function describeAuth(hop: SshEndpoint): string {

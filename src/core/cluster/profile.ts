@@ -58,6 +58,8 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 export interface ResolvedProfile {
   readonly target: SshTarget;
   readonly knownHostsFiles: readonly string[];
+  /** GlobalKnownHostsFile: read too, never written. */
+  readonly globalKnownHostsFiles: readonly string[];
   readonly notes: readonly string[];
 }
 
@@ -67,7 +69,7 @@ export interface ResolvedProfile {
  */
 export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, ctx: ResolveContext & { agentSocket?: string }): ResolvedProfile {
   const expand = (p: string) => (p === '~' ? ctx.home : p.startsWith('~/') ? path.join(ctx.home, p.slice(2)) : p);
-  const endpoint = (alias: string, over: { port?: number; user?: string; identityFiles?: readonly string[] }): SshEndpoint & { jumps: string | undefined; notes: readonly string[]; alive?: number; aliveMax?: number; knownHosts: readonly string[] } => {
+  const endpoint = (alias: string, over: { port?: number; user?: string; identityFiles?: readonly string[] }): SshEndpoint & { jumps: string | undefined; notes: readonly string[]; alive?: number; aliveMax?: number; knownHosts: readonly string[]; globalKnownHosts: readonly string[] } => {
     const cfg = resolveSshHost(alias, files, ctx);
     const ids = over.identityFiles?.map(expand) ?? (cfg.identityFiles.length > 0 ? cfg.identityFiles : DEFAULT_IDENTITIES.map((f) => path.join(ctx.home, '.ssh', f)).filter((f) => existsSync(f)));
     return {
@@ -81,12 +83,14 @@ export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, c
       alive: cfg.serverAliveInterval,
       aliveMax: cfg.serverAliveCountMax,
       knownHosts: cfg.userKnownHostsFiles,
+      globalKnownHosts: cfg.globalKnownHostsFiles,
+      identitiesOnly: cfg.identitiesOnly,
     };
   };
   const main = endpoint(profile.host, profile);
   const jumpSpec = profile.proxyJump ?? main.jumps;
   const jumps = jumpSpec ? parseJump(jumpSpec).map((j) => endpoint(j.host, { port: j.port, user: j.user })) : [];
-  const strip = (e: ReturnType<typeof endpoint>): SshEndpoint => ({ host: e.host, port: e.port, username: e.username, identityFiles: e.identityFiles, agent: e.agent });
+  const strip = (e: ReturnType<typeof endpoint>): SshEndpoint => ({ host: e.host, port: e.port, username: e.username, identityFiles: e.identityFiles, agent: e.agent, identitiesOnly: e.identitiesOnly });
   return {
     target: {
       ...strip(main),
@@ -96,6 +100,7 @@ export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, c
       readyTimeoutMs: profile.connectTimeoutSeconds * 1000,
     },
     knownHostsFiles: profile.knownHostsFiles?.map(expand) ?? (main.knownHosts.length ? main.knownHosts : [path.join(ctx.home, '.ssh', 'known_hosts')]),
+    globalKnownHostsFiles: main.globalKnownHosts,
     notes: main.notes,
   };
 }

@@ -4,9 +4,9 @@ import { globRegExp } from './glob';
 /**
  * The part of OpenSSH's client configuration (ssh_config(5)) that Corpus Lab uses: Host blocks
  * with patterns and negations, Include (globs, relative to ~/.ssh), HostName, User, Port,
- * IdentityFile (accumulating), ProxyJump, ServerAliveInterval/CountMax, IdentityAgent, and
- * UserKnownHostsFile. As in OpenSSH, the first value obtained for a keyword wins. `Match` blocks
- * are not evaluated: their settings are skipped, and said so.
+ * IdentityFile (accumulating), ProxyJump, ServerAliveInterval/CountMax, IdentityAgent,
+ * UserKnownHostsFile, GlobalKnownHostsFile and IdentitiesOnly. As in OpenSSH, the first value
+ * obtained for a keyword wins. `Match` blocks are not evaluated: their settings are skipped, and said so.
  */
 export interface SshConfigFiles {
   /** Reads a file; undefined when it does not exist. */
@@ -32,6 +32,10 @@ export interface ResolvedSshHost {
   readonly serverAliveCountMax?: number;
   readonly identityAgent?: string;
   readonly userKnownHostsFiles: readonly string[];
+  /** GlobalKnownHostsFile, by default OpenSSH's /etc/ssh/ssh_known_hosts and ssh_known_hosts2. */
+  readonly globalKnownHostsFiles: readonly string[];
+  /** IdentitiesOnly yes: of the agent's keys, only those of IdentityFile are offered. */
+  readonly identitiesOnly: boolean;
   /** Where each value came from, and what was skipped: for the "why this host?" question. */
   readonly notes: readonly string[];
 }
@@ -168,9 +172,13 @@ export function resolveSshHost(alias: string, files: SshConfigFiles, ctx: Resolv
     serverAliveCountMax: num('serveralivecountmax'),
     identityAgent: one('identityagent') && one('identityagent')!.toLowerCase() !== 'none' ? expandPath(one('identityagent')!) : undefined,
     userKnownHostsFiles: (values.get('userknownhostsfile') ?? []).map(expandPath),
+    globalKnownHostsFiles: (values.get('globalknownhostsfile') ?? DEFAULT_GLOBAL_KNOWN_HOSTS).filter((f) => f.toLowerCase() !== 'none').map(expandPath),
+    identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
     notes,
   };
 }
+
+const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 
 function expandTilde(p: string, home: string): string {
   return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;

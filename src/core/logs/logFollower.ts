@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ConnectionLostError, type ClusterConnection } from '../cluster/connection';
+import { ConnectError, ConnectionLostError, type ClusterConnection } from '../cluster/connection';
 import { sftpCall, SFTP_NO_SUCH_FILE } from '../cluster/sftp';
 import { pathArg, shellCommand } from '../cluster/shellQuote';
 import { LogLineSplitter } from './megatronLog';
@@ -7,26 +7,40 @@ import { LogLineSplitter } from './megatronLog';
 export interface FollowOptions {
   /** A log bigger than this opens at its last `window` bytes, not downloaded whole. */
   readonly window?: number;
-  /** Start from this byte offset (resuming an earlier follow). */
+  /** Start from this byte offset (resuming an earlier follow, or 0 for the whole file). */
   readonly offset?: number;
 }
+
+/** Longest pause between tries after failures that are not the connection's (its own backoff paces those). */
+const MAX_RETRY_MS = 30_000;
+
+export type FollowState = 'waiting' | 'following' | 'reconnecting' | 'blocked' | 'stopped';
 
 /**
  * Follows a remote log file live: `tail -c +N -F` on one channel, counting the bytes received,
  * so that after a dropped connection it resumes at the exact byte — no line lost or repeated.
  * Emits `lines` (complete lines), `skipped` (bytes not shown at the start of a huge log),
- * `state` ('following' | 'reconnecting' | 'stopped') and `error`.
+ * `state` (FollowState) and `problem` (an Error, once per distinct failure; the follower goes on).
+ *
+ * It never gives up on its own: while the cluster is unreachable it waits for the connection's
+ * one scheduled reconnect (never a login of its own); after a host-key or authentication failure
+ * it waits until the user retries; only `stop()` ends it.
  */
 export class LogFollower extends EventEmitter {
   private offsetValue: number;
   private readonly splitter = new LogLineSplitter();
-  private abort: AbortController | undefined;
+  private readonly abort = new AbortController();
   private stopped = false;
+  private running = false;
+  private positioned: boolean;
   private dropFirstLine = false;
+  private readonly connection: () => ClusterConnection;
 
-  constructor(private readonly connection: ClusterConnection, readonly path: string, private readonly options: FollowOptions = {}) {
+  constructor(connection: ClusterConnection | (() => ClusterConnection), readonly path: string, private readonly options: FollowOptions = {}) {
     super();
+    this.connection = typeof connection === 'function' ? connection : () => connection;
     this.offsetValue = options.offset ?? 0;
+    this.positioned = options.offset !== undefined;
   }
 
   /** Bytes of the file consumed so far. */
@@ -34,48 +48,90 @@ export class LogFollower extends EventEmitter {
     return this.offsetValue;
   }
 
-  async start(): Promise<void> {
-    const window = this.options.window ?? 1 << 20;
-    if (this.options.offset === undefined) {
-      const size = await this.size();
-      if (size > window) {
-        this.offsetValue = size - window;
-        this.dropFirstLine = true; // we start mid-line: the first partial line is not shown
-        this.emit('skipped', this.offsetValue);
-      }
-    }
+  /** Starts following; failures (the cluster down, the file unreadable) are retried, not thrown. */
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
     void this.loop();
   }
 
-  private async size(): Promise<number> {
+  /** Where to start: a log bigger than the window opens at its tail. */
+  private async position(conn: ClusterConnection) {
+    const window = this.options.window ?? 1 << 20;
+    let size = 0;
     try {
-      return (await sftpCall.stat(await this.connection.sftp(), this.path)).size;
+      size = (await sftpCall.stat(await conn.sftp(), this.path)).size;
     } catch (e) {
-      if ((e as { code?: number }).code === SFTP_NO_SUCH_FILE) return 0; // not written yet: tail -F waits for it
-      throw e;
+      if ((e as { code?: number }).code !== SFTP_NO_SUCH_FILE) throw e; // not written yet: tail -F waits for it
     }
+    if (size > window) {
+      this.offsetValue = size - window;
+      this.dropFirstLine = true; // we start mid-line: the first partial line is not shown
+      this.emit('skipped', this.offsetValue);
+    }
+    this.positioned = true;
   }
 
   private async loop() {
+    let failures = 0;
+    let reported = '';
+    const problem = (e: Error) => {
+      if (e.message !== reported) this.emit('problem', e);
+      reported = e.message;
+    };
     while (!this.stopped) {
-      this.abort = new AbortController();
+      let conn: ClusterConnection | undefined;
       try {
-        this.emit('state', 'following');
+        conn = this.connection();
+        if (!this.positioned) await this.position(conn);
+        this.emit('state', 'waiting');
         // -c +N: from byte N (1-based); -F: follow by name, through rotation and late creation.
-        await this.connection.exec(['tail', '-c', `+${this.offsetValue + 1}`, '-F', pathArg(this.path)], { signal: this.abort.signal, onStdout: (chunk) => this.receive(chunk) });
+        const r = await conn.exec(['tail', '-c', `+${this.offsetValue + 1}`, '-F', pathArg(this.path)], {
+          follow: true,
+          signal: this.abort.signal,
+          onStdout: (chunk) => this.receive(chunk),
+          onStart: () => {
+            failures = 0;
+            reported = '';
+            this.emit('state', 'following');
+          },
+        });
         if (this.stopped) break;
+        // tail -F ends only when killed or unable to go on.
+        throw new Error(`tail stopped following ${this.path} (${r.code !== null ? `exit status ${r.code}` : `signal ${r.signal ?? '?'}`})${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
       } catch (e) {
         if (this.stopped) break;
-        if (!(e instanceof ConnectionLostError)) {
-          this.emit('error', e);
-          await new Promise((r) => setTimeout(r, 1000));
+        if (e instanceof ConnectionLostError) {
+          this.emit('state', 'reconnecting');
+          continue; // the next exec waits for the connection's scheduled reconnect
+        }
+        problem(e as Error);
+        if (conn?.blockedBy) {
+          this.emit('state', 'blocked');
+          await conn.whenRetried();
           continue;
         }
+        if (e instanceof ConnectError && conn && conn.state !== 'closed') {
+          this.emit('state', 'reconnecting');
+          continue; // connect() itself waits out the backoff since the last failure
+        }
+        failures++;
+        await this.sleep(Math.min(1000 * 2 ** (failures - 1), MAX_RETRY_MS));
       }
-      this.emit('state', 'reconnecting');
-      await new Promise((r) => setTimeout(r, 200));
     }
     this.emit('state', 'stopped');
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private receive(chunk: Buffer) {
@@ -93,9 +149,10 @@ export class LogFollower extends EventEmitter {
     return this.splitter.pending;
   }
 
+  /** Stops for good: a request still queued for a channel never starts, a running tail is killed. */
   stop() {
     this.stopped = true;
-    this.abort?.abort();
+    this.abort.abort();
   }
 }
 
