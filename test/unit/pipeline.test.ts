@@ -6,7 +6,7 @@ import { jobSettingsSchema, LaunchRefused, launchStudy, prepareStudy, type Stage
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 import { checkLayout } from '../../src/core/jobs/launchChecks';
 import { safeLabel } from '../../src/core/jobs/labels';
-import { argparseOptions, hydraKeys, hydraProblems, shellWords, toolInvocations, unknownOptions } from '../../src/core/jobs/toolCheck';
+import { argparseOptions, hydraKeys, hydraProblems, probeProblems, shellWords, toolInvocations, unknownOptions } from '../../src/core/jobs/toolCheck';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { ROOT } from './helpers';
 
@@ -146,4 +146,10 @@ test('tool invocations are read from rendered scripts the way the shell reads th
     'model.peft.peft_scheme is not a key of its config (Hydra refuses to override it; "+model.peft.peft_scheme=…" would add it)',
     'model.data.validation_ds.file_names is mandatory (???) in its config and is not set',
   ]);
+});
+
+test('a probed tool: unknown options named, other refusals quoted, a tool that ignores the probe flagged', () => {
+  assert.deepEqual(probeProblems({ code: 2, stdout: '', stderr: 'usage: convert.py [-h]\nconvert.py: error: unrecognized arguments: --use-flash 3 --corpus-lab-probe\n' }), { unknown: ['--use-flash'] });
+  assert.deepEqual(probeProblems({ code: 2, stdout: '', stderr: 'usage: x\nconvert.py: error: argument --model-size: invalid choice: \'13B\' (choose from llama2-7B)\n' }), { unknown: [], other: "argument --model-size: invalid choice: '13B' (choose from llama2-7B)" });
+  assert.match(probeProblems({ code: 0, stdout: 'done', stderr: '' }).other!, /did not refuse --corpus-lab-probe/);
 });

@@ -50,20 +50,24 @@ const evalTemplates = z.object({
   sts: z.string().min(1).default('sts_as_nli_jp'),
 }).strict();
 
-const checkStyle = z.enum(['argparse', 'hydra', 'none']);
+const checkStyle = z.enum(['argparse', 'probe', 'hydra', 'none']);
 
 export const jobSettingsSchema = z.object({
   setup: z.string().default(''),
   launchers: launchers.default({}),
   /** The interpreter Validate Study uses to ask each tool for its options (`--help`, `--cfg job`). */
   python: z.string().min(1).default('python'),
-  /** How Validate Study asks each stage's tool what it accepts: argparse `--help`, Hydra `--cfg job`, or not at all. */
+  /**
+   * How Validate Study asks each stage's tool what it accepts: argparse `--help`; `probe` (its own
+   * arguments and one it cannot know: for tools whose plugins add options, as convert.py's);
+   * Hydra `--cfg job`; or not at all.
+   */
   checks: z.object({
     cpt: checkStyle.default('argparse'),
     sft: checkStyle.default('hydra'),
     eval: checkStyle.default('argparse'),
-    'hf-to-megatron': checkStyle.default('argparse'),
-    'megatron-to-hf': checkStyle.default('argparse'),
+    'hf-to-megatron': checkStyle.default('probe'),
+    'megatron-to-hf': checkStyle.default('probe'),
     'hf-to-nemo': checkStyle.default('argparse'),
     'nemo-to-hf': checkStyle.default('argparse'),
   }).strict().default({}),

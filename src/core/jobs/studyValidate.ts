@@ -2,7 +2,7 @@ import type { ExecResult } from '../cluster/connection';
 import type { JobService } from './jobService';
 import { prepareStudy, type JobSettings, type StudyLaunch } from './studyLaunch';
 import { quoteValue } from './templates';
-import { argparseOptions, checkCommand, hydraKeys, hydraProblems, toolInvocations, unknownOptions, type Invocation } from './toolCheck';
+import { argparseOptions, checkCommand, checkKey, hydraKeys, hydraProblems, probeProblems, toolInvocations, unknownOptions, type Invocation } from './toolCheck';
 
 export interface StudyValidation {
   /** Every reason the study would fail, each naming its job (and line, for tool options); empty when none. */
@@ -26,23 +26,31 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
   const prepared = await prepareStudy(service, launch);
   const problems = [...prepared.problems];
   const s = launch.settings;
-  const byProgram = new Map<string, { stage: string; program: Invocation['program']; uses: { key: string; inv: Invocation }[] }>();
+  const byProgram = new Map<string, { stage: string; style: 'argparse' | 'probe' | 'hydra'; first: Invocation; uses: { key: string; inv: Invocation }[] }>();
   for (const job of prepared.jobs) {
     const style = s.checks[job.planned.stage];
     if (style === 'none' || !job.script) continue;
     const invocations = toolInvocations(job.script, s.launchers[job.planned.stage]);
     if (invocations.length === 0) problems.push(`${job.planned.key}: its script (${launch.templates[job.planned.stage].file}) has no command that starts with the ${job.planned.stage} launcher and runs a .py program, so its options cannot be checked`);
     for (const inv of invocations) {
-      const id = `${style}\u0000${inv.program.raw}`;
-      const entry = byProgram.get(id) ?? { stage: job.planned.stage, program: inv.program, uses: [] };
+      const id = checkKey(style, inv);
+      const entry = byProgram.get(id) ?? { stage: job.planned.stage, style, first: inv, uses: [] };
       entry.uses.push({ key: job.planned.key, inv });
       byProgram.set(id, entry);
     }
   }
   const tools: StudyValidation['tools'] = [];
-  for (const [id, { stage, program, uses }] of byProgram) {
-    const style = id.startsWith('hydra') ? 'hydra' : 'argparse';
-    const r = await exec(['bash', '-c', checkCommand(s.setup, s.python, program, style)]);
+  for (const { stage, style, first, uses } of byProgram.values()) {
+    const program = first.program;
+    const r = await exec(['bash', '-c', checkCommand(s.setup, s.python, first, style)]);
+    if (style === 'probe') {
+      // One probe speaks for every use: the same program with the same option names.
+      const { unknown, other } = probeProblems(r);
+      const bad = [...unknown.map((o) => `the installed ${program.value} does not accept ${o}`), ...(other ? [`${program.value} refused its arguments: ${other}`] : [])];
+      for (const b of bad) problems.push(`${uses[0].key} (script line ${first.line}): ${b}`);
+      tools.push({ stage, program: program.value, ok: bad.length === 0, message: bad.length ? `${bad.length} problem(s)` : 'all options accepted' });
+      continue;
+    }
     if (r.code !== 0 || !r.stdout.trim()) {
       const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`;
       tools.push({ stage, program: program.value, ok: false, message: why });

@@ -6,7 +6,15 @@ import { parse as parseYaml } from 'yaml';
  * accepts — `--help` for argparse tools (Megatron-LM, the converters, med-eval), `--cfg job` for
  * Hydra tools (NeMo), whose printed config holds every key an override may name.
  */
-export type CheckStyle = 'argparse' | 'hydra' | 'none';
+export type CheckStyle = 'argparse' | 'probe' | 'hydra' | 'none';
+
+/**
+ * The option `probe` checks hand a tool after its own arguments. Megatron's convert.py adds its
+ * loader's and saver's options only after reading --loader/--saver, and its `--help` is answered
+ * before that; given its real arguments and one it cannot know, argparse refuses at parsing —
+ * before any work — naming every option it does not know.
+ */
+export const PROBE_OPTION = '--corpus-lab-probe';
 
 export interface ShellWord {
   /** The word as written (quotes and `$HOME` intact), to run it again on the cluster. */
@@ -80,8 +88,10 @@ export interface Invocation {
   readonly line: number;
   /** The tool's program: the first word that names a Python script. */
   readonly program: ShellWord;
-  /** The words after the program. */
+  /** The words after the program, as the tool receives them. */
   readonly args: readonly string[];
+  /** The same words as written, to hand them to the tool again on the cluster. */
+  readonly rawArgs: readonly string[];
 }
 
 /** Commands of a script that start with the stage's launcher (as rendered), continuation lines joined. */
@@ -97,7 +107,7 @@ export function toolInvocations(script: string, launcher: string): Invocation[] 
     while (/\\\s*$/.test(command) && j + 1 < lines.length) command = command.replace(/\\\s*$/, ' ') + lines[++j];
     const words = shellWords(command.trim());
     const p = words.findIndex((w) => /\.py$/.test(w.value));
-    if (p >= 0) out.push({ line: i + 1, program: words[p], args: words.slice(p + 1).map((w) => w.value) });
+    if (p >= 0) out.push({ line: i + 1, program: words[p], args: words.slice(p + 1).map((w) => w.value), rawArgs: words.slice(p + 1).map((w) => w.raw) });
     i = j;
   }
   return out;
@@ -151,7 +161,34 @@ export function hydraProblems(args: readonly string[], cfg: { keys: ReadonlySet<
   return problems;
 }
 
-/** The command that asks an installed tool for what it accepts, run after the user's set-up lines. */
-export function checkCommand(setup: string, python: string, program: ShellWord, style: Exclude<CheckStyle, 'none'>): string {
-  return `${setup ? `${setup}\n` : ''}${python} ${program.raw} ${style === 'hydra' ? '--cfg job' : '--help'}`;
+/**
+ * The command that asks an installed tool for what it accepts, run after the user's set-up lines.
+ * An argparse tool gets the invocation's own arguments before `--help`: argparse prints the help
+ * when it reaches the flag, before it judges the rest, and tools that add options by plugin
+ * (Megatron's convert.py: its loader's and saver's) then list those too.
+ */
+export function checkCommand(setup: string, python: string, inv: Pick<Invocation, 'program' | 'rawArgs'>, style: Exclude<CheckStyle, 'none'>): string {
+  const ask = style === 'hydra' ? `${inv.program.raw} --cfg job` : `${inv.program.raw} ${inv.rawArgs.join(' ')} ${style === 'probe' ? PROBE_OPTION : '--help'}`;
+  return `${setup ? `${setup}\n` : ''}${python} ${ask}`;
+}
+
+/**
+ * What a probed tool refused: the options named by argparse's "unrecognized arguments" (ours
+ * aside), or its other complaint (a bad choice, a missing required option) as it said it.
+ */
+export function probeProblems(result: { code: number | null; stdout: string; stderr: string }): { unknown: string[]; other?: string } {
+  const text = `${result.stderr}\n${result.stdout}`;
+  const m = /unrecognized arguments: (.*)/.exec(text);
+  if (m) {
+    const unknown = m[1].trim().split(/\s+/).filter((a) => a.startsWith('--') && a !== PROBE_OPTION).map((a) => a.split('=')[0]);
+    if (m[1].includes(PROBE_OPTION)) return { unknown };
+  }
+  if (result.code === 0) return { unknown: [], other: `it did not refuse ${PROBE_OPTION}, so it may ignore unknown options; check it with "argparse" (--help) or "none" instead` };
+  const error = /^.*error: (.*)$/m.exec(text)?.[1] ?? (text.trim().split('\n').slice(-2).join(' ') || `exit ${result.code}`);
+  return { unknown: [], other: error };
+}
+
+/** Invocations that ask the same question of a tool: the same program with the same option names. */
+export function checkKey(style: CheckStyle, inv: Invocation): string {
+  return [style, inv.program.raw, ...(style === 'hydra' ? [] : inv.args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]))].join('\u0000');
 }
