@@ -135,8 +135,8 @@ test('tool invocations are read from rendered scripts the way the shell reads th
   assert.deepEqual(shellWords(`a 'b' ; c`).map((w) => w.raw), ['a', "'b'"]);
   const script = 'set -e\nL --x 1 \\\n  --y \\\n  2\necho L\n  L "$HOME"/\'m/evaluate_mt.py\' --task ejmmt\n';
   assert.deepEqual(toolInvocations(script.replace(/L --x/, 'L x.py --x'), 'L'), [
-    { line: 2, program: { raw: 'x.py', value: 'x.py' }, args: ['--x', '1', '--y', '2'] },
-    { line: 6, program: { raw: `"$HOME"/'m/evaluate_mt.py'`, value: '$HOME/m/evaluate_mt.py' }, args: ['--task', 'ejmmt'] },
+    { line: 2, program: { raw: 'x.py', value: 'x.py' }, args: ['--x', '1', '--y', '2'], rawArgs: ['--x', '1', '--y', '2'] },
+    { line: 6, program: { raw: `"$HOME"/'m/evaluate_mt.py'`, value: '$HOME/m/evaluate_mt.py' }, args: ['--task', 'ejmmt'], rawArgs: ['--task', 'ejmmt'] },
   ]);
   const help = 'usage: x [-h] [--seed SEED] [--task TASK]\n  --num_fewshot NUM_FEWSHOT, --shots NUM\n  --use-distributed-optimizer\n';
   assert.deepEqual([...argparseOptions(help)].sort(), ['--num_fewshot', '--seed', '--shots', '--task', '--use-distributed-optimizer']);
