@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
+import { checkEvalTemplates } from '../../src/core/jobs/studyValidate';
 import { argparseOptions, hydraKeys, hydraProblems, probeProblems, PROBE_OPTION, toolInvocations, unknownOptions } from '../../src/core/jobs/toolCheck';
 import { ROOT } from './helpers';
 
@@ -79,4 +80,18 @@ test('the options of the old templates are caught the same way', () => {
   // convert.py names a plugin option it does not know only when probed with its loader and saver.
   const r = spawnSync('python3', [path.join(FAKE, STAND_IN['convert.py']), '--model-type', 'GPT', '--loader', 'core', '--saver', 'llmjp4_hf', '--load-dir', '/a', '--save-dir', '/b', '--hf-tokenizer-path', '/t', '--target-tensor-parallel-size', '2', PROBE_OPTION], { encoding: 'utf8' });
   assert.deepEqual(probeProblems({ code: r.status, stdout: r.stdout, stderr: r.stderr }), { unknown: ['--target-tensor-parallel-size'] });
+});
+
+test('Validate Study reads med-eval’s template registries and names a configured template it lacks', async () => {
+  const exec = async (argv: string[]) => {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    return { code: r.status, signal: null, stdout: r.stdout, stderr: r.stderr };
+  };
+  const medEvalDir = path.join(FAKE, 'med-eval');
+  const ok = await checkEvalTemplates(exec as never, jobSettingsSchema.parse({ medEvalDir, python: 'python3' }));
+  assert.deepEqual(ok.problems, []);
+  const bad = await checkEvalTemplates(exec as never, jobSettingsSchema.parse({ medEvalDir, python: 'python3', evalTemplates: { sts: 'sts_as_nli', mtEnJa: 'mt_nonexistent' } }));
+  assert.deepEqual(bad.problems, ['eval: med-eval has no template "mt_nonexistent" (jobs.evalTemplates.mtEnJa) in templates/mt.py']);
+  const missing = await checkEvalTemplates(exec as never, jobSettingsSchema.parse({ medEvalDir: '/nonexistent/med-eval', python: 'python3' }));
+  assert.match(missing.problems[0], /^eval: could not read med-eval's template registries in \/nonexistent\/med-eval\/templates: .*No such file or directory/);
 });

@@ -107,7 +107,7 @@ const TEMPLATE_MODULES: Record<keyof JobSettings['evalTemplates'], string> = {
  * med-eval looks a template up by name only when a task runs (a KeyError hours into the job), so
  * the installed checkout is asked for its registries up front.
  */
-async function checkEvalTemplates(exec: Exec, s: JobSettings): Promise<{ tool?: StudyValidation['tools'][number]; problems: string[] }> {
+export async function checkEvalTemplates(exec: Exec, s: JobSettings): Promise<{ tool?: StudyValidation['tools'][number]; problems: string[] }> {
   const modules = [...new Set(Object.values(TEMPLATE_MODULES))];
   const py = `import importlib, json; print(json.dumps({m: sorted(importlib.import_module("templates." + m).TEMPLATE_SET) for m in ${JSON.stringify(modules)}}))`;
   const cmd = `${s.setup ? `${s.setup}\n` : ''}cd ${quoteValue(s.medEvalDir)} && ${s.python} -c ${quoteValue(py)}`;

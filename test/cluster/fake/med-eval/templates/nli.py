@@ -1,0 +1,4 @@
+"""Stand-in for med-eval templates/nli.py: TEMPLATE_SET holds the registry's names."""
+from templates._registry import template_set
+
+TEMPLATE_SET = template_set("templates/nli.py")
