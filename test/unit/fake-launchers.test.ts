@@ -379,3 +379,26 @@ const FIXTURE_RUNS: [string, string[]][] = [
   ['evaluate_ner.py', ['--task', 'mrner_disease,mrner_medicine,nrner,bc2gm_jp,bc5chem_jp,bc5disease_jp,jnlpba_jp,ncbi_disease_jp', '--template_name', 'standard']],
   ['evaluate_sts.py', ['--task', 'jcsts', '--template_name', 'sts_as_nli_jp', '--nli_labels', '0,1,2,3,4,5']],
 ];
+
+test('CORPUS_LAB_CHECK_ONLY=1 checks a command line against the contract without any file: accepted, refused as usual', () => {
+  const env = { CORPUS_LAB_CHECK_ONLY: '1', WORLD_SIZE: '2' };
+  const nowhere = path.join(dir, 'nowhere');
+  const cpt = ok(run(MEGATRON, cptArgs(nowhere, nowhere).map((a) => (a === base ? nowhere : a)), env));
+  assert.match(cpt.out, /\[stand-in\] CORPUS_LAB_CHECK_ONLY: the command line holds the contract\n$/);
+  assert.equal(existsSync(nowhere), false);
+  assert.match(run(MEGATRON, ['--use-flash-attention'], env).err, /unrecognized arguments: --use-flash-attention/);
+  ok(run(SFT, [`model.restore_from_path=${nowhere}.nemo`, 'trainer.devices=2', 'model.tensor_model_parallel_size=2', 'model.peft.peft_scheme=none',
+    `model.data.train_ds.file_names=[${nowhere}/t.jsonl]`, 'model.data.train_ds.concat_sampling_probabilities=[1.0]',
+    `model.data.validation_ds.file_names=[${nowhere}/v.jsonl]`, `exp_manager.explicit_log_dir=${nowhere}`], env));
+  assert.match(run(SFT, [`model.restore_from_path=${nowhere}.nemo`, `model.data.train_ds.file_names=[${nowhere}/t.jsonl]`,
+    'model.data.train_ds.concat_sampling_probabilities=[1.0]'], env).err, /Missing mandatory value: model\.data\.validation_ds\.file_names/);
+  ok(run(CONVERT, ['--model-type', 'GPT', '--loader', 'core', '--saver', 'llmjp4_hf', '--load-dir', nowhere, '--save-dir', nowhere, '--hf-tokenizer-path', nowhere], env));
+  ok(run(HF_TO_NEMO, ['--input_name_or_path', nowhere, '--output_path', `${nowhere}.nemo`], env));
+  ok(run(NEMO_TO_HF, ['--input_name_or_path', `${nowhere}.nemo`, '--output_path', `${nowhere}.bin`, '--hf_input_path', nowhere, '--hf_output_path', nowhere], env));
+  ok(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', nowhere, '--task', 'ejmmt', '--translation', 'japanese=>english', '--template_name', 'japanese_english', '--result_csv', `${nowhere}/mt.csv`], env));
+  assert.match(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', nowhere, '--task', 'ejmmt-ja2en', '--translation', 'japanese=>english', '--template_name', 'japanese_english'], env).err,
+    /ValueError: Unknown task: ejmmt-ja2en/);
+  assert.match(run(path.join(MED_EVAL, 'evaluate_sts.py'), ['--model_name_or_path', nowhere, '--task', 'jcsts', '--template_name', 'sts_as_nli_jp'], env).err,
+    /Number of labels in the task \(6\) is not equal to the number of labels in the arguments \(2\)/);
+  assert.equal(existsSync(nowhere), false);
+});
