@@ -305,6 +305,8 @@ def main():
     argv = sys.argv[1:]
     args = parse()
     validate(args, argv)
+    if contract.check_only():
+        contract.checked()
     check_tokenizer(args)
     prefixes = check_data(args)
     iteration, consumed, loaded, resumed, stored = load(args)

@@ -92,3 +92,15 @@ def parser_for(options, prog=None, defaults=None, **kwargs):
 def given(argv, option_names):
     """Whether any of `option_names` appears on the command line (as `--x` or `--x=…`)."""
     return any(a == n or a.startswith(n + '=') for a in argv for n in option_names)
+
+
+def check_only():
+    """CORPUS_LAB_CHECK_ONLY=1: check the command line against the contract (options, values, the checks
+    that need no files) and exit 0 before reading or writing anything, so a unit test can check a
+    rendered template without a cluster."""
+    return os.environ.get('CORPUS_LAB_CHECK_ONLY') == '1'
+
+
+def checked():
+    print('[stand-in] CORPUS_LAB_CHECK_ONLY: the command line holds the contract', flush=True)
+    sys.exit(0)

@@ -55,6 +55,8 @@ def note_pairing(script, task, template):
 
 def load_model(path, ner=False):
     """EvaluationPipeline.__prepare_tokenizer_and_model__: AutoTokenizer, AutoConfig, AutoModelForCausalLM."""
+    if contract.check_only():
+        return ['check-only']
     try:
         layouts.check_hf(path, tokenizer=True, generation_config=ner)
         return lineage.read(path)
@@ -94,13 +96,15 @@ def output_as_csv(results, output_file):
 def finish(results, args):
     if not results:
         crash('StopIteration', '')
+    if contract.check_only():
+        contract.checked()
     pretty_table(results)
     if args.result_csv:
         output_as_csv(results, args.result_csv)
 
 
 def check_result_csv(args):
-    if args.result_csv is not None:
+    if args.result_csv is not None and not contract.check_only():
         parent = Path(args.result_csv).parent.exists()
         if not parent:
             crash('AssertionError', f'{parent} does not exists. Cannot write output.')

@@ -132,6 +132,8 @@ def main():
     contract.add_options(parser, C['plugins'][loader]['options'])
     contract.add_options(parser, C['plugins'][saver]['options'])
     args = parser.parse_args()
+    if contract.check_only():
+        contract.checked()
     print('Starting saver...')
     print('Starting loader...', flush=True)
     md = {'loader_llama_mistral': load_llama_mistral, 'loader_core': load_core}[loader](args)

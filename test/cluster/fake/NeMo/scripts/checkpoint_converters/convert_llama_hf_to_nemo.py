@@ -17,6 +17,8 @@ def main():
     # upstream: ArgumentParser() with defaults; --hparams_file defaults beside the script.
     defaults = {'hparams_file': os.path.join(HERE, '../../examples/nlp/language_modeling/conf/megatron_llama_config.yaml')}
     args = contract.parser_for(C['options'], prog='convert_llama_hf_to_nemo.py', defaults=defaults).parse_args()
+    if contract.check_only():
+        contract.checked()
     if not os.path.isfile(args.hparams_file):
         print(f"FileNotFoundError: [Errno 2] No such file or directory: '{args.hparams_file}'", file=sys.stderr)
         sys.exit(1)

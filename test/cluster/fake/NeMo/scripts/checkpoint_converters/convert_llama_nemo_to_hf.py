@@ -21,6 +21,8 @@ def info(message):
 
 def main():
     args = contract.parser_for(C['options'], prog='convert_llama_nemo_to_hf.py').parse_args()
+    if contract.check_only():
+        contract.checked()
     if not args.hf_output_tokenizer and args.hf_output_path:
         args.hf_output_tokenizer = args.hf_output_path
     try:

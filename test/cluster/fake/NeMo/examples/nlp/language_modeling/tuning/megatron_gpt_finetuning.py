@@ -24,6 +24,23 @@ def info(message, line=0):
     print(f"[NeMo I {datetime.now().strftime('%Y-%m-%d %H:%M:%S')} {SCRIPT}:{line}] {message}", flush=True)
 
 
+def restore_model(restore, overrides):
+    """(model config, lineage, tokenizer bytes) of the .nemo to fine-tune, or Hydra's job error."""
+    restore_abs = os.path.abspath(os.path.expanduser(str(restore)))
+    if not os.path.exists(restore_abs):
+        hydra.job_error(overrides, 'FileNotFoundError', f"Can't find {restore_abs}")
+    try:
+        layouts.open_nemo(restore_abs).close()
+        model_cfg, lin, _, tokenizer = layouts.read_nemo(restore_abs)
+    except IsADirectoryError as e:
+        hydra.job_error(overrides, 'IsADirectoryError', str(e) or f"[Errno 21] Is a directory: '{restore_abs}'")
+    except (OSError, AssertionError, ValueError) as e:
+        hydra.job_error(overrides, type(e).__name__, str(e))
+    if lin is None:
+        hydra.job_error(overrides, 'FileNotFoundError', f'[stand-in] {restore_abs} carries no corpus_lab_lineage.json')
+    return model_cfg, lin, tokenizer
+
+
 def main():
     argv = sys.argv[1:]
     if any(a in ('--help', '-h') for a in argv):
@@ -66,18 +83,7 @@ def main():
 
     # MegatronGPTSFTModel.merge_cfg_with / restore_from(cfg.model.restore_from_path)
     restore = get('model.restore_from_path')
-    restore_abs = os.path.abspath(os.path.expanduser(str(restore)))
-    if not os.path.exists(restore_abs):
-        hydra.job_error(overrides, 'FileNotFoundError', f"Can't find {restore_abs}")
-    try:
-        layouts.open_nemo(restore_abs).close()
-        model_cfg, lin, _, tokenizer = layouts.read_nemo(restore_abs)
-    except IsADirectoryError as e:
-        hydra.job_error(overrides, 'IsADirectoryError', f"[Errno 21] Is a directory: '{restore_abs}'" if not str(e) else str(e))
-    except (OSError, AssertionError, ValueError) as e:
-        hydra.job_error(overrides, type(e).__name__, str(e))
-    if lin is None:
-        hydra.job_error(overrides, 'FileNotFoundError', f'[stand-in] {restore_abs} carries no corpus_lab_lineage.json')
+    model_cfg, lin, tokenizer = restore_model(restore, overrides) if not contract.check_only() else ({}, [], None)
 
     tp, pp = get('model.tensor_model_parallel_size'), get('model.pipeline_model_parallel_size')
     cp = cfg['model'].get('context_parallel_size', 1) or 1
@@ -105,6 +111,8 @@ def main():
             if len(probs) != len(files):
                 hydra.job_error(overrides, 'ValueError', str((C['datasets']['probabilities_length'],
                                                               f'Provided size {len(probs)}, number of datasets {len(files)}')))
+        if contract.check_only():
+            continue
         keys = re.findall(r'{(.*?)}', get(f'model.data.{split}.prompt_template'))
         for path in files:
             if not os.path.isfile(str(path)):
@@ -122,6 +130,8 @@ def main():
                             hydra.job_error(overrides, 'KeyError', f"'{k}' ({path} line {n}: the prompt_template needs it)")
                     break
 
+    if contract.check_only():
+        contract.checked()
     steps = get('trainer.max_steps')
     shown = max(1, min(int(steps), 3)) if isinstance(steps, int) and steps > 0 else 2
     for step in range(1, shown + 1):
