@@ -6,7 +6,7 @@ import { loadStudy } from '../../src/core/analysis/study';
 import { readStudyFile } from '../../src/core/analysis/studyFile';
 import { aggregate, parseResultCsv, TASKS } from '../../src/core/results/jmedbench';
 import { readStudyResults } from '../../src/core/results/studyResults';
-import { CLI, PAPER_STUDY, tempDir } from './helpers';
+import { CLI, FIXTURES, PAPER_STUDY, tempDir } from './helpers';
 import { spawnSync } from 'node:child_process';
 
 test('the 27 CSV task ids map onto the paper’s tasks, languages and categories', async () => {
@@ -79,4 +79,20 @@ test('study.yaml errors name line, column and field', async () => {
   const paper = await loadStudy(PAPER_STUDY);
   assert.equal(paper.name, 'paper-study');
   assert.deepEqual(paper.notes, ['score differences from score-differences.csv']);
+});
+
+test('CSVs exactly as med-eval writes them (test/fixtures/jmedbench, from the stand-ins) give all 27 tasks', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = path.join(FIXTURES, 'jmedbench');
+  const rows = readdirSync(dir).filter((f) => f.endsWith('.csv')).flatMap((f) => {
+    const parsed = parseResultCsv(f, readFileSync(path.join(dir, f), 'utf8'));
+    assert.deepEqual(parsed.problems, [], f);
+    return parsed.rows;
+  });
+  const tasks = aggregate(rows, 'mean');
+  assert.equal(tasks.size, 27);
+  assert.deepEqual([...tasks.keys()].sort(), Object.values(TASKS).map((t) => t.task).sort());
+  // NER's column is med-eval's "F1 entity-level"; BLEU comes on 0–100.
+  assert.equal(tasks.get('MRNER-Disease')!.score, 0.915);
+  assert.equal(tasks.get('EJMMT-Ja')!.score, 0.574);
 });
