@@ -13,7 +13,7 @@ import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch'
 import { loadTemplate, renderStage, STAGES } from '../../src/core/jobs/templates';
 import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { LogFollower } from '../../src/core/logs/logFollower';
-import { MegatronMetrics } from '../../src/core/logs/megatronLog';
+import { MegatronMetrics, parseIterationLine } from '../../src/core/logs/megatronLog';
 import { connection, loopbackCluster, type LoopbackCluster } from './cluster';
 import { lineageOf, setupStudyTools, standInScore, type StudyTools } from './studyCluster';
 
@@ -195,7 +195,7 @@ test('following a log live: a dropped connection mid-way loses and repeats no li
   const lines: string[] = [];
   follower.on('lines', (l: string[]) => lines.push(...l));
   await follower.start();
-  await until('some iterations', async () => lines.filter((l) => l.includes(' iteration ')).length >= 10, 30_000);
+  await until('some iterations', async () => lines.filter((l) => parseIterationLine(l)).length >= 10, 30_000);
   const sshd = Number((await conn.exec(['sh', '-c', 'echo $PPID'])).stdout.trim());
   process.kill(sshd, 'SIGKILL');
   await until('the job to finish', finished([job.tag]));
@@ -203,7 +203,7 @@ test('following a log live: a dropped connection mid-way loses and repeats no li
   follower.stop();
   const file = (await readRemoteFile(await conn.sftp(), job.log)).toString('utf8');
   assert.deepEqual(lines, file.split('\n').slice(0, -1));
-  assert.equal(lines.filter((l) => l.includes(' iteration ')).length, 60);
+  assert.equal(lines.filter((l) => parseIterationLine(l)).length, 60);
 
   const big = `${c.home}/big-${run}.log`;
   const line = (i: number) => `line ${String(i).padStart(7, '0')} ${'x'.repeat(90)}`;

@@ -37,7 +37,9 @@ export async function setupStudyTools(conn: ClusterConnection, c: LoopbackCluste
   const home = c.home;
   await uploadTree(sftp, FAKE, `${home}/fake`);
   const base = `${home}/${run}/models/base`;
-  const made = await conn.exec(['python3', `${home}/fake/make_hf_model.py`, base, 'llm-jp-3-13b']);
+  // llm-jp-3-13b's shape (its config.json), which the CPT template's model options describe.
+  const shape = ['--num-layers', '40', '--hidden-size', '5120', '--num-attention-heads', '40', '--num-key-value-heads', '40', '--intermediate-size', '13824', '--vocab-size', '99584', '--max-position-embeddings', '4096'];
+  const made = await conn.exec(['python3', `${home}/fake/make_hf_model.py`, ...shape, base, 'llm-jp-3-13b']);
   if (made.code !== 0) throw new Error(`make_hf_model.py: ${made.stderr}`);
   const dataRoot = `${home}/${run}/data`;
   for (const p of prefixes) {

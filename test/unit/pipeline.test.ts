@@ -153,3 +153,12 @@ test('a probed tool: unknown options named, other refusals quoted, a tool that i
   assert.deepEqual(probeProblems({ code: 2, stdout: '', stderr: 'usage: x\nconvert.py: error: argument --model-size: invalid choice: \'13B\' (choose from llama2-7B)\n' }), { unknown: [], other: "argument --model-size: invalid choice: '13B' (choose from llama2-7B)" });
   assert.match(probeProblems({ code: 0, stdout: 'done', stderr: '' }).other!, /did not refuse --corpus-lab-probe/);
 });
+
+test('no template inserts a path or name verbatim: a hostile model path stays one quoted word', async () => {
+  const hostile = "/m/x'; touch /tmp/pwned; echo '$(id)`id`";
+  const templates = await shippedTemplates();
+  for (const stage of STAGES) assert.doesNotMatch(templates[stage].text, /\{\{!(?!setup\}\}|launcher\}\})/, `${stage}: only set-up and launcher are verbatim`);
+  const prepared = await prepareStudy(service, await launchOf({}, { baseModel: hostile }));
+  const script = prepared.jobs.find((j) => j.planned.key === 'hf-to-nemo/base')!.script;
+  assert.ok(script.includes(`--input_name_or_path '/m/x'\\''; touch /tmp/pwned; echo '\\''$(id)\`id\`'`), script);
+});
