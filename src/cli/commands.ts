@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics';
+import { safeJson, terminalSafe } from '../core/printable';
 import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from '../core/megatron/indexedDataset';
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
@@ -16,7 +17,9 @@ export interface Io {
 
 export type Values = { [key: string]: string | boolean | string[] | undefined };
 
-export async function runCommand(command: string, args: string[], values: Values, io: Io): Promise<number> {
+export async function runCommand(command: string, args: string[], values: Values, rawIo: Io): Promise<number> {
+  // Names come from files anyone can write: escape sequences and bidi overrides are shown, not obeyed.
+  const io: Io = { out: (s) => rawIo.out(terminalSafe(s)), err: (s) => rawIo.err(terminalSafe(s)) };
   try {
     switch (command) {
       case 'stats':
@@ -52,7 +55,7 @@ async function stats(args: string[], values: Values, io: Io): Promise<number> {
   // Errors in a parent make a requested child wrong too, so every error of the set is shown.
   printDiagnostics(set.diagnostics, io);
   const rows = [...set.recipes.values()].filter((r) => wanted.has(r.doc.file)).map((r) => ({ name: r.name, ...r.statistics }));
-  if (values.json) io.out(`${JSON.stringify(rows, null, 2)}\n`);
+  if (values.json) io.out(`${safeJson(rows)}\n`);
   else {
     const header = ['recipe', 'total', 'japanese', 'english', 'parallel', 'ja %', 'en %', 'par %'];
     const lines = rows.map((r) => [r.name, formatTokens(r.total), formatTokens(r.japanese), formatTokens(r.english), formatTokens(r.parallel), formatPercent(r.japaneseRatio), formatPercent(r.englishRatio), formatPercent(r.parallelRatio)]);
@@ -83,7 +86,7 @@ async function tokens(args: string[], values: Values, io: Io): Promise<number> {
       failed = true;
     }
   }
-  if (values.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
+  if (values.json) io.out(`${safeJson(results)}\n`);
   else io.out(table([['prefix', 'tokens', 'documents', 'sequences', 'dtype'], ...results.map((r) => [r.prefix, String(r.tokens), String(r.documents), String(r.sequences), r.dtype])]));
   return failed ? 1 : 0;
 }
@@ -109,7 +112,8 @@ async function blend(args: string[], values: Values, io: Io): Promise<number> {
   return 0;
 }
 
-export function table(rows: string[][]): string {
+export function table(cells: string[][]): string {
+  const rows = cells.map((r) => r.map(terminalSafe));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
 }
@@ -144,7 +148,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
   const result = analyze(inputs.composition, inputs.scores, { covariates: controls, seed, permutationSamples: samples });
   for (const w of result.warnings) io.err(`warning: ${w}\n`);
   if (values.json) {
-    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    io.out(`${safeJson(result)}\n`);
     return 0;
   }
   io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n\n`);

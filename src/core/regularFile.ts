@@ -101,7 +101,10 @@ export function invalidUtf8At(b: Uint8Array): number {
   return -1;
 }
 
-/** UTF-8 text, strictly: a byte sequence that is not UTF-8 is an error at its line, never replaced. */
+/**
+ * UTF-8 text, strictly: a byte sequence that is not UTF-8 is an error at its line, never replaced.
+ * A leading byte-order mark is dropped, as editors drop it, so that columns match what they show.
+ */
 export function decodeUtf8(file: string, bytes: Uint8Array): string {
   const bad = isUtf8(bytes) ? -1 : invalidUtf8At(bytes);
   if (bad >= 0) {
@@ -109,7 +112,8 @@ export function decodeUtf8(file: string, bytes: Uint8Array): string {
     for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) line++;
     throw new FileError(file, `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save the file as UTF-8`, line);
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 export async function readTextFile(file: string): Promise<string> {

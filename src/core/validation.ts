@@ -1,3 +1,4 @@
+import { quoted } from './printable';
 import type { ZodIssue } from 'zod';
 
 /** `sources[2].fraction` — the way a person would point at a field. */
@@ -46,7 +47,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quoted(value);
   return `${typeof value} ${String(value)}`;
 }
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RecipeCatalog } from '../core/recipe/catalog';
 import type { RecipeSet } from '../core/recipe/resolve';
+import { FileError, readTextFile } from '../core/regularFile';
 
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
@@ -35,7 +36,8 @@ export class RecipeWorkspace implements vscode.Disposable {
   /** The resolved set; the first call scans the workspace. */
   async recipes(): Promise<RecipeSet> {
     if (this.current) return this.current;
-    if (!this.resolving) this.resolving = this.scan();
+    // A scan that failed is not kept: the next call (tree, CodeLens, Launch Study) tries again.
+    if (!this.resolving) this.resolving = this.scan().finally(() => (this.resolving = undefined));
     return this.resolving;
   }
 
@@ -70,8 +72,14 @@ export class RecipeWorkspace implements vscode.Disposable {
   private async readFile(uri: vscode.Uri, schedule = true) {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString() && d.isDirty);
     if (open) return; // the editor's unsaved text wins over the file on disk
-    const bytes = await vscode.workspace.fs.readFile(uri);
-    (await this.catalog()).update(uri.fsPath, new TextDecoder().decode(bytes));
+    const catalog = await this.catalog();
+    try {
+      // Through the core's reader: regular files only (a FIFO would hold a threadpool thread forever), strict UTF-8.
+      const text = uri.scheme === 'file' ? await readTextFile(uri.fsPath) : new TextDecoder('utf-8', { fatal: true }).decode(await vscode.workspace.fs.readFile(uri));
+      catalog.update(uri.fsPath, text);
+    } catch (e) {
+      catalog.fail(uri.fsPath, e instanceof FileError ? e.reason : (e as Error).message, e instanceof FileError ? e.line : undefined);
+    }
     if (schedule) this.schedule();
   }
 

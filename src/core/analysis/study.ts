@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { FileError, readTextFile } from '../regularFile';
 import * as path from 'node:path';
 import { closest } from '../validation';
 import { loadRecipes } from '../recipe/loader';
@@ -25,9 +26,9 @@ export async function readScoreFile(file: string, minCorpora = 1): Promise<Score
 
 async function readText(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTextFile(file);
   } catch (e) {
-    throw new TableError(file, 1, undefined, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+    throw e instanceof FileError ? new TableError(file, e.line ?? 1, undefined, e.reason) : e;
   }
 }
 

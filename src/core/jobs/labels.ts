@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasUnsafeChars, printable } from '../printable';
 
 /**
  * Labels: the names a study, recipe or job carries where Slurm, the shell and both file systems see
@@ -10,8 +11,6 @@ const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const MAX_LABEL_LENGTH = 64;
 const HASH_LENGTH = 6;
 
-/** C0/C1 controls, DEL, and the bidirectional formatting characters that reorder what a terminal shows. */
-const UNSAFE_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 function codePoint(ch: string): string {
   return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -25,7 +24,7 @@ export function labelProblem(name: string): string | undefined {
   if (LABEL.test(name)) return undefined;
   if (/^[._-]/.test(name)) return `"${printable(name)}" starts with "${name[0]}"; a label starts with a letter or digit${hint}`;
   const bad = [...name].find((c) => !/[A-Za-z0-9._-]/.test(c))!;
-  return `"${printable(name)}" contains ${bad === ' ' ? 'a space' : UNSAFE_CHAR.test(bad) ? `the control character ${codePoint(bad)}` : `"${bad}" (${codePoint(bad)})`}; a label holds only ASCII letters, digits, ".", "_" and "-"${hint}`;
+  return `"${printable(name)}" contains ${bad === ' ' ? 'a space' : hasUnsafeChars(bad) ? `the control character ${codePoint(bad)}` : `"${bad}" (${codePoint(bad)})`}; a label holds only ASCII letters, digits, ".", "_" and "-"${hint}`;
 }
 
 /**
@@ -40,14 +39,4 @@ export function safeLabel(name: string, fallback = 'label'): string {
   let stem = name.normalize('NFKC').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^[._-]+/, '').replace(/[.-]+$/, '');
   stem = stem.slice(0, MAX_LABEL_LENGTH - HASH_LENGTH - 1).replace(/[.-]+$/, '');
   return `${stem || fallback}-${hash}`;
-}
-
-/** Whether `s` holds characters that a terminal, a log or squeue's output would act on or reorder. */
-export function hasUnsafeChars(s: string): boolean {
-  return UNSAFE_CHAR.test(s);
-}
-
-/** `s` with every control or bidirectional formatting character shown as `\u{…}`, for messages. */
-export function printable(s: string): string {
-  return s.replace(new RegExp(UNSAFE_CHAR.source, 'gu'), (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
-import { hasUnsafeChars, labelProblem, printable } from './labels';
+import { hasUnsafeChars, printable } from '../printable';
+import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
 
 /**

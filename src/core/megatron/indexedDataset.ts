@@ -1,4 +1,5 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { describeFsError, openRegular } from '../regularFile';
 import * as path from 'node:path';
 
 /**
@@ -120,7 +121,7 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
   const binFile = `${prefix}.bin`;
   let handle;
   try {
-    handle = await open(idxFile, 'r');
+    handle = await openRegular(idxFile);
   } catch (e) {
     throw new IndexedDatasetError(idxFile, describeFsError(e));
   }
@@ -147,9 +148,11 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
 
     let binSize: number;
     try {
-      binSize = (await stat(binFile)).size;
+      const bin = await stat(binFile);
+      if (!bin.isFile()) throw new IndexedDatasetError(binFile, 'is not a regular file');
+      binSize = bin.size;
     } catch (e) {
-      throw new IndexedDatasetError(binFile, describeFsError(e));
+      throw e instanceof IndexedDatasetError ? e : new IndexedDatasetError(binFile, describeFsError(e));
     }
     checkBinSize(header, tokens, binSize, binFile);
     return { prefix, tokens, documents: header.documentCount - 1, sequences: header.sequences, dtype: header.dtype };
@@ -161,12 +164,19 @@ export async function readIndexedDataset(prefix: string): Promise<IndexedDataset
 /** Every dataset prefix under a directory (recursively), sorted; a prefix is an `.idx` path minus `.idx`. */
 export async function findIndexedDatasets(dir: string): Promise<string[]> {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = async (d: string) => {
+    // Sharded corpora are often directories of symbolic links; a linked directory is walked once, so a loop ends.
+    const real = await realpath(d).catch(() => d);
+    if (seen.has(real)) return;
+    seen.add(real);
     const entries = await readdir(d, { withFileTypes: true });
     for (const e of entries) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith('.idx')) out.push(p.slice(0, -4));
+      const kind = e.isSymbolicLink() ? await stat(p).catch(() => undefined) : e;
+      if (!kind) continue;
+      if (kind.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.idx')) out.push(p.slice(0, -4)); // a FIFO is refused by name when read
     }
   };
   await walk(dir);
@@ -192,14 +202,6 @@ export function encodeIndex(sequenceLengths: readonly number[], documentIndices:
   }
   for (const d of documentIndices) o = buf.writeBigInt64LE(BigInt(d), o);
   return buf;
-}
-
-function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return (e as Error).message;
 }
 
 /** Byte ranges of an index that `tokensFromIndexTail` needs: the header and three fixed-size fields at the end. */

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { shellQuote } from '../cluster/shellQuote';
 import type { Diagnostic } from '../diagnostics';
 import type { ResolvedRecipe } from './resolve';
 
@@ -18,7 +19,8 @@ export function clusterPrefix(megatron: string, dataRoot?: string): string {
 /**
  * A recipe as Megatron-LM's `--data-path` value: `weight prefix weight prefix …`, weights being the
  * token counts after fractions, the way llm-jp's training scripts write them (Megatron normalises).
- * Relative prefixes are joined to `dataRoot` (the corpus root on the cluster) when one is given.
+ * Relative prefixes are joined to `dataRoot` (the corpus root on the cluster) when one is given;
+ * `dataPath` quotes each prefix for a POSIX shell where it needs it (`entries` hold them as they are).
  */
 export function exportBlend(recipe: ResolvedRecipe, dataRoot?: string): BlendResult {
   const diagnostics: Diagnostic[] = [];
@@ -32,5 +34,6 @@ export function exportBlend(recipe: ResolvedRecipe, dataRoot?: string): BlendRes
     if (s.effectiveTokens > 0) entries.push({ weight: Math.round(s.effectiveTokens), prefix, sourceId: s.id });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
-  return { ok: true, entries, dataPath: entries.map((e) => `${e.weight} ${e.prefix}`).join(' ') };
+  // The text is pasted into shell scripts: a prefix with spaces or quotes stays one argument.
+  return { ok: true, entries, dataPath: entries.map((e) => `${e.weight} ${shellQuote(e.prefix)}`).join(' ') };
 }

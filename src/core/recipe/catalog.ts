@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { readIndexedDataset } from '../megatron/indexedDataset';
 import { clusterPrefix } from './blend';
 import type { RecipeDocument } from './model';
-import { parseRecipe } from './parse';
+import { failedRecipe, parseRecipe } from './parse';
 import { datasetPath, datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
 
 /**
@@ -18,6 +18,11 @@ export class RecipeCatalog {
 
   update(file: string, text: string): void {
     this.docs.set(file, parseRecipe(file, text));
+  }
+
+  /** A file that could not be read (permissions, a FIFO, not UTF-8): its one diagnostic, the others unaffected. */
+  fail(file: string, reason: string, line?: number): void {
+    this.docs.set(file, failedRecipe(file, reason, line));
   }
 
   delete(file: string): boolean {

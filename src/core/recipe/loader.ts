@@ -1,24 +1,41 @@
-import { readFile, stat, readdir } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { readIndexedDataset } from '../megatron/indexedDataset';
+import { describeFsError, FileError, readTextFile } from '../regularFile';
 import { RECIPE_FILE_SUFFIX, type RecipeDocument } from './model';
-import { parseRecipe } from './parse';
+import { failedRecipe, parseRecipe } from './parse';
 import { datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
 
-/** Recipe files under the given files and directories (recursively), sorted and without duplicates. */
+/**
+ * Recipe files under the given files and directories (recursively), sorted and without duplicates.
+ * Symbolic links are followed (a linked directory once, so a loop ends); a named input that does
+ * not exist is an error naming it, an unreadable directory inside is skipped.
+ */
 export async function findRecipeFiles(inputs: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
+  const seen = new Set<string>();
   const walk = async (dir: string) => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
+    const real = await realpath(dir).catch(() => dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
       if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && e.name.endsWith(RECIPE_FILE_SUFFIX)) out.add(p);
+      const kind = e.isSymbolicLink() ? await stat(p).catch(() => undefined) : e;
+      if (kind?.isDirectory()) await walk(p);
+      else if (e.name.endsWith(RECIPE_FILE_SUFFIX)) out.add(p); // a dangling link, FIFO or socket is reported when read, by name
     }
   };
   for (const input of inputs) {
     const abs = path.resolve(input);
-    const s = await stat(abs);
+    let s;
+    try {
+      // A dangling link is still a recipe file the user has: reported when read, not an error here.
+      s = await stat(abs).catch(() => lstat(abs));
+    } catch (e) {
+      throw new FileError(abs, describeFsError(e));
+    }
     if (s.isDirectory()) await walk(abs);
     else out.add(abs);
   }
@@ -39,6 +56,15 @@ export async function countDatasets(prefixes: readonly string[]): Promise<Map<st
   return new Map(entries);
 }
 
+/** One recipe file read and parsed; a file that cannot be read is that file's diagnostic, not a throw. */
+export async function readRecipe(file: string): Promise<RecipeDocument> {
+  try {
+    return parseRecipe(file, await readTextFile(file));
+  } catch (e) {
+    return failedRecipe(file, e instanceof FileError ? e.reason : describeFsError(e), e instanceof FileError ? e.line : undefined);
+  }
+}
+
 export interface LoadedRecipes {
   readonly set: RecipeSet;
   /** The files the caller asked for; siblings are read too, so that `extends` finds its parents. */
@@ -53,7 +79,7 @@ export async function loadRecipes(inputs: readonly string[]): Promise<LoadedReci
   const requested = await findRecipeFiles(inputs);
   const dirs = [...new Set(requested.map((f) => path.dirname(f)))];
   const all = await findRecipeFiles([...requested, ...dirs]);
-  const docs: RecipeDocument[] = await Promise.all(all.map(async (f) => parseRecipe(f, await readFile(f, 'utf8'))));
+  const docs: RecipeDocument[] = await Promise.all(all.map(readRecipe));
   const counts = await countDatasets(datasetPaths(docs));
   return { set: resolveRecipes(docs, counts), requested };
 }

@@ -24,7 +24,18 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
   }
 
   const at = (path: Path, key = false, whole = false) => locate(doc, lines, path, key, whole);
-  const data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  let data: Record<string, unknown>;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>;
+  } catch (e) {
+    // An alias bomb (or any other document yaml refuses to expand) costs this file only.
+    error(ZERO_RANGE, `YAML: ${firstLine((e as Error).message)}`);
+    return empty;
+  }
+  const source = (path: Path) => {
+    const node = doc.getIn(path, true) as Node | undefined;
+    return isScalar(node) && node.range ? text.slice(node.range[0], node.range[1]) : undefined;
+  };
 
   const top = recipeTopSchema.safeParse(data);
   const good: Record<string, unknown> = {};
@@ -51,8 +62,8 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
   const sources: SourceSpec[] = [];
   const rawSources = (good.sources as unknown[] | undefined) ?? [];
   rawSources.forEach((raw, i) => {
-    const source = parseSource(raw, ['sources', i], at, error);
-    if (source) sources.push(source);
+    const parsedSource = parseSource(raw, ['sources', i], at, error, source);
+    if (parsedSource) sources.push(parsedSource);
   });
 
   const remove: RemoveSpec[] = ((good.remove as string[] | undefined) ?? []).map((id, i) => ({ id, range: at(['remove', i]) }));
@@ -84,8 +95,21 @@ function parseSource(
   path: Path,
   at: (path: Path, key?: boolean, whole?: boolean) => Range,
   error: (range: Range, message: string) => void,
+  sourceText: (path: Path) => string | undefined,
 ): SourceSpec | undefined {
   const parsed = sourceSchema.safeParse(raw);
+  // Every problem of a source at once: its quantity is checked even when another field is wrong.
+  const rawTokens = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).tokens : undefined;
+  let tokens: number | undefined;
+  let tokensBad = false;
+  if (rawTokens !== undefined && (typeof rawTokens === 'number' || typeof rawTokens === 'string')) {
+    const q = checkQuantity(rawTokens, sourceText([...path, 'tokens']));
+    if (q.ok) tokens = q.tokens;
+    else {
+      error(at([...path, 'tokens']), `"${formatField(path, 'tokens')}": ${q.message}`);
+      tokensBad = true;
+    }
+  }
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const full = [...path, ...issue.path];
@@ -98,16 +122,8 @@ function parseSource(
     }
     return undefined;
   }
+  if (tokensBad) return undefined;
   const s = parsed.data;
-  let tokens: number | undefined;
-  if (s.tokens !== undefined) {
-    const q = parseTokenQuantity(s.tokens);
-    if (!q.ok) {
-      error(at([...path, 'tokens']), `"${formatField(path, 'tokens')}": ${q.message}`);
-      return undefined;
-    }
-    tokens = q.tokens;
-  }
   if (tokens === undefined && s.megatron === undefined) {
     error(at([...path, 'id'], true), `source "${s.id}" needs "tokens" (e.g. 27.76B) or "megatron" (an indexed dataset prefix)`);
     return undefined;
@@ -125,6 +141,25 @@ function parseSource(
     tokensRange: s.tokens === undefined ? undefined : at([...path, 'tokens']),
     megatronRange: s.megatron === undefined ? undefined : at([...path, 'megatron']),
   };
+}
+
+/**
+ * A token count as written: YAML reads `0x10B` as 267, `1e3` as 1000 and rounds digits past 2^53,
+ * so a number is taken only when its text in the file is plain decimal digits.
+ */
+function checkQuantity(value: number | string, text: string | undefined): ReturnType<typeof parseTokenQuantity> {
+  if (typeof value === 'number' && text !== undefined) {
+    const written = text.trim();
+    if (/^\d+$/.test(written)) return parseTokenQuantity(written);
+    if (Number.isInteger(value) && value >= 0) return { ok: false, message: `"${written}" reads as ${value}; write token counts in decimal digits or with a suffix ("27.76B")` };
+  }
+  return parseTokenQuantity(value);
+}
+
+/** A recipe file that could not be read at all: one diagnostic, so the rest of the workspace carries on. */
+export function failedRecipe(file: string, reason: string, line?: number): RecipeDocument {
+  const range = line === undefined ? ZERO_RANGE : { start: { line: line - 1, character: 0 }, end: { line: line - 1, character: 0 } };
+  return { file, nameRange: ZERO_RANGE, sources: [], remove: [], diagnostics: [{ file, range, severity: 'error', message: `cannot read this recipe: ${reason}` }] };
 }
 
 function formatField(path: Path, field: string): string {

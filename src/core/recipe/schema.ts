@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { hasUnsafeChars } from '../printable';
 import { LANGUAGES, ORIGINS } from './model';
+
+/** Text that reaches terminals, job names and squeue's output: no control or bidirectional formatting characters. */
+const plain = (schema: z.ZodString) => schema.refine((s) => !hasUnsafeChars(s), { message: 'must not contain control or bidirectional formatting characters' });
 
 /**
  * The recipe file format. The top level and each source are validated separately so that one bad
@@ -7,10 +11,10 @@ import { LANGUAGES, ORIGINS } from './model';
  */
 export const recipeTopSchema = z
   .object({
-    name: z.string().min(1, 'must not be empty'),
+    name: plain(z.string().min(1, 'must not be empty')),
     description: z.string().optional(),
-    tokenizer: z.string().min(1, 'must not be empty').optional(),
-    extends: z.string().min(1, 'must not be empty').optional(),
+    tokenizer: plain(z.string().min(1, 'must not be empty')).optional(),
+    extends: plain(z.string().min(1, 'must not be empty')).optional(),
     sources: z.array(z.unknown()).optional(),
     remove: z.array(z.string().min(1, 'must not be empty')).optional(),
   })
@@ -24,9 +28,9 @@ export const sourceSchema = z
     language: z.enum(LANGUAGES),
     origin: z.enum(ORIGINS),
     tokens: z.union([z.number(), z.string()]).optional(),
-    megatron: z.string().min(1, 'must not be empty').optional(),
+    megatron: plain(z.string().min(1, 'must not be empty')).optional(),
     fraction: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]').optional(),
-    kind: z.string().optional(),
+    kind: plain(z.string()).optional(),
   })
   .strict();
 

@@ -31,10 +31,19 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * Text that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+cmd|…`, `-2+3`, `@SUM(…)`, or
+ * after a tab or carriage return) gets a leading `'`, as OWASP advises; task and corpus names come
+ * from files anyone can write. Numbers are numbers, negative ones included, and stay as they are.
+ */
+export function neutraliseFormula(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
 /** RFC 4180 CSV; numbers at full precision so that nothing is lost in the export. */
 export function toCsv(table: DataTable): string {
-  const lines = [table.columns.map((c) => csvField(c.label)).join(',')];
-  for (const row of table.rows) lines.push(row.map((cell) => csvField(cell === null ? '' : String(cell))).join(','));
+  const lines = [table.columns.map((c) => csvField(neutraliseFormula(c.label))).join(',')];
+  for (const row of table.rows) lines.push(row.map((cell) => csvField(cell === null ? '' : typeof cell === 'number' ? String(cell) : neutraliseFormula(cell))).join(','));
   return lines.join('\r\n') + '\r\n';
 }
 

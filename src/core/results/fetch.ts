@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
-import { hasUnsafeChars, labelProblem, printable } from '../jobs/labels';
+import { labelProblem } from '../jobs/labels';
+import { hasUnsafeChars, printable } from '../printable';
 import type { JobRecord } from '../jobs/registry';
 
 export interface FetchReport {

@@ -92,7 +92,8 @@ export function parseResultCsv(file: string, text: string, mcqa: McqaMetric = 'A
   for (const { record, info } of records.slice(1)) {
     const line = info.lines;
     const csvTask = record[0];
-    const task = TASKS[csvTask];
+    // Own keys only: a row named `constructor` or `__proto__` is an unknown task, not Object's.
+    const task = Object.hasOwn(TASKS, csvTask) ? TASKS[csvTask] : undefined;
     if (!task) {
       problems.push(`${file}:${line}:1: unknown task "${csvTask}" (not one of JMedBench's 27 in the paper)`);
       continue;

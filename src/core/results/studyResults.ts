@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readTextFile } from '../regularFile';
 import * as path from 'node:path';
 import type { ScoreTable, TaskRow } from '../analysis/tables';
 import { aggregate, parseResultCsv, TASKS, type Aggregation, type McqaMetric, type ResultRow } from './jmedbench';
@@ -49,7 +50,14 @@ export async function readStudyResults(dir: string, o: ResultsOptions): Promise<
     const rows: ResultRow[] = [];
     for (const f of files) {
       const file = path.join(shotDir, f);
-      const parsed = parseResultCsv(file, await readFile(file, 'utf8'), o.metric);
+      let text: string;
+      try {
+        text = await readTextFile(file);
+      } catch (e) {
+        problems.push((e as Error).message); // one unreadable file (a FIFO, not UTF-8) costs only its rows
+        continue;
+      }
+      const parsed = parseResultCsv(file, text, o.metric);
       rows.push(...parsed.rows);
       problems.push(...parsed.problems);
     }
