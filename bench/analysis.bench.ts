@@ -65,6 +65,9 @@ async function main() {
     if (Math.abs(t.partial.r! - b[i].r) > 1e-9 || Math.abs(t.partial.pPermutation! - b[i].p) > 1e-12) throw new Error(`disagree at ${t.task} ~ ${t.statistic}`);
   });
 
+  // Both warm up alike first, so that neither pays for the compiler's first passes.
+  time(fast, 20);
+  time(textOnly, 20);
   const fastMs = median(time(fast, 30));
   const textMs = median(time(textOnly, 30));
   const naiveMs = median(time(naive, 3));
