@@ -34,6 +34,16 @@ function pngButton(chart: 'bars' | 'statisticsHeatmap' | 'tasksHeatmap') {
   } }, t(strings, 'Export PNG'));
 }
 
+/** The multiple-testing family of the statistic shown, as the q and Holm columns were computed. */
+function familyLine(s: StudyPayload): string {
+  const mt = s.result.multipleTesting;
+  if (mt.scope === 'all') {
+    const f = mt.families[0];
+    return t(strings, 'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)', f?.size ?? 0, f?.duplicates ?? 0);
+  }
+  return t(strings, 'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)', mt.families.find((f) => f.id === state.statistic)?.size ?? 0);
+}
+
 function render() {
   if (!study) return;
   for (const c of charts.values()) c.destroy();
@@ -53,7 +63,12 @@ function render() {
     h('header', {},
       h('h1', {}, `${t(strings, 'Partial correlations')} — ${s.name}`),
       h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source)),
-      perm ? h('p', { class: 'meta' }, t(strings, 'Permutation p-values: {0} ({1} permutations)', t(strings, perm.method === 'exact' ? 'exact' : 'Monte Carlo'), perm.permutations)) : null),
+      perm
+        ? h('p', { class: 'meta', id: 'permutation-scheme' }, perm.exhaustive
+          ? t(strings, 'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings', perm.permutations)
+          : t(strings, 'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}', perm.permutations, perm.seed ?? ''))
+        : null,
+      h('p', { class: 'meta', id: 'multiple-testing' }, familyLine(s))),
     h('div', { class: 'toolbar controls' },
       select('statistic', t(strings, 'Statistic'), state.statistic, STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const), (v) => setState({ statistic: v })),
       select('mode', t(strings, 'Correlation'), state.mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v })),

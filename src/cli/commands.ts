@@ -5,7 +5,8 @@ import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
 import { formatPercent, formatTokens } from '../core/recipe/quantity';
-import { analyze, type AnalysisOptions, type TestResult } from '../core/analysis/analyze';
+import { analyze, FAMILY_SCOPES, type AnalysisOptions, type FamilyScope, type TestResult } from '../core/analysis/analyze';
+import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
 import { STATISTIC_IDS } from '../core/analysis/statistics';
 import { parseControls, readCompositionFile, readScoreFile, readStudy, type AnalysisInputs } from '../core/analysis/study';
 import { differencesFromResults, TableError } from '../core/analysis/tables';
@@ -139,29 +140,66 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     io.err('corpus-lab analyze: give a study directory, or --composition CSV with --scores CSV (or --before CSV --after CSV)\n');
     return 2;
   }
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  const samples = values.permutations === undefined ? undefined : Number(values.permutations);
-  if ((seed !== undefined && !Number.isInteger(seed)) || (samples !== undefined && !(Number.isInteger(samples) && samples > 0))) {
-    io.err('corpus-lab analyze: --seed must be an integer and --permutations a positive integer\n');
+  let options: Pick<AnalysisOptions, 'seed' | 'permutationSamples' | 'family'>;
+  try {
+    options = parseAnalyzeOptions(values);
+  } catch (e) {
+    io.err(`corpus-lab analyze: ${(e as Error).message}\n`);
     return 2;
   }
-  const result = analyze(inputs.composition, inputs.scores, { covariates: controls, seed, permutationSamples: samples });
+  // The task × task matrix (tasks² numbers) is part of the JSON; the text report does not show it.
+  const result = analyze(inputs.composition, inputs.scores, { covariates: controls, ...options, taskMatrix: Boolean(values.json) });
   for (const w of result.warnings) io.err(`warning: ${w}\n`);
   if (values.json) {
     io.out(`${safeJson(result)}\n`);
     return 0;
   }
-  io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n\n`);
+  io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n`);
+  const perm = result.permutation;
+  if (perm) {
+    io.out(`permutation p: Freedman–Lane, ${perm.exhaustive ? `exhaustive over all ${perm.permutations} orderings` : `Monte Carlo, ${perm.permutations} orderings per test, seed ${perm.seed} (one stream per test)`}\n`);
+  }
+  const mt = result.multipleTesting;
+  io.out(`multiple testing: BH q and Holm p within each family (${mt.scope === 'all' ? 'one family: all tests' : 'one family per statistic'}); ${mt.families.map((f) => `${f.id}: ${f.size} tests${f.duplicates ? `, ${f.duplicates} duplicates counted once` : ''}`).join('; ')}\n\n`);
   const fmt = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
   for (const id of STATISTIC_IDS) {
     const tests = result.tests.filter((t) => t.statistic === id);
     if (tests.length === 0) continue;
     io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
     const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
-    io.out(table([['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q'], ...sorted.map((t: TestResult) => [t.task, fmt(t.regular.r), fmt(t.regular.p), fmt(t.partial.r), fmt(t.partial.p), fmt(t.partial.pCorrected), fmt(t.partial.pPermutation), fmt(t.q)])]));
+    io.out(table([['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q', 'Holm'], ...sorted.map((t: TestResult) => [t.task, fmt(t.regular.r), fmt(t.regular.p), fmt(t.partial.r), fmt(t.partial.p), fmt(t.partial.pCorrected), fmt(t.partial.pPermutation), fmt(t.q), fmt(t.holm)])]));
+    const dup = tests.find((t) => t.duplicateOf)?.duplicateOf;
+    if (dup) io.out(`  = the same tests as ${dup.statistic}${dup.sign < 0 ? ' (negated)' : ''}: counted once in family ${tests[0].family}, q and Holm as there\n`);
     const errors = [...new Set(tests.flatMap((t) => (t.error ? [t.error] : [])))];
     for (const e of errors) io.out(`  ! ${e}\n`);
     io.out('\n');
   }
   return 0;
+}
+
+/** `--seed`, `--permutations` and `--family`, strictly: digits only, within range, a known family. */
+export function parseAnalyzeOptions(values: Values): Pick<AnalysisOptions, 'seed' | 'permutationSamples' | 'family'> {
+  const text = (name: string) => {
+    const v = values[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const seedText = text('seed');
+  const samplesText = text('permutations');
+  const familyText = text('family');
+  let seed: number | undefined;
+  if (seedText !== undefined) {
+    seed = /^\d+$/.test(seedText) ? Number(seedText) : NaN;
+    if (!(seed <= 0xffffffff)) throw new Error(`--seed must be a whole number from 0 to 4294967295, got "${seedText}"`);
+  }
+  let permutationSamples: number | undefined;
+  if (samplesText !== undefined) {
+    permutationSamples = /^\d+$/.test(samplesText) ? Number(samplesText) : NaN;
+    if (!(permutationSamples >= 1 && permutationSamples <= MAX_PERMUTATION_SAMPLES)) {
+      throw new Error(`--permutations must be a whole number from 1 to ${MAX_PERMUTATION_SAMPLES} (Monte Carlo orderings per test when n > 8), got "${samplesText}"`);
+    }
+  }
+  if (familyText !== undefined && !(FAMILY_SCOPES as readonly string[]).includes(familyText)) {
+    throw new Error(`--family must be one of ${FAMILY_SCOPES.join(', ')}, got "${familyText}"`);
+  }
+  return { seed, permutationSamples, family: familyText as FamilyScope | undefined };
 }

@@ -33,6 +33,7 @@ const OPTIONS = {
   control: { type: 'string', multiple: true },
   seed: { type: 'string' },
   permutations: { type: 'string' },
+  family: { type: 'string' },
 } as const;
 
 declare const __VERSION__: string;
@@ -45,7 +46,7 @@ commands:
   tokens <megatron prefix or directory> [--json]  exact token counts from indexed datasets (.idx/.bin)
   blend <recipe file> [--data-root DIR]           the recipe as a Megatron --data-path value
   analyze <study dir> | --composition CSV (--scores CSV | --before CSV --after CSV)
-          [--control STAT=COV1,COV2 …] [--seed N] [--permutations N] [--json]
+          [--control STAT=COV1,COV2 …] [--seed N] [--permutations N] [--family statistic|all] [--json]
                                                   score differences and (partial) correlations
 `;
 

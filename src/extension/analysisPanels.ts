@@ -122,7 +122,7 @@ export class AnalysisPanels implements vscode.Disposable {
     if (!this.study) {
       this.study = this.options.studyDir().then((dir) => {
         this.watch(dir);
-        // The analysis (ml-matrix, jstat, csv-parse) loads with the first panel, not at start-up.
+        // The analysis (ml-matrix, @stdlib betainc, csv-parse) loads with the first panel, not at start-up.
         return import('../core/analysis/study.js').then((m) => m.loadStudy(dir));
       });
       this.study.catch(() => (this.study = undefined));

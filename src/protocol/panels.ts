@@ -23,6 +23,19 @@ const testResult = z.object({
   regular: z.object({ r: nullableNum, p: nullableNum }),
   partial: z.object({ r: nullableNum, p: nullableNum, pCorrected: nullableNum, pPermutation: nullableNum }),
   q: nullableNum,
+  holm: nullableNum,
+  family: z.string(),
+  duplicateOf: z.object({ statistic, sign: z.union([z.literal(1), z.literal(-1)]) }).optional(),
+  permutation: z
+    .object({
+      scheme: z.literal('freedman-lane'),
+      method: z.enum(['exact', 'monte-carlo']),
+      permutations: z.number().int(),
+      exhaustive: z.boolean(),
+      hits: z.number().int(),
+      stream: z.number().int().optional(),
+    })
+    .nullable(),
   error: z.string().optional(),
 });
 
@@ -41,7 +54,14 @@ export const studyPayload = z.object({
     tests: z.array(testResult),
     warnings: z.array(z.string()),
     covariates: z.record(z.array(statistic)),
-    permutation: z.object({ method: z.enum(['exact', 'monte-carlo']), permutations: z.number().int(), seed: z.number().optional() }).nullable(),
+    permutation: z
+      .object({ scheme: z.literal('freedman-lane'), method: z.enum(['exact', 'monte-carlo']), permutations: z.number().int(), exhaustive: z.boolean(), seed: z.number().optional() })
+      .nullable(),
+    multipleTesting: z.object({
+      scope: z.enum(['statistic', 'all']),
+      methods: z.object({ q: z.literal('benjamini-hochberg'), holm: z.literal('holm') }),
+      families: z.array(z.object({ id: z.string(), size: z.number().int(), duplicates: z.number().int() })),
+    }),
     matrices: z.object({ statistics: matrix, tasks: matrix }),
   }),
   tableOne: z.array(z.object({ corpus: z.string(), japanese: num, english: num })).nullable(),
@@ -93,9 +113,10 @@ export const PANEL_STRINGS = [
   'Correlations among the tasks',
   'Saved {0}',
   '{0} corpora, {1} tasks',
-  'Permutation p-values: {0} ({1} permutations)',
-  'exact',
-  'Monte Carlo',
+  'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings',
+  'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}',
+  'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)',
+  'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)',
   'Waiting for the study…',
   'Warnings',
 ] as const;

@@ -3,60 +3,46 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { analyze, type AnalysisResult } from '../../src/core/analysis/analyze';
-import { benjaminiHochberg, correlationPValue, pearson, permutationPValue } from '../../src/core/analysis/correlation';
+import { benjaminiHochberg, correlationPValue, freedmanLanePValue, holm, pearson, Residualizer } from '../../src/core/analysis/correlation';
 import { STATISTIC_IDS } from '../../src/core/analysis/statistics';
 import { parseControls, readStudyDirectory } from '../../src/core/analysis/study';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
+import { close, compare, type Num, type RefTest } from './analysisReference';
 import { FIXTURES, PAPER_STUDY } from './helpers';
 
-interface RefTest {
-  task: string;
-  statistic: string;
-  covariates: string[];
-  regular: { r: number; p: number };
-  partial: { r: number; p: number; pCorrected: number; pPermutation: number };
-  q: number;
-}
 const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper-reference.json'), 'utf8')) as {
   corpora: string[];
   default: RefTest[];
   regular_only: RefTest[];
-  statistics_matrix: number[][];
-  tasks_matrix: number[][];
+  all_family: RefTest[];
+  statistics_matrix: Num[][];
+  tasks_matrix: Num[][];
   language_averages: Record<string, Record<string, number>>;
 };
 
-const TOLERANCE = 1e-9;
-function close(actual: number | null, expected: number, what: string) {
-  assert.ok(actual !== null && Math.abs(actual - expected) <= TOLERANCE, `${what}: ${actual} vs reference ${expected}`);
-}
+/** The paper's composition.csv: its ratios are not all the rounded shares of its counts. */
+const PAPER_INCONSISTENCIES = [
+  'corpus "EnJa-Base", parallel_ratio_pct = 3.26 does not match 100 × parallel_tokens_b / total_tokens_b = 3.2 within the printed precision (±0.0394)',
+  'corpus "JaDominant", english_ratio_pct = 22.24 does not match 100 × english_tokens_b / total_tokens_b = 22.217 within the printed precision (±0.0192911)',
+  'corpus "JaDominant", parallel_ratio_pct = 1.14 does not match 100 × parallel_tokens_b / total_tokens_b = 1.12254 within the printed precision (±0.0168244)',
+  'corpus "EnDominant", japanese_ratio_pct = 11.47 does not match 100 × japanese_tokens_b / total_tokens_b = 11.4469 within the printed precision (±0.0177572)',
+  'corpus "EnDominant", parallel_ratio_pct = 1.12 does not match 100 × parallel_tokens_b / total_tokens_b = 1.0989 within the printed precision (±0.0165727)',
+  'corpus "EnJa-Plus", parallel_ratio_pct = 0.85 does not match 100 × parallel_tokens_b / total_tokens_b = 0.833912 within the printed precision (±0.013759)',
+];
 
-function compare(result: AnalysisResult, expected: RefTest[]) {
-  assert.equal(result.tests.length, expected.length);
-  for (const ref of expected) {
-    const t = result.tests.find((x) => x.task === ref.task && x.statistic === ref.statistic);
-    assert.ok(t, `${ref.task} ~ ${ref.statistic}`);
-    const what = `${ref.task} ~ ${ref.statistic}`;
-    assert.deepEqual(t.covariates, ref.covariates, what);
-    assert.equal(t.error, undefined, what);
-    close(t.regular.r, ref.regular.r, `${what} regular r`);
-    close(t.regular.p, ref.regular.p, `${what} regular p`);
-    close(t.partial.r, ref.partial.r, `${what} partial r`);
-    close(t.partial.p, ref.partial.p, `${what} partial p`);
-    close(t.partial.pCorrected, ref.partial.pCorrected, `${what} corrected p`);
-    close(t.partial.pPermutation, ref.partial.pPermutation, `${what} permutation p`);
-    close(t.q, ref.q, `${what} q`);
-  }
-}
-
-test('the paper analysis agrees with the NumPy/SciPy reference to 1e-9 (default covariates)', async () => {
+test('the paper analysis agrees with the NumPy/SciPy reference to 1e-9 (default covariates, Freedman–Lane over all 720 orderings)', async () => {
   const inputs = await readStudyDirectory(PAPER_STUDY);
   const result = analyze(inputs.composition, inputs.scores);
   assert.deepEqual(result.corpora, reference.corpora);
   assert.equal(result.tests.length, 27 * 7);
   compare(result, reference.default);
-  assert.deepEqual(result.permutation, { method: 'exact', permutations: 720 });
-  assert.deepEqual(result.warnings, []);
+  assert.deepEqual(result.permutation, { scheme: 'freedman-lane', method: 'exact', permutations: 720, exhaustive: true });
+  assert.deepEqual(result.multipleTesting, {
+    scope: 'statistic',
+    methods: { q: 'benjamini-hochberg', holm: 'holm' },
+    families: STATISTIC_IDS.map((id) => ({ id, size: 27, duplicates: 0 })),
+  });
+  assert.deepEqual(result.warnings, PAPER_INCONSISTENCIES.map((w) => `${inputs.composition.file}: ${w}`));
 });
 
 test('with no covariates the partial tests are the regular ones, and agree with the reference', async () => {
@@ -64,6 +50,24 @@ test('with no covariates the partial tests are the regular ones, and agree with 
   const controls = parseControls(STATISTIC_IDS.map((id) => `${id}=`));
   const result = analyze(inputs.composition, inputs.scores, { covariates: controls });
   compare(result, reference.regular_only);
+});
+
+test('one family for all tests counts english_ratio once: its partial r negates japanese_ratio\'s within the printed precision', async () => {
+  const inputs = await readStudyDirectory(PAPER_STUDY);
+  const result = analyze(inputs.composition, inputs.scores, { family: 'all' });
+  compare(result, reference.all_family);
+  assert.deepEqual(result.multipleTesting.families, [{ id: 'all', size: 162, duplicates: 27 }]);
+  const ja = result.tests.find((t) => t.task === 'IgakuQA' && t.statistic === 'japanese_ratio')!;
+  const en = result.tests.find((t) => t.task === 'IgakuQA' && t.statistic === 'english_ratio')!;
+  assert.deepEqual(en.duplicateOf, { statistic: 'japanese_ratio', sign: -1 });
+  assert.equal(en.q, ja.q);
+  assert.equal(en.holm, ja.holm);
+  assert.ok(Math.abs(en.partial.r! + ja.partial.r!) < 0.01, `${en.partial.r} vs ${ja.partial.r}`);
+  // The family per statistic does not move when another statistic's covariates change.
+  const base = analyze(inputs.composition, inputs.scores);
+  const controlled = analyze(inputs.composition, inputs.scores, { covariates: parseControls(['total_tokens=']) });
+  const q = (r: AnalysisResult) => r.tests.filter((t) => t.statistic === 'japanese_tokens').map((t) => t.q);
+  assert.deepEqual(q(controlled), q(base));
 });
 
 test("the paper's regular correlation IgakuQA ~ total tokens is r = 0.915, p = 0.011 (Appendix F)", async () => {
@@ -78,8 +82,8 @@ test('correlation matrices among statistics (Fig. F.1) and tasks (Fig. F.2) matc
   const { matrices, averages } = analyze(inputs.composition, inputs.scores);
   assert.deepEqual(matrices.statistics.labels, STATISTIC_IDS);
   matrices.statistics.values.forEach((row, i) => row.forEach((v, j) => close(v, reference.statistics_matrix[i][j], `F.1[${i}][${j}]`)));
-  assert.equal(matrices.tasks.labels.length, 27);
-  matrices.tasks.values.forEach((row, i) => row.forEach((v, j) => close(v, reference.tasks_matrix[i][j], `F.2[${i}][${j}]`)));
+  assert.equal(matrices.tasks!.labels.length, 27);
+  matrices.tasks!.values.forEach((row, i) => row.forEach((v, j) => close(v, reference.tasks_matrix[i][j], `F.2[${i}][${j}]`)));
   for (const lang of ['Japanese', 'English']) {
     for (const c of reference.corpora) close(averages.language[lang][c], reference.language_averages[lang][c], `${lang} average ${c}`);
   }
@@ -104,6 +108,9 @@ test('collinear and rank-deficient designs are named, never NaN', async () => {
   const exact = parseCompositionCsv('c.csv', readFileSync(path.join(PAPER_STUDY, 'composition.csv'), 'utf8').replace('45.86,53.45,0.68', '45.86,53.46,0.68'));
   const ratios = analyze(exact, inputs.scores, { covariates: parseControls(['total_tokens=japanese_ratio,english_ratio,parallel_ratio']), statistics: ['total_tokens'] });
   assert.equal(ratios.tests[0].error, 'the covariates of total_tokens are collinear: japanese_ratio is a linear function of english_ratio, parallel_ratio (rank-deficient design)');
+  // As printed (EnJa-Balance sums to 99.99 %), the three ratios are collinear up to the table's rounding.
+  const printed = analyze(inputs.composition, inputs.scores, { covariates: parseControls(['total_tokens=japanese_ratio,english_ratio,parallel_ratio']), statistics: ['total_tokens'] });
+  assert.equal(printed.tests[0].error, `the covariates of total_tokens are collinear within the printed precision of ${inputs.composition.file}: japanese_ratio is a linear function of english_ratio, parallel_ratio up to the rounding of the table`);
   const tooMany = run(['english_ratio=total_tokens,japanese_tokens,parallel_tokens,japanese_ratio']);
   assert.equal(tooMany.tests[0].error, 'too few corpora: n = 6 with 4 covariates leaves n − 2 − k = 0 degrees of freedom');
   const self = run(['english_ratio=english_ratio']);
@@ -111,14 +118,48 @@ test('collinear and rank-deficient designs are named, never NaN', async () => {
   for (const r of [total, explained, ratios, tooMany, self]) assert.ok(!JSON.stringify(r).includes('NaN'));
 });
 
-test('near-collinear covariates warn with their variance inflation', async () => {
+test('a statistic its covariates determine within the printed precision is refused; near-collinear ones warn with their VIF', async () => {
   const inputs = await readStudyDirectory(PAPER_STUDY);
-  // The three ratios sum to 100 % up to the table's rounding (EnJa-Balance sums to 99.99).
   const r = analyze(inputs.composition, inputs.scores, { covariates: parseControls(['total_tokens=japanese_ratio,english_ratio']), statistics: ['parallel_ratio', 'total_tokens'] });
-  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(r.warnings, analyze(inputs.composition, inputs.scores).warnings, 'only the table\'s own inconsistencies');
+  // parallel = 100 − Japanese − English holds only to ±0.015 (three cells ± 0.005): with two decimals
+  // the partial correlation would be one of rounding noise.
   const near = analyze(inputs.composition, inputs.scores, { covariates: parseControls(['parallel_ratio=japanese_ratio,english_ratio']), statistics: ['parallel_ratio'] });
-  assert.equal(near.warnings.length, 1);
-  assert.match(near.warnings[0], /^parallel_ratio is nearly collinear with its covariates japanese_ratio, english_ratio \(VIF = \d+\): its partial correlations are unstable$/);
+  for (const t of near.tests) {
+    assert.equal(t.partial.r, null);
+    assert.equal(t.error, `parallel_ratio is determined by its covariates japanese_ratio, english_ratio within the printed precision of ${inputs.composition.file} (each cell ± half its last digit): its partial correlation would measure the table's rounding`);
+  }
+  // The same relation with exact (computed) values off by more than rounding: a test, with a warning.
+  const exact = {
+    file: 'computed',
+    corpora: inputs.composition.corpora,
+    values: { ...inputs.composition.values, parallel_ratio: inputs.composition.values.japanese_ratio.map((ja, i) => 100 - ja - inputs.composition.values.english_ratio[i] + [0.01, -0.02, 0.015, 0, -0.01, 0.02][i]) },
+  };
+  const warned = analyze(exact, inputs.scores, { covariates: parseControls(['parallel_ratio=japanese_ratio,english_ratio']), statistics: ['parallel_ratio'] });
+  assert.equal(warned.tests.filter((t) => t.partial.r !== null).length, 27);
+  assert.equal(warned.warnings.length, 1 + compositionWarnings(warned.warnings));
+  assert.match(warned.warnings.at(-1)!, /^parallel_ratio is nearly collinear with its covariates japanese_ratio, english_ratio \(VIF = \d+\): its partial correlations are unstable$/);
+});
+
+/** How many of the warnings are about the composition table's consistency. */
+function compositionWarnings(w: readonly string[]) {
+  return w.filter((x) => x.startsWith('computed: corpus')).length;
+}
+
+test('a composition whose total or ratios disagree with its counts beyond the printed precision warns, naming corpus and cell', () => {
+  const header = 'corpus,total_tokens_b,japanese_tokens_b,english_tokens_b,parallel_tokens_b,japanese_ratio_pct,english_ratio_pct,parallel_ratio_pct\n';
+  const consistent = ['A,10.00,5.00,4.00,1.00,50.00,40.00,10.00', 'B,20.0,10.0,5.0,5.0,50.0,25.0,25.0', 'C,8,2,4,2,25,50,25'];
+  const scores = parseScoreCsv('s.csv', 'task,language,category,A,B,C,D\nT,Japanese,MCQA,0.1,0.3,0.2,0.5\n');
+  const run = (rows: string[]) => analyze(parseCompositionCsv('c.csv', header + rows.join('\n')), scores, { covariates: parseControls(STATISTIC_IDS.map((id) => `${id}=`)) }).warnings;
+  assert.deepEqual(run([...consistent, 'D,4.00,1.00,2.00,1.00,25.00,50.00,25.00']), []);
+  // 10.0 − (5.0 + 4.0 + 0.9): 0.1 apart where four cells of ±0.05 allow 0.2 — consistent; 0.3 is not.
+  assert.deepEqual(run([...consistent, 'D,10.0,5.0,4.0,0.9,50.0,40.0,9.0']).filter((w) => w.includes('total_tokens_b =')), []);
+  assert.deepEqual(run([...consistent, 'D,10.0,5.0,4.0,0.7,50.0,40.0,7.0']), [
+    'c.csv: corpus "D", total_tokens_b = 10 differs from japanese + english + parallel = 9.7 by more than the printed precision allows (±0.2)',
+  ]);
+  assert.deepEqual(run([...consistent, 'D,4.00,1.00,2.00,1.00,25.00,52.00,25.00']), [
+    'c.csv: corpus "D", english_ratio_pct = 52 does not match 100 × english_tokens_b / total_tokens_b = 50 within the printed precision (±0.1925)',
+  ]);
 });
 
 test('bad --control specs name the culprit', () => {
@@ -128,31 +169,101 @@ test('bad --control specs name the culprit', () => {
   assert.deepEqual(parseControls(['english_tokens=japanese_tokens, parallel_tokens', 'total_tokens=']), { english_tokens: ['japanese_tokens', 'parallel_tokens'], total_tokens: [] });
 });
 
-test('exact permutation p-values enumerate all n! orderings; above 8 a seeded Monte Carlo', () => {
-  assert.deepEqual(permutationPValue([1, 2, 3], [1, 2, 3]), { p: 2 / 6, method: 'exact', permutations: 6 });
+test('Freedman–Lane without covariates is the ordinary permutation test over all n! orderings', () => {
+  const plain = (x: number[], y: number[], options = {}) => {
+    const none = new Residualizer(x.length, []);
+    return freedmanLanePValue(none.residuals(x), none.residuals(y), none.basis, options);
+  };
+  assert.deepEqual(plain([1, 2, 3], [1, 2, 3]), { p: 2 / 6, hits: 2, method: 'exact', permutations: 6 });
   // n = 4, r = 0.8 (Σxy = 29): |r| ≥ 0.8 needs Σxy ≥ 29 or ≤ 21: 1234, 2134, 1324, 1243 and their
   // reversals 4321, 3421, 4231, 4312 — 8 of 24, counted by hand.
-  assert.deepEqual(permutationPValue([1, 2, 3, 4], [1, 2, 4, 3]), { p: 8 / 24, method: 'exact', permutations: 24 });
-  assert.equal(permutationPValue([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 4, 3, 6, 5, 8, 7])!.permutations, 40320);
-  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const y = [1, 3, 2, 5, 4, 7, 6, 9, 8];
-  const mc = permutationPValue(x, y, { samples: 2000, seed: 7 })!;
-  assert.equal(mc.method, 'monte-carlo');
-  assert.equal(mc.permutations, 2000);
-  assert.equal(mc.seed, 7);
-  assert.deepEqual(permutationPValue(x, y, { samples: 2000, seed: 7 }), mc, 'same seed, same p');
-  // r = 0.95 with n = 9: the exact p is 1/181440·(a handful); a Monte Carlo p is (hits + 1)/(B + 1).
-  assert.ok(mc.p > 0 && mc.p < 0.01, String(mc.p));
-  assert.equal(permutationPValue([1, 1, 1], [1, 2, 3]), undefined);
+  assert.deepEqual(plain([1, 2, 3, 4], [1, 2, 4, 3]), { p: 8 / 24, hits: 8, method: 'exact', permutations: 24 });
+  assert.equal(plain([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 4, 3, 6, 5, 8, 7])!.permutations, 40320);
+  // An equally spaced predictor: the mirror ordering ties exactly with the observed one even at r ≈ 0,
+  // where a tolerance relative to the observed dot product misses it. Counted in integers:
+  // x·y = 1, so |r| ≥ observed needs |Σ x̃ y_π| ≥ 1 with x̃ = 2x − 9, y a permutation of y.
+  const x = [1, 2, 3, 4, 5, 6, 7, 8];
+  const y = [0.11, 0.93, 0.62, 0.29, 0.05, 0.84, 0.47, 0.38];
+  const r = pearson(x, y)!;
+  const integer = countIntegerTies(x.map((v) => 2 * v - 9), y.map((v) => Math.round(v * 100)));
+  const p = plain(x, y)!;
+  assert.ok(Math.abs(r) < 0.001, String(r));
+  assert.equal(p.hits, integer);
+  assert.equal(plain(x, [...y].reverse())!.hits, integer, 'the mirror image has the same count');
+  assert.equal(freedmanLanePValue([0, 0, 0], [-1, 0, 1], []), undefined, 'no residual variance: no test');
 });
 
-test('t-test p-values and BH q-values agree with known values', () => {
-  close(correlationPValue(0.9148433959232759, 4), 0.010568708001301401, 'p (SciPy pearsonr)');
+/** The ordinary permutation count of |Σ x y_π| ≥ |Σ x y| in exact integer arithmetic. */
+function countIntegerTies(x: number[], y: number[]): number {
+  const obs = Math.abs(x.reduce((a, v, i) => a + v * y[i], 0));
+  let hits = 0;
+  const go = (rest: number[], acc: number[]) => {
+    if (rest.length === 0) {
+      if (Math.abs(x.reduce((a, v, i) => a + v * acc[i], 0)) >= obs) hits++;
+      return;
+    }
+    rest.forEach((v, i) => go([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, v]));
+  };
+  go(y, []);
+  return hits;
+}
+
+test('above 8 corpora a seeded Monte Carlo: reproducible, bounded, capped', () => {
+  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const y = [1, 3, 2, 5, 4, 7, 6, 9, 8];
+  const none = new Residualizer(9, []);
+  const mc = freedmanLanePValue(none.residuals(x), none.residuals(y), none.basis, { samples: 2000, stream: 7 })!;
+  assert.equal(mc.method, 'monte-carlo');
+  assert.equal(mc.permutations, 2000);
+  assert.equal(mc.stream, 7);
+  assert.equal(mc.p, (mc.hits + 1) / 2001);
+  assert.deepEqual(freedmanLanePValue(none.residuals(x), none.residuals(y), none.basis, { samples: 2000, stream: 7 }), mc, 'same stream, same p');
+  // r = 0.95 with n = 9: the exact p is a handful of 9! orderings; a Monte Carlo p is (hits + 1)/(B + 1).
+  assert.ok(mc.p > 0 && mc.p < 0.01, String(mc.p));
+  assert.throws(() => freedmanLanePValue(none.residuals(x), none.residuals(y), none.basis, { samples: 1e12 }), { message: 'permutation samples must be an integer from 1 to 1000000, got 1000000000000' });
+});
+
+test('t-test p-values are the regularized incomplete beta: SciPy\'s t at odd and even df, within [0, 1]', () => {
+  // scipy.stats.t.sf(|t|, df) * 2 with t = r √(df / (1 − r²)), SciPy 1.17.
+  close(correlationPValue(0.9148433959232759, 4), 0.01056870800130138, 'df 4');
+  close(correlationPValue(0.5, 1), 0.6666666666666666, 'df 1');
+  close(correlationPValue(0.3, 3), 0.623837664781073, 'df 3');
+  close(correlationPValue(0.2, 5), 0.6672191256583335, 'df 5');
+  const tiny = correlationPValue(0.999, 7);
+  assert.ok(Math.abs(tiny - 1.0401949467151322e-10) < 1e-22, `df 7, p ≈ 1e-10 to its last digits: ${tiny}`);
+  for (const df of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.equal(correlationPValue(0, df), 1, `r = 0, df ${df}`);
   assert.throws(() => correlationPValue(0.5, 0), RangeError);
   assert.equal(correlationPValue(1, 4), 0);
-  // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02
+  assert.equal(correlationPValue(-1, 3), 0);
+});
+
+test('BH q-values and Holm adjusted p-values agree with R\'s p.adjust', () => {
+  // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02; "holm" = 0.03 0.06 0.06 0.02
   assert.deepEqual(benjaminiHochberg([0.01, 0.04, 0.03, 0.005]).map((v) => +v.toFixed(12)), [0.02, 0.04, 0.04, 0.02]);
+  assert.deepEqual(holm([0.01, 0.04, 0.03, 0.005]).map((v) => +v.toFixed(12)), [0.03, 0.06, 0.06, 0.02]);
+  assert.deepEqual(holm([0.5, 0.6]), [1, 1]);
+});
+
+test('constant columns are judged on their own scale: no r from rounding noise, null in the matrices', () => {
+  // The mean of six 0.7s is 0.7000000000000001: the deviations are rounding, not variance.
+  assert.equal(pearson([0.7, 0.7, 0.7, 0.7, 0.7, 0.7], [1, 2, 3, 4, 5, 7]), undefined);
+  assert.equal(pearson(new Array(10).fill(0.48), [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]), undefined);
   assert.equal(pearson([1, 2, 3], [5, 5, 5]), undefined);
+  const composition = parseCompositionCsv('c.csv', readFileSync(path.join(PAPER_STUDY, 'composition.csv'), 'utf8'));
+  const scores = parseScoreCsv('s.csv', `task,language,category,${composition.corpora.join(',')}\nFlat,Japanese,MCQA,0.7,0.7,0.7,0.7,0.7,0.7\nSloped,Japanese,MCQA,0.1,0.2,0.3,0.4,0.5,0.7\n`);
+  const r = analyze(composition, scores);
+  for (const t of r.tests.filter((x) => x.task === 'Flat')) {
+    assert.deepEqual([t.regular.r, t.regular.p, t.partial.r, t.q], [null, null, null, null]);
+    assert.equal(t.error, 'the score differences of "Flat" do not vary across corpora');
+  }
+  assert.deepEqual(r.matrices.tasks!.values, [[null, null], [null, 1]]);
+  // parallel_tokens_b is 0.48 for five of the six corpora, not all: it varies.
+  assert.notEqual(r.matrices.statistics.values[3][3], null);
+});
+
+test('the task × task matrix is built only when asked for', async () => {
+  const inputs = await readStudyDirectory(PAPER_STUDY);
+  assert.equal(analyze(inputs.composition, inputs.scores, { taskMatrix: false }).matrices.tasks, null);
 });
 
 test('malformed score and composition tables are errors naming file, row and column', () => {

@@ -79,13 +79,17 @@ test('usage errors exit 2', async () => {
 
 test('corpus-lab analyze <study dir> --json has the contract shape, with covariates on every test', async () => {
   const { code, stdout, stderr } = await run('analyze', PAPER_STUDY, '--json');
-  assert.equal(stderr, '');
+  // The paper's composition table: six ratios that are not the rounded shares of its counts.
+  assert.equal(stderr.split('\n').filter((l) => l.startsWith('warning: ') && l.includes('within the printed precision')).length, 6);
+  assert.equal(stderr.split('\n').filter(Boolean).length, 6);
   assert.equal(code, 0);
   const r = JSON.parse(stdout);
   for (const key of ['corpora', 'averages', 'tests', 'warnings']) assert.ok(key in r, key);
   assert.equal(r.tests.length, 189);
   const t = r.tests.find((x: { task: string; statistic: string }) => x.task === 'IgakuQA' && x.statistic === 'total_tokens');
-  assert.deepEqual(Object.keys(t), ['task', 'language', 'category', 'statistic', 'covariates', 'n', 'regular', 'partial', 'q']);
+  assert.deepEqual(Object.keys(t), ['task', 'language', 'category', 'statistic', 'covariates', 'n', 'regular', 'partial', 'q', 'holm', 'family', 'permutation']);
+  assert.deepEqual(t.permutation, { scheme: 'freedman-lane', method: 'exact', permutations: 720, exhaustive: true, hits: t.permutation.hits });
+  assert.equal(t.partial.pPermutation, t.permutation.hits / 720);
   assert.deepEqual(Object.keys(t.partial), ['r', 'p', 'pCorrected', 'pPermutation']);
   assert.deepEqual(t.covariates, ['japanese_ratio', 'parallel_ratio']);
   assert.equal(t.n, 6);

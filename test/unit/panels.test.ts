@@ -74,7 +74,7 @@ test('bars: regular IgakuQA ~ total tokens is 0.915 (p = 0.011, one star); sorte
 test('tests table: partial columns and covariates; regular has only r and p', async () => {
   const study = toStudyPayload(await loadStudy(PAPER_STUDY));
   const partial = testsTable(study.result, 'japanese_ratio', 'partial');
-  assert.deepEqual(partial.columns.map((c) => c.key), ['task', 'language', 'category', 'covariates', 'r', 'p', 'pCorrected', 'pPermutation', 'q', 'note']);
+  assert.deepEqual(partial.columns.map((c) => c.key), ['task', 'language', 'category', 'covariates', 'r', 'p', 'pCorrected', 'pPermutation', 'q', 'holm', 'note']);
   assert.equal(partial.rows.length, 27);
   assert.equal(partial.rows[0][3], 'total_tokens + parallel_ratio');
   const all = testsTable(study.result, 'all', 'regular');

@@ -1,14 +1,46 @@
-import { benjaminiHochberg, correlationPValue, pearson, permutationPValue, Residualizer, unexplainedShare } from './correlation';
+import {
+  benjaminiHochberg,
+  correlationPValue,
+  freedmanLanePValue,
+  holm,
+  isConstant,
+  pearson,
+  Residualizer,
+  streamSeed,
+  unexplainedShare,
+} from './correlation';
+import { compositionInconsistencies, determinedWithinPrecision } from './precision';
 import { DEFAULT_COVARIATES, STATISTIC_IDS, type StatisticId } from './statistics';
 import { TableError, type CompositionTable, type ScoreTable } from './tables';
+
+/** Which tests are adjusted together: one family per statistic (one per figure), or every test of the run. */
+export type FamilyScope = 'statistic' | 'all';
+export const FAMILY_SCOPES: readonly FamilyScope[] = ['statistic', 'all'];
+export const DEFAULT_SEED = 20_240_601;
 
 export interface AnalysisOptions {
   /** Covariates per statistic, replacing the default rule for the statistics named. */
   readonly covariates?: Partial<Record<StatisticId, readonly StatisticId[]>>;
   readonly statistics?: readonly StatisticId[];
-  /** Monte Carlo permutations when n > 8, and their seed. */
+  /** Monte Carlo permutations per test when n > 8, and the seed every test's stream derives from. */
   readonly permutationSamples?: number;
   readonly seed?: number;
+  /** The multiple-testing family; per statistic unless told otherwise. */
+  readonly family?: FamilyScope;
+  /** The task × task matrix is tasks² numbers: built only for whoever shows it (default true). */
+  readonly taskMatrix?: boolean;
+}
+
+export interface TestPermutation {
+  readonly scheme: 'freedman-lane';
+  readonly method: 'exact' | 'monte-carlo';
+  /** Orderings compared: n! when exhaustive, the sample size otherwise. */
+  readonly permutations: number;
+  readonly exhaustive: boolean;
+  /** Orderings whose |partial r| reaches the observed one (the observed one included). */
+  readonly hits: number;
+  /** This test's Monte Carlo stream, derived from the run's seed and the test. */
+  readonly stream?: number;
 }
 
 export interface TestResult {
@@ -20,8 +52,15 @@ export interface TestResult {
   readonly n: number;
   readonly regular: { readonly r: number | null; readonly p: number | null };
   readonly partial: { readonly r: number | null; readonly p: number | null; readonly pCorrected: number | null; readonly pPermutation: number | null };
-  /** Benjamini–Hochberg over every test with a corrected partial p-value. */
+  /** Benjamini–Hochberg over the test's family (the corrected partial p-values). */
   readonly q: number | null;
+  /** Holm over the same family. */
+  readonly holm: number | null;
+  /** The multiple-testing family: a statistic id, or `all`. */
+  readonly family: string;
+  /** The same test as another of its family (negated when sign is −1): counted there, once. */
+  readonly duplicateOf?: { readonly statistic: StatisticId; readonly sign: 1 | -1 };
+  readonly permutation: TestPermutation | null;
   /** Why a number is null: named, never a silent NaN. */
   readonly error?: string;
 }
@@ -29,6 +68,13 @@ export interface TestResult {
 export interface CorrelationMatrix {
   readonly labels: readonly string[];
   readonly values: readonly (readonly (number | null)[])[];
+}
+
+export interface MultipleTesting {
+  readonly scope: FamilyScope;
+  readonly methods: { readonly q: 'benjamini-hochberg'; readonly holm: 'holm' };
+  /** Each family with the number of tests it adjusts over, duplicates counted once. */
+  readonly families: readonly { readonly id: string; readonly size: number; readonly duplicates: number }[];
 }
 
 export interface AnalysisResult {
@@ -40,8 +86,16 @@ export interface AnalysisResult {
   readonly tests: readonly TestResult[];
   readonly warnings: readonly string[];
   readonly covariates: Readonly<Record<StatisticId, readonly StatisticId[]>>;
-  readonly permutation: { readonly method: 'exact' | 'monte-carlo'; readonly permutations: number; readonly seed?: number } | null;
-  readonly matrices: { readonly statistics: CorrelationMatrix; readonly tasks: CorrelationMatrix };
+  readonly permutation: {
+    readonly scheme: 'freedman-lane';
+    readonly method: 'exact' | 'monte-carlo';
+    readonly permutations: number;
+    readonly exhaustive: boolean;
+    readonly seed?: number;
+  } | null;
+  readonly multipleTesting: MultipleTesting;
+  /** `tasks` is null when the caller asked not to build it. */
+  readonly matrices: { readonly statistics: CorrelationMatrix; readonly tasks: CorrelationMatrix | null };
 }
 
 /** Below this share of unexplained variance a variable is a linear function of others, not data. */
@@ -49,39 +103,48 @@ const SINGULAR = 1e-10;
 /** Variance inflation above which estimates are unstable enough to deserve a warning. */
 const VIF_WARNING = 1000;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * Relates per-task score differences to the corpora's compositional statistics: regular Pearson r,
  * and partial r by the paper's method (Section 3.4): OLS of predictor and outcome on the covariates,
  * Pearson r of the residuals. p-values as the paper computed them (df = n − 2) and corrected
- * (df = n − 2 − k, as pingouin and R's ppcor), the permutation p, and BH q-values.
+ * (df = n − 2 − k, as pingouin and R's ppcor), the Freedman–Lane permutation p, and BH q-values and
+ * Holm-adjusted p-values within each multiple-testing family.
  */
 export function analyze(composition: CompositionTable, scores: ScoreTable, options: AnalysisOptions = {}): AnalysisResult {
   const corpora = alignCorpora(composition, scores);
   const n = corpora.length;
   const index = corpora.map((c) => composition.corpora.indexOf(c));
   const stat = (id: StatisticId) => index.map((i) => composition.values[id][i]);
-  const warnings: string[] = [];
+  const half = (id: StatisticId) => index.map((i) => composition.halfUnits?.[id][i] ?? 0);
+  const warnings: string[] = compositionInconsistencies(composition.file, composition.corpora, composition.values, composition.halfUnits);
+  const seed = options.seed ?? DEFAULT_SEED;
+  const scope = options.family ?? 'statistic';
 
   const covariates = { ...DEFAULT_COVARIATES, ...options.covariates } as Record<StatisticId, readonly StatisticId[]>;
   const statistics = options.statistics ?? STATISTIC_IDS;
+  const familyOf = (id: StatisticId) => (scope === 'all' ? 'all' : id);
 
-  const tests: TestResult[] = [];
+  const tests: Mutable<TestResult>[] = [];
+  const valid = new Map<StatisticId, Float64Array>();
   let permutation: AnalysisResult['permutation'] = null;
   for (const id of statistics) {
     const cov = covariates[id];
     const x = stat(id);
     const z = cov.map(stat);
-    const design = checkDesign(id, x, cov, z, n, warnings);
+    const design = checkDesign(composition.file, id, x, half(id), cov, z, cov.map(half), n, warnings);
     const residualizer = design ? undefined : new Residualizer(n, z);
     const rx = residualizer?.residuals(x);
+    if (rx) valid.set(id, rx);
 
     for (const t of scores.tasks) {
       const y = t.values;
       const base = { task: t.task, language: t.language, category: t.category, statistic: id, covariates: cov, n };
       const r = pearson(x, y);
       const regular = r === undefined ? { r: null, p: null } : { r, p: correlationPValue(r, n - 2) };
-      const fail = (error: string): TestResult => ({ ...base, regular, partial: { r: null, p: null, pCorrected: null, pPermutation: null }, q: null, error });
-      if (r === undefined && pearson(x, x) !== undefined) {
+      const fail = (error: string): Mutable<TestResult> => ({ ...base, regular, partial: { r: null, p: null, pCorrected: null, pPermutation: null }, q: null, holm: null, family: familyOf(id), permutation: null, error });
+      if (isConstant(y)) {
         tests.push(fail(`the score differences of "${t.task}" do not vary across corpora`));
         continue;
       }
@@ -99,33 +162,106 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
         tests.push(fail(`the residuals of "${t.task}" have no variance`));
         continue;
       }
-      const perm = permutationPValue(rx, ry, { samples: options.permutationSamples, seed: options.seed });
-      if (perm) permutation = { method: perm.method, permutations: perm.permutations, ...(perm.seed === undefined ? {} : { seed: perm.seed }) };
+      const perm = freedmanLanePValue(rx, ry, residualizer.basis, { samples: options.permutationSamples, stream: streamSeed(seed, `${id}\u0000${t.task}`) });
+      const exhaustive = perm?.method === 'exact';
+      if (perm && !permutation) permutation = { scheme: 'freedman-lane', method: perm.method, permutations: perm.permutations, exhaustive, ...(exhaustive ? {} : { seed }) };
       tests.push({
         ...base,
         regular,
         partial: { r: pr, p: correlationPValue(pr, n - 2), pCorrected: correlationPValue(pr, n - 2 - cov.length), pPermutation: perm?.p ?? null },
         q: null,
+        holm: null,
+        family: familyOf(id),
+        permutation: perm
+          ? { scheme: 'freedman-lane', method: perm.method, permutations: perm.permutations, exhaustive, hits: perm.hits, ...(perm.stream === undefined ? {} : { stream: perm.stream }) }
+          : null,
       });
     }
   }
 
-  const family = tests.map((t, i) => [t.partial.pCorrected, i] as const).filter((e): e is readonly [number, number] => e[0] !== null);
-  const q = benjaminiHochberg(family.map(([p]) => p));
-  const withQ = [...tests];
-  family.forEach(([, i], k) => (withQ[i] = { ...tests[i], q: q[k] }));
+  const duplicates = duplicateStatistics(statistics, covariates, valid, familyOf, stat, half);
+  const multipleTesting = adjust(tests, duplicates, scope);
 
   return {
     corpora,
     averages: averages(scores, corpora),
-    tests: withQ,
+    tests,
     warnings,
     covariates: Object.fromEntries(statistics.map((id) => [id, covariates[id]])) as Record<StatisticId, readonly StatisticId[]>,
     permutation,
+    multipleTesting,
     matrices: {
       statistics: correlationMatrix(STATISTIC_IDS, STATISTIC_IDS.map(stat)),
-      tasks: correlationMatrix(scores.tasks.map((t) => t.task), scores.tasks.map((t) => t.values)),
+      tasks: options.taskMatrix === false ? null : correlationMatrix(scores.tasks.map((t) => t.task), scores.tasks.map((t) => t.values)),
     },
+  };
+}
+
+/**
+ * Statistics whose tests are the same tests as an earlier statistic's within a family: same
+ * covariates, and the later one is determined by the covariates and the earlier one within the
+ * printed precision (japanese_ratio and english_ratio given total and parallel_ratio: the three
+ * ratios sum to 100 %), so their residuals are proportional and their partial r equal or negated.
+ */
+function duplicateStatistics(
+  statistics: readonly StatisticId[],
+  covariates: Readonly<Record<StatisticId, readonly StatisticId[]>>,
+  valid: ReadonlyMap<StatisticId, Float64Array>,
+  familyOf: (id: StatisticId) => string,
+  stat: (id: StatisticId) => number[],
+  half: (id: StatisticId) => number[],
+): Map<StatisticId, { statistic: StatisticId; sign: 1 | -1 }> {
+  const out = new Map<StatisticId, { statistic: StatisticId; sign: 1 | -1 }>();
+  const sameSet = (a: readonly StatisticId[], b: readonly StatisticId[]) => a.length === b.length && a.every((c) => b.includes(c));
+  statistics.forEach((b, j) => {
+    const rb = valid.get(b);
+    if (!rb) return;
+    for (const a of statistics.slice(0, j)) {
+      const ra = valid.get(a);
+      if (!ra || out.has(a) || familyOf(a) !== familyOf(b) || !sameSet(covariates[a], covariates[b])) continue;
+      const predictors = [...covariates[b], a];
+      if (!determinedWithinPrecision(stat(b), half(b), predictors.map(stat), predictors.map(half))) continue;
+      let dot = 0;
+      for (let i = 0; i < ra.length; i++) dot += ra[i] * rb[i];
+      out.set(b, { statistic: a, sign: dot < 0 ? -1 : 1 });
+      return;
+    }
+  });
+  return out;
+}
+
+/** BH q and Holm within each family over the tests with a corrected p; a duplicate takes its original's. */
+function adjust(tests: Mutable<TestResult>[], duplicates: ReadonlyMap<StatisticId, { statistic: StatisticId; sign: 1 | -1 }>, scope: FamilyScope): MultipleTesting {
+  const families = new Map<string, { members: Mutable<TestResult>[]; duplicates: number }>();
+  for (const t of tests) {
+    const f = families.get(t.family) ?? { members: [], duplicates: 0 };
+    families.set(t.family, f);
+    const dup = duplicates.get(t.statistic);
+    if (dup) {
+      t.duplicateOf = dup;
+      if (t.partial.pCorrected !== null) f.duplicates++;
+    } else if (t.partial.pCorrected !== null) f.members.push(t);
+  }
+  for (const { members } of families.values()) {
+    const p = members.map((t) => t.partial.pCorrected!);
+    const q = benjaminiHochberg(p);
+    const h = holm(p);
+    members.forEach((t, k) => {
+      t.q = q[k];
+      t.holm = h[k];
+    });
+  }
+  const byKey = new Map(tests.map((t) => [`${t.statistic}\u0000${t.task}`, t]));
+  for (const t of tests) {
+    if (!t.duplicateOf || t.partial.pCorrected === null) continue;
+    const original = byKey.get(`${t.duplicateOf.statistic}\u0000${t.task}`);
+    t.q = original?.q ?? null;
+    t.holm = original?.holm ?? null;
+  }
+  return {
+    scope,
+    methods: { q: 'benjamini-hochberg', holm: 'holm' },
+    families: [...families].map(([id, f]) => ({ id, size: f.members.length, duplicates: f.duplicates })),
   };
 }
 
@@ -141,25 +277,45 @@ function alignCorpora(composition: CompositionTable, scores: ScoreTable): string
 }
 
 /** Why the tests of a statistic cannot be computed, or undefined; near-singular designs warn. */
-function checkDesign(id: StatisticId, x: number[], cov: readonly StatisticId[], z: number[][], n: number, warnings: string[]): string | undefined {
+function checkDesign(
+  file: string,
+  id: StatisticId,
+  x: number[],
+  hx: number[],
+  cov: readonly StatisticId[],
+  z: number[][],
+  hz: number[][],
+  n: number,
+  warnings: string[],
+): string | undefined {
   if (cov.includes(id)) return `${id} cannot be its own covariate`;
   const dupe = cov.find((c, i) => cov.indexOf(c) !== i);
   if (dupe) return `covariate ${dupe} is listed twice for ${id}`;
   const df = n - 2 - cov.length;
   if (df <= 0) return `too few corpora: n = ${n} with ${cov.length} covariates leaves n − 2 − k = ${df} degrees of freedom`;
-  if (pearson(x, x) === undefined) return `${id} does not vary across the corpora`;
+  if (isConstant(x)) return `${id} does not vary across the corpora`;
+  for (let j = 0; j < cov.length; j++) {
+    if (isConstant(z[j])) return `covariate ${cov[j]} does not vary across the corpora`;
+  }
   for (let j = 0; j < cov.length; j++) {
     const others = z.filter((_, k) => k !== j);
-    if (pearson(z[j], z[j]) === undefined) return `covariate ${cov[j]} does not vary across the corpora`;
     if (others.length > 0 && unexplainedShare(z[j], others) < SINGULAR) {
       return `the covariates of ${id} are collinear: ${cov[j]} is a linear function of ${cov.filter((_, k) => k !== j).join(', ')} (rank-deficient design)`;
     }
   }
-  if (cov.length > 0) {
-    const left = unexplainedShare(x, z);
-    if (left < SINGULAR) return `${id} is a linear function of its covariates ${cov.join(', ')} (e.g. total = Japanese + English + parallel): its partial correlation is undefined`;
-    if (1 / left > VIF_WARNING) warnings.push(`${id} is nearly collinear with its covariates ${cov.join(', ')} (VIF = ${(1 / left).toFixed(0)}): its partial correlations are unstable`);
+  if (cov.length === 0) return undefined;
+  const left = unexplainedShare(x, z);
+  if (left < SINGULAR) return `${id} is a linear function of its covariates ${cov.join(', ')} (e.g. total = Japanese + English + parallel): its partial correlation is undefined`;
+  for (let j = 0; j < cov.length; j++) {
+    const others = z.filter((_, k) => k !== j);
+    if (determinedWithinPrecision(z[j], hz[j], others, hz.filter((_, k) => k !== j))) {
+      return `the covariates of ${id} are collinear within the printed precision of ${file}: ${cov[j]} is a linear function of ${cov.filter((_, k) => k !== j).join(', ')} up to the rounding of the table`;
+    }
   }
+  if (determinedWithinPrecision(x, hx, z, hz)) {
+    return `${id} is determined by its covariates ${cov.join(', ')} within the printed precision of ${file} (each cell ± half its last digit): its partial correlation would measure the table's rounding`;
+  }
+  if (1 / left > VIF_WARNING) warnings.push(`${id} is nearly collinear with its covariates ${cov.join(', ')} (VIF = ${(1 / left).toFixed(0)}): its partial correlations are unstable`);
   return undefined;
 }
 
@@ -178,6 +334,23 @@ function averages(scores: ScoreTable, corpora: readonly string[]): AnalysisResul
   return { language: group((t) => t.language), category: group((t) => `${t.language}/${t.category}`) };
 }
 
+/** Pearson r of every pair, each series centred and normed once; constant series give null. */
 function correlationMatrix(labels: readonly string[], series: readonly (readonly number[])[]): CorrelationMatrix {
-  return { labels, values: series.map((a) => series.map((b) => pearson(a, b) ?? null)) };
+  const unit = series.map((v) => {
+    if (isConstant(v)) return undefined;
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const c = v.map((x) => x - mean);
+    const norm = Math.sqrt(c.reduce((a, b) => a + b * b, 0));
+    return c.map((x) => x / norm);
+  });
+  const values = unit.map((a, i) =>
+    unit.map((b, j) => {
+      if (!a || !b) return null;
+      if (i === j) return 1;
+      let r = 0;
+      for (let k = 0; k < a.length; k++) r += a[k] * b[k];
+      return Math.max(-1, Math.min(1, r));
+    }),
+  );
+  return { labels, values };
 }

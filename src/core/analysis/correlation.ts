@@ -1,8 +1,26 @@
-import jStat from 'jstat';
+import betainc from '@stdlib/math-base-special-betainc';
 import { Matrix, QrDecomposition } from 'ml-matrix';
 
-/** Pearson's r; undefined when either side has no variance (r would be 0/0). */
+/**
+ * A column whose spread is within this share of its largest magnitude is constant: the mean of six
+ * copies of 0.7 differs from 0.7 by about 1e-16, and the deviations left over are rounding, not data.
+ */
+export const CONSTANT_TOLERANCE = 1e-12;
+
+/** Whether the values do not vary, judged on their own scale. */
+export function isConstant(v: ArrayLike<number>): boolean {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    lo = Math.min(lo, v[i]);
+    hi = Math.max(hi, v[i]);
+  }
+  return !(hi - lo > CONSTANT_TOLERANCE * Math.max(Math.abs(lo), Math.abs(hi)));
+}
+
+/** Pearson's r; undefined when either side is constant (r would be 0/0, or rounding noise). */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number | undefined {
+  if (isConstant(x) || isConstant(y)) return undefined;
   const n = x.length;
   let mx = 0;
   let my = 0;
@@ -22,7 +40,6 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number | un
     sxx += dx * dx;
     syy += dy * dy;
   }
-  if (!(sxx > 0) || !(syy > 0)) return undefined;
   return clamp(sxy / Math.sqrt(sxx * syy));
 }
 
@@ -30,12 +47,17 @@ function clamp(r: number): number {
   return Math.max(-1, Math.min(1, r));
 }
 
-/** Two-sided p-value of r under H0 ρ = 0 with `df` degrees of freedom (t = r √(df / (1 − r²))). */
+/**
+ * Two-sided p-value of r under H0 ρ = 0 with `df` degrees of freedom. With t² = df r² / (1 − r²),
+ * P(|T| ≥ |t|) = I_{df/(df+t²)}(df/2, 1/2) = I_{1−r²}(df/2, 1/2): the regularized incomplete beta,
+ * evaluated directly rather than as 2(1 − cdf), which loses digits for small p and can pass 1.
+ */
 export function correlationPValue(r: number, df: number): number {
-  if (df <= 0) throw new RangeError(`no degrees of freedom (df = ${df})`);
-  if (Math.abs(r) >= 1) return 0;
-  const t = Math.abs(r) * Math.sqrt(df / (1 - r * r));
-  return 2 * (1 - jStat.studentt.cdf(t, df));
+  if (!(df > 0)) throw new RangeError(`no degrees of freedom (df = ${df})`);
+  const a = Math.abs(r);
+  if (a >= 1) return 0;
+  const p = betainc((1 - a) * (1 + a), df / 2, 0.5);
+  return Math.max(0, Math.min(1, p));
 }
 
 /**
@@ -43,7 +65,8 @@ export function correlationPValue(r: number, df: number): number {
  * thin QR of D so that every outcome regressed on the same covariates costs one matrix-vector pass.
  */
 export class Residualizer {
-  private readonly q: number[][];
+  /** Orthonormal basis of the column space of [1 | Z], one row per basis vector. */
+  readonly basis: readonly Float64Array[];
 
   constructor(readonly n: number, covariates: readonly (readonly number[])[]) {
     const d = new Matrix(n, covariates.length + 1);
@@ -51,12 +74,12 @@ export class Residualizer {
       d.set(i, 0, 1);
       covariates.forEach((z, j) => d.set(i, j + 1, z[i]));
     }
-    this.q = new QrDecomposition(d).orthogonalMatrix.transpose().to2DArray();
+    this.basis = new QrDecomposition(d).orthogonalMatrix.transpose().to2DArray().map((row) => Float64Array.from(row));
   }
 
-  residuals(y: readonly number[]): Float64Array {
+  residuals(y: ArrayLike<number>): Float64Array {
     const out = Float64Array.from(y);
-    for (const qk of this.q) {
+    for (const qk of this.basis) {
       let dot = 0;
       for (let i = 0; i < this.n; i++) dot += qk[i] * y[i];
       for (let i = 0; i < this.n; i++) out[i] -= dot * qk[i];
@@ -67,10 +90,10 @@ export class Residualizer {
 
 /** 1 − R² of y regressed (with intercept) on the covariates: the share of its variance left over. */
 export function unexplainedShare(y: readonly number[], covariates: readonly (readonly number[])[]): number {
+  if (isConstant(y)) return 0;
   const n = y.length;
   const mean = y.reduce((a, b) => a + b, 0) / n;
   const ss = y.reduce((a, b) => a + (b - mean) ** 2, 0);
-  if (!(ss > 0)) return 0;
   const r = new Residualizer(n, covariates).residuals(y);
   let rss = 0;
   for (const v of r) rss += v * v;
@@ -79,51 +102,93 @@ export function unexplainedShare(y: readonly number[], covariates: readonly (rea
 
 export interface PermutationResult {
   readonly p: number;
+  /** Orderings counted that reach the observed |partial r|, the observed one included. */
+  readonly hits: number;
   readonly method: 'exact' | 'monte-carlo';
+  /** n! when exhaustive, else the Monte Carlo sample size. */
   readonly permutations: number;
-  readonly seed?: number;
+  /** The seed of this test's own Monte Carlo stream. */
+  readonly stream?: number;
 }
 
 export const EXACT_PERMUTATION_MAX_N = 8;
+export const DEFAULT_PERMUTATION_SAMPLES = 10_000;
+/** Above this, a Monte Carlo p is more precise than the rest of the analysis while the run takes minutes per test. */
+export const MAX_PERMUTATION_SAMPLES = 1_000_000;
+/**
+ * Two orderings tie when their |partial r| differ by less than this. r is scale-free (the dot
+ * product over the norms of the terms compared), so this is a tolerance on the scale of the terms:
+ * exact ties such as mirror orderings count whatever r is, and floating-point error (≤ about 1e-12
+ * after 8! incremental updates) never decides a comparison.
+ */
+export const TIE_TOLERANCE = 1e-10;
 
 /**
- * Permutation p-value of the correlation of two residual vectors: the share of orderings of `ry`
- * whose |r| reaches the observed |r|. Residuals of a regression with intercept have mean zero, so r
- * under a permutation is the dot product over fixed norms; Heap's algorithm changes two positions
- * per step, so each of the n! orderings costs O(1). Above n = 8, a seeded Monte Carlo sample.
+ * Freedman–Lane permutation p-value of the partial correlation of x and y given covariates Z.
+ * `rx` and `e` are the residuals of x and of y on [1 | Z] (the reduced model), `basis` an
+ * orthonormal basis of [1 | Z]. Each ordering π permutes e and adds back the reduced model's fitted
+ * values, y* = ŷ + Pπ e; refitting the full model gives partial r* = rx·(I − H)y* / (‖rx‖ ‖(I − H)y*‖).
+ * As ŷ lies in [1 | Z] and rx is orthogonal to it, rx·(I − H)y* = rx·Pπe and
+ * ‖(I − H)y*‖² = ‖e‖² − Σₖ (qₖ·Pπe)²: a handful of dot products per ordering, each changed in O(1)
+ * when Heap's algorithm swaps two positions. Without covariates this is the ordinary permutation test.
+ * All n! orderings for n ≤ 8; above, a Monte Carlo sample from the given stream seed.
  */
-export function permutationPValue(rx: ArrayLike<number>, ry: ArrayLike<number>, options: { samples?: number; seed?: number } = {}): PermutationResult | undefined {
+export function freedmanLanePValue(
+  rx: ArrayLike<number>,
+  e: ArrayLike<number>,
+  basis: readonly ArrayLike<number>[],
+  options: { samples?: number; stream?: number } = {},
+): PermutationResult | undefined {
   const n = rx.length;
   const x = Float64Array.from(rx);
-  const y = Float64Array.from(ry);
-  center(x);
-  center(y);
-  let nx = 0;
-  let ny = 0;
-  let dot = 0;
+  const y = Float64Array.from(e);
+  let xx = 0;
+  let ee = 0;
   for (let i = 0; i < n; i++) {
-    nx += x[i] * x[i];
-    ny += y[i] * y[i];
-    dot += x[i] * y[i];
+    xx += x[i] * x[i];
+    ee += y[i] * y[i];
   }
-  if (!(nx > 0) || !(ny > 0)) return undefined;
-  // Ties (the identity and its mirror images) must count: compare with a relative tolerance.
-  const threshold = Math.abs(dot) * (1 - 1e-12);
+  if (!(xx > 0) || !(ee > 0)) return undefined;
+  // A constant basis vector (the intercept's) has the same dot product with every ordering of e:
+  // its share comes off ‖e‖² once, and the loops run over the covariates' vectors only.
+  let fixed = ee;
+  const varying = basis.filter((b) => {
+    if (!isConstant(b)) return true;
+    let dot = 0;
+    for (let i = 0; i < n; i++) dot += b[i] * y[i];
+    fixed -= dot * dot;
+    return false;
+  });
+  const m = varying.length;
+  // Basis vectors side by side, q[k n + i], so the per-ordering loops touch one typed array.
+  const q = new Float64Array(m * n);
+  varying.forEach((b, k) => q.set(Array.from(b), k * n));
+  // Per ordering: sₖ = qₖ·Pe and d = rx·Pe (kept in acc[0]); the loops below are written out rather
+  // than in closures, because a number a closure updates lives boxed on the heap.
+  const acc = new Float64Array(m + 1);
+  fillDots(x, y, q, acc);
+  const observed = Math.abs(acc[0]) / Math.sqrt(xx * residualSquares(fixed, acc));
+  // r*² = d² / (xx S) with S = ‖e‖² − Σ sₖ²; compared as d² ≥ t² xx S, no square root per ordering.
+  const t = Math.max(0, observed - TIE_TOLERANCE);
+  const scale = t * t * xx;
 
   if (n <= EXACT_PERMUTATION_MAX_N) {
-    const c = new Array<number>(n).fill(0);
+    const c = new Int32Array(n);
     let hits = 1;
     let total = 1;
     let i = 1;
     while (i < n) {
       if (c[i] < i) {
         const j = i % 2 === 0 ? 0 : c[i];
-        dot += x[j] * (y[i] - y[j]) + x[i] * (y[j] - y[i]);
-        const t = y[i];
+        const dy = y[j] - y[i];
+        acc[0] += (x[i] - x[j]) * dy;
+        for (let k = 0; k < m; k++) acc[k + 1] += (q[k * n + i] - q[k * n + j]) * dy;
+        const tmp = y[i];
         y[i] = y[j];
-        y[j] = t;
+        y[j] = tmp;
         total++;
-        if (Math.abs(dot) >= threshold) hits++;
+        const left = residualSquares(fixed, acc);
+        if (left > 0 && acc[0] * acc[0] >= scale * left) hits++;
         c[i]++;
         i = 1;
       } else {
@@ -131,33 +196,46 @@ export function permutationPValue(rx: ArrayLike<number>, ry: ArrayLike<number>, 
         i++;
       }
     }
-    return { p: hits / total, method: 'exact', permutations: total };
+    return { p: hits / total, hits, method: 'exact', permutations: total };
   }
 
-  const samples = options.samples ?? 10_000;
-  const seed = options.seed ?? 20_240_601;
-  const random = mulberry32(seed);
+  const samples = options.samples ?? DEFAULT_PERMUTATION_SAMPLES;
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_PERMUTATION_SAMPLES) {
+    throw new RangeError(`permutation samples must be an integer from 1 to ${MAX_PERMUTATION_SAMPLES}, got ${samples}`);
+  }
+  const stream = (options.stream ?? 0) >>> 0;
+  const random = mulberry32(stream);
   let hits = 0;
-  for (let s = 0; s < samples; s++) {
+  for (let draw = 0; draw < samples; draw++) {
     for (let k = n - 1; k > 0; k--) {
       const j = Math.floor(random() * (k + 1));
-      const t = y[k];
+      const tmp = y[k];
       y[k] = y[j];
-      y[j] = t;
+      y[j] = tmp;
     }
-    let d = 0;
-    for (let k = 0; k < n; k++) d += x[k] * y[k];
-    if (Math.abs(d) >= threshold) hits++;
+    fillDots(x, y, q, acc);
+    const left = residualSquares(fixed, acc);
+    if (left > 0 && acc[0] * acc[0] >= scale * left) hits++;
   }
   // (hits + 1) / (samples + 1): the observed ordering counts, so p is never 0 (Phipson & Smyth 2010).
-  return { p: (hits + 1) / (samples + 1), method: 'monte-carlo', permutations: samples, seed };
+  return { p: (hits + 1) / (samples + 1), hits, method: 'monte-carlo', permutations: samples, stream };
 }
 
-function center(v: Float64Array) {
-  let m = 0;
-  for (const x of v) m += x;
-  m /= v.length;
-  for (let i = 0; i < v.length; i++) v[i] -= m;
+/** acc[0] = x·y, acc[k + 1] = qₖ·y for the basis vectors stored side by side in q. */
+function fillDots(x: Float64Array, y: Float64Array, q: Float64Array, acc: Float64Array) {
+  const n = x.length;
+  acc.fill(0);
+  for (let i = 0; i < n; i++) {
+    acc[0] += x[i] * y[i];
+    for (let k = 1; k < acc.length; k++) acc[k] += q[(k - 1) * n + i] * y[i];
+  }
+}
+
+/** ‖(I − H)Pe‖² = ‖e‖² − Σₖ (qₖ·Pe)², the constant vectors' share already off `fixed`. */
+function residualSquares(fixed: number, acc: Float64Array): number {
+  let left = fixed;
+  for (let k = 1; k < acc.length; k++) left -= acc[k] * acc[k];
+  return left;
 }
 
 /** A small, well-known seeded generator: the same seed gives the same Monte Carlo p everywhere. */
@@ -172,16 +250,45 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of one test's Monte Carlo stream: FNV-1a of the test's key (UTF-16 code units), mixed with the run's seed by
+ * MurmurHash3's finalizer, so that tests draw different orderings and each is reproducible alone.
+ */
+export function streamSeed(seed: number, key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= Math.imul(seed >>> 0, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function ascending(p: readonly number[]): number[] {
+  return p.map((_, i) => i).sort((a, b) => p[a] - p[b] || a - b);
+}
+
 /** Benjamini–Hochberg q-values (step-up adjusted p-values), in the input order. */
 export function benjaminiHochberg(p: readonly number[]): number[] {
   const m = p.length;
-  const order = p.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const order = ascending(p);
   const q = new Array<number>(m);
   let running = 1;
   for (let k = m - 1; k >= 0; k--) {
-    const [v, i] = order[k];
-    running = Math.min(running, (v * m) / (k + 1));
-    q[i] = running;
+    running = Math.min(running, (p[order[k]] * m) / (k + 1));
+    q[order[k]] = running;
   }
   return q;
+}
+
+/** Holm's step-down adjusted p-values (family-wise error), in the input order. */
+export function holm(p: readonly number[]): number[] {
+  const m = p.length;
+  const order = ascending(p);
+  const out = new Array<number>(m);
+  let running = 0;
+  order.forEach((i, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p[i]));
+    out[i] = running;
+  });
+  return out;
 }

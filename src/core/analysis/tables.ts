@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { halfUnit } from './precision';
 import { COMPOSITION_COLUMNS, STATISTIC_IDS, type StatisticId } from './statistics';
 import type { TableOneRow } from './views';
 
@@ -46,6 +47,8 @@ export interface CompositionTable {
   readonly file: string;
   readonly corpora: readonly string[];
   readonly values: Readonly<Record<StatisticId, readonly number[]>>;
+  /** Half a unit of each cell's last printed digit; absent for computed (exact) compositions. */
+  readonly halfUnits?: Readonly<Record<StatisticId, readonly number[]>>;
 }
 
 /** `corpus,total_tokens_b,…,parallel_ratio_pct` — Table C.1's shape (billions, percent). */
@@ -60,15 +63,19 @@ export function parseCompositionCsv(file: string, text: string): CompositionTabl
   }
   const corpora: string[] = [];
   const values = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
+  const halfUnits = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
   for (const row of rows) {
     checkWidth(file, row, header.length);
     const name = row.cells[0];
     if (!name) throw new TableError(file, row.line, 1, 'missing corpus name');
     if (corpora.includes(name)) throw new TableError(file, row.line, 1, `duplicate corpus "${name}"`);
     corpora.push(name);
-    for (const id of STATISTIC_IDS) values[id].push(numberCell(file, row, col[id], header));
+    for (const id of STATISTIC_IDS) {
+      values[id].push(numberCell(file, row, col[id], header));
+      halfUnits[id].push(halfUnit(row.cells[col[id]]));
+    }
   }
-  return { file, corpora, values };
+  return { file, corpora, values, halfUnits };
 }
 
 export interface TaskRow {

@@ -39,6 +39,7 @@ export const DEFAULT_LABELS = {
   pCorrected: 'p (df = n − 2 − k)',
   pPermutation: 'p (permutation)',
   q: 'q (BH)',
+  holm: 'p (Holm)',
   note: 'Note',
   scoreTitle: 'Score differences (after − before continued pretraining)',
   averagesTitle: 'Average score differences',
@@ -162,6 +163,7 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
           { key: 'pCorrected', label: labels.pCorrected, digits: STAT_DIGITS },
           { key: 'pPermutation', label: labels.pPermutation, digits: STAT_DIGITS },
           { key: 'q', label: labels.q, digits: STAT_DIGITS },
+          { key: 'holm', label: labels.holm, digits: STAT_DIGITS },
         ]
       : [
           { key: 'r', label: labels.r, digits: STAT_DIGITS },
@@ -175,12 +177,21 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
     t.category,
     ...(statistic === 'all' ? [t.statistic] : []),
     ...(mode === 'partial'
-      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q]
+      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q, t.holm]
       : [t.regular.r, t.regular.p]),
-    t.error ?? null,
+    testNote(t, mode),
   ]);
   const name = statistic === 'all' ? '' : ` — ${STATISTIC_NAMES[statistic]}`;
   return { title: `${labels.testsTitle}${name} (${labels[mode]})`, columns, rows };
+}
+
+/** Why a test has no numbers, or (partial) that its family counted it once under another statistic. */
+function testNote(t: TestResult, mode: CorrelationMode): string | null {
+  if (t.error !== undefined) return t.error;
+  if (mode === 'partial' && t.duplicateOf) {
+    return `same test as ${t.duplicateOf.statistic}${t.duplicateOf.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`;
+  }
+  return null;
 }
 
 export interface Bar {

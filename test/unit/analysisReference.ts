@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import type { AnalysisResult } from '../../src/core/analysis/analyze';
+
+/** The shape of test/fixtures/analysis/*-reference.json (make_reference.py), and the comparison at 1e-9. */
+export type Num = number | null;
+export interface RefTest {
+  task: string;
+  statistic: string;
+  covariates: string[];
+  regular: { r: Num; p: Num };
+  partial: { r: Num; p: Num; pCorrected: Num; pPermutation: Num };
+  hits: Num;
+  family: string;
+  q: Num;
+  holm: Num;
+  duplicateOf: { statistic: string; sign: number } | null;
+}
+
+export const TOLERANCE = 1e-9;
+export function close(actual: Num | undefined, expected: Num, what: string) {
+  if (expected === null) return assert.equal(actual, null, `${what}: ${actual} where the reference has none`);
+  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE, `${what}: ${actual} vs reference ${expected}`);
+}
+
+/** Every number of every test against the reference; permutation p only where the reference enumerated. */
+export function compare(result: AnalysisResult, expected: RefTest[], label = '') {
+  assert.equal(result.tests.length, expected.length);
+  for (const ref of expected) {
+    const t = result.tests.find((x) => x.task === ref.task && x.statistic === ref.statistic);
+    const what = `${label}${ref.task} ~ ${ref.statistic}`;
+    assert.ok(t, what);
+    assert.deepEqual(t.covariates, ref.covariates, what);
+    assert.equal(t.error === undefined, ref.partial.r !== null, `${what}: ${t.error ?? 'defined'} vs reference ${ref.partial.r}`);
+    close(t.regular.r, ref.regular.r, `${what} regular r`);
+    close(t.regular.p, ref.regular.p, `${what} regular p`);
+    close(t.partial.r, ref.partial.r, `${what} partial r`);
+    close(t.partial.p, ref.partial.p, `${what} partial p`);
+    close(t.partial.pCorrected, ref.partial.pCorrected, `${what} corrected p`);
+    if (ref.hits !== null) {
+      assert.equal(t.permutation?.hits, ref.hits, `${what} Freedman–Lane count`);
+      close(t.partial.pPermutation, ref.partial.pPermutation, `${what} permutation p`);
+    }
+    assert.equal(t.family, ref.family, what);
+    assert.deepEqual(t.duplicateOf ?? null, ref.duplicateOf, what);
+    close(t.q, ref.q, `${what} q`);
+    close(t.holm, ref.holm, `${what} Holm`);
+  }
+}
+
