@@ -10,6 +10,7 @@ import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
 import { JobRegistry, type JobRecord } from '../../src/core/jobs/registry';
 import { FINISHED_STATES } from '../../src/core/jobs/slurm';
 import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch';
+import { validateStudy } from '../../src/core/jobs/studyValidate';
 import { loadTemplate, renderStage, STAGES } from '../../src/core/jobs/templates';
 import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { LogFollower } from '../../src/core/logs/logFollower';
@@ -120,6 +121,33 @@ test('a study launch: the paper pipeline with every conversion, through the tool
   const reread = new JobRegistry(registry.file);
   await reread.load();
   assert.deepEqual(reread.get(evalJob.tag)?.state, 'COMPLETED');
+});
+
+test('Validate Study: every option of every job asked of the installed tools, every job of Slurm; a broken setting named', async () => {
+  const launch = {
+    study: `${run}-v`, cluster: 'loopback', includeBase: true, settings, templates: await templates(), resultsDir: `${c.home}/corpus-lab-${run}/results/${run}-v`,
+    recipes: [{ name: 'EnJa-Tiny', dataPath: ['0.6', `${tools.dataRoot}/${PREFIXES[0]}`, '0.4', `${tools.dataRoot}/${PREFIXES[1]}`], totalTokens: 1e9 }],
+  };
+  const before = (await conn.exec(['squeue', '--me', '--noheader', '--states=all'])).stdout;
+  const ok = await validateStudy(service, (argv) => conn.exec(argv), launch);
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.jobs, 11);
+  assert.equal(ok.slurm.length, 11);
+  assert.ok(ok.slurm.every((s) => /to start at/.test(s.message)), JSON.stringify(ok.slurm));
+  assert.deepEqual(ok.tools.map((t) => path.posix.basename(t.program)).sort(), [
+    'convert.py', 'convert.py', 'convert_llama_hf_to_nemo.py', 'convert_llama_nemo_to_hf.py', 'evaluate_mcqa.py', 'evaluate_mt.py', 'evaluate_ner.py', 'evaluate_sts.py', 'megatron_gpt_finetuning.py', 'pretrain_gpt.py', 'templates',
+  ]);
+  assert.equal((await conn.exec(['squeue', '--me', '--noheader', '--states=all'])).stdout, before, 'nothing submitted');
+  assert.equal((await conn.exec(['sh', '-c', `ls -d ${c.home}/corpus-lab-${run}/runs/*-check-* 2>/dev/null | wc -l`])).stdout.trim(), '0', 'no check directory left behind');
+
+  // The old templates' mistakes, as a workspace template would bring them back: each named with its job and line.
+  const t = await templates();
+  const old = { ...t, cpt: { file: 'old-cpt.sbatch', text: t.cpt.text.replace('--attention-backend flash', '--use-flash-attn --no-such-option') }, sft: { file: 'old-sft.sbatch', text: t.sft.text.replace(/ {2}model\.data\.validation_ds\.file_names=\[\{\{validationData\}\}\] \\\n/, '') } };
+  const bad = await validateStudy(service, (argv) => conn.exec(argv), { ...launch, templates: old, settings: { ...settings, evalTemplates: { ...settings.evalTemplates, sts: 'sts_as_nli_xx' } } });
+  assert.ok(bad.problems.some((p) => /^cpt\/EnJa-Tiny \(script line \d+\): the installed \$HOME\/fake\/Megatron-LM\/pretrain_gpt\.py does not accept --no-such-option$/.test(p)), bad.problems.join('\n'));
+  assert.ok(bad.problems.some((p) => /^sft\/base \(script line \d+\): model\.data\.validation_ds\.file_names is mandatory \(\?\?\?\) in its config and is not set$/.test(p)), bad.problems.join('\n'));
+  assert.ok(bad.problems.includes('eval: med-eval has no template "sts_as_nli_xx" (jobs.evalTemplates.sts) in templates/nli.py'), bad.problems.join('\n'));
+  assert.equal(bad.slurm.length, 11);
 });
 
 test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm (dependency never satisfied)', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -95,20 +96,40 @@ test('CSV: RFC 4180 quoting, full precision, empty for missing', () => {
   assert.equal(toCsv(small), 'Task,x_1,y\r\n"Q, ""quoted""",0.12345,-1\r\nR#2,,2.5\r\n');
 });
 
-test('LaTeX: booktabs, escaped specials, panel precision, marks in bold, groups spanning', () => {
+test('LaTeX: booktabs, escaped specials, panel precision, true minus signs, marks in bold, groups spanning, caption and label', () => {
   assert.equal(toLatex(small), [
-    '% A \\& B\\_1 50\\%',
+    '% Corpus Lab export; needs \\usepackage{booktabs}',
+    '\\begin{table}[t]',
+    '\\centering',
+    '\\caption{A \\& B\\_1 50\\%}',
+    '\\label{tab:a-b-1-50}',
     '\\begin{tabular}{lrr}',
     '\\toprule',
     'Task & x\\_1 & y \\\\',
     '\\midrule',
     '\\multicolumn{3}{l}{\\textit{Ja \\& En}} \\\\',
-    'Q, "quoted" & \\textbf{0.123} & -1.000 \\\\',
+    'Q, "quoted" & \\textbf{0.123} & $-$1.000 \\\\',
     'R\\#2 &  & \\textbf{2.500} \\\\',
     '\\bottomrule',
     '\\end{tabular}',
+    '\\end{table}',
     '',
   ].join('\n'));
+});
+
+test('every table the panels export as LaTeX compiles with pdflatex (the paper study: scores, averages, all tests)', async () => {
+  const which = spawnSync('sh', ['-c', 'command -v pdflatex'], { encoding: 'utf8' });
+  assert.equal(which.status, 0, 'pdflatex is missing: install Debian\'s texlive-latex-base and texlive-latex-recommended (npm test does)');
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const tables = [scoreDifferenceTable(study.tasks, study.corpora), averagesTable(study.result), testsTable(study.result, 'all', 'partial'), testsTable(study.result, 'japanese_ratio', 'partial')];
+  const dir = tempDir();
+  const body = tables.map((t) => toLatex(t)).join('\n');
+  assert.doesNotMatch(body, /\u2212/, 'no Unicode minus reaches LaTeX');
+  writeFileSync(path.join(dir, 'paper.tex'), `\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n${body}\n\\end{document}\n`);
+  const r = spawnSync('pdflatex', ['-interaction=nonstopmode', '-halt-on-error', 'paper.tex'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout.split('\n').filter((l) => l.startsWith('!')).join('\n') || r.stdout.slice(-2000));
+  assert.ok(readFileSync(path.join(dir, 'paper.pdf')).subarray(0, 5).equals(Buffer.from('%PDF-')));
+  assert.match(readFileSync(path.join(dir, 'paper.log'), 'utf8'), /Output written on paper\.pdf \(\d+ pages?/);
 });
 
 test('exports never overwrite and never leave temporary files', async () => {
@@ -123,6 +144,10 @@ test('exports never overwrite and never leave temporary files', async () => {
   assert.equal(safeFileStem('表 1: 日本語'), '表-1-日本語');
   writeFileSync(path.join(dir, 'x.png'), '');
   assert.equal(path.basename(await writeExport(dir, 'x', 'png', new Uint8Array([1]))), 'x-2.png');
+  // The same export again is the file already there, not a copy.
+  assert.equal(await writeExport(dir, 'scores', 'csv', 'two'), b);
+  assert.equal(path.basename(await writeExport(dir, 'x', 'png', new Uint8Array([1]))), 'x-2.png');
+  assert.deepEqual(readdirSync(dir).sort(), ['etc-passwd.csv', 'scores-2.csv', 'scores.csv', 'x-2.png', 'x.png']);
 });
 
 test('PNG data URLs are checked for the PNG signature', () => {

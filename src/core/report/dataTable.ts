@@ -60,16 +60,44 @@ const LATEX_SPECIALS: Record<string, string> = {
   '^': '\\textasciicircum{}',
 };
 
+/**
+ * Characters the panels use that pdflatex's default input does not take: typeset as math (the
+ * Unicode minus of the headers is the minus sign it stands for).
+ */
+const LATEX_UNICODE: Record<string, string> = {
+  '\u2212': '$-$', '\u00d7': '$\\times$', '\u2264': '$\\leq$', '\u2265': '$\\geq$', '\u2260': '$\\neq$', '\u03c1': '$\\rho$',
+  '\u2192': '$\\rightarrow$', '\u2190': '$\\leftarrow$', '\u00b1': '$\\pm$', '\u2013': '--', '\u2014': '---', '\u2026': '\\ldots{}', '\u2605': '$\\star$',
+  '\u00b7': '$\\cdot$', '\u2248': '$\\approx$',
+};
+
 export function latexEscape(s: string): string {
-  return s.replace(/[\\&%$#_{}~^]/g, (c) => LATEX_SPECIALS[c]);
+  return s.replace(/[\\&%$#_{}~^\u2212\u00d7\u2264\u2265\u2260\u03c1\u2192\u2190\u00b1\u2013\u2014\u2026\u2605\u00b7\u2248]/g, (c) => LATEX_SPECIALS[c] ?? LATEX_UNICODE[c]);
 }
 
-/** A booktabs tabular, numbers right-aligned at the panel's precision, marks in bold, group rows spanning. */
+/** A number as LaTeX sets it: a minus sign, not a hyphen. */
+function latexNumber(text: string): string {
+  return text.startsWith('-') ? `$-$${text.slice(1)}` : text;
+}
+
+/** `tab:` and the title's ASCII letters and digits: a label \ref can name. */
+export function latexLabel(title: string): string {
+  return `tab:${title.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'table'}`;
+}
+
+/**
+ * A booktabs table for a paper: numbers right-aligned at the panel's precision with true minus
+ * signs, marks in bold, group rows spanning, the title as its caption and a label from it. Needs
+ * `\\usepackage{booktabs}`; compiles with pdflatex as it is.
+ */
 export function toLatex(table: DataTable): string {
   const align = table.columns.map((c) => (c.digits === undefined ? 'l' : 'r')).join('');
   const groupAt = new Map((table.groups ?? []).map((g) => [g.row, g.label]));
   const out = [
-    `% ${latexEscape(table.title)}`,
+    '% Corpus Lab export; needs \\usepackage{booktabs}',
+    '\\begin{table}[t]',
+    '\\centering',
+    `\\caption{${latexEscape(table.title)}}`,
+    `\\label{${latexLabel(table.title)}}`,
     `\\begin{tabular}{${align}}`,
     '\\toprule',
     table.columns.map((c) => latexEscape(c.label)).join(' & ') + ' \\\\',
@@ -83,10 +111,11 @@ export function toLatex(table: DataTable): string {
     }
     const marks = new Set(table.marks?.[i] ?? []);
     out.push(row.map((cell, j) => {
-      const text = latexEscape(formatCell(cell, table.columns[j]));
+      const formatted = formatCell(cell, table.columns[j]);
+      const text = typeof cell === 'number' ? latexNumber(formatted) : latexEscape(formatted);
       return marks.has(j) && text ? `\\textbf{${text}}` : text;
     }).join(' & ') + ' \\\\');
   });
-  out.push('\\bottomrule', '\\end{tabular}', '');
+  out.push('\\bottomrule', '\\end{tabular}', '\\end{table}', '');
   return out.join('\n');
 }

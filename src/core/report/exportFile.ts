@@ -1,4 +1,4 @@
-import { link, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** Turns a title into a portable file name: letters, digits, dot, dash; nothing that walks directories. */
@@ -9,6 +9,7 @@ export function safeFileStem(title: string): string {
 
 /**
  * Writes `stem.ext` in `dir`, never over an existing file: the next free `stem-2.ext`, `stem-3.ext`…
+ * An export identical to one already there is that file: exporting the same table twice makes no copy.
  * The content goes to a temporary name first and is hard-linked into place, which fails rather
  * than overwrite when another writer took the name meanwhile, so a half-written export is never seen.
  */
@@ -24,12 +25,18 @@ export async function writeExport(dir: string, stem: string, ext: string, conten
         return file;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (await sameContent(file, content)) return file;
       }
     }
     throw new Error(`${dir}: no free name for ${stem}.${ext}`);
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+}
+
+async function sameContent(file: string, content: string | Uint8Array): Promise<boolean> {
+  const existing = await readFile(file).catch(() => undefined);
+  return existing !== undefined && Buffer.compare(existing, typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content)) === 0;
 }
 
 let tmpCounter = 0;
