@@ -2,7 +2,8 @@ import { Chart } from 'chart.js';
 import { correlationBars, DEFAULT_LABELS, testsTable, type Labels } from '../src/core/analysis/views';
 import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
-import { applyTheme, backgroundPlugin, heatmap, PALETTE, pngOf } from './lib/charts';
+import { applyTheme, backgroundPlugin, heatmap, pngOf } from './lib/charts';
+import { categoryColour } from '../src/protocol/colours';
 import { clear, h, t, type Strings } from './lib/dom';
 import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
@@ -97,7 +98,7 @@ function render() {
     data: {
       labels: bars.map((b) => b.label),
       // One dataset per category, so the legend names the colours; skipNull keeps one bar per row.
-      datasets: categories.map((cat, i) => ({ label: cat, data: bars.map((b) => (b.category === cat ? b.r : null)), backgroundColor: PALETTE[i % PALETTE.length], grouped: true, skipNull: true })),
+      datasets: categories.map((cat) => ({ label: cat, data: bars.map((b) => (b.category === cat ? b.r : null)), backgroundColor: categoryColour(cat), grouped: true, skipNull: true })),
     },
     options: {
       indexAxis: 'y',

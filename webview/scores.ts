@@ -1,7 +1,8 @@
 import { BarController, Chart } from 'chart.js';
 import { averagesTable, DEFAULT_LABELS, scoreDifferenceTable, tableOneTable, type Labels } from '../src/core/analysis/views';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
-import { applyTheme, backgroundPlugin, PALETTE, pngOf } from './lib/charts';
+import { applyTheme, backgroundPlugin, pngOf } from './lib/charts';
+import { languageColour } from '../src/protocol/colours';
 import { clear, h, t, type Strings } from './lib/dom';
 import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
@@ -65,7 +66,7 @@ function render() {
     type: 'bar',
     data: {
       labels: [...s.corpora],
-      datasets: languages.map((lang, i) => ({ label: lang, data: s.corpora.map((c) => s.result.averages.language[lang][c]), backgroundColor: PALETTE[i % PALETTE.length] })),
+      datasets: languages.map((lang) => ({ label: lang, data: s.corpora.map((c) => s.result.averages.language[lang][c]), backgroundColor: languageColour(lang) })),
     },
     options: { maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
     plugins: [backgroundPlugin],
