@@ -70,7 +70,7 @@ test('Validate Study asks the installed tools about every option and Slurm about
   await runCommand(page, 'Corpus Lab: Validate Study with Slurm (sbatch --test-only)');
   await pickAllRecipes('e2e-check');
   const text = await notification(page, 'e2e-check', 120_000);
-  assert.match(text, new RegExp(`All ${JOBS} jobs of e2e-check check out: 10 tools accept every option`), text);
+  assert.match(text, new RegExp(`All ${JOBS} jobs of e2e-check check out: 12 tools accept every option`), text);
   assert.match(text, /to start at/);
   await runCommand(page, 'Notifications: Clear All Notifications');
 });

@@ -134,8 +134,9 @@ test('Validate Study: every option of every job asked of the installed tools, ev
   assert.equal(ok.jobs, 11);
   assert.equal(ok.slurm.length, 11);
   assert.ok(ok.slurm.every((s) => /to start at/.test(s.message)), JSON.stringify(ok.slurm));
+  // evaluate_mcqa.py twice: document classification adds --truncate, a question of its own.
   assert.deepEqual(ok.tools.map((t) => path.posix.basename(t.program)).sort(), [
-    'convert.py', 'convert.py', 'convert_llama_hf_to_nemo.py', 'convert_llama_nemo_to_hf.py', 'evaluate_mcqa.py', 'evaluate_mt.py', 'evaluate_ner.py', 'evaluate_sts.py', 'megatron_gpt_finetuning.py', 'pretrain_gpt.py', 'templates',
+    'convert.py', 'convert.py', 'convert_llama_hf_to_nemo.py', 'convert_llama_nemo_to_hf.py', 'evaluate_mcqa.py', 'evaluate_mcqa.py', 'evaluate_mt.py', 'evaluate_ner.py', 'evaluate_sts.py', 'megatron_gpt_finetuning.py', 'pretrain_gpt.py', 'templates',
   ]);
   assert.equal((await conn.exec(['squeue', '--me', '--noheader', '--states=all'])).stdout, before, 'nothing submitted');
   assert.equal((await conn.exec(['sh', '-c', `ls -d ${c.home}/corpus-lab-${run}/runs/*-check-* 2>/dev/null | wc -l`])).stdout.trim(), '0', 'no check directory left behind');
