@@ -402,3 +402,25 @@ test('CORPUS_LAB_CHECK_ONLY=1 checks a command line against the contract without
     /Number of labels in the task \(6\) is not equal to the number of labels in the arguments \(2\)/);
   assert.equal(existsSync(nowhere), false);
 });
+
+test('NeMo SFT: +key adds a key, ++key sets or adds, +key on an existing key is Hydra\'s error', () => {
+  const added = ok(run(SFT, ['--cfg', 'job', '+model.data.train_ds.packed_sequence=true', '++model.seed=7', '++model.new_key=[1,2]']));
+  assert.match(added.out, /\n {6}packed_sequence: true\n/);
+  assert.match(added.out, /\n {2}seed: 7\n/);
+  assert.match(added.out, /\n {2}new_key:\n {2}- 1\n {2}- 2\n/);
+  const twice = run(SFT, ['--cfg', 'job', '+model.seed=7']);
+  assert.equal(twice.code, 1);
+  assert.equal(twice.err, "Could not append to config. An item is already at 'model.seed'.\n\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n");
+});
+
+test('Megatron: deprecated options print what validate_args prints; --checkpoint-activations exits', () => {
+  const env = { CORPUS_LAB_CHECK_ONLY: '1', WORLD_SIZE: '2' };
+  const args = cptArgs(path.join(dir, 'base-megatron'), path.join(dir, 'dep'), ['--finetune']);
+  const dist = ok(run(MEGATRON, [...args, '--use-dist-ckpt'], env));
+  assert.match(dist.out, /^--use-dist-ckpt is deprecated and has no effect\. Use --ckpt-format to select the checkpoint format\.\n/);
+  const act = run(MEGATRON, [...args, '--checkpoint-activations'], env);
+  assert.equal(act.code, 0);
+  assert.equal(act.out, '--checkpoint-activations is no longer valid, use --recompute-activations, or, for more control, --recompute-granularity and --recompute-method.\n');
+  const npe = ok(run(MEGATRON, [...args, '--no-position-embedding'], env));
+  assert.match(npe.out, /\[stand-in\] --no-position-embedding: upstream's help says "Disable position embedding\. Deprecated: use --position-embedding-type"\n/);
+});

@@ -50,6 +50,12 @@ def validate(args, argv):
     for key, dest in (('batch_size_removed', 'batch_size'), ('warmup_removed', 'warmup'), ('model_parallel_size_removed', 'model_parallel_size')):
         if getattr(args, dest) is not None:
             fail('AssertionError', eval_message(C['checks'][key]['message']))
+    # Deprecated options validate_args still reads: a notice, or (--checkpoint-activations) exit().
+    for notice in C.get('deprecation_notices', []):
+        if getattr(args, notice['dest'], None):
+            print(notice['message'], flush=True)
+            if notice['exits']:
+                sys.exit()
     for key, value in C['args_defaults'].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -92,6 +98,8 @@ def validate(args, argv):
     if args.train_iters is None and args.train_samples is None:
         fail('AssertionError', '[stand-in] iteration-based training needs --train-iters (sample-based --train-samples is not modelled)')
     for o in all_options():
+        if o.get('deprecated_help') and contract.given(argv, o['names']):
+            stand_in(f"{o['names'][0]}: upstream's help says \"{o['deprecated_help']}\"")
         if o.get('read_only_by') and contract.given(argv, o['names']) and not args.use_legacy_models:
             stand_in(f"{o['names'][0]} is read only by {', '.join(o['read_only_by'])} at {short(C['source'])} "
                      f"(legacy models, --use-legacy-models); Megatron-Core models ignore it"
