@@ -343,10 +343,13 @@ test('every contract names its upstream repository, a 40-hex commit and a path',
     assert.ok(s.path.length > 0);
   }
   assert.deepEqual([...new Set(sources.map((s) => `${s.repo}@${s.commit}`))].sort(), [
+    'Lightning-AI/pytorch-lightning@2129fdf3622e39ba46be4e1139af408e7e951cf3',
     'NVIDIA/Megatron-LM@309ffca6a40553362d44fd17efc56b772fa1aa44',
     'NVIDIA/NeMo@8cfedd7203462cb251a914e700e5605444277561',
+    'facebookresearch/hydra@7ef3acab78b46bf82370e7931f748aef5fd80e5f',
     'llm-jp/Megatron-LM@ea80de7979dcbc3ef4a9ec83c26628f65448d833',
     'nii-nlp/med-eval@9e030138ab061e24c3d4d413ee4aa77de37735de',
+    'omry/omegaconf@350bdb632865c5dd2286f2f6521acefe4abd843d',
   ]);
 });
 
@@ -410,7 +413,8 @@ test('NeMo SFT: +key adds a key, ++key sets or adds, +key on an existing key is 
   assert.match(added.out, /\n {2}new_key:\n {2}- 1\n {2}- 2\n/);
   const twice = run(SFT, ['--cfg', 'job', '+model.seed=7']);
   assert.equal(twice.code, 1);
-  assert.equal(twice.err, "Could not append to config. An item is already at 'model.seed'.\n\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n");
+  assert.equal(twice.err, "Could not append to config. An item is already at 'model.seed'.\nEither remove + prefix: 'model.seed=7'\n"
+    + "Or add a second + to add or override 'model.seed': '++model.seed=7'\n\n\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n");
 });
 
 test('Megatron: deprecated options print what validate_args prints; --checkpoint-activations exits', () => {
