@@ -312,7 +312,7 @@ test('med-eval refuses what med-eval refuses: ejmmt-en2ja, MT task/translation c
   mkdirSync(nemoDir, { recursive: true });
   const notHf = run(path.join(MED_EVAL, 'evaluate_mcqa.py'), ['--model_name_or_path', nemoDir, '--task', 'medmcqa', '--template_name', 'mcqa_with_options']);
   assert.equal(notHf.code, 1);
-  assert.match(notHf.err, /OSError: Can't load tokenizer for '.*sft'\./);
+  assert.match(notHf.err, /OSError: .*sft does not appear to have a file named config\.json\. Checkout 'https:\/\/huggingface\.co\/.*sft\/None' for available files\.\n$/);
   const pairing = ok(run(path.join(MED_EVAL, 'evaluate_mcqa.py'), ['--model_name_or_path', hf, '--task', 'pubmedqa_jp', '--template_name', 'mcqa_with_options']));
   assert.match(pairing.out, /\[stand-in\] med-eval's own pairing \(scripts\/batch\/evaluate_jmedbench\.sh\) evaluates pubmedqa_jp with context_based_mcqa_jp, not mcqa_with_options\n/);
   // Without --translation, MT runs english=>japanese only.
