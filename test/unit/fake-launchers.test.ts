@@ -428,3 +428,13 @@ test('Megatron: deprecated options print what validate_args prints; --checkpoint
   const npe = ok(run(MEGATRON, [...args, '--no-position-embedding'], env));
   assert.match(npe.out, /\[stand-in\] --no-position-embedding: upstream's help says "Disable position embedding\. Deprecated: use --position-embedding-type"\n/);
 });
+
+test('Megatron: --load without a checkpoint (e.g. the HF directory) warns and trains from random weights, as upstream does', () => {
+  const r = ok(run(MEGATRON, cptArgs(base, path.join(dir, 'random'), ['--train-iters', '1']), { WORLD_SIZE: '2' }));
+  assert.match(r.out, new RegExp(`WARNING: could not find the metadata file ${base}/latest_checkpointed_iteration\\.txt\\n {4}will not load any checkpoints and will start from random\\n`));
+  assert.deepEqual(lineage(path.join(dir, 'random', 'iter_0000001')), ['random', 'cpt:en_pile_text_document+ja_wiki_text_document:1']);
+  const strict = run(MEGATRON, cptArgs(base, path.join(dir, 'random2'), ['--train-iters', '1', '--exit-on-missing-checkpoint']), { WORLD_SIZE: '2' });
+  assert.equal(strict.code, 0);
+  assert.match(strict.out, />> '--exit-on-missing-checkpoint' set \.\.\. exiting\. <<\n$/);
+  assert.equal(existsSync(path.join(dir, 'random2')), false);
+});
