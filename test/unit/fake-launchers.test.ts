@@ -438,3 +438,24 @@ test('Megatron: --load without a checkpoint (e.g. the HF directory) warns and tr
   assert.match(strict.out, />> '--exit-on-missing-checkpoint' set \.\.\. exiting\. <<\n$/);
   assert.equal(existsSync(path.join(dir, 'random2')), false);
 });
+
+test('--help lists every option of the contract (what Validate Study reads from the installed tools); NeMo answers --cfg job', () => {
+  const contract = (f: string) => JSON.parse(readFileSync(path.join(FAKE, 'contracts', f), 'utf8')) as Record<string, unknown>;
+  type Opt = { names: string[] };
+  const check = (script: string, options: Opt[], args: string[] = ['--help']) => {
+    const help = ok(run(script, args)).out;
+    for (const o of options) for (const n of o.names) assert.ok(help.includes(n), `${path.basename(script)} --help lacks ${n}`);
+  };
+  const megatron = contract('megatron-pretrain.json') as { groups: { options: Opt[] }[] };
+  check(MEGATRON, megatron.groups.flatMap((g) => g.options));
+  const medEval = contract('med-eval.json') as { scripts: Record<string, { options: Opt[] }> };
+  for (const [script, c] of Object.entries(medEval.scripts)) check(path.join(MED_EVAL, script), c.options);
+  const nemo = contract('nemo-convert.json') as Record<string, { options: Opt[] }>;
+  check(HF_TO_NEMO, nemo['convert_llama_hf_to_nemo.py'].options);
+  check(NEMO_TO_HF, nemo['convert_llama_nemo_to_hf.py'].options);
+  const conv = contract('megatron-convert.json') as { options: Opt[]; plugins: Record<string, { options: Opt[] }> };
+  // convert.py parses known args first, so --help answers before the plugins add theirs (as upstream).
+  check(CONVERT, conv.options, ['--model-type', 'GPT', '--loader', 'llama_mistral', '--saver', 'core', '--load-dir', 'x', '--save-dir', 'y', '--help']);
+  assert.doesNotMatch(ok(run(CONVERT, ['--help'])).out, /--model-size/);
+  assert.match(ok(run(SFT, ['--help'])).out, /^megatron_gpt_finetuning is powered by Hydra\.\n/);
+});
