@@ -314,7 +314,9 @@ test('med-eval refuses what med-eval refuses: ejmmt-en2ja, MT task/translation c
   assert.equal(notHf.code, 1);
   assert.match(notHf.err, /OSError: .*sft does not appear to have a file named config\.json\. Checkout 'https:\/\/huggingface\.co\/.*sft\/None' for available files\.\n$/);
   const pairing = ok(run(path.join(MED_EVAL, 'evaluate_mcqa.py'), ['--model_name_or_path', hf, '--task', 'pubmedqa_jp', '--template_name', 'mcqa_with_options']));
-  assert.match(pairing.out, /\[stand-in\] med-eval's own pairing \(scripts\/batch\/evaluate_jmedbench\.sh\) evaluates pubmedqa_jp with context_based_mcqa_jp, not mcqa_with_options\n/);
+  assert.match(pairing.out, /\[stand-in\] med-eval's README pairs MCQA \(`pubmedqa\*`\) with context_based_mcqa_minimal, context_based_mcqa_jp, context_based_mcqa, context_based_mcqa_instructed_jp; pubmedqa_jp runs with mcqa_with_options\n/);
+  const direction = ok(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', hf, '--task', 'ejmmt', '--translation', 'japanese=>english', '--template_name', 'english_japanese']));
+  assert.match(direction.out, /\[stand-in\] med-eval's README pairs MT \(ja-en\) with mt_minimal, japanese_english, mt_english_centric_j2e, mt_instructed_j2e; ejmmt runs with english_japanese\n/);
   // Without --translation, MT runs english=>japanese only.
   const one = ok(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', hf, '--task', 'ejmmt', '--template_name', 'english_japanese']));
   assert.match(one.out, /\| ejmmt-en2ja \| english_japanese \|/);
