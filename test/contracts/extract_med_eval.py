@@ -54,6 +54,18 @@ def readme_tasks(readme):
     return sections
 
 
+def template_table(readme):
+    """The README's 'Supported prompt templates' table: family → Minimal, Standard, English Centric, Instructed."""
+    part = readme.split('### Supported prompt templates', 1)[1].split('###', 1)[0]
+    rows = [l for l in part.splitlines() if l.startswith('|')]
+    head = [c.strip() for c in rows[0].strip('|').split('|')]
+    table = []
+    for line in rows[2:]:
+        cells = [c.strip() for c in line.strip('|').split('|')]
+        table.append({'family': cells[0], **{h: c.strip('`') for h, c in zip(head[1:], cells[1:])}})
+    return table
+
+
 def batch_pairings(script):
     """med-eval's own invocations in scripts/batch/evaluate_jmedbench.sh (commented ones included)."""
     text = re.sub(r'^\s*#', '', script, flags=re.M)
@@ -109,6 +121,7 @@ def main():
         'source': source(repo, commit, 'README.md'),
         'scripts': scripts,
         'tasks': readme_tasks(readme),
+        'template_table': template_table(readme),
         'pairing_source': source(repo, commit, 'scripts/batch/evaluate_jmedbench.sh'),
         'pairing': batch_pairings(git_show(repo, commit, 'scripts/batch/evaluate_jmedbench.sh')),
         'model_loading': {

@@ -49,6 +49,36 @@ def option_readers(repo, commit):
     return readers, fields
 
 
+def deprecation_notices(text):
+    """validate_args' `if args.<dest> [and args.rank == 0]: print('…deprecated…' | '…no longer valid…') [exit()]`."""
+    tree = ast.parse(text)
+    vfn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == 'validate_args')
+    out = []
+    for node in ast.walk(vfn):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and len(test.values) == 2 \
+                and ast.get_source_segment(text, test.values[1]) == 'args.rank == 0':
+            test = test.values[0]
+        if not (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == 'args'):
+            continue
+        prints = [c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                  and c.func.id in ('print', 'print_rank_0', 'warn_rank_0') and c.args]
+        messages = []
+        for c in prints:
+            try:
+                messages.append(ast.literal_eval(c.args[0]))
+            except ValueError:
+                continue
+        messages = [m for m in messages if 'deprecated' in m or 'no longer valid' in m]
+        if not messages:
+            continue
+        exits = any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == 'exit' for c in ast.walk(node))
+        out.append({'dest': test.attr, 'line': node.lineno, 'message': messages[0], 'exits': exits})
+    return out
+
+
 def pretrain_contract(repo, commit):
     text = git_show(repo, commit, ARGS)
     enums = Enums()
@@ -137,6 +167,7 @@ def pretrain_contract(repo, commit):
         'required_args': required,
         'checks': checks,
         'save_requires': save_interval,
+        'deprecation_notices': deprecation_notices(text),
         'split_default': split_default,
         'world_size_env': {'name': world_size_env.group(1), 'default': int(world_size_env.group(2))},
         'global_batch_message': gbs.group(1) + gbs.group(2),

@@ -3,7 +3,11 @@
 (with the mandatory `???` ones), the PEFT schemes, where the fine-tuned .nemo is written, and the
 options of the Llama HF↔NeMo converters, into test/cluster/fake/contracts/nemo-*.json.
 
-  extract_nemo.py <NVIDIA/NeMo git dir> <commit> <out dir>
+  extract_nemo.py <NVIDIA/NeMo git dir> <commit> <out dir> \
+      <facebookresearch/hydra git dir> <rev> <Lightning-AI/pytorch-lightning git dir> <rev> <omry/omegaconf git dir> <rev>
+
+Hydra, Lightning and OmegaConf at the versions NeMo's requirements allow (hydra-core<=1.3.2,
+lightning<=2.4.0, omegaconf<=2.3): their messages for overrides, Slurm devices and mandatory values.
 
 Reads the YAML with PyYAML (python3-yaml), here only: the stand-ins read the JSON.
 """
@@ -45,8 +49,27 @@ def mandatory(node, prefix=''):
 
 
 def main():
-    repo, rev, out = sys.argv[1:4]
+    repo, rev, out, hydra_repo, hydra_rev, pl_repo, pl_rev, oc_repo, oc_rev = sys.argv[1:10]
     commit = resolve_commit(repo, rev)
+    hydra_commit, pl_commit, oc_commit = resolve_commit(hydra_repo, hydra_rev), resolve_commit(pl_repo, pl_rev), resolve_commit(oc_repo, oc_rev)
+    requirements = git_show(repo, commit, 'requirements/requirements_lightning.txt')
+    for pin in ('hydra-core>1.3,<=1.3.2', 'lightning>2.2.1,<=2.4.0', 'omegaconf<=2.3'):
+        assert pin in requirements, pin
+    loader = git_show(hydra_repo, hydra_commit, 'hydra/_internal/config_loader_impl.py')
+    for needle in ('f"Could not override \'{override.key_or_group}\'."', 'f"\\nTo append to your config use +{override.input_line}"',
+                   "Could not append to config. An item is already at '{override.key_or_group}'.",
+                   "Either remove + prefix: '{override.input_line[1:]}'",
+                   "Or add a second + to add or override '{override.key_or_group}': '+{override.input_line}'",
+                   'f"Could not delete from config. \'{override.key_or_group}\'"'):
+        assert needle in loader, needle
+    assert 'Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.' in git_show(hydra_repo, hydra_commit, 'hydra/_internal/utils.py')
+    slurm = git_show(pl_repo, pl_commit, 'src/lightning/fabric/plugins/environments/slurm.py')
+    for needle in ('f"You set `devices={num_devices}` in Lightning, but the number of tasks per node configured in SLURM"',
+                   'f" `--ntasks-per-node={ntasks_per_node}` does not match. HINT: Set `devices={ntasks_per_node}`."',
+                   'f"You set `num_nodes={num_nodes}` in Lightning, but the number of nodes configured in SLURM"'):
+        assert needle in slurm, needle
+    assert 'msg = f"Key \'{key}\' is not in struct"' in git_show(oc_repo, oc_commit, 'omegaconf/dictconfig.py')
+    assert 'raise MissingMandatoryValue("Missing mandatory value: $KEY")' in git_show(oc_repo, oc_commit, 'omegaconf/dictconfig.py')
     config = omegaconf_scalars(yaml.safe_load(git_show(repo, commit, CONFIG)))
     script = git_show(repo, commit, SCRIPT)
     assert '@hydra_runner(config_path="conf", config_name="megatron_gpt_finetuning_config")' in script
@@ -96,9 +119,14 @@ def main():
                         '* (decoder_)pipeline_model_parallel_size {pp} * (decoder_)context_parallel_size {cp} + '
                         'encoder_tensor_model_parallel_size {etp} * encoder_pipeline_model_parallel_size {epp} * context_parallel_size {cp}'),
         },
+        'hydra': {
+            'source': source(hydra_repo, hydra_commit, 'hydra/_internal/config_loader_impl.py'),
+            'omegaconf': source(oc_repo, oc_commit, 'omegaconf/dictconfig.py'),
+            'rules': 'key=value for an existing key; +key=value adds (error if present); ++key=value sets or adds; ~key deletes',
+        },
         'slurm_devices': {
-            'source': {'repo': 'Lightning-AI/pytorch-lightning', 'path': 'src/lightning/fabric/plugins/environments/slurm.py',
-                       'function': 'SLURMEnvironment.validate_settings'},
+            'source': source(pl_repo, pl_commit, 'src/lightning/fabric/plugins/environments/slurm.py'),
+            'function': 'SLURMEnvironment.validate_settings',
             'devices': 'You set `devices={num_devices}` in Lightning, but the number of tasks per node configured in SLURM `--ntasks-per-node={ntasks_per_node}` does not match. HINT: Set `devices={ntasks_per_node}`.',
             'nodes': 'You set `num_nodes={num_nodes}` in Lightning, but the number of nodes configured in SLURM `--nodes={nnodes}` does not match. HINT: Set `num_nodes={nnodes}`.',
         },

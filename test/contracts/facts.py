@@ -5,6 +5,7 @@ literals (plus a few named forms listed in `value_of`) become values. What canno
 is kept as {"expr": <source text>} so a reader of the contract sees exactly what upstream wrote.
 """
 import ast
+import re
 import subprocess
 
 
@@ -129,6 +130,13 @@ def option_of(call, text, enums=None):
     opt = {'names': names, 'line': call.lineno}
     for kw in call.keywords:
         if kw.arg == 'help':
+            # Keep the help text only where it marks the option deprecated or ignored.
+            try:
+                text_help = ast.literal_eval(kw.value)
+            except ValueError:
+                continue
+            if isinstance(text_help, str) and re.search(r'deprecat|this flag is ignored', text_help, re.I):
+                opt['deprecated_help'] = ' '.join(text_help.split())
             continue
         if kw.arg == 'type':
             opt['type'] = type_of(kw.value, text, enums)

@@ -312,9 +312,11 @@ test('med-eval refuses what med-eval refuses: ejmmt-en2ja, MT task/translation c
   mkdirSync(nemoDir, { recursive: true });
   const notHf = run(path.join(MED_EVAL, 'evaluate_mcqa.py'), ['--model_name_or_path', nemoDir, '--task', 'medmcqa', '--template_name', 'mcqa_with_options']);
   assert.equal(notHf.code, 1);
-  assert.match(notHf.err, /OSError: Can't load tokenizer for '.*sft'\./);
+  assert.match(notHf.err, /OSError: .*sft does not appear to have a file named config\.json\. Checkout 'https:\/\/huggingface\.co\/.*sft\/None' for available files\.\n$/);
   const pairing = ok(run(path.join(MED_EVAL, 'evaluate_mcqa.py'), ['--model_name_or_path', hf, '--task', 'pubmedqa_jp', '--template_name', 'mcqa_with_options']));
-  assert.match(pairing.out, /\[stand-in\] med-eval's own pairing \(scripts\/batch\/evaluate_jmedbench\.sh\) evaluates pubmedqa_jp with context_based_mcqa_jp, not mcqa_with_options\n/);
+  assert.match(pairing.out, /\[stand-in\] med-eval's README pairs MCQA \(`pubmedqa\*`\) with context_based_mcqa_minimal, context_based_mcqa_jp, context_based_mcqa, context_based_mcqa_instructed_jp; pubmedqa_jp runs with mcqa_with_options\n/);
+  const direction = ok(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', hf, '--task', 'ejmmt', '--translation', 'japanese=>english', '--template_name', 'english_japanese']));
+  assert.match(direction.out, /\[stand-in\] med-eval's README pairs MT \(ja-en\) with mt_minimal, japanese_english, mt_english_centric_j2e, mt_instructed_j2e; ejmmt runs with english_japanese\n/);
   // Without --translation, MT runs english=>japanese only.
   const one = ok(run(path.join(MED_EVAL, 'evaluate_mt.py'), ['--model_name_or_path', hf, '--task', 'ejmmt', '--template_name', 'english_japanese']));
   assert.match(one.out, /\| ejmmt-en2ja \| english_japanese \|/);
@@ -343,10 +345,13 @@ test('every contract names its upstream repository, a 40-hex commit and a path',
     assert.ok(s.path.length > 0);
   }
   assert.deepEqual([...new Set(sources.map((s) => `${s.repo}@${s.commit}`))].sort(), [
+    'Lightning-AI/pytorch-lightning@2129fdf3622e39ba46be4e1139af408e7e951cf3',
     'NVIDIA/Megatron-LM@309ffca6a40553362d44fd17efc56b772fa1aa44',
     'NVIDIA/NeMo@8cfedd7203462cb251a914e700e5605444277561',
+    'facebookresearch/hydra@7ef3acab78b46bf82370e7931f748aef5fd80e5f',
     'llm-jp/Megatron-LM@ea80de7979dcbc3ef4a9ec83c26628f65448d833',
     'nii-nlp/med-eval@9e030138ab061e24c3d4d413ee4aa77de37735de',
+    'omry/omegaconf@350bdb632865c5dd2286f2f6521acefe4abd843d',
   ]);
 });
 
@@ -401,4 +406,58 @@ test('CORPUS_LAB_CHECK_ONLY=1 checks a command line against the contract without
   assert.match(run(path.join(MED_EVAL, 'evaluate_sts.py'), ['--model_name_or_path', nowhere, '--task', 'jcsts', '--template_name', 'sts_as_nli_jp'], env).err,
     /Number of labels in the task \(6\) is not equal to the number of labels in the arguments \(2\)/);
   assert.equal(existsSync(nowhere), false);
+});
+
+test('NeMo SFT: +key adds a key, ++key sets or adds, +key on an existing key is Hydra\'s error', () => {
+  const added = ok(run(SFT, ['--cfg', 'job', '+model.data.train_ds.packed_sequence=true', '++model.seed=7', '++model.new_key=[1,2]']));
+  assert.match(added.out, /\n {6}packed_sequence: true\n/);
+  assert.match(added.out, /\n {2}seed: 7\n/);
+  assert.match(added.out, /\n {2}new_key:\n {2}- 1\n {2}- 2\n/);
+  const twice = run(SFT, ['--cfg', 'job', '+model.seed=7']);
+  assert.equal(twice.code, 1);
+  assert.equal(twice.err, "Could not append to config. An item is already at 'model.seed'.\nEither remove + prefix: 'model.seed=7'\n"
+    + "Or add a second + to add or override 'model.seed': '++model.seed=7'\n\n\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n");
+});
+
+test('Megatron: deprecated options print what validate_args prints; --checkpoint-activations exits', () => {
+  const env = { CORPUS_LAB_CHECK_ONLY: '1', WORLD_SIZE: '2' };
+  const args = cptArgs(path.join(dir, 'base-megatron'), path.join(dir, 'dep'), ['--finetune']);
+  const dist = ok(run(MEGATRON, [...args, '--use-dist-ckpt'], env));
+  assert.match(dist.out, /^--use-dist-ckpt is deprecated and has no effect\. Use --ckpt-format to select the checkpoint format\.\n/);
+  const act = run(MEGATRON, [...args, '--checkpoint-activations'], env);
+  assert.equal(act.code, 0);
+  assert.equal(act.out, '--checkpoint-activations is no longer valid, use --recompute-activations, or, for more control, --recompute-granularity and --recompute-method.\n');
+  const npe = ok(run(MEGATRON, [...args, '--no-position-embedding'], env));
+  assert.match(npe.out, /\[stand-in\] --no-position-embedding: upstream's help says "Disable position embedding\. Deprecated: use --position-embedding-type"\n/);
+});
+
+test('Megatron: --load without a checkpoint (e.g. the HF directory) warns and trains from random weights, as upstream does', () => {
+  const r = ok(run(MEGATRON, cptArgs(base, path.join(dir, 'random'), ['--train-iters', '1']), { WORLD_SIZE: '2' }));
+  assert.match(r.out, new RegExp(`WARNING: could not find the metadata file ${base}/latest_checkpointed_iteration\\.txt\\n {4}will not load any checkpoints and will start from random\\n`));
+  assert.deepEqual(lineage(path.join(dir, 'random', 'iter_0000001')), ['random', 'cpt:en_pile_text_document+ja_wiki_text_document:1']);
+  const strict = run(MEGATRON, cptArgs(base, path.join(dir, 'random2'), ['--train-iters', '1', '--exit-on-missing-checkpoint']), { WORLD_SIZE: '2' });
+  assert.equal(strict.code, 0);
+  assert.match(strict.out, />> '--exit-on-missing-checkpoint' set \.\.\. exiting\. <<\n$/);
+  assert.equal(existsSync(path.join(dir, 'random2')), false);
+});
+
+test('--help lists every option of the contract (what Validate Study reads from the installed tools); NeMo answers --cfg job', () => {
+  const contract = (f: string) => JSON.parse(readFileSync(path.join(FAKE, 'contracts', f), 'utf8')) as Record<string, unknown>;
+  type Opt = { names: string[] };
+  const check = (script: string, options: Opt[], args: string[] = ['--help']) => {
+    const help = ok(run(script, args)).out;
+    for (const o of options) for (const n of o.names) assert.ok(help.includes(n), `${path.basename(script)} --help lacks ${n}`);
+  };
+  const megatron = contract('megatron-pretrain.json') as { groups: { options: Opt[] }[] };
+  check(MEGATRON, megatron.groups.flatMap((g) => g.options));
+  const medEval = contract('med-eval.json') as { scripts: Record<string, { options: Opt[] }> };
+  for (const [script, c] of Object.entries(medEval.scripts)) check(path.join(MED_EVAL, script), c.options);
+  const nemo = contract('nemo-convert.json') as Record<string, { options: Opt[] }>;
+  check(HF_TO_NEMO, nemo['convert_llama_hf_to_nemo.py'].options);
+  check(NEMO_TO_HF, nemo['convert_llama_nemo_to_hf.py'].options);
+  const conv = contract('megatron-convert.json') as { options: Opt[]; plugins: Record<string, { options: Opt[] }> };
+  // convert.py parses known args first, so --help answers before the plugins add theirs (as upstream).
+  check(CONVERT, conv.options, ['--model-type', 'GPT', '--loader', 'llama_mistral', '--saver', 'core', '--load-dir', 'x', '--save-dir', 'y', '--help']);
+  assert.doesNotMatch(ok(run(CONVERT, ['--help'])).out, /--model-size/);
+  assert.match(ok(run(SFT, ['--help'])).out, /^megatron_gpt_finetuning is powered by Hydra\.\n/);
 });

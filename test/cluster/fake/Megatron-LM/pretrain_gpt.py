@@ -7,6 +7,7 @@ files, training_log's lines, and checkpoints in upstream's layout.
 Test hooks: --train-iters 13 fails after 3 iterations with a traceback (exit 1); --train-iters 999999
 runs until Slurm stops it. Iterations sleep ~0.05 s.
 """
+import ast
 import math
 import os
 import sys
@@ -50,6 +51,12 @@ def validate(args, argv):
     for key, dest in (('batch_size_removed', 'batch_size'), ('warmup_removed', 'warmup'), ('model_parallel_size_removed', 'model_parallel_size')):
         if getattr(args, dest) is not None:
             fail('AssertionError', eval_message(C['checks'][key]['message']))
+    # Deprecated options validate_args still reads: a notice, or (--checkpoint-activations) exit().
+    for notice in C.get('deprecation_notices', []):
+        if getattr(args, notice['dest'], None):
+            print(notice['message'], flush=True)
+            if notice['exits']:
+                sys.exit()
     for key, value in C['args_defaults'].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -66,7 +73,8 @@ def validate(args, argv):
           f'{args.hierarchical_context_parallel_sizes}, tensor-model-parallel size: {args.tensor_model_parallel_size}, '
           f'pipeline-model-parallel size: {args.pipeline_model_parallel_size}', flush=True)
     if args.micro_batch_size is None:
-        fail('AssertionError', 'micro_batch_size argument is None')
+        # upstream multiplies it by the data-parallel size
+        fail('TypeError', "unsupported operand type(s) for *: 'NoneType' and 'int'")
     if args.global_batch_size is None:
         args.global_batch_size = args.micro_batch_size * args.data_parallel_size
     if args.global_batch_size % (args.micro_batch_size * args.data_parallel_size) != 0:
@@ -82,7 +90,7 @@ def validate(args, argv):
     if args.use_rotary_position_embeddings:
         args.position_embedding_type = 'rope'
     if not args.add_position_embedding and args.position_embedding_type != 'rope':
-        fail('RuntimeError', '--no-position-embedding is deprecated, use --position-embedding-type')
+        fail(*raised(C['checks']['no_position_embedding']))
     if args.save is not None:
         if args.save_interval is None or args.save_interval <= 0:
             fail('AssertionError', '')
@@ -92,6 +100,8 @@ def validate(args, argv):
     if args.train_iters is None and args.train_samples is None:
         fail('AssertionError', '[stand-in] iteration-based training needs --train-iters (sample-based --train-samples is not modelled)')
     for o in all_options():
+        if o.get('deprecated_help') and contract.given(argv, o['names']):
+            stand_in(f"{o['names'][0]}: upstream's help says \"{o['deprecated_help']}\"")
         if o.get('read_only_by') and contract.given(argv, o['names']) and not args.use_legacy_models:
             stand_in(f"{o['names'][0]} is read only by {', '.join(o['read_only_by'])} at {short(C['source'])} "
                      f"(legacy models, --use-legacy-models); Megatron-Core models ignore it"
@@ -100,8 +110,13 @@ def validate(args, argv):
 
 def eval_message(src):
     # The removed-option messages are plain string literals split over lines.
-    import ast
     return ast.literal_eval('(' + src.replace('\\\n', ' ') + ')')
+
+
+def raised(check):
+    """(exception name, message) of a `raise X('literal')` recorded in the contract."""
+    call = ast.parse(check['raise'], mode='eval').body
+    return call.func.id, ast.literal_eval(call.args[0])
 
 
 def short(src):

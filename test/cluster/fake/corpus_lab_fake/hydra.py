@@ -12,7 +12,7 @@ HYDRA_TAIL = '\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete s
 
 
 class CompositionError(Exception):
-    pass
+    """args: Hydra's message, then the OmegaConf error that caused it (if any)."""
 
 
 class MissingMandatoryValue(Exception):
@@ -106,7 +106,9 @@ def apply(cfg, overrides):
             path = key[1:].split('.')
             parent, _, _ = _walk(cfg, path, create=True)
             if path[-1] in parent:
-                raise CompositionError(f"Could not append to config. An item is already at '{key[1:]}'.")
+                raise CompositionError(f"Could not append to config. An item is already at '{key[1:]}'.\n"
+                                       f"Either remove + prefix: '{line[1:]}'\n"
+                                       f"Or add a second + to add or override '{key[1:]}': '+{line}'\n")
             parent[path[-1]] = value
         else:
             path = key.split('.')
@@ -114,7 +116,7 @@ def apply(cfg, overrides):
             if parent is None or not isinstance(parent, dict) or path[-1] not in parent:
                 missing = missing or path[-1]
                 full = full or key
-                raise CompositionError(f"Could not override '{key}'.\nTo append to your config use +{line}\n"
+                raise CompositionError(f"Could not override '{key}'.\nTo append to your config use +{line}",
                                        f"Key '{missing}' is not in struct\n    full_key: {full}\n    object_type=dict")
             if isinstance(parent[path[-1]], dict) and isinstance(value, dict):
                 parent[path[-1]].update(value)
@@ -162,7 +164,8 @@ def compose_or_exit(base, argv):
     try:
         cfg = apply(base, overrides)
     except CompositionError as e:
-        print(str(e) + '\n' + HYDRA_TAIL, file=sys.stderr)
+        # hydra/_internal/utils.py run_and_report: the message, its OmegaConf cause, then the hint.
+        sys.stderr.write(e.args[0] + '\n' + ''.join(c + '\n' for c in e.args[1:]) + HYDRA_TAIL + '\n')
         sys.exit(1)
     if cfg_mode is not None:
         if cfg_mode not in ('job', 'hydra', 'all'):

@@ -103,11 +103,12 @@ class NotHuggingFace(OSError):
 
 
 def hf_config(path):
-    """AutoConfig.from_pretrained(path) for a local directory."""
+    """AutoConfig.from_pretrained(path) for a local directory. The message is transformers 4.38.0's
+    (med-eval's pin; utils/hub.py cached_file), where the revision is None for a local folder."""
     cfg = os.path.join(path, 'config.json')
     if not os.path.isfile(cfg):
         raise NotHuggingFace(f"{path} does not appear to have a file named config.json. Checkout "
-                             f"'https://huggingface.co/{path}/tree/None' for available files.")
+                             f"'https://huggingface.co/{path}/None' for available files.")
     with open(cfg) as f:
         return json.load(f)
 
@@ -144,9 +145,10 @@ def check_hf(path, tokenizer=True, generation_config=False):
     if not os.path.isdir(path):
         raise NotHuggingFace(f"Incorrect path_or_model_id: '{path}'. Please provide either the path to a local folder or "
                              f"the repo_id of a model on the Hub.")
+    # AutoTokenizer reads config.json first (to pick the tokenizer class), so that file fails first.
+    config = hf_config(path)
     if tokenizer:
         hf_tokenizer(path)
-    config = hf_config(path)
     hf_weights(path)
     if generation_config and not os.path.isfile(os.path.join(path, 'generation_config.json')):
         raise NotHuggingFace(f'{path} does not appear to have a file named generation_config.json.')

@@ -38,19 +38,27 @@ def label_counts():
     return out
 
 
-def pairing():
-    out = {}
-    for run in C['pairing']:
-        for task in run['task'].split(','):
-            out.setdefault((run['script'], task), set()).add(run['template_name'])
-    return out
+def family(script, task, translation=None):
+    """The row of med-eval's README template table a task belongs to."""
+    if script == 'evaluate_mcqa.py':
+        if task in C['tasks']['Document Classification']:
+            return 'DC'
+        return 'MCQA (`pubmedqa*`)' if task.startswith('pubmedqa') else 'MCQA (except `pubmedqa*`)'
+    if script == 'evaluate_mt.py':
+        return 'MT (en-ja)' if translation == 'english=>japanese' else 'MT (ja-en)'
+    return {'evaluate_ner.py': 'NER', 'evaluate_sts.py': 'STS'}[script]
 
 
-def note_pairing(script, task, template):
-    want = pairing().get((script, task))
-    if want and template not in want:
-        print(f"[stand-in] med-eval's own pairing (scripts/batch/evaluate_jmedbench.sh) evaluates {task} with "
-              f"{' or '.join(sorted(want))}, not {template}", flush=True)
+def note_pairing(script, task, template, translation=None):
+    """A notice (not an error: med-eval runs any registered template) when a template is not one the
+    README pairs with the task's family, e.g. mcqa_with_options for PubMedQA leaves the context out."""
+    fam = family(script, task, translation)
+    row = next((r for r in C['template_table'] if r['family'] == fam), None)
+    if row is None:
+        return
+    allowed = [v for k, v in row.items() if k != 'family']
+    if template not in allowed:
+        print(f"[stand-in] med-eval's README pairs {fam} with {', '.join(allowed)}; {task} runs with {template}", flush=True)
 
 
 def load_model(path, ner=False):
@@ -191,6 +199,7 @@ def run_mt():
                 crash('KeyError', f"{lang!r} ([stand-in] ejmmt's columns are 'english' and 'japanese')")
         for tpl in templates:
             check_template(s, tpl)
+            note_pairing(s, task, tpl, translation)
             full = task + '-' + source_lang[:2] + '2' + target_lang[:2]
             res = metric_values(s, lin, full, args.num_fewshot)
             print(f"BLEU: {res['bleu']}", flush=True)
