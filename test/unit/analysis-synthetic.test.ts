@@ -35,7 +35,9 @@ test('the synthetic studies span what the reference must cover', () => {
   assert.deepEqual([...covariateCounts].sort(), [0, 1, 2, 3]);
   const dfs = new Set(studies.flatMap((s) => s.runs.flatMap((r) => r.tests.filter((t) => t.partial.r !== null).map((t) => s.n - 2 - t.covariates.length))));
   for (const df of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.ok(dfs.has(df), `df ${df}`);
-  assert.ok(runs.some((r) => r.family === 'all' && r.tests.some((t) => t.duplicateOf !== null)), 'duplicates within one family');
+  assert.ok(runs.some((r) => r.family === 'all' && r.tests.some((t) => t.duplicateOf !== null && t.duplicateOf.statistic !== t.statistic)), 'statistics counted once');
+  const copies = runs.flatMap((r) => r.tests.filter((t) => t.duplicateOf !== null && t.duplicateOf.task !== t.task));
+  assert.deepEqual(new Set(copies.map((t) => t.duplicateOf!.sign)), new Set([1, -1]), 'a copied and a negated task counted once');
   assert.ok(studies.some((s) => s.tasks_matrix.some((row) => row.every((v) => v === null))), 'a constant task');
   assert.ok(studies.some((s) => s.statistics_matrix.some((row) => row.every((v) => v === null))), 'a constant statistic');
 });
