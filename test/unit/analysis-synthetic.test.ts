@@ -46,7 +46,8 @@ for (const s of studies) {
   test(`${s.name}: every number agrees with NumPy/SciPy to 1e-9 (${s.runs.map((r) => r.name).join(', ')})`, () => {
     const { composition, scores } = inputs(s);
     for (const run of s.runs) {
-      const result = analyze(composition, scores, { covariates: parseControls(run.controls), family: run.family });
+      // Above 8 the Monte Carlo p is not compared here (see the properties below): a small sample will do.
+      const result = analyze(composition, scores, { covariates: parseControls(run.controls), family: run.family, permutationSamples: 500 });
       assert.deepEqual(result.warnings.filter((w) => w.includes('printed precision allows') || w.includes('does not match')), [], 'the generated tables are consistent');
       compare(result, run.tests, `${s.name}/${run.name}: `);
       const exhaustive = s.n <= 8;
@@ -54,7 +55,7 @@ for (const s of studies) {
         if (t.permutation === null) continue;
         assert.equal(t.permutation.scheme, 'freedman-lane');
         assert.equal(t.permutation.exhaustive, exhaustive);
-        assert.equal(t.permutation.permutations, exhaustive ? [1, 1, 2, 6, 24, 120, 720, 5040, 40320][s.n] : 10_000);
+        assert.equal(t.permutation.permutations, exhaustive ? [1, 1, 2, 6, 24, 120, 720, 5040, 40320][s.n] : 500);
       }
       const { statistics, tasks } = result.matrices;
       assert.deepEqual(statistics.labels, STATISTIC_IDS);
