@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { analyze, type AnalysisResult } from '../../src/core/analysis/analyze';
 import { benjaminiHochberg, correlationPValue, freedmanLanePValue, holm, pearson, Residualizer } from '../../src/core/analysis/correlation';
 import { STATISTIC_IDS } from '../../src/core/analysis/statistics';
+import { halfUnit } from '../../src/core/analysis/precision';
 import { testsTable } from '../../src/core/analysis/views';
 import { parseControls, readStudyDirectory } from '../../src/core/analysis/study';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
@@ -143,6 +144,12 @@ test('a statistic its covariates determine within the printed precision is refus
   assert.equal(warned.tests.filter((t) => t.partial.r !== null).length, 27);
   assert.equal(warned.warnings.length, 1 + compositionWarnings(warned.warnings));
   assert.match(warned.warnings.at(-1)!, /^parallel_ratio is nearly collinear with its covariates japanese_ratio, english_ratio \(VIF = \d+\): its partial correlations are unstable$/);
+});
+
+test('a printed cell stands for ± half a unit of its last digit', () => {
+  assert.deepEqual(['42.76', '15', '0.48', '-0.0000', '1.5e3', '2.50E-1', '+7.'].map(halfUnit), [0.005, 0.5, 0.005, 0.00005, 50, 0.0005, 0.5]);
+  const paper = parseCompositionCsv('c.csv', readFileSync(path.join(PAPER_STUDY, 'composition.csv'), 'utf8'));
+  assert.deepEqual(paper.halfUnits!.total_tokens, [0.005, 0.005, 0.005, 0.005, 0.005, 0.005]);
 });
 
 /** How many of the warnings are about the composition table's consistency. */
