@@ -168,8 +168,12 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
     const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
     io.out(table([['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q', 'Holm'], ...sorted.map((t: TestResult) => [t.task, fmt(t.regular.r), fmt(t.regular.p), fmt(t.partial.r), fmt(t.partial.p), fmt(t.partial.pCorrected), fmt(t.partial.pPermutation), fmt(t.q), fmt(t.holm)])]));
-    const dup = tests.find((t) => t.duplicateOf)?.duplicateOf;
+    const dup = tests.find((t) => t.duplicateOf && t.duplicateOf.statistic !== id)?.duplicateOf;
     if (dup) io.out(`  = the same tests as ${dup.statistic}${dup.sign < 0 ? ' (negated)' : ''}: counted once in family ${tests[0].family}, q and Holm as there\n`);
+    for (const t of tests) {
+      const d = t.duplicateOf;
+      if (d && d.statistic === id) io.out(`  = "${t.task}" is the same test as "${d.task}"${d.sign < 0 ? ' (negated)' : ''}: counted once, q and Holm as there\n`);
+    }
     const errors = [...new Set(tests.flatMap((t) => (t.error ? [t.error] : [])))];
     for (const e of errors) io.out(`  ! ${e}\n`);
     io.out('\n');

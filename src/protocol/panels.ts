@@ -25,7 +25,7 @@ const testResult = z.object({
   q: nullableNum,
   holm: nullableNum,
   family: z.string(),
-  duplicateOf: z.object({ statistic, sign: z.union([z.literal(1), z.literal(-1)]) }).optional(),
+  duplicateOf: z.object({ statistic, task: z.string(), sign: z.union([z.literal(1), z.literal(-1)]) }).optional(),
   permutation: z
     .object({
       scheme: z.literal('freedman-lane'),

@@ -147,6 +147,8 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   const row = table.rows.find((r) => r[0] === 'IgakuQA')!;
   assert.deepEqual(await rowCells(frame, 'tests-table', 'IgakuQA'), row.map((c, j) => formatCell(c, table.columns[j])));
   assert.match(await frame.locator('#covariates').innerText(), /Total token count, Parallel token ratio/);
+  assert.equal(await frame.locator('#permutation-scheme').innerText(), 'Permutation p-values (Freedman–Lane): exhaustive over all 720 orderings');
+  assert.equal(await frame.locator('#multiple-testing').innerText(), 'Multiple testing: BH q and Holm p within one family per statistic (27 tests here)');
 
   await frame.locator('button[data-export="bars:png"]').click();
   const png = readFileSync(await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial.png'));

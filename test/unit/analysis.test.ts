@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { analyze, type AnalysisResult } from '../../src/core/analysis/analyze';
 import { benjaminiHochberg, correlationPValue, freedmanLanePValue, holm, pearson, Residualizer } from '../../src/core/analysis/correlation';
 import { STATISTIC_IDS } from '../../src/core/analysis/statistics';
+import { halfUnit } from '../../src/core/analysis/precision';
+import { testsTable } from '../../src/core/analysis/views';
 import { parseControls, readStudyDirectory } from '../../src/core/analysis/study';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
 import { close, compare, type Num, type RefTest } from './analysisReference';
@@ -59,10 +61,13 @@ test('one family for all tests counts english_ratio once: its partial r negates 
   assert.deepEqual(result.multipleTesting.families, [{ id: 'all', size: 162, duplicates: 27 }]);
   const ja = result.tests.find((t) => t.task === 'IgakuQA' && t.statistic === 'japanese_ratio')!;
   const en = result.tests.find((t) => t.task === 'IgakuQA' && t.statistic === 'english_ratio')!;
-  assert.deepEqual(en.duplicateOf, { statistic: 'japanese_ratio', sign: -1 });
+  assert.deepEqual(en.duplicateOf, { statistic: 'japanese_ratio', task: 'IgakuQA', sign: -1 });
   assert.equal(en.q, ja.q);
   assert.equal(en.holm, ja.holm);
   assert.ok(Math.abs(en.partial.r! + ja.partial.r!) < 0.01, `${en.partial.r} vs ${ja.partial.r}`);
+  const table = testsTable(result, 'english_ratio', 'partial');
+  assert.deepEqual(table.columns.slice(-3).map((c) => c.label), ['q (BH)', 'p (Holm)', 'Note']);
+  assert.equal(table.rows.find((r) => r[0] === 'IgakuQA')!.at(-1), 'same test as japanese_ratio (negated): counted once in family all');
   // The family per statistic does not move when another statistic's covariates change.
   const base = analyze(inputs.composition, inputs.scores);
   const controlled = analyze(inputs.composition, inputs.scores, { covariates: parseControls(['total_tokens=']) });
@@ -139,6 +144,12 @@ test('a statistic its covariates determine within the printed precision is refus
   assert.equal(warned.tests.filter((t) => t.partial.r !== null).length, 27);
   assert.equal(warned.warnings.length, 1 + compositionWarnings(warned.warnings));
   assert.match(warned.warnings.at(-1)!, /^parallel_ratio is nearly collinear with its covariates japanese_ratio, english_ratio \(VIF = \d+\): its partial correlations are unstable$/);
+});
+
+test('a printed cell stands for ± half a unit of its last digit', () => {
+  assert.deepEqual(['42.76', '15', '0.48', '-0.0000', '1.5e3', '2.50E-1', '+7.'].map(halfUnit), [0.005, 0.5, 0.005, 0.00005, 50, 0.0005, 0.5]);
+  const paper = parseCompositionCsv('c.csv', readFileSync(path.join(PAPER_STUDY, 'composition.csv'), 'utf8'));
+  assert.deepEqual(paper.halfUnits!.total_tokens, [0.005, 0.005, 0.005, 0.005, 0.005, 0.005]);
 });
 
 /** How many of the warnings are about the composition table's consistency. */
@@ -261,9 +272,11 @@ test('constant columns are judged on their own scale: no r from rounding noise, 
   assert.notEqual(r.matrices.statistics.values[3][3], null);
 });
 
-test('the task × task matrix is built only when asked for', async () => {
+test('the task × task matrix is built only when asked for; samples and seed are checked whatever n is', async () => {
   const inputs = await readStudyDirectory(PAPER_STUDY);
   assert.equal(analyze(inputs.composition, inputs.scores, { taskMatrix: false }).matrices.tasks, null);
+  assert.throws(() => analyze(inputs.composition, inputs.scores, { permutationSamples: 1e12 }), { message: 'permutation samples must be an integer from 1 to 1000000, got 1000000000000' });
+  assert.throws(() => analyze(inputs.composition, inputs.scores, { seed: -1 }), { message: 'the seed must be an integer from 0 to 4294967295, got -1' });
 });
 
 test('malformed score and composition tables are errors naming file, row and column', () => {

@@ -13,7 +13,7 @@ export interface RefTest {
   family: string;
   q: Num;
   holm: Num;
-  duplicateOf: { statistic: string; sign: number } | null;
+  duplicateOf: { statistic: string; task: string; sign: number } | null;
 }
 
 export const TOLERANCE = 1e-9;

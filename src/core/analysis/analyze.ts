@@ -4,6 +4,7 @@ import {
   freedmanLanePValue,
   holm,
   isConstant,
+  MAX_PERMUTATION_SAMPLES,
   pearson,
   Residualizer,
   streamSeed,
@@ -59,10 +60,16 @@ export interface TestResult {
   /** The multiple-testing family: a statistic id, or `all`. */
   readonly family: string;
   /** The same test as another of its family (negated when sign is −1): counted there, once. */
-  readonly duplicateOf?: { readonly statistic: StatisticId; readonly sign: 1 | -1 };
+  readonly duplicateOf?: Duplicate;
   readonly permutation: TestPermutation | null;
   /** Why a number is null: named, never a silent NaN. */
   readonly error?: string;
+}
+
+export interface Duplicate {
+  readonly statistic: StatisticId;
+  readonly task: string;
+  readonly sign: 1 | -1;
 }
 
 export interface CorrelationMatrix {
@@ -121,6 +128,11 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
   const warnings: string[] = compositionInconsistencies(composition.file, composition.corpora, composition.values, composition.halfUnits);
   const seed = options.seed ?? DEFAULT_SEED;
   const scope = options.family ?? 'statistic';
+  const samples = options.permutationSamples;
+  if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1 && samples <= MAX_PERMUTATION_SAMPLES)) {
+    throw new RangeError(`permutation samples must be an integer from 1 to ${MAX_PERMUTATION_SAMPLES}, got ${samples}`);
+  }
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new RangeError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
 
   const covariates = { ...DEFAULT_COVARIATES, ...options.covariates } as Record<StatisticId, readonly StatisticId[]>;
   const statistics = options.statistics ?? STATISTIC_IDS;
@@ -180,7 +192,7 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
   }
 
   const duplicates = duplicateStatistics(statistics, covariates, valid, familyOf, stat, half);
-  const multipleTesting = adjust(tests, duplicates, scope);
+  const multipleTesting = adjust(tests, duplicates, duplicateTasks(scores), scope);
 
   return {
     corpora,
@@ -230,15 +242,40 @@ function duplicateStatistics(
   return out;
 }
 
+/**
+ * Tasks whose score differences are an affine function of an earlier task's (to floating-point
+ * accuracy: identical or negated columns, say): every test of theirs is that task's test again.
+ */
+function duplicateTasks(scores: ScoreTable): Map<string, { task: string; sign: 1 | -1 }> {
+  const out = new Map<string, { task: string; sign: 1 | -1 }>();
+  const exact = (v: readonly number[]) => v.map(() => 0);
+  scores.tasks.forEach((b, j) => {
+    if (isConstant(b.values)) return;
+    for (const a of scores.tasks.slice(0, j)) {
+      if (out.has(a.task) || isConstant(a.values)) continue;
+      if (!determinedWithinPrecision(b.values, exact(b.values), [a.values], [exact(a.values)])) continue;
+      out.set(b.task, { task: a.task, sign: (pearson(a.values, b.values) ?? 0) < 0 ? -1 : 1 });
+      return;
+    }
+  });
+  return out;
+}
+
 /** BH q and Holm within each family over the tests with a corrected p; a duplicate takes its original's. */
-function adjust(tests: Mutable<TestResult>[], duplicates: ReadonlyMap<StatisticId, { statistic: StatisticId; sign: 1 | -1 }>, scope: FamilyScope): MultipleTesting {
+function adjust(
+  tests: Mutable<TestResult>[],
+  statistics: ReadonlyMap<StatisticId, { statistic: StatisticId; sign: 1 | -1 }>,
+  tasks: ReadonlyMap<string, { task: string; sign: 1 | -1 }>,
+  scope: FamilyScope,
+): MultipleTesting {
   const families = new Map<string, { members: Mutable<TestResult>[]; duplicates: number }>();
   for (const t of tests) {
     const f = families.get(t.family) ?? { members: [], duplicates: 0 };
     families.set(t.family, f);
-    const dup = duplicates.get(t.statistic);
-    if (dup) {
-      t.duplicateOf = dup;
+    const s = statistics.get(t.statistic) ?? { statistic: t.statistic, sign: 1 };
+    const k = tasks.get(t.task) ?? { task: t.task, sign: 1 };
+    if (s.statistic !== t.statistic || k.task !== t.task) {
+      t.duplicateOf = { statistic: s.statistic, task: k.task, sign: s.sign === k.sign ? 1 : -1 };
       if (t.partial.pCorrected !== null) f.duplicates++;
     } else if (t.partial.pCorrected !== null) f.members.push(t);
   }
@@ -254,7 +291,7 @@ function adjust(tests: Mutable<TestResult>[], duplicates: ReadonlyMap<StatisticI
   const byKey = new Map(tests.map((t) => [`${t.statistic}\u0000${t.task}`, t]));
   for (const t of tests) {
     if (!t.duplicateOf || t.partial.pCorrected === null) continue;
-    const original = byKey.get(`${t.duplicateOf.statistic}\u0000${t.task}`);
+    const original = byKey.get(`${t.duplicateOf.statistic}\u0000${t.duplicateOf.task}`);
     t.q = original?.q ?? null;
     t.holm = original?.holm ?? null;
   }

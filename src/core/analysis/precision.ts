@@ -13,7 +13,8 @@ export function halfUnit(raw: string): number {
   const m = /^[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(raw.trim());
   if (!m) return 0;
   const decimals = (m[2] ?? '').length - Number(m[3] ?? 0);
-  return 0.5 * 10 ** -decimals;
+  // Divide by an exact power of ten rather than multiply by an inexact negative one (10 ** -4 ≠ 1e-4).
+  return decimals >= 0 ? 0.5 / 10 ** decimals : 0.5 * 10 ** -decimals;
 }
 
 /** Room left for floating-point error on top of the printed precision, relative to the values compared. */

@@ -189,7 +189,9 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
 function testNote(t: TestResult, mode: CorrelationMode): string | null {
   if (t.error !== undefined) return t.error;
   if (mode === 'partial' && t.duplicateOf) {
-    return `same test as ${t.duplicateOf.statistic}${t.duplicateOf.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`;
+    const d = t.duplicateOf;
+    const same = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`].filter(Boolean).join(' ~ ');
+    return `same test as ${same}${d.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`;
   }
   return null;
 }
