@@ -92,8 +92,10 @@ export async function notification(page: Page, text: string, timeoutMs = 30_000)
       }
       await page.waitForTimeout(200);
     }
+    // What the workbench did say, so that a failure names the message that came instead.
+    const seen = [...(await page.locator('.notification-toast').allInnerTexts()), ...(await page.locator('.notifications-center .notification-list-item').allInnerTexts())];
+    throw new Error(`no notification with "${text}" within ${timeoutMs} ms; shown: ${JSON.stringify(seen)}`);
   } finally {
-    if (opened) await runCommand(page, 'Notifications: Hide Notifications');
+    if (opened) await runCommand(page, 'Notifications: Hide Notifications').catch(() => undefined);
   }
-  throw new Error(`no notification with "${text}" within ${timeoutMs} ms`);
 }
