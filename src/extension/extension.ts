@@ -27,7 +27,8 @@ export function activate(context: vscode.ExtensionContext) {
   const workspace = new RecipeWorkspace(settings().recipeGlob);
   const load = () => workspace.recipes();
   const tree = new RecipeTreeProvider(load);
-  const lenses = new RecipeCodeLensProvider(load);
+  const estimate = () => settings().jobs;
+  const lenses = new RecipeCodeLensProvider(load, estimate);
   const reports = new ReportDocuments();
   const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
@@ -52,7 +53,7 @@ export function activate(context: vscode.ExtensionContext) {
     }),
     registerRecipeDiagnostics(workspace.onDidChange),
     vscode.languages.registerCodeLensProvider(RECIPE_SELECTOR, lenses),
-    vscode.languages.registerHoverProvider(RECIPE_SELECTOR, new RecipeHoverProvider(load)),
+    vscode.languages.registerHoverProvider(RECIPE_SELECTOR, new RecipeHoverProvider(load, estimate)),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     ...registerRecipeCommands(load, reports, () => settings().dataRoot),
     log,

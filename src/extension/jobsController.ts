@@ -3,7 +3,10 @@ import * as vscode from 'vscode';
 import { JobService } from '../core/jobs/jobService';
 import { isActive } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
-import { launchStudy, LaunchRefused, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
+import { LaunchRefused, prepareStudy, submitPrepared, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
+import { missingDatasets } from '../core/jobs/datasetCheck';
+import { throughputOfRuns } from '../core/jobs/runThroughput';
+import { chooseThroughput, planLines, studyPlan } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { labelProblem } from '../core/jobs/labels';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
@@ -175,7 +178,7 @@ export class JobsController implements vscode.Disposable {
     if (!choice) return;
     const launch = await this.prepare(choice);
     const conn = this.ctx.clusters.get(choice.cluster);
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the study: tools and Slurm (sbatch --test-only)…') }, () => validateStudy(this.service, (argv) => conn.exec(argv), launch));
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking the study: tools and Slurm (sbatch --test-only)…') }, async () => validateStudy(this.service, (argv) => conn.exec(argv), launch, await conn.sftp()));
     for (const t of report.tools) this.ctx.log.info(`${t.stage}: ${t.program}: ${t.message}`);
     for (const r of report.slurm) this.ctx.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
     if (report.problems.length) this.refuse(vscode.l10n.t('Study {0} would fail ({1} problems)', choice.study, report.problems.length), report.problems);
@@ -192,8 +195,26 @@ export class JobsController implements vscode.Disposable {
       if (answer !== go) return undefined;
     }
     try {
+      // Everything that would fail is found before anything is submitted; then the plan, and its cost, is confirmed.
+      const conn = this.ctx.clusters.get(choice.cluster);
+      const checked = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking study {0}…', choice.study) }, async () => {
+        const prepared = await prepareStudy(this.service, launch);
+        const missing = await missingDatasets(await conn.sftp(), launch, prepared, await this.service.home(choice.cluster));
+        const throughput = chooseThroughput(await throughputOfRuns(conn, this.registry.all()), launch.settings.tflopsPerGpu);
+        return { prepared, problems: [...prepared.problems, ...missing], plan: studyPlan(prepared, launch, throughput) };
+      });
+      if (checked.problems.length) throw new LaunchRefused(checked.problems);
+      const lines = planLines(checked.plan);
+      for (const l of lines) this.ctx.log.info(`plan of ${choice.study}: ${l}`);
+      const submit = vscode.l10n.t('Submit');
+      const answer = await vscode.window.showInformationMessage(
+        vscode.l10n.t('Submit study {0}: {1} jobs, ≈ {2} GPU-hours of continued pretraining?', choice.study, checked.plan.rows.length, Math.round(checked.plan.cptGpuHours).toLocaleString('en-US')),
+        { modal: true, detail: lines.join('\n') },
+        submit,
+      );
+      if (answer !== submit) return undefined;
       const jobs = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Submitting study {0}', choice.study), cancellable: false }, (progress) =>
-        launchStudy(this.service, launch, (done, total, what) => {
+        submitPrepared(this.service, checked.prepared, (done, total, what) => {
           this.tree.refresh();
           progress.report({ message: what ? `${done + 1}/${total} ${what}` : undefined, increment: 100 / total });
         }),

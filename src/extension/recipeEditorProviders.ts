@@ -1,16 +1,20 @@
 import * as vscode from 'vscode';
+import { recipeEstimate } from '../core/jobs/studyPlan';
 import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/report';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { toRange } from './convert';
 
 export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-recipe', scheme: 'file' };
 
+/** The model size and throughput estimates use (corpusLab.jobs.modelParameters, tflopsPerGpu). */
+export type EstimateSettings = () => { modelParameters: number; tflopsPerGpu: number };
+
 /** A CodeLens over each recipe's name with its statistics, and "Compare with parent" where it extends. */
 export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.emitter.event;
 
-  constructor(private readonly load: () => Promise<RecipeSet>) {}
+  constructor(private readonly load: () => Promise<RecipeSet>, private readonly estimate: EstimateSettings) {}
 
   refresh() {
     this.emitter.fire();
@@ -22,6 +26,10 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
     if (!recipe) return [];
     const at = toRange(recipe.doc.nameRange);
     const lenses = [new vscode.CodeLens(at, { title: codeLensTitle(recipe), command: 'corpusLab.showStatistics', arguments: [recipe.name] })];
+    if (recipe.statistics.total > 0) {
+      const e = this.estimate();
+      lenses.push(new vscode.CodeLens(at, { title: recipeEstimate(recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text, command: '' }));
+    }
     if (recipe.parent) {
       lenses.push(new vscode.CodeLens(at, { title: vscode.l10n.t('Compare with {0}', recipe.parent), command: 'corpusLab.compareWithParent', arguments: [recipe.name] }));
     }
@@ -31,11 +39,13 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
 
 /** Hover on a source: its tokens after the fraction and its share of the corpus. */
 export class RecipeHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly load: () => Promise<RecipeSet>) {}
+  constructor(private readonly load: () => Promise<RecipeSet>, private readonly estimate: EstimateSettings) {}
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const hit = sourceAt(await this.load(), document.uri.fsPath, position.line, position.character);
     if (!hit) return undefined;
-    return new vscode.Hover(new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source)), toRange(hit.source.range));
+    const e = this.estimate();
+    const cost = hit.recipe.statistics.total > 0 ? `\n\n${hit.recipe.name}: ${recipeEstimate(hit.recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text}` : '';
+    return new vscode.Hover(new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source) + cost), toRange(hit.source.range));
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +21,7 @@ let c: LoopbackCluster;
 let server: CodeServer;
 let browser: Browser;
 let page: Page;
+let dataRoot: string;
 const SHOTS = path.join(ROOT, '.test-run', 'screenshots');
 const root = `corpus-lab-e2e-${Date.now().toString(36)}`;
 const PREFIXES: Record<string, string[]> = {
@@ -35,6 +36,7 @@ before(async () => {
   c = loopbackCluster();
   const conn = connection(c);
   const tools = await setupStudyTools(conn, c, root, Object.values(PREFIXES).flat());
+  dataRoot = tools.dataRoot;
   conn.dispose();
   const ws = mkdtempSync(path.join(tmpdir(), 'corpus-lab-study-'));
   cpSync(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), ws, { recursive: true });
@@ -80,17 +82,22 @@ test('a pipeline that does not connect is refused in the editor before anything 
   const settings = JSON.parse(original);
   settings['corpusLab.jobs'] = { ...settings['corpusLab.jobs'], launchers: { ...settings['corpusLab.jobs'].launchers, 'hf-to-nemo': '' } };
   writeFileSync(server.userSettings, JSON.stringify(settings, null, 2));
+  // And one dataset of Tiny-A's blend gone from the cluster (the cluster is this machine).
+  const idx = path.join(dataRoot, 'ja', 'tiny_a_text_document.idx');
+  renameSync(idx, `${idx}.away`);
   await page.waitForTimeout(1500);
   try {
     await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
     await pickAllRecipes('e2e-broken');
-    const text = await notification(page, 'Study e2e-broken was not submitted');
+    const text = await notification(page, 'Study e2e-broken was not submitted', 60_000);
+    assert.match(text, new RegExp(`cpt/Tiny-A: the blend's dataset ${dataRoot}/ja/tiny_a_text_document is missing on the cluster \\(no ${dataRoot}/ja/tiny_a_text_document\\.idx\\)`));
     assert.match(text, /the base model gives a Hugging Face model, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
     assert.match(text, /cpt gives a Megatron checkpoint, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
     const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
     await registry.load();
     assert.equal(registry.all().length, 0, 'nothing was submitted or recorded');
   } finally {
+    renameSync(`${idx}.away`, idx);
     writeFileSync(server.userSettings, original);
     await page.waitForTimeout(1500);
     await runCommand(page, 'Notifications: Clear All Notifications');
@@ -100,6 +107,16 @@ test('a pipeline that does not connect is refused in the editor before anything 
 test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
   await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
   await pickAllRecipes('e2e-study');
+  // The plan, confirmed before anything is submitted: three CPT jobs of 12 iterations × 1024 × 4096
+  // tokens, 6 · 13e9 · tokens FLOPs at the paper's 282 TFLOP/s per GPU, checked by hand here.
+  const gpuHours = (3 * 6 * 13e9 * 12 * 1024 * 4096) / ((6 * 13e9 * 80e9) / (24 * 3600 * 256)) / 3600;
+  const dialog = page.locator('.monaco-dialog-box', { hasText: 'Submit study e2e-study' });
+  await dialog.waitFor({ timeout: 60_000 });
+  const plan = await dialog.innerText();
+  assert.match(plan, new RegExp(`Submit study e2e-study: ${JOBS} jobs, ≈ ${Math.round(gpuHours)} GPU-hours of continued pretraining\\?`));
+  assert.match(plan, /cpt\/Tiny-B: 1 node\(s\) × 4 GPU\(s\) · limit 10:00 · 0\.05B tokens ≈ 4 GPU-hours · after hf-to-megatron\/base/);
+  await page.screenshot({ path: path.join(SHOTS, 'study-plan.png') });
+  await dialog.locator('.monaco-button', { hasText: 'Submit' }).click();
 
   await showViewContainer(page, 'Corpus Lab');
   const jobRows = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row');

@@ -42,6 +42,8 @@ suite('Corpus Lab in the extension host', () => {
     });
     assert.deepEqual(lenses.map((l) => l.command?.title), [
       'Σ 57.56B tokens — ja 18.89B (32.81%) · en 38.19B (66.34%) · parallel 488.80M (0.85%)',
+      // 13,724 iterations of 1024 × 4096 tokens, 6 · 13e9 · tokens at the paper's 282 TFLOP/s per GPU.
+      '≈ 4,421 GPU-hours of CPT (one epoch, 13B at 282 TFLOP/s/GPU)',
       'Compare with EnDominant',
     ]);
   });
@@ -52,6 +54,7 @@ suite('Corpus Lab in the extension host', () => {
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /Fraction: 0\.5 → 13\.88B/);
     assert.match(text, /Contribution: 13\.88B = 24\.11% of EnJa-Plus/);
+    assert.match(text, /EnJa-Plus: ≈ 4,421 GPU-hours of CPT \(one epoch, 13B at 282 TFLOP\/s\/GPU\)/);
   });
 
   test('diagnostics of the broken recipe: messages and exact ranges', async () => {

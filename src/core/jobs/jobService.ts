@@ -69,13 +69,17 @@ export class JobService {
   /** The cluster's root for runs and results, absolute (the home directory is asked once per cluster). */
   async remoteRoot(cluster: string): Promise<string> {
     const root = this.options.remoteRoot(cluster);
-    if (path.posix.isAbsolute(root)) return root;
+    return path.posix.isAbsolute(root) ? root : path.posix.join(await this.home(cluster), root);
+  }
+
+  /** The user's home directory on the cluster, asked once. */
+  async home(cluster: string): Promise<string> {
     let home = this.homes.get(cluster);
     if (!home) {
       home = await sftpCall.realpath(await this.connection(cluster).sftp(), '.');
       this.homes.set(cluster, home);
     }
-    return path.posix.join(home, root);
+    return home;
   }
 
   /** Where a job lives and the sbatch call that submits it (or, with testOnly, only checks it). */

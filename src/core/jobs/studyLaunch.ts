@@ -4,6 +4,7 @@ import type { JobRecord } from './registry';
 import { newTag, type JobService, type JobSpec, type SlurmResources } from './jobService';
 import { CONVERTERS, MAIN_STAGES, MODEL_KINDS, pipelineSchema, planPipeline, STAGES, type Converter, type ModelKind, type PlannedJob, type Stage } from './pipeline';
 import { renderStage } from './templates';
+import { PAPER_RUN, PAPER_TFLOPS_PER_GPU } from './paperRun';
 import { checkLayout } from './launchChecks';
 import { labelProblem } from './labels';
 
@@ -96,6 +97,10 @@ export const jobSettingsSchema = z.object({
   numFewshot: z.number().int().nonnegative().default(3),
   /** Training iterations of continued pretraining; 0: one epoch of the recipe's tokens. */
   trainIters: z.number().int().nonnegative().default(0),
+  /** The model's parameter count, for GPU-hour estimates (llm-jp-3-13b). */
+  modelParameters: z.number().positive().default(PAPER_RUN.parameters),
+  /** Sustained TFLOP/s per GPU for estimates when no finished CPT run of the workspace tells; default: the paper's run. */
+  tflopsPerGpu: z.number().positive().default(PAPER_TFLOPS_PER_GPU),
   /** The sbatch program, for sites that wrap it. */
   sbatch: z.string().default('sbatch'),
   /** How often the job tree asks Slurm (one squeue per cluster). */
@@ -268,6 +273,12 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
  */
 export async function launchStudy(service: JobService, launch: StudyLaunch, progress: (done: number, total: number, what: string) => void = () => undefined): Promise<JobRecord[]> {
   const prepared = await prepareStudy(service, launch);
+  if (prepared.problems.length) throw new LaunchRefused(prepared.problems);
+  return submitPrepared(service, prepared, progress);
+}
+
+/** Submits a prepared study's jobs in plan order (each after what it consumes); refuses one with problems. */
+export async function submitPrepared(service: JobService, prepared: PreparedStudy, progress: (done: number, total: number, what: string) => void = () => undefined): Promise<JobRecord[]> {
   if (prepared.problems.length) throw new LaunchRefused(prepared.problems);
   const out: JobRecord[] = [];
   for (const j of prepared.jobs) {

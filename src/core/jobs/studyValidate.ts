@@ -1,4 +1,6 @@
+import type { SFTPWrapper } from 'ssh2';
 import type { ExecResult } from '../cluster/connection';
+import { missingDatasets } from './datasetCheck';
 import type { JobService } from './jobService';
 import { prepareStudy, type JobSettings, type StudyLaunch } from './studyLaunch';
 import { quoteValue } from './templates';
@@ -18,13 +20,15 @@ type Exec = (argv: string[]) => Promise<ExecResult>;
 
 /**
  * Validate Study: renders and checks every job (as Launch Study does before its first sbatch),
+ * looks for every dataset of the blends on the cluster,
  * asks each installed tool on the login node, once per program, which options it accepts and
  * names every rendered option it would refuse; then `sbatch --test-only` for every job. Nothing
  * is submitted; the check's run directories are removed.
  */
-export async function validateStudy(service: JobService, exec: Exec, launch: StudyLaunch): Promise<StudyValidation> {
+export async function validateStudy(service: JobService, exec: Exec, launch: StudyLaunch, sftp?: SFTPWrapper): Promise<StudyValidation> {
   const prepared = await prepareStudy(service, launch);
   const problems = [...prepared.problems];
+  if (sftp) problems.push(...(await missingDatasets(sftp, launch, prepared, await service.home(launch.cluster))));
   const s = launch.settings;
   const byProgram = new Map<string, { stage: string; style: 'argparse' | 'probe' | 'hydra'; first: Invocation; uses: { key: string; inv: Invocation }[] }>();
   for (const job of prepared.jobs) {
