@@ -56,6 +56,12 @@ after(async () => {
   await server?.stop();
 });
 
+async function reloadWorkbench() {
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor();
+  await page.locator('.statusbar').waitFor();
+}
+
 /** Picks all three recipes and names the study, in the quick inputs Launch/Validate Study show. */
 async function pickAllRecipes(study: string) {
   const input = page.locator('.quick-input-widget input.input');
@@ -85,7 +91,8 @@ test('a pipeline that does not connect is refused in the editor before anything 
   // And one dataset of Tiny-A's blend gone from the cluster (the cluster is this machine).
   const idx = path.join(dataRoot, 'ja', 'tiny_a_text_document.idx');
   renameSync(idx, `${idx}.away`);
-  await page.waitForTimeout(1500);
+  // A reload starts a new extension host, which reads the changed settings for certain.
+  await reloadWorkbench();
   try {
     await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
     await pickAllRecipes('e2e-broken');
@@ -99,7 +106,7 @@ test('a pipeline that does not connect is refused in the editor before anything 
   } finally {
     renameSync(`${idx}.away`, idx);
     writeFileSync(server.userSettings, original);
-    await page.waitForTimeout(1500);
+    await reloadWorkbench();
     await runCommand(page, 'Notifications: Clear All Notifications');
   }
 });
