@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../report/exportFile';
+import { jobEnd } from './accounting';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
@@ -27,6 +28,8 @@ export const jobRecord = z.object({
   elapsed: z.string().optional(),
   limit: z.string().optional(),
   node: z.string().optional(),
+  /** How it ended (exit code, times, GPUs), from sacct or the job's own record. */
+  end: jobEnd.optional(),
   submittedAt: z.string(),
   updatedAt: z.string(),
   /** Results this job writes (eval), for fetching them later. */
