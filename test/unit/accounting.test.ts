@@ -165,9 +165,11 @@ test('GPU-hours: a finished job’s from its end, a running one’s so far from 
 });
 
 test('a finished job reads with its exit code and GPU-hours; a summary counts the study', () => {
-  const failed = job({ jobId: '12', state: 'FAILED', elapsed: '0:30', limit: '10:00', reason: 'exit code 3', end: { source: 'record', exitCode: 3, signal: 0, elapsedSeconds: 30, gpus: 8 } });
-  assert.equal(jobDescription(failed), '#12 · FAILED · 0:30 / 10:00 · exit 3 · 0.07 GPU-h · (exit code 3)');
-  assert.equal(endReason(failed), 'failed (exit 3, exit code 3)');
+  const failed = job({ jobId: '12', state: 'FAILED', elapsed: '0:30', limit: '10:00', end: { source: 'record', exitCode: 3, signal: 0, elapsedSeconds: 30, gpus: 8 } });
+  assert.equal(jobDescription(failed), '#12 · FAILED · 0:30 / 10:00 · exit 3 · 0.07 GPU-h');
+  assert.equal(endReason(failed), 'failed (exit 3)');
+  const dep = job({ jobId: '13', state: 'CANCELLED', reason: 'DependencyNeverSatisfied', end: { source: 'sacct', exitCode: 0, signal: 0, elapsedSeconds: 0, gpus: 1 } });
+  assert.equal(jobDescription(dep), '#13 · CANCELLED · (DependencyNeverSatisfied)');
   const oom = job({ state: 'OUT_OF_MEMORY', reason: 'killed for exceeding its memory limit', end: { source: 'sacct', exitCode: 0, signal: 9, elapsedSeconds: 1, gpus: 0 } });
   assert.equal(endReason(oom), 'was killed: out of memory (signal 9, killed for exceeding its memory limit)');
   const jobs = [
@@ -185,8 +187,10 @@ test('which ends are announced: only jobs this window saw alive; dependency canc
   assert.deepEqual(w.update([a, old], 'c'), { failures: [], studies: [] });
   const b = job({ tag: 'b', state: 'PENDING' });
   w.watch(['b']);
-  const aFailed = { ...a, state: 'FAILED' };
-  const bDep = { ...b, state: 'CANCELLED', reason: 'DependencyNeverSatisfied' };
+  const end = { source: 'sacct' as const, exitCode: 1, signal: 0, elapsedSeconds: 5, gpus: 1 };
+  const aFailed = { ...a, state: 'FAILED', jobId: '1', end };
+  const bDep = { ...b, state: 'CANCELLED', reason: 'DependencyNeverSatisfied', jobId: '2', end };
+  assert.deepEqual(w.update([{ ...aFailed, end: undefined }, b, old], 'c'), { failures: [], studies: [] }, 'FAILED in squeue, its end not read yet');
   assert.deepEqual(w.update([aFailed, { ...b, cluster: 'other' }, old], 'c'), { failures: [aFailed], studies: [] }, 'b is on another cluster, not polled');
   assert.deepEqual(w.update([aFailed, bDep, old], 'c'), { failures: [], studies: ['s'] });
   assert.deepEqual(w.update([aFailed, bDep, old], 'c'), { failures: [], studies: [] }, 'announced once');

@@ -340,7 +340,8 @@ export function finalFromRecord(jobId: string, e: EndEvidence, requestedGpus: nu
   if (r) {
     const elapsedSeconds = Math.max(0, r.end - r.start);
     const state = v?.state ?? (r.exit_code === 0 && r.signal === 0 ? 'COMPLETED' : 'FAILED');
-    const reason = v?.reason ?? (state === 'FAILED' ? (r.signal ? `ended by signal ${r.signal}` : `exit code ${r.exit_code}`) : undefined);
+    // A plain failure needs no reason beyond its exit code or signal, which are shown anyway.
+    const reason = v?.reason;
     return {
       jobId, state, reason, elapsed: formatSlurmDuration(elapsedSeconds), node: r.node_list || undefined,
       end: { source: 'record', exitCode: r.exit_code, signal: r.signal, start: new Date(r.start * 1000).toISOString(), end: new Date(r.end * 1000).toISOString(), elapsedSeconds, gpus: r.gpus_on_node ? r.gpus_on_node * r.nodes : requestedGpus },

@@ -16,10 +16,10 @@ export function jobDescription(j: JobRecord): string {
   return parts.join(' · ');
 }
 
-/** `exit 3`, `signal 15`, or nothing when unknown. */
+/** `exit 3`, `signal 15`, or nothing when unknown or 0:0 (which a cancelled job that never ran also has). */
 export function exitText(j: JobRecord): string | undefined {
   if (j.end?.signal) return `signal ${j.end.signal}`;
-  return j.end?.exitCode !== undefined ? `exit ${j.end.exitCode}` : undefined;
+  return j.end?.exitCode ? `exit ${j.end.exitCode}` : undefined;
 }
 
 /** Tooltip lines on how a finished job ended: who says so, exit, times, GPUs, memory. */
@@ -121,12 +121,13 @@ export class JobEndWatch {
   /** After a successful poll of `cluster`: the failures to announce and the studies whose last job ended. */
   update(jobs: readonly JobRecord[], cluster: string): { failures: JobRecord[]; studies: string[] } {
     const ended: JobRecord[] = [];
+    // A job is announced once its end (exit code, GPU-hours) is read, not when squeue first says FAILED.
     for (const j of jobs.filter((x) => x.cluster === cluster)) {
       if (isActive(j)) this.alive.add(j.tag);
-      else if (this.alive.delete(j.tag)) ended.push(j);
+      else if (!needsPoll(j) && this.alive.delete(j.tag)) ended.push(j);
     }
     const failures = ended.filter((j) => j.state !== 'COMPLETED' && j.reason !== 'DependencyNeverSatisfied');
-    const studies = [...new Set(ended.map((j) => j.study))].filter((s) => !jobs.some((j) => j.study === s && isActive(j)));
+    const studies = [...new Set(ended.map((j) => j.study))].filter((s) => !jobs.some((j) => j.study === s && needsPoll(j)));
     return { failures, studies };
   }
 }
