@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { groupJobs, jobDescription, jobIcon, type JobIcon } from '../core/jobs/present';
+import { endDetails, formatGpuHours, gpuHours, groupJobs, jobDescription, jobIcon, studySummary, type JobIcon } from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
 
 export type JobNode = { kind: 'study'; study: string } | { kind: 'stage'; study: string; stage: string } | { kind: 'job'; job: JobRecord };
@@ -34,12 +34,16 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
 
   getTreeItem(node: JobNode): vscode.TreeItem {
     if (node.kind === 'study') {
+      const jobs = this.jobs().filter((j) => j.study === node.study);
       const item = new vscode.TreeItem(node.study, vscode.TreeItemCollapsibleState.Expanded);
       item.iconPath = new vscode.ThemeIcon('beaker');
+      item.description = formatGpuHours(gpuHours(jobs));
+      item.tooltip = `${node.study}: ${studySummary(jobs)}`;
       item.contextValue = 'study';
       return item;
     }
     if (node.kind === 'stage') {
+      const jobs = this.jobs().filter((j) => j.study === node.study && j.stage === node.stage);
       const labels: Record<string, string> = {
         'hf-to-megatron': vscode.l10n.t('Conversion: Hugging Face → Megatron'),
         cpt: vscode.l10n.t('Continued pretraining'),
@@ -50,6 +54,8 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
         eval: vscode.l10n.t('Evaluation'),
       };
       const item = new vscode.TreeItem(labels[node.stage] ?? node.stage, vscode.TreeItemCollapsibleState.Expanded);
+      item.description = formatGpuHours(gpuHours(jobs));
+      item.tooltip = studySummary(jobs);
       item.contextValue = 'stage';
       return item;
     }
@@ -58,7 +64,7 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
     item.id = j.tag;
     item.description = jobDescription(j);
     item.iconPath = ICONS[jobIcon(j.state)];
-    item.tooltip = new vscode.MarkdownString([`**${j.name}**`, `${j.state}${j.reason ? ` — ${j.reason}` : ''}`, `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`, `tag: \`${j.tag}\``, `log: \`${j.log}\``].join('\n\n'));
+    item.tooltip = new vscode.MarkdownString([`**${j.name}**`, `${j.state}${j.reason ? ` — ${j.reason}` : ''}`, ...endDetails(j), `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`, `tag: \`${j.tag}\``, `log: \`${j.log}\``].join('\n\n'));
     item.contextValue = `job.${jobIcon(j.state)}${j.stage === 'cpt' ? '.cpt' : ''}`;
     item.command = { command: 'corpusLab.openJobLog', title: vscode.l10n.t('Open Log'), arguments: [node] };
     return item;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JobService } from '../core/jobs/jobService';
-import { isActive } from '../core/jobs/present';
+import { endReason, formatGpuHours, gpuHours, JobEndWatch, needsPoll, studySummary } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
 import { LaunchRefused, prepareStudy, submitPrepared, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { missingDatasets } from '../core/jobs/datasetCheck';
@@ -66,6 +66,7 @@ export class JobsController implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private loaded: Promise<void>;
+  private readonly endWatch = new JobEndWatch();
 
   constructor(private readonly ctx: JobsContext) {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? ctx.storageUri;
@@ -98,15 +99,19 @@ export class JobsController implements vscode.Disposable {
     }
   }
 
-  /** Polls each cluster that has jobs still pending or running (and reconciles SUBMITTING ones). */
+  /**
+   * Polls each cluster that has jobs still pending or running, or finished without their end read
+   * (and reconciles SUBMITTING ones); the first poll after opening is the start-up reconciliation.
+   */
   async poll(): Promise<void> {
     await this.loaded;
-    const clusters = [...new Set(this.registry.all().filter(isActive).map((j) => j.cluster))];
+    const clusters = [...new Set(this.registry.all().filter(needsPoll).map((j) => j.cluster))];
     await Promise.all(clusters.map(async (c) => {
       try {
         const { changed, problems } = await this.service.poll(c);
         for (const p of problems) this.ctx.log.warn(`${c}: ${p}`);
         for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
+        this.announce(c);
       } catch (e) {
         this.ctx.log.warn(`${c}: polling failed: ${(e as Error).message}`);
       }
@@ -114,10 +119,33 @@ export class JobsController implements vscode.Disposable {
     this.tree.refresh();
   }
 
+  /** Word when a job this window saw alive fails, and when a study's last job ends. */
+  private announce(cluster: string) {
+    const all = this.registry.all();
+    const { failures, studies } = this.endWatch.update(all, cluster);
+    const openLog = vscode.l10n.t('Open Log');
+    for (const j of failures) {
+      this.ctx.log.info(`${j.name} (job ${j.jobId}) ${endReason(j)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Job {0} {1}.', j.name, endReason(j)), openLog).then((pick) => {
+        if (pick === openLog) void this.logs.open(this.registry.get(j.tag) ?? j).catch((e: Error) => vscode.window.showErrorMessage(e.message));
+      });
+    }
+    const fetch = vscode.l10n.t('Fetch Results');
+    for (const study of studies) {
+      const jobs = all.filter((j) => j.study === study);
+      const message = vscode.l10n.t('Study {0} has ended: {1}.', study, studySummary(jobs));
+      this.ctx.log.info(message);
+      const actions = jobs.some((j) => j.stage === 'eval' && j.state === 'COMPLETED') ? [fetch] : [];
+      void vscode.window.showInformationMessage(message, ...actions).then((pick) => {
+        if (pick === fetch) void this.fetchResults(study).catch((e: Error) => vscode.window.showErrorMessage(vscode.l10n.t('Cannot fetch results: {0}', e.message)));
+      });
+    }
+  }
+
   private schedule(ms = this.ctx.settings().jobs.pollSeconds * 1000) {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
-      if (this.registry.all().some(isActive)) await this.poll();
+      if (this.registry.all().some(needsPoll)) await this.poll();
       this.schedule();
     }, ms);
   }
@@ -219,6 +247,7 @@ export class JobsController implements vscode.Disposable {
           progress.report({ message: what ? `${done + 1}/${total} ${what}` : undefined, increment: 100 / total });
         }),
       );
+      this.endWatch.watch(jobs.map((j) => j.tag));
       void vscode.window.showInformationMessage(vscode.l10n.t('Submitted {0} jobs of study {1}.', jobs.length, choice.study));
       return jobs;
     } catch (e) {
@@ -256,7 +285,7 @@ export class JobsController implements vscode.Disposable {
       await writeFileAtomic(studyFile, studyYaml(name, cluster, `results/${name}`, shots, corpora));
     }
     this.ctx.onResultsFetched();
-    const msg = vscode.l10n.t('Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept).', report.fetched.length, name, report.unchanged.length, report.kept.length);
+    const msg = vscode.l10n.t('Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept). The study used {4}.', report.fetched.length, name, report.unchanged.length, report.kept.length, formatGpuHours(gpuHours(jobs)));
     if (report.problems.length) void vscode.window.showWarningMessage(`${msg} ${vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length)}`);
     else void vscode.window.showInformationMessage(msg);
     return report;
@@ -305,6 +334,7 @@ export class JobsController implements vscode.Disposable {
       })),
       vscode.commands.registerCommand('corpusLab.resubmitJob', withJob(async (j) => {
         const r = await this.service.resubmit(j.tag);
+        this.endWatch.watch([r.tag]);
         void vscode.window.showInformationMessage(vscode.l10n.t('Resubmitted {0} as job {1}.', j.name, r.jobId ?? r.state));
         this.tree.refresh();
         this.schedule(1000);

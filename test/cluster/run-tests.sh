@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Runs test files that need the loopback cluster: starts it, runs them, stops it by PID.
 #   test/cluster/run-tests.sh out/test/integration/ out/test/e2e/
+#   CORPUS_LAB_CLUSTER_ACCOUNTING=0 test/cluster/run-tests.sh …   the same cluster without slurmdbd
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# Slurm's minimum: squeue forgets finished jobs within a purge cycle, so the tests meet jobs that
+# only accounting (or their own end record) still knows, as on a real cluster 5 minutes after.
+export CORPUS_LAB_CLUSTER_MIN_JOB_AGE="${CORPUS_LAB_CLUSTER_MIN_JOB_AGE:-2}"
 # One loopback cluster per machine: concurrent checkouts (worktrees, a developer beside CI) wait their
 # turn. flock -o: the lock's descriptor is not handed to the command, so daemons it starts never hold it.
 if [ -z "${CORPUS_LAB_CLUSTER_LOCKED:-}" ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the loopback cluster of start.sh, by the PIDs it recorded (never by name: other sshd or
-# Slurm daemons on the machine are left alone).
+# Slurm daemons, or a system MariaDB, on the machine are left alone).
 set -uo pipefail
 STATE="${CORPUS_LAB_CLUSTER_DIR:-/var/lib/corpus-lab-cluster}"
 stop() {
@@ -16,6 +16,8 @@ stop() {
 }
 stop "$STATE/slurm/slurmd.pid"
 stop "$STATE/slurm/slurmctld.pid"
+stop "$STATE/slurm/slurmdbd.pid"
+stop "$STATE/db/mysqld.pid"
 stop "$STATE/munge/munged.pid"
 stop "$STATE/ssh/sshd.pid"
 exit 0

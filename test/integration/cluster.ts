@@ -13,6 +13,10 @@ export interface LoopbackCluster {
   readonly sshdPidFile: string;
   readonly slurmConf: string;
   readonly jobcomp: string;
+  /** Whether slurmdbd keeps accounting (CORPUS_LAB_CLUSTER_ACCOUNTING of start.sh). */
+  readonly accounting: boolean;
+  /** Seconds squeue keeps a finished job. */
+  readonly minJobAge: number;
 }
 
 export const CLUSTER_DIR = process.env.CORPUS_LAB_CLUSTER_DIR ?? '/var/lib/corpus-lab-cluster';
@@ -36,6 +40,8 @@ export function loopbackCluster(): LoopbackCluster {
     sshdPidFile: need('SSHD_PID'),
     slurmConf: need('SLURM_CONF'),
     jobcomp: need('JOBCOMP'),
+    accounting: (env.CORPUS_LAB_CLUSTER_ACCOUNTING ?? '0') === '1',
+    minJobAge: Number(env.CORPUS_LAB_CLUSTER_MIN_JOB_AGE ?? 86400),
   };
 }
 

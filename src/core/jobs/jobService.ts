@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ConnectionLostError, type ClusterConnection } from '../cluster/connection';
 import { readRemoteFile, sftpCall, uploadAtomic } from '../cluster/sftp';
+import { accountingDisabled, endRecordsArgv, finalFromRecord, finalFromSacct, killedOutright, parseEndRecords, withLogVerdict, parseSacct, sacctArgv, sacctSinceArgv, withEndRecord, type FinalState } from './accounting';
+import { requestedGpus } from './present';
 import { JobRegistry, type JobRecord } from './registry';
 import { FINISHED_STATES, parseSbatchOutput, parseSqueue, sbatchArgv, squeueArgv, type SbatchOptions } from './slurm';
 import type { Stage } from './templates';
@@ -63,6 +65,8 @@ export function newTag(study: string, stage: string, model: string): string {
  */
 export class JobService {
   private readonly homes = new Map<string, string>();
+  /** Clusters found without accounting: sacct is not asked again. */
+  private readonly noAccounting = new Set<string>();
 
   constructor(readonly registry: JobRegistry, private readonly connection: (cluster: string) => ClusterConnection, private readonly options: JobServiceOptions) {}
 
@@ -122,7 +126,7 @@ export class JobService {
     };
     await this.registry.put(record);
     try {
-      await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
+      await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
     } catch (e) {
       await this.registry.update(tag, { state: 'UNSUBMITTED', reason: `upload failed: ${(e as Error).message}` });
       throw e;
@@ -156,6 +160,25 @@ export class JobService {
     const { rows } = parseSqueue((await readOnly(this.connection(rec.cluster), squeueArgv())).stdout);
     const found = rows.find((r) => r.comment === tag);
     if (found) return this.registry.update(tag, { jobId: found.jobId, state: found.state, reason: found.reason || undefined });
+    // squeue forgets a job MinJobAge after it ends; accounting, or the job's own end record, still knows it.
+    const conn = this.connection(rec.cluster);
+    if (!this.noAccounting.has(rec.cluster)) {
+      const since = new Date(Date.parse(rec.submittedAt) - 86_400_000).toISOString().slice(0, 19);
+      const r = await readOnly(conn, sacctSinceArgv(rec.name, since));
+      if (r.code !== 0 && accountingDisabled(r.stderr)) this.noAccounting.add(rec.cluster);
+      const hit = r.code === 0 ? [...parseSacct(r.stdout).jobs.values()].find((j) => j.workDir === rec.runDir) : undefined;
+      if (hit && FINISHED_STATES.has(hit.state)) {
+        const f = finalFromSacct(hit, requestedGpus(rec.sbatch));
+        return this.registry.update(tag, { jobId: f.jobId, state: f.state, reason: f.reason, elapsed: f.elapsed, node: f.node, end: f.end });
+      }
+      if (hit) return this.registry.update(tag, { jobId: hit.jobId, state: hit.state, reason: hit.reason });
+    }
+    const ev = await readOnly(conn, endRecordsArgv([rec]));
+    const record = ev.code === 0 ? parseEndRecords(ev.stdout).get(rec.runDir) : undefined;
+    if (record?.record?.job_id) {
+      const f = finalFromRecord(record.record.job_id, record, requestedGpus(rec.sbatch), false);
+      return this.registry.update(tag, { jobId: f.jobId, state: f.state, reason: f.reason, elapsed: f.elapsed, node: f.node, end: f.end });
+    }
     return this.registry.update(tag, { state: 'UNSUBMITTED', reason: 'the connection was lost before sbatch replied, and the cluster has no job with this tag' });
   }
 
@@ -167,7 +190,7 @@ export class JobService {
     const deps = (spec.dependsOn ?? []).map((t) => this.registry.get(t)?.jobId).filter((x): x is string => x !== undefined);
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, deps, true);
     try {
-      await uploadAtomic(sftp, spec.script(runDir), scriptPath, 0o755);
+      await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
       const r = await conn.exec(argv);
       return { ok: r.code === 0, message: (r.stderr || r.stdout).trim() };
     } finally {
@@ -176,27 +199,102 @@ export class JobService {
     }
   }
 
-  /** One squeue for all of a cluster's jobs; records follow what Slurm says. */
-  async poll(cluster: string): Promise<{ changed: JobRecord[]; problems: string[] }> {
+  /**
+   * One squeue for all of a cluster's jobs; records follow what Slurm says. Jobs that squeue no
+   * longer lists (it forgets them MinJobAge after they end), and finished ones whose end is not yet
+   * known, are read with one sacct for all of them; where the cluster has no accounting, or sacct
+   * does not know a job, from the end records the jobs wrote themselves (one command for all).
+   * `ended` holds the jobs this poll saw finish.
+   */
+  async poll(cluster: string): Promise<{ changed: JobRecord[]; ended: JobRecord[]; problems: string[] }> {
     const conn = this.connection(cluster);
-    const { rows, problems } = parseSqueue((await readOnly(conn, squeueArgv())).stdout);
+    const sq = await readOnly(conn, squeueArgv());
+    // An empty listing from a failed squeue must not read as "every job has ended".
+    if (sq.code !== 0) throw new Error(`squeue exited with ${sq.code}: ${sq.stderr.trim().slice(0, 300)}`);
+    const { rows, problems } = parseSqueue(sq.stdout);
     const byId = new Map(rows.map((r) => [r.jobId, r]));
-    const changed: JobRecord[] = [];
+    const changed = new Set<string>();
+    const ended = new Set<string>();
+    const unresolved: JobRecord[] = [];
     for (const rec of this.registry.all().filter((j) => j.cluster === cluster)) {
       if (rec.state === 'SUBMITTING') {
-        changed.push(await this.recover(rec.tag));
+        changed.add((await this.recover(rec.tag)).tag);
         continue;
       }
-      if (!rec.jobId) continue;
+      if (!rec.jobId || rec.state === 'UNSUBMITTED' || rec.end) continue;
       const row = byId.get(rec.jobId);
       if (row) {
         const patch = { state: row.state, reason: row.reason || undefined, elapsed: row.elapsed, limit: row.limit, node: row.nodes || undefined };
-        if (patch.state !== rec.state || patch.reason !== rec.reason || patch.elapsed !== rec.elapsed || patch.node !== rec.node) changed.push(await this.registry.update(rec.tag, patch));
-      } else if (!FINISHED_STATES.has(rec.state) && rec.state !== 'UNKNOWN') {
-        changed.push(await this.registry.update(rec.tag, { state: 'UNKNOWN', reason: 'no longer listed by squeue' }));
+        if (patch.state !== rec.state || patch.reason !== rec.reason || patch.elapsed !== rec.elapsed || patch.node !== rec.node) {
+          await this.registry.update(rec.tag, patch);
+          changed.add(rec.tag);
+        }
+        if (FINISHED_STATES.has(row.state)) unresolved.push(this.registry.get(rec.tag)!);
+      } else {
+        unresolved.push(rec);
+      }
+      if (!FINISHED_STATES.has(rec.state) && FINISHED_STATES.has(this.registry.get(rec.tag)!.state)) ended.add(rec.tag);
+    }
+    if (unresolved.length > 0) {
+      const finals = await this.finalStates(cluster, unresolved, byId, problems);
+      for (const rec of unresolved) {
+        const f = finals.get(rec.tag);
+        if (!f) continue;
+        await this.registry.update(rec.tag, { state: f.state, reason: f.reason, elapsed: f.elapsed || rec.elapsed, node: f.node ?? rec.node, end: f.end });
+        changed.add(rec.tag);
+        if (!FINISHED_STATES.has(rec.state)) ended.add(rec.tag);
       }
     }
-    return { changed, problems };
+    const records = (tags: Set<string>) => [...tags].map((t) => this.registry.get(t)!);
+    return { changed: records(changed), ended: records(ended), problems };
+  }
+
+  /** Final states of jobs that ended (or that squeue no longer lists), by tag; a job still unsure is left out. */
+  private async finalStates(cluster: string, jobs: JobRecord[], squeue: Map<string, { state: string }>, problems: string[]): Promise<Map<string, FinalState>> {
+    const conn = this.connection(cluster);
+    const finals = new Map<string, FinalState>();
+    let pending = jobs;
+    if (!this.noAccounting.has(cluster)) {
+      const r = await readOnly(conn, sacctArgv(jobs.map((j) => j.jobId!)));
+      if (r.code !== 0 && accountingDisabled(r.stderr)) this.noAccounting.add(cluster);
+      else if (r.code !== 0) problems.push(`sacct exited with ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
+      else {
+        const { jobs: acct, problems: p } = parseSacct(r.stdout);
+        problems.push(...p);
+        pending = [];
+        for (const j of jobs) {
+          const a = acct.get(j.jobId!);
+          if (a && FINISHED_STATES.has(a.state)) finals.set(j.tag, finalFromSacct(a, requestedGpus(j.sbatch)));
+          // sacct still says PENDING/RUNNING: slurmdbd has not heard of the end yet; next poll.
+          else if (a && !squeue.has(j.jobId!) && !FINISHED_STATES.has(a.state)) continue;
+          else pending.push(j);
+        }
+      }
+    }
+    const killed = jobs.filter((j) => finals.has(j.tag) && killedOutright(finals.get(j.tag)!));
+    if (pending.length === 0 && killed.length === 0) return finals;
+    const r = await readOnly(conn, endRecordsArgv([...pending, ...killed]));
+    if (r.code !== 0) {
+      problems.push(`reading end records failed (${r.code}): ${r.stderr.trim().slice(0, 300)}`);
+      return finals;
+    }
+    const evidence = parseEndRecords(r.stdout);
+    for (const j of killed) {
+      const e = evidence.get(j.runDir);
+      if (e) finals.set(j.tag, withLogVerdict(finals.get(j.tag)!, e));
+    }
+    // Oldest first, so that a dependency's final state is known before its dependants are judged.
+    const stateOf = (tag: string) => finals.get(tag)?.state ?? this.registry.get(tag)?.state;
+    for (const j of [...pending].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt))) {
+      const e = evidence.get(j.runDir);
+      if (!e) continue;
+      if (e.recordProblem) problems.push(e.recordProblem);
+      // Still listed by squeue and no record yet: squeue's state stands until the record is there.
+      if (squeue.has(j.jobId!) && !e.record) continue;
+      const depFailed = j.dependsOn.some((t) => { const s = stateOf(t); return s !== undefined && FINISHED_STATES.has(s) && s !== 'COMPLETED'; });
+      finals.set(j.tag, finalFromRecord(j.jobId!, e, requestedGpus(j.sbatch), depFailed));
+    }
+    return finals;
   }
 
   async cancel(tag: string): Promise<void> {

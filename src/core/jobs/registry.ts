@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../report/exportFile';
 import { hasUnsafeChars, printable } from '../printable';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
+import { jobEnd } from './accounting';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
@@ -53,6 +54,8 @@ const recordFields = z.object({
   elapsed: z.string().optional(),
   limit: z.string().optional(),
   node: z.string().optional(),
+  /** How it ended (exit code, times, GPUs), from sacct or the job's own record. */
+  end: jobEnd.optional(),
   submittedAt: z.string(),
   updatedAt: z.string(),
   /** Results this job writes (eval), for fetching them later. */
