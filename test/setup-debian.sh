@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs (run as root; a no-op when they are already there).
-#   test/setup-debian.sh            everything `npm test` needs (its system step runs this first)
+#   test/setup-debian.sh            everything `npm test` needs (it runs this first)
 #   test/setup-debian.sh PKG…       only these (test/cluster/start.sh asks for the cluster's)
 set -euo pipefail
 # chromium: the real browser of the end-to-end tests; libkrb5-dev, pkg-config, g++, make, python3:
 # code-server's native modules; ripgrep: served to @vscode/ripgrep's postinstall instead of a
 # download. openssh-*, munge, slurm*, slurmdbd, mariadb-server: the loopback cluster
-# (test/cluster/start.sh); python3 also allocates memory in the out-of-memory job test.
+# (test/cluster/start.sh); python3 also allocates memory in the out-of-memory job test and runs
+# the tools' stand-ins; texlive-latex-base/-recommended: pdflatex and booktabs, which compile the
+# LaTeX exports in the unit tests.
 ALL=(chromium libkrb5-dev pkg-config ripgrep g++ make python3
-  openssh-server openssh-client munge slurmctld slurmd slurm-client slurmdbd mariadb-server)
+  openssh-server openssh-client munge slurmctld slurmd slurm-client slurmdbd mariadb-server
+  texlive-latex-base texlive-latex-recommended)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
 packages=()
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p"); done
