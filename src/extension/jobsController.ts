@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JobService } from '../core/jobs/jobService';
-import { endReason, formatGpuHours, gpuHours, JobEndWatch, needsPoll, studySummary } from '../core/jobs/present';
+import { endReason, formatGpuHours, gpuHours, isActive, JobEndWatch, needsPoll, studySummary } from '../core/jobs/present';
 import { JobRegistry, type JobRecord } from '../core/jobs/registry';
 import { LaunchRefused, prepareStudy, submitPrepared, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { missingDatasets } from '../core/jobs/datasetCheck';
@@ -23,6 +23,10 @@ import { pathArg } from '../core/cluster/shellQuote';
 import { stat } from 'node:fs/promises';
 
 const fileExists = (f: string) => stat(f).then(() => true, () => false);
+
+/** Job scripts shown read-only, named by study, stage, model and job id; the query holds the job's tag. */
+const SCRIPT_SCHEME = 'corpus-lab-script';
+const scriptUri = (j: JobRecord) => vscode.Uri.from({ scheme: SCRIPT_SCHEME, path: `/${j.study}/${j.stage}/${j.model}${j.jobId ? `-${j.jobId}` : ''}.sbatch`, query: j.tag });
 
 /** The study.yaml written after the first fetch: the panels then show this study's own results. */
 function studyYaml(name: string, cluster: string, results: string, shots: number, corpora: string[]): string {
@@ -76,6 +80,15 @@ export class JobsController implements vscode.Disposable {
     this.tree = new JobTreeProvider(() => this.registry.all());
     this.logs = new LogDocuments((c) => ctx.clusters.get(c));
     this.disposables.push(this.logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
+    this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(SCRIPT_SCHEME, {
+      provideTextDocumentContent: async (uri) => {
+        const j = this.registry.get(uri.query);
+        if (!j) throw new Error(vscode.l10n.t('No job with tag {0} in the registry.', uri.query));
+        const r = await ctx.clusters.get(j.cluster).exec(['cat', pathArg(j.script)]);
+        if (r.code !== 0) throw new Error(`${j.script}: ${r.stderr.trim()}`);
+        return r.stdout;
+      },
+    }));
     // A shipped .corpus-lab/jobs.json is not acted on (polled, cancelled, tailed) in a folder not yet trusted.
     this.loaded = (vscode.workspace.isTrusted ? Promise.resolve() : new Promise<void>((r) => this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => r())))).then(() => this.loadRegistry());
   }
@@ -329,21 +342,46 @@ export class JobsController implements vscode.Disposable {
         }
       }),
       vscode.commands.registerCommand('corpusLab.cancelJob', withJob(async (j) => {
+        const yes = vscode.l10n.t('Cancel Job');
+        const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Cancel {0} (job {1})? Jobs that run after it will be cancelled by Slurm too.', j.name, j.jobId ?? '?'), { modal: true }, yes);
+        if (answer !== yes) return;
         await this.service.cancel(j.tag);
         await this.poll();
       })),
+      vscode.commands.registerCommand('corpusLab.cancelStudy', async (node?: JobNode) => {
+        if (node?.kind !== 'study') return;
+        const live = this.registry.all().filter((j) => j.study === node.study && isActive(j));
+        if (live.length === 0) return void vscode.window.showInformationMessage(vscode.l10n.t('Study {0} has no job left to cancel.', node.study));
+        const yes = vscode.l10n.t('Cancel Study');
+        const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Cancel the {0} queued or running jobs of study {1}?', live.length, node.study), { modal: true }, yes);
+        if (answer !== yes) return;
+        try {
+          const cancelled = await this.service.cancelStudy(node.study);
+          void vscode.window.showInformationMessage(vscode.l10n.t('Cancelled {0} jobs of study {1}.', cancelled.length, node.study));
+        } catch (e) {
+          void vscode.window.showErrorMessage((e as Error).message);
+        }
+        await this.poll();
+      }),
       vscode.commands.registerCommand('corpusLab.resubmitJob', withJob(async (j) => {
-        const r = await this.service.resubmit(j.tag);
-        this.endWatch.watch([r.tag]);
-        void vscode.window.showInformationMessage(vscode.l10n.t('Resubmitted {0} as job {1}.', j.name, r.jobId ?? r.state));
+        const { rerun, leftAlone } = this.service.dependantsToRerun(j.tag);
+        if (rerun.length || leftAlone.length) {
+          const all = vscode.l10n.t('Resubmit with Dependants');
+          const detail = [...rerun.map((d) => `↻ ${d.name} (${d.state})`), ...leftAlone.map((d) => `· ${d.name} (${d.state}): ${vscode.l10n.t('still queued or running; left as it is')}`)].join('\n');
+          const answer = await vscode.window.showInformationMessage(vscode.l10n.t('Resubmit {0} and the {1} jobs after it that did not run?', j.name, rerun.length), { modal: true, detail }, all);
+          if (answer !== all) return;
+        }
+        const { jobs } = await this.service.resubmitWithDependants(j.tag);
+        this.endWatch.watch(jobs.map((r) => r.tag));
+        void vscode.window.showInformationMessage(vscode.l10n.t('Resubmitted {0} as job {1}, with {2} jobs re-chained after it.', j.name, jobs[0].jobId ?? jobs[0].state, jobs.length - 1));
         this.tree.refresh();
         this.schedule(1000);
       })),
       vscode.commands.registerCommand('corpusLab.openJobLog', withJob((j) => this.logs.open(j))),
       vscode.commands.registerCommand('corpusLab.revealJobScript', withJob(async (j) => {
-        const r = await this.ctx.clusters.get(j.cluster).exec(['cat', pathArg(j.script)]);
-        const doc = await vscode.workspace.openTextDocument({ content: r.stdout, language: 'shellscript' });
-        await vscode.window.showTextDocument(doc, { preview: true });
+        // A read-only document named after the job (nothing to save), its text read from the cluster.
+        const doc = await vscode.workspace.openTextDocument(scriptUri(j));
+        await vscode.window.showTextDocument(await vscode.languages.setTextDocumentLanguage(doc, 'shellscript'), { preview: true });
       })),
       vscode.commands.registerCommand('corpusLab.openTrainingChart', withJob(async (j) => {
         const open = this.charts.get(j.tag);

@@ -154,7 +154,9 @@ test('Validate Study: every option of every job asked of the installed tools, ev
 test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm (dependency never satisfied)', async () => {
   const t = await templates();
   const cpt = await service.submit(cptSpec('broken', 13, t.cpt));
-  const sft = await service.submit({ ...cptSpec('broken-sft', 4, t.cpt), stage: 'sft', dependsOn: [cpt.tag] });
+  const sftSpec = cptSpec('broken-sft', 4, t.cpt);
+  // Its input is what the CPT job makes, in the CPT job's run directory.
+  const sft = await service.submit({ ...sftSpec, stage: 'sft', dependsOn: [cpt.tag], script: (rd) => `${sftSpec.script(rd)}\necho "input: ${cpt.runDir}/checkpoints"\n` });
   const ev = await service.submit({ ...cptSpec('broken-eval', 4, t.cpt), stage: 'eval', dependsOn: [sft.tag] });
   await until('the failure to propagate', finished([cpt.tag, sft.tag, ev.tag]));
   assert.equal(registry.get(cpt.tag)!.state, 'FAILED');
@@ -173,6 +175,20 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   assert.ok(script.includes(again.runDir) && !script.includes(cpt.runDir), 'the script points at its own run directory');
   await until('the resubmitted job to fail again', finished([again.tag]));
   assert.equal(registry.get(again.tag)!.state, 'FAILED');
+
+  // Resubmitting with its dependants: the CPT job again, its SFT and evaluation re-chained behind
+  // it (afterok on the new ids), the SFT's input moved to the new CPT job's run directory.
+  assert.deepEqual(service.dependantsToRerun(cpt.tag).rerun.map((j) => j.model), ['broken-sft', 'broken-eval']);
+  const chain = await service.resubmitWithDependants(cpt.tag);
+  assert.deepEqual(chain.jobs.map((j) => j.model), ['broken', 'broken-sft', 'broken-eval']);
+  assert.deepEqual(chain.leftAlone, []);
+  const [cpt2, sft2, ev2] = chain.jobs;
+  assert.ok(sft2.sbatch.includes(`--dependency=afterok:${cpt2.jobId}`));
+  assert.ok(ev2.sbatch.includes(`--dependency=afterok:${sft2.jobId}`));
+  const sftScript = (await readRemoteFile(await conn.sftp(), sft2.script)).toString('utf8');
+  assert.ok(sftScript.includes(`input: ${cpt2.runDir}/checkpoints`) && !sftScript.includes(cpt.runDir), sftScript);
+  await until('the re-chained jobs to end', finished(chain.jobs.map((j) => j.tag)));
+  assert.deepEqual(chain.jobs.map((j) => registry.get(j.tag)!.state), ['FAILED', 'CANCELLED', 'CANCELLED']);
 });
 
 test('cancel: a running job becomes CANCELLED', async () => {

@@ -304,18 +304,73 @@ export class JobService {
     if (r.code !== 0) throw new Error(`scancel ${rec.jobId}: ${r.stderr.trim()}`);
   }
 
+  /** Cancels every live job of a study, one scancel per cluster; the jobs it cancelled. */
+  async cancelStudy(study: string): Promise<JobRecord[]> {
+    const live = this.registry.all().filter((j) => j.study === study && j.jobId && !FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED' && j.state !== 'SUBMITTING');
+    for (const cluster of new Set(live.map((j) => j.cluster))) {
+      const ids = live.filter((j) => j.cluster === cluster).map((j) => j.jobId!);
+      const r = await this.connection(cluster).exec(['scancel', ...ids]);
+      if (r.code !== 0) throw new Error(`scancel ${ids.join(' ')}: ${r.stderr.trim()}`);
+    }
+    return live;
+  }
+
   /** Submits the same script again under a new tag (its dependencies must still have ids). */
-  async resubmit(tag: string): Promise<JobRecord> {
+  async resubmit(tag: string, moved: ReadonlyMap<string, string> = new Map(), retagged: ReadonlyMap<string, string> = new Map()): Promise<JobRecord> {
     const old = this.registry.get(tag);
     if (!old) throw new Error(`no job with tag ${tag}`);
-    const script = await readRemoteFile(await this.connection(old.cluster).sftp(), old.script);
+    const script = (await readRemoteFile(await this.connection(old.cluster).sftp(), old.script)).toString('utf8');
+    // Inputs made by jobs resubmitted before this one now live in their new run directories.
+    const relocated = [...moved].reduce((text, [from, to]) => text.split(from).join(to), script);
     return this.submit({
       cluster: old.cluster, study: old.study, stage: old.stage, model: old.model, name: old.name,
-      script: (runDir) => script.toString('utf8').split(old.runDir).join(runDir),
+      script: (runDir) => relocated.split(old.runDir).join(runDir),
       resources: resourcesFromArgv(old.sbatch),
-      dependsOn: old.dependsOn.filter((t) => { const d = this.registry.get(t); return d?.jobId && !FINISHED_STATES.has(d.state); }),
+      dependsOn: old.dependsOn.map((t) => retagged.get(t) ?? t).filter((t) => { const d = this.registry.get(t); return d?.jobId && !FINISHED_STATES.has(d.state); }),
       resultsDir: old.resultsDir ? (runDir) => old.resultsDir!.split(old.runDir).join(runDir) : undefined,
     });
+  }
+
+  /**
+   * The jobs that would run again with `tag`: its dependants (transitively) that did not complete and
+   * are no longer queued — the ones Slurm cancelled because the job failed. Dependants still queued
+   * or running are not among them (they wait on the old job, and are left as they are).
+   */
+  dependantsToRerun(tag: string): { rerun: JobRecord[]; leftAlone: JobRecord[] } {
+    const rerun: JobRecord[] = [];
+    const leftAlone: JobRecord[] = [];
+    const chain = new Set([tag]);
+    // Registry order is submission order: a dependant always comes after what it depends on.
+    for (const j of this.registry.all()) {
+      if (chain.has(j.tag) || !j.dependsOn.some((t) => chain.has(t))) continue;
+      if (j.state === 'COMPLETED') continue;
+      if (!FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED') {
+        leftAlone.push(j);
+        continue;
+      }
+      chain.add(j.tag);
+      rerun.push(j);
+    }
+    return { rerun, leftAlone };
+  }
+
+  /**
+   * Resubmits a job and, re-chained behind it, its dependants that Slurm cancelled: each again under a
+   * new tag and run directory, its afterok on the new ids, and the paths of inputs made by the
+   * resubmitted jobs moved to their new run directories.
+   */
+  async resubmitWithDependants(tag: string): Promise<{ jobs: JobRecord[]; leftAlone: JobRecord[] }> {
+    const { rerun, leftAlone } = this.dependantsToRerun(tag);
+    const moved = new Map<string, string>();
+    const retagged = new Map<string, string>();
+    const jobs: JobRecord[] = [];
+    for (const old of [this.registry.get(tag)!, ...rerun]) {
+      const rec = await this.resubmit(old.tag, moved, retagged);
+      moved.set(old.runDir, rec.runDir);
+      retagged.set(old.tag, rec.tag);
+      jobs.push(rec);
+    }
+    return { jobs, leftAlone };
   }
 }
 
