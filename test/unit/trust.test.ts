@@ -20,5 +20,5 @@ test('untrusted workspaces: limited support, every folder-level setting restrict
   const folderLevel = Object.entries(settings).filter(([, s]) => s.scope !== 'application' && s.scope !== 'machine').map(([k]) => k).sort();
   assert.deepEqual([...u.restrictedConfigurations].sort(), folderLevel);
   const needTrust = (pkg.contributes.commands as { command: string; enablement?: string }[]).filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command).sort();
-  assert.deepEqual(needTrust, ['corpusLab.cancelJob', 'corpusLab.fetchResults', 'corpusLab.launchStudy', 'corpusLab.openJobLog', 'corpusLab.openTrainingChart', 'corpusLab.refreshJobs', 'corpusLab.resubmitJob', 'corpusLab.revealJobScript', 'corpusLab.validateStudy']);
+  assert.deepEqual(needTrust, ['corpusLab.cancelJob', 'corpusLab.cancelStudy', 'corpusLab.fetchResults', 'corpusLab.launchStudy', 'corpusLab.openJobLog', 'corpusLab.openTrainingChart', 'corpusLab.refreshJobs', 'corpusLab.resubmitJob', 'corpusLab.revealJobScript', 'corpusLab.validateStudy']);
 });
