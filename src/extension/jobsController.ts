@@ -6,7 +6,7 @@ import { JobRegistry, type JobRecord } from '../core/jobs/registry';
 import { LaunchRefused, prepareStudy, submitPrepared, type JobSettings, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { missingDatasets } from '../core/jobs/datasetCheck';
 import { throughputOfRuns } from '../core/jobs/runThroughput';
-import { chooseThroughput, planLines, studyPlan } from '../core/jobs/studyPlan';
+import { chooseThroughput, planLines, planSummary, studyPlan } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { labelProblem } from '../core/jobs/labels';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
@@ -250,7 +250,7 @@ export class JobsController implements vscode.Disposable {
       const submit = vscode.l10n.t('Submit');
       const answer = await vscode.window.showInformationMessage(
         vscode.l10n.t('Submit study {0}: {1} jobs, ≈ {2} GPU-hours of continued pretraining?', choice.study, checked.plan.rows.length, Math.round(checked.plan.cptGpuHours).toLocaleString('en-US')),
-        { modal: true, detail: lines.join('\n') },
+        { modal: true, detail: planSummary(checked.plan).join('\n') },
         submit,
       );
       if (answer !== submit) return undefined;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
-import { chooseThroughput, cptTokens, PAPER_TFLOPS_PER_GPU, planLines, slurmTimeHours, studyPlan, trainingGpuHours } from '../../src/core/jobs/studyPlan';
+import { chooseThroughput, cptTokens, PAPER_TFLOPS_PER_GPU, planLines, planSummary, slurmTimeHours, studyPlan, trainingGpuHours } from '../../src/core/jobs/studyPlan';
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 import { ROOT } from './helpers';
 
@@ -47,6 +47,11 @@ test('the plan of a study: every job with its resources, dependencies and the CP
   const lines = planLines(plan);
   assert.equal(lines.find((l) => l.startsWith('cpt/EnJa-Base')), 'cpt/EnJa-Base: 4 node(s) × 8 GPU(s) · limit 7-00:00:00 · 15.01B tokens ≈ 1,153 GPU-hours · after hf-to-megatron/base');
   assert.match(lines.at(-1)!, /^Continued pretraining ≈ 1,153 GPU-hours at 282\.1 TFLOP\/s per GPU \(the paper/);
+  assert.deepEqual(planSummary(plan), [
+    'cpt/EnJa-Base: 4 node(s) × 8 GPU(s) · limit 7-00:00:00 · 15.01B tokens ≈ 1,153 GPU-hours · after hf-to-megatron/base',
+    'And 2 × hf-to-nemo, 2 × sft, 2 × nemo-to-hf, 2 × eval, 1 × hf-to-megatron, 1 × megatron-to-hf.',
+    lines.at(-1)!,
+  ]);
   // Finished runs of the workspace, when there are some, set the throughput instead.
   const measured = chooseThroughput([{ name: 'S0/cpt/A', tflopsPerGpu: 200 }, { name: 'S0/cpt/B', tflopsPerGpu: 300 }], 282);
   assert.deepEqual(measured, { tflopsPerGpu: 250, source: 'the mean of 2 finished CPT run(s): S0/cpt/A, S0/cpt/B' });

@@ -112,6 +112,20 @@ export function planLines(plan: StudyPlan): string[] {
 }
 
 /**
+ * The plan as a confirmation dialog shows it, short enough for a screen whatever the study's size:
+ * each CPT job (the cost is there), the other jobs counted by stage, and the total. The whole plan
+ * (`planLines`) goes to the log.
+ */
+export function planSummary(plan: StudyPlan): string[] {
+  const all = planLines(plan);
+  const cpt = plan.rows.map((r, i) => (r.stage === 'cpt' ? all[i] : undefined)).filter((l): l is string => l !== undefined);
+  const others = new Map<string, number>();
+  for (const r of plan.rows) if (r.stage !== 'cpt') others.set(r.stage, (others.get(r.stage) ?? 0) + 1);
+  const rest = [...others].map(([stage, n]) => `${n} × ${stage}`).join(', ');
+  return [...cpt, ...(rest ? [`And ${rest}.`] : []), all.at(-1)!];
+}
+
+/**
  * The cost of one epoch of continued pretraining on a recipe, for the editor: its tokens rounded up
  * to whole iterations of 1024 × 4096, at the given size and throughput.
  */
