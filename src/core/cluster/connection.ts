@@ -111,9 +111,9 @@ export class ConnectionLostError extends Error {
  * connection: the command may or may not have done its work, and the caller knows whether to look.
  */
 export class CommandTimeoutError extends ConnectionLostError {
-  constructor(readonly command: string, readonly seconds: number) {
+  constructor(readonly command: string, readonly limitMs: number) {
     super(`running ${command}`);
-    this.message = `${command} did not finish within ${seconds} s and was stopped`;
+    this.message = `${command} did not finish within ${seconds(limitMs)} s and was stopped`;
     this.name = 'CommandTimeoutError';
   }
 }
@@ -153,6 +153,11 @@ export const MAX_CHANNELS = 10;
 export const MAX_FOLLOWS = MAX_CHANNELS - 4;
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
 export const QUEUE_TIMEOUT_MS = 60_000;
+/** "0.5", "60": seconds for messages. */
+export function seconds(ms: number): string {
+  return String(Number((ms / 1000).toFixed(1)));
+}
+
 /** Waits between connection attempts after a failure or a drop. */
 export const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
 
@@ -188,7 +193,7 @@ class Deadline {
 
   private arm() {
     this.since = Date.now();
-    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${Math.round(this.ms / 1000)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
+    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${seconds(this.ms)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
   }
 
   async whileUser<T>(fn: () => Promise<T>): Promise<T> {
@@ -567,7 +572,7 @@ export class ClusterConnection extends EventEmitter {
       const release = await this.channels.acquire({
         signal: options.signal,
         timeoutMs: queueMs,
-        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${Math.round(queueMs! / 1000)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
+        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${seconds(queueMs!)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
       });
       try {
         for (let attempt = 0; ; attempt++) {
@@ -597,12 +602,8 @@ export class ClusterConnection extends EventEmitter {
       let timedOut = false;
       const stop = () => {
         if (!stream) return;
-        // Stop the remote program too (tail -F would otherwise live on until its next write).
-        try {
-          stream.signal('KILL');
-        } catch {
-          // the channel is already gone
-        }
+        // Stop the remote program too (a command past its limit, or tail -F, would otherwise live on).
+        killRemote(stream);
         stream.close();
       };
       const timer =
@@ -611,7 +612,7 @@ export class ClusterConnection extends EventEmitter {
           : setTimeout(() => {
               timedOut = true;
               stop();
-              reject(new CommandTimeoutError(what, Math.round(limitMs / 1000)));
+              reject(new CommandTimeoutError(what, limitMs));
             }, limitMs);
       const abort = () => stop();
       client.exec(line, (err: Error | undefined, s: ClientChannel) => {
@@ -691,6 +692,21 @@ export class ClusterConnection extends EventEmitter {
     for (const j of this.jumpClients) j.end();
     this.setState('closed');
     this.emit('disposed');
+  }
+}
+
+/**
+ * Sends SIGKILL to the command of a session channel (sshd's "signal" request, killpg on its
+ * process group). ssh2's own `signal()` stays silent once our side has sent EOF, which every
+ * command without stdin does at once, so the request goes to the protocol layer directly.
+ */
+function killRemote(stream: ClientChannel) {
+  const chan = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, name: string): void } } };
+  if (!chan.outgoing || chan.outgoing.state === 'closed' || chan.outgoing.state === 'closing') return;
+  try {
+    chan._client?._protocol?.signal(chan.outgoing.id, 'KILL');
+  } catch {
+    // the connection is already gone: so is the command
   }
 }
 
