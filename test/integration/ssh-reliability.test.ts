@@ -318,3 +318,30 @@ test('a passphrase is reported as kept only once it unlocked the key; a wrong on
   assert.deepEqual(results, ['id_pass:stale:false', 'id_pass:right one:true']);
   conn.dispose();
 });
+
+test('@cert-authority: a host certificate signed by the trusted CA is accepted without a prompt; another CA\'s is asked about, with the reason', async () => {
+  const ca = path.join(scratch, 'host_ca');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
+  // The cluster's host key, certified for 127.0.0.1 (a copy: the original stays untouched).
+  const hostKey = path.join(scratch, 'host_key');
+  writeFileSync(hostKey, readFileSync(`${CLUSTER_DIR}/ssh/ssh_host_ed25519_key`), { mode: 0o600 });
+  writeFileSync(`${hostKey}.pub`, readFileSync(`${CLUSTER_DIR}/ssh/ssh_host_ed25519_key.pub`));
+  execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', 'loopback-host', '-h', '-n', c.host, '-V', '-5m:+1h', `${hostKey}.pub`]);
+  const sshd = await extraSshd([`HostKey ${hostKey}`, `HostCertificate ${hostKey}-cert.pub`]);
+  const trusted = path.join(scratch, 'known_hosts_ca');
+  writeFileSync(trusted, `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${ca}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  const viaCa = tracked(c, 'ca', { port: sshd.port }, { knownHostsFiles: [trusted] });
+  assert.equal((await viaCa.exec(['echo', 'certified'])).stdout, 'certified\n');
+  viaCa.dispose();
+
+  const other = path.join(scratch, 'other_ca');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+  const wrong = path.join(scratch, 'known_hosts_other_ca');
+  writeFileSync(wrong, `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  const asked: string[] = [];
+  const viaOther = tracked(c, 'other-ca', { port: sshd.port }, { knownHostsFiles: [wrong], confirmUnknownHost: async (p) => (asked.push(p.certificate ?? ''), false) });
+  await assert.rejects(viaOther.exec(['true']), /not in known_hosts and was not accepted/);
+  assert.deepEqual(asked, ['the host certificate was not accepted: signed by a CA that known_hosts does not trust for this host (ssh-ed25519)']);
+  viaOther.dispose();
+  sshd.stop();
+});

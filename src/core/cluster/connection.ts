@@ -8,7 +8,8 @@ import type { AnyAuthMethod, BaseAgent, Client, ClientChannel, ConnectConfig, Pa
 let ssh2: Promise<typeof import('ssh2')> | undefined;
 // ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
 const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
-import { checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
+import { checkHostCertificate, parseHostCertificate, scanHostCertificates } from './hostCertificate';
+import { certAuthorities, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
 import { abortError, Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
 
@@ -40,6 +41,8 @@ export interface HostKeyPrompt {
   readonly fingerprint: string;
   /** Key types already known for the host, if any (the server offered another). */
   readonly otherTypes: readonly string[];
+  /** Why a CA that known_hosts trusts for this host did not vouch for the key, when one does. */
+  readonly certificate?: string;
 }
 
 export interface ConnectionHooks {
@@ -434,7 +437,7 @@ export class ClusterConnection extends EventEmitter {
       ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: hostKeyAlgorithms(preferred) } } } : {}),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         setStage('host key check');
-        void this.verifyHostKey(hop, known, key, deadline).then(
+        void this.verifyHostKey(hop, known, key, deadline, !via).then(
           () => {
             setStage('key exchange');
             verify(true);
@@ -491,14 +494,40 @@ export class ClusterConnection extends EventEmitter {
     });
   }
 
-  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline) {
+  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline, direct: boolean) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
-    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes }));
+    const certificate = await this.checkCertificates(hop, known, key, direct);
+    if (certificate === true) return;
+    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes, ...(certificate ? { certificate } : {}) }));
     if (!ok) throw new HostKeyError(hop.host, hop.port, { status: 'refused' }, fp);
     await this.hooks.rememberHostKey?.(hop.host, hop.port, key);
+  }
+
+  /**
+   * `@cert-authority` for this host: true when the server's certificate (fetched with ssh-keyscan,
+   * which reaches only a host we connect to directly) certifies the key it used with us; otherwise
+   * why not, for the prompt; undefined when no CA is trusted for the host.
+   */
+  private async checkCertificates(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, direct: boolean): Promise<true | string | undefined> {
+    const authorities = certAuthorities(known, hop.host, hop.port);
+    if (authorities.length === 0) return undefined;
+    if (!direct) return 'known_hosts trusts a certificate authority for this host, but its certificate cannot be fetched through a ProxyJump';
+    const certs = await scanHostCertificates(hop.host, hop.port);
+    if (certs.length === 0) return 'known_hosts trusts a certificate authority for this host, but the server presented no host certificate (or ssh-keyscan is missing)';
+    const reasons: string[] = [];
+    for (const blob of certs) {
+      try {
+        const v = checkHostCertificate(parseHostCertificate(blob), key, hop.host, authorities);
+        if (v.ok) return true;
+        reasons.push(v.reason);
+      } catch (e) {
+        reasons.push(`unreadable certificate: ${(e as Error).message}`);
+      }
+    }
+    return `the host certificate was not accepted: ${reasons.join('; ')}`;
   }
 
   /**
