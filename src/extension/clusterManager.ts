@@ -79,6 +79,7 @@ export class ClusterManager implements vscode.Disposable {
       vscode.l10n.t('The authenticity of {0}:{1} can\'t be established.', p.host, p.port),
       vscode.l10n.t('{0} key fingerprint: {1}', p.keyType, p.fingerprint),
       p.otherTypes.length ? vscode.l10n.t('known_hosts holds keys of other types for this host: {0}.', p.otherTypes.join(', ')) : '',
+      p.certificate ?? '',
       vscode.l10n.t('Compare the fingerprint with the one your cluster publishes before accepting.'),
     ].filter(Boolean).join('\n');
     const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Unknown host key for cluster "{0}"', name), { modal: true, detail }, accept);

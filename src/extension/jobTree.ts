@@ -18,7 +18,8 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly jobs: () => readonly JobRecord[]) {}
+  /** `stale(cluster)`: a note when the cluster's last poll failed, so live rows do not pretend to be current. */
+  constructor(private readonly jobs: () => readonly JobRecord[], private readonly stale: (cluster: string) => string | undefined = () => undefined) {}
 
   refresh() {
     this.emitter.fire();
@@ -65,6 +66,11 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
     item.description = jobDescription(j);
     item.iconPath = ICONS[jobIcon(j.state)];
     item.tooltip = new vscode.MarkdownString([`**${j.name}**`, `${j.state}${j.reason ? ` — ${j.reason}` : ''}`, ...endDetails(j), `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`, `tag: \`${j.tag}\``, `log: \`${j.log}\``].join('\n\n'));
+    const stale = ['pending', 'running'].includes(jobIcon(j.state)) ? this.stale(j.cluster) : undefined;
+    if (stale) {
+      item.description = `${item.description} · ${stale}`;
+      item.iconPath = new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    }
     item.contextValue = `job.${jobIcon(j.state)}${j.stage === 'cpt' ? '.cpt' : ''}`;
     item.command = { command: 'corpusLab.openJobLog', title: vscode.l10n.t('Open Log'), arguments: [node] };
     return item;

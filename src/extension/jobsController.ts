@@ -67,6 +67,9 @@ export class JobsController implements vscode.Disposable {
   readonly tree: JobTreeProvider;
   private readonly logs: LogDocuments;
   private readonly charts = new Map<string, TrainingPanel>();
+  /** Clusters whose last poll failed (and why), and when each last answered: their rows are shown as stale. */
+  private readonly unreachable = new Map<string, string>();
+  private readonly lastGoodPoll = new Map<string, Date>();
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private loaded: Promise<void>;
@@ -77,7 +80,7 @@ export class JobsController implements vscode.Disposable {
     this.registry = new JobRegistry(path.join(folder.fsPath, '.corpus-lab', 'jobs.json'));
     const profile = (name: string) => ctx.settings().clusters.find((p) => p.name === name);
     this.service = new JobService(this.registry, (c) => ctx.clusters.get(c), { remoteRoot: (c) => profile(c)?.remoteRoot ?? 'corpus-lab', sbatch: ctx.settings().jobs.sbatch });
-    this.tree = new JobTreeProvider(() => this.registry.all());
+    this.tree = new JobTreeProvider(() => this.registry.all(), (c) => this.staleNote(c));
     this.logs = new LogDocuments((c) => ctx.clusters.get(c));
     this.disposables.push(this.logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
     this.disposables.push(vscode.workspace.registerTextDocumentContentProvider(SCRIPT_SCHEME, {
@@ -124,9 +127,12 @@ export class JobsController implements vscode.Disposable {
         const { changed, problems } = await this.service.poll(c);
         for (const p of problems) this.ctx.log.warn(`${c}: ${p}`);
         for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
+        this.unreachable.delete(c);
+        this.lastGoodPoll.set(c, new Date());
         this.announce(c);
       } catch (e) {
         this.ctx.log.warn(`${c}: polling failed: ${(e as Error).message}`);
+        this.unreachable.set(c, (e as Error).message);
       }
     }));
     this.tree.refresh();
@@ -169,6 +175,13 @@ export class JobsController implements vscode.Disposable {
     const templates = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, shipped, ws)]))) as StageTemplates;
     const overrides = Object.values(templates).map((t) => t.file).filter((f) => !f.startsWith(shipped));
     return { templates, overrides };
+  }
+
+  /** "disconnected — last good poll 14:05" for a cluster whose last poll failed. */
+  private staleNote(cluster: string): string | undefined {
+    if (!this.unreachable.has(cluster)) return undefined;
+    const last = this.lastGoodPoll.get(cluster);
+    return last ? vscode.l10n.t('disconnected — last good poll {0}', last.toLocaleTimeString()) : vscode.l10n.t('disconnected — no poll has succeeded yet');
   }
 
   private async pickLaunch(): Promise<{ cluster: string; recipes: string[]; study: string } | undefined> {
@@ -326,7 +339,11 @@ export class JobsController implements vscode.Disposable {
           void vscode.window.showErrorMessage(vscode.l10n.t('The study was not fully submitted: {0}', (e as Error).message));
         }
       }),
-      vscode.commands.registerCommand('corpusLab.refreshJobs', () => this.poll()),
+      vscode.commands.registerCommand('corpusLab.refreshJobs', async () => {
+        await this.poll();
+        // Asked for by the user: a failure is said, not only logged.
+        for (const [c, why] of this.unreachable) void vscode.window.showWarningMessage(vscode.l10n.t('Cannot refresh the jobs on {0}: {1}', c, why));
+      }),
       vscode.commands.registerCommand('corpusLab.validateStudy', async () => {
         try {
           await this.validate();

@@ -8,7 +8,8 @@ import type { AnyAuthMethod, BaseAgent, Client, ClientChannel, ConnectConfig, Pa
 let ssh2: Promise<typeof import('ssh2')> | undefined;
 // ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
 const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
-import { checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
+import { checkHostCertificate, parseHostCertificate, scanHostCertificates } from './hostCertificate';
+import { certAuthorities, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
 import { abortError, Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
 
@@ -40,6 +41,8 @@ export interface HostKeyPrompt {
   readonly fingerprint: string;
   /** Key types already known for the host, if any (the server offered another). */
   readonly otherTypes: readonly string[];
+  /** Why a CA that known_hosts trusts for this host did not vouch for the key, when one does. */
+  readonly certificate?: string;
 }
 
 export interface ConnectionHooks {
@@ -111,9 +114,9 @@ export class ConnectionLostError extends Error {
  * connection: the command may or may not have done its work, and the caller knows whether to look.
  */
 export class CommandTimeoutError extends ConnectionLostError {
-  constructor(readonly command: string, readonly seconds: number) {
+  constructor(readonly command: string, readonly limitMs: number) {
     super(`running ${command}`);
-    this.message = `${command} did not finish within ${seconds} s and was stopped`;
+    this.message = `${command} did not finish within ${seconds(limitMs)} s and was stopped`;
     this.name = 'CommandTimeoutError';
   }
 }
@@ -153,6 +156,11 @@ export const MAX_CHANNELS = 10;
 export const MAX_FOLLOWS = MAX_CHANNELS - 4;
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
 export const QUEUE_TIMEOUT_MS = 60_000;
+/** "0.5", "60": seconds for messages. */
+export function seconds(ms: number): string {
+  return String(Number((ms / 1000).toFixed(1)));
+}
+
 /** Waits between connection attempts after a failure or a drop. */
 export const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
 
@@ -188,7 +196,7 @@ class Deadline {
 
   private arm() {
     this.since = Date.now();
-    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${Math.round(this.ms / 1000)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
+    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${seconds(this.ms)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
   }
 
   async whileUser<T>(fn: () => Promise<T>): Promise<T> {
@@ -429,7 +437,7 @@ export class ClusterConnection extends EventEmitter {
       ...(preferred.length > 0 ? { algorithms: { serverHostKey: { prepend: hostKeyAlgorithms(preferred) } } } : {}),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         setStage('host key check');
-        void this.verifyHostKey(hop, known, key, deadline).then(
+        void this.verifyHostKey(hop, known, key, deadline, !via).then(
           () => {
             setStage('key exchange');
             verify(true);
@@ -486,14 +494,40 @@ export class ClusterConnection extends EventEmitter {
     });
   }
 
-  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline) {
+  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline, direct: boolean) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
-    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes }));
+    const certificate = await this.checkCertificates(hop, known, key, direct);
+    if (certificate === true) return;
+    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes, ...(certificate ? { certificate } : {}) }));
     if (!ok) throw new HostKeyError(hop.host, hop.port, { status: 'refused' }, fp);
     await this.hooks.rememberHostKey?.(hop.host, hop.port, key);
+  }
+
+  /**
+   * `@cert-authority` for this host: true when the server's certificate (fetched with ssh-keyscan,
+   * which reaches only a host we connect to directly) certifies the key it used with us; otherwise
+   * why not, for the prompt; undefined when no CA is trusted for the host.
+   */
+  private async checkCertificates(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, direct: boolean): Promise<true | string | undefined> {
+    const authorities = certAuthorities(known, hop.host, hop.port);
+    if (authorities.length === 0) return undefined;
+    if (!direct) return 'known_hosts trusts a certificate authority for this host, but its certificate cannot be fetched through a ProxyJump';
+    const certs = await scanHostCertificates(hop.host, hop.port);
+    if (certs.length === 0) return 'known_hosts trusts a certificate authority for this host, but the server presented no host certificate (or ssh-keyscan is missing)';
+    const reasons: string[] = [];
+    for (const blob of certs) {
+      try {
+        const v = checkHostCertificate(parseHostCertificate(blob), key, hop.host, authorities);
+        if (v.ok) return true;
+        reasons.push(v.reason);
+      } catch (e) {
+        reasons.push(`unreadable certificate: ${(e as Error).message}`);
+      }
+    }
+    return `the host certificate was not accepted: ${reasons.join('; ')}`;
   }
 
   /**
@@ -567,7 +601,7 @@ export class ClusterConnection extends EventEmitter {
       const release = await this.channels.acquire({
         signal: options.signal,
         timeoutMs: queueMs,
-        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${Math.round(queueMs! / 1000)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
+        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${seconds(queueMs!)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
       });
       try {
         for (let attempt = 0; ; attempt++) {
@@ -597,12 +631,8 @@ export class ClusterConnection extends EventEmitter {
       let timedOut = false;
       const stop = () => {
         if (!stream) return;
-        // Stop the remote program too (tail -F would otherwise live on until its next write).
-        try {
-          stream.signal('KILL');
-        } catch {
-          // the channel is already gone
-        }
+        // Stop the remote program too (a command past its limit, or tail -F, would otherwise live on).
+        killRemote(stream);
         stream.close();
       };
       const timer =
@@ -611,7 +641,7 @@ export class ClusterConnection extends EventEmitter {
           : setTimeout(() => {
               timedOut = true;
               stop();
-              reject(new CommandTimeoutError(what, Math.round(limitMs / 1000)));
+              reject(new CommandTimeoutError(what, limitMs));
             }, limitMs);
       const abort = () => stop();
       client.exec(line, (err: Error | undefined, s: ClientChannel) => {
@@ -691,6 +721,21 @@ export class ClusterConnection extends EventEmitter {
     for (const j of this.jumpClients) j.end();
     this.setState('closed');
     this.emit('disposed');
+  }
+}
+
+/**
+ * Sends SIGKILL to the command of a session channel (sshd's "signal" request, killpg on its
+ * process group). ssh2's own `signal()` stays silent once our side has sent EOF, which every
+ * command without stdin does at once, so the request goes to the protocol layer directly.
+ */
+function killRemote(stream: ClientChannel) {
+  const chan = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, name: string): void } } };
+  if (!chan.outgoing || chan.outgoing.state === 'closed' || chan.outgoing.state === 'closing') return;
+  try {
+    chan._client?._protocol?.signal(chan.outgoing.id, 'KILL');
+  } catch {
+    // the connection is already gone: so is the command
   }
 }
 

@@ -4,8 +4,8 @@ import { globRegExp } from './glob';
 /**
  * OpenSSH's known_hosts: `[marker] hostpatterns keytype base64key [comment]`, host patterns
  * comma-separated, `[host]:port` for other ports than 22, `!` negations, `*`/`?` wildcards, or
- * hashed (`|1|salt|hmac-sha1`). `@revoked` keys are refused everywhere; `@cert-authority` lines
- * are kept but not used (we do not verify host certificates).
+ * hashed (`|1|salt|hmac-sha1`). `@revoked` keys are refused everywhere; `@cert-authority` keys
+ * vouch for host certificates (hostCertificate.ts).
  */
 export interface KnownHostEntry {
   readonly line: number;
@@ -116,6 +116,13 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
 export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
   const name = hostKeyName(host, port);
   return [...new Set(entries.filter((e) => e.marker === undefined && entryMatches(e, name)).map((e) => e.keyType))];
+}
+
+/** The CA keys known_hosts trusts to sign the host's certificates (`@cert-authority`), less any `@revoked`. */
+export function certAuthorities(entries: readonly KnownHostEntry[], host: string, port: number): Buffer[] {
+  const name = hostKeyName(host, port);
+  const revoked = entries.filter((e) => e.marker === 'revoked');
+  return entries.filter((e) => e.marker === 'cert-authority' && entryMatches(e, name) && !revoked.some((r) => r.key.equals(e.key))).map((e) => e.key);
 }
 
 /** The line to append when the user accepts a new key. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
+import { seconds } from './connection';
 
 /** How long one SFTP request may go unanswered (a FIFO or a hung NFS mount on the cluster would block it for ever). */
 export const SFTP_REQUEST_TIMEOUT_MS = 60_000;
@@ -21,7 +22,7 @@ export function sftpRequest<T>(s: SFTPWrapper, what: string, ms: number, start: 
         finished = true;
         s.emit('stuck');
         s.end();
-        reject(new Error(`${what}: no answer from the cluster's SFTP server within ${Math.round(ms / 1000)} s (is it a FIFO, or on a hung file system?)`));
+        reject(new Error(`${what}: no answer from the cluster's SFTP server within ${seconds(ms)} s (is it a FIFO, or on a hung file system?)`));
       }, ms);
     };
     arm();
