@@ -71,6 +71,10 @@ test('CSV tables: invalid UTF-8 is an error at its line, a BOM does not shift co
   execFileSync('mkfifo', [fifo]);
   const r = await cli('analyze', '--composition', fifo, '--scores', fifo);
   assert.deepEqual([r.code, r.stderr], [1, `${fifo}:1: is a FIFO (named pipe), not a regular file\n`]);
+  const idx = path.join(dir, 'ds.idx');
+  execFileSync('mkfifo', [idx]);
+  const t = await cli('tokens', idx);
+  assert.deepEqual([t.code, t.stderr], [1, `${idx}: is a FIFO (named pipe), not a regular file\n`]);
 });
 
 test('labels: any name becomes a Slurm- and path-safe label, deterministic and collision-aware', () => {
