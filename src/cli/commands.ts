@@ -62,7 +62,10 @@ async function stats(args: string[], values: Values, io: Io): Promise<number> {
     const lines = rows.map((r) => [r.name, formatTokens(r.total), formatTokens(r.japanese), formatTokens(r.english), formatTokens(r.parallel), formatPercent(r.japaneseRatio), formatPercent(r.englishRatio), formatPercent(r.parallelRatio)]);
     io.out(table([header, ...lines]));
   }
-  return hasErrors(set.diagnostics) ? 1 : 0;
+  // A broken sibling (read only so that `extends` finds parents) is shown but does not fail the recipes asked for.
+  const asked = [...set.recipes.values()].filter((r) => wanted.has(r.doc.file));
+  const failed = set.diagnostics.some((d) => d.severity === 'error' && wanted.has(d.file)) || asked.some((r) => !r.complete) || asked.length < wanted.size;
+  return failed ? 1 : 0;
 }
 
 async function tokens(args: string[], values: Values, io: Io): Promise<number> {

@@ -61,12 +61,14 @@ suite('Corpus Lab in the extension host', () => {
     const uri = workspaceFile('broken.recipe.yaml');
     const diagnostics = await until('diagnostics', () => {
       const d = vscode.languages.getDiagnostics(uri);
-      return d.length >= 2 ? d : undefined;
+      return d.length >= 3 ? d : undefined;
     });
     const seen = diagnostics.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`).sort();
     assert.deepEqual(seen, [
       '2:12 tokenizer "llm-jp-v2.1" differs from parent "EnJa-Base"\'s "llm-jp/llm-jp-3-13b": token counts would not be comparable',
       '6:15 "sources[0].language" must be one of ja, en, parallel; got "jp"',
+      // Every problem of a source at once: its quantity too, not only the first field that fails.
+      '8:13 "sources[0].tokens": invalid token quantity "12Q": expected a number of tokens or a string like "27.76B", "350M", "12K"',
     ]);
     assert.ok(diagnostics.every((d) => d.severity === vscode.DiagnosticSeverity.Error && d.source === 'Corpus Lab'));
   });

@@ -71,6 +71,10 @@ test('CSV tables: invalid UTF-8 is an error at its line, a BOM does not shift co
   execFileSync('mkfifo', [fifo]);
   const r = await cli('analyze', '--composition', fifo, '--scores', fifo);
   assert.deepEqual([r.code, r.stderr], [1, `${fifo}:1: is a FIFO (named pipe), not a regular file\n`]);
+  const idx = path.join(dir, 'ds.idx');
+  execFileSync('mkfifo', [idx]);
+  const t = await cli('tokens', idx);
+  assert.deepEqual([t.code, t.stderr], [1, `${idx}: is a FIFO (named pipe), not a regular file\n`]);
 });
 
 test('labels: any name becomes a Slurm- and path-safe label, deterministic and collision-aware', () => {
@@ -117,4 +121,14 @@ test('the CLI names the file of every file error, in words', async () => {
   const bom = path.join(HOSTILE, 'csv', 'bom-bad-number.csv');
   const b = await cli('analyze', '--composition', bom, '--scores', bom);
   assert.equal(b.stderr, `${bom}:1:1: first column must be "corpus", got "task"\n`);
+});
+
+test('stats on a good recipe beside an alias bomb: its numbers, the bomb named, exit 0', async () => {
+  const dir = path.join(HOSTILE, 'recipes', '06-alias-bomb');
+  const r = await cli('stats', path.join(dir, 'good.recipe.yaml'), '--json');
+  assert.equal(r.stderr, `${path.join(dir, 'bomb.recipe.yaml')}:1:1: YAML: Excessive alias count indicates a resource exhaustion attack\n`);
+  assert.equal(r.code, 0);
+  assert.deepEqual((JSON.parse(r.stdout) as { name: string; total: number }[]).map((x) => [x.name, x.total]), [['Good', 1e9]]);
+  const both = await cli('stats', dir, '--json');
+  assert.equal(both.code, 1);
 });

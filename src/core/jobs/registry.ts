@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
-import { hasUnsafeChars, printable } from '../printable';
+import { hasUnsafeChars, quoted } from '../printable';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
 import { jobEnd } from './accounting';
@@ -140,7 +140,7 @@ export class JobRegistry {
     top.data.jobs.forEach((raw, i) => {
       const r = jobRecord.safeParse(raw);
       const tag = (raw as { tag?: unknown } | null)?.tag;
-      const what = `${this.file}: job ${i + 1}${typeof tag === 'string' ? ` (tag ${JSON.stringify(printable(tag))})` : ''}`;
+      const what = `${this.file}: job ${i + 1}${typeof tag === 'string' ? ` (tag ${quoted(tag)})` : ''}`;
       if (!r.success) {
         skipped.push(`${what}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`);
         kept.push(raw);

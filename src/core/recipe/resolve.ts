@@ -71,52 +71,38 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
 
   const resolved = new Map<string, ResolvedRecipe>();
   const failed = new Set<string>();
-  const stack: string[] = [];
+  /** Per recipe what it adds and drops; its full source list is rebuilt from these on demand. */
+  const levels = new Map<ResolvedRecipe, Level>();
+  /** The levels that add or remove each source id. */
+  const mentions = new Map<string, Level[]>();
 
-  const resolve = (doc: RecipeDocument): ResolvedRecipe | undefined => {
+  const resolveOne = (doc: RecipeDocument): void => {
     const name = doc.name!;
-    const done = resolved.get(name);
-    if (done) return done;
-    if (failed.has(name)) return undefined;
-    const cycleAt = stack.indexOf(name);
-    if (cycleAt >= 0) {
-      const cycle = [...stack.slice(cycleAt), name];
-      for (const member of cycle.slice(0, -1)) {
-        const m = byName.get(member)!;
-        report(m.file, m.extendsRange!, `"extends" forms a cycle: ${cycle.join(' → ')}`);
-        failed.add(member);
-      }
-      return undefined;
-    }
-
+    if (resolved.has(name) || failed.has(name)) return;
     let complete = doc.diagnostics.every((d) => d.severity !== 'error');
-    let inherited: ResolvedSource[] = [];
+    let parent: ResolvedRecipe | undefined;
     let tokenizer = doc.tokenizer;
     if (doc.extends !== undefined) {
-      const parentDoc = byName.get(doc.extends);
-      if (!parentDoc) {
+      if (!byName.has(doc.extends)) {
         const hint = closest(doc.extends, [...byName.keys()]);
         report(doc.file, doc.extendsRange!, `unknown parent recipe "${doc.extends}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
         failed.add(name);
-        return undefined;
+        return;
       }
-      stack.push(name);
-      const parent = resolve(parentDoc);
-      stack.pop();
-      if (failed.has(name)) return undefined;
+      parent = resolved.get(doc.extends);
       if (!parent) {
         report(doc.file, doc.extendsRange!, `parent recipe "${doc.extends}" cannot be resolved; see its diagnostics`);
         failed.add(name);
-        return undefined;
+        return;
       }
       complete &&= parent.complete;
-      inherited = [...parent.sources];
       if (tokenizer === undefined) tokenizer = parent.tokenizer;
       else if (parent.tokenizer !== undefined && parent.tokenizer !== tokenizer) {
         report(doc.file, doc.tokenizerRange!, `tokenizer "${tokenizer}" differs from parent "${parent.name}"'s "${parent.tokenizer}": token counts would not be comparable`);
         complete = false;
       }
     }
+    const parentLevel = parent && levels.get(parent);
 
     const removed = new Set<string>();
     for (const r of doc.remove) {
@@ -125,45 +111,124 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
         complete = false;
       } else if (removed.has(r.id)) {
         report(doc.file, r.range, `"${r.id}" is removed twice`);
-      } else if (!inherited.some((s) => s.id === r.id)) {
-        const hint = closest(r.id, inherited.map((s) => s.id));
+      } else if (!inheritedSource(parentLevel, r.id)) {
+        const hint = closest(r.id, parent!.sources.map((x) => x.id));
         report(doc.file, r.range, `cannot remove "${r.id}": parent "${doc.extends}" has no source with that id${hint ? ` (did you mean "${hint}"?)` : ''}`);
         complete = false;
       }
       removed.add(r.id);
     }
-    const sources = inherited.filter((s) => !removed.has(s.id));
+    const kept = { get: (id: string) => (removed.has(id) ? undefined : inheritedSource(parentLevel, id)) };
 
     const own = new Map<string, SourceSpec>();
-    for (const s of doc.sources) {
-      const twin = own.get(s.id);
+    const added: ResolvedSource[] = [];
+    for (const x of doc.sources) {
+      const twin = own.get(x.id);
       if (twin) {
-        report(doc.file, s.idRange, `duplicate source id "${s.id}" (first at line ${twin.idRange.start.line + 1})`);
+        report(doc.file, x.idRange, `duplicate source id "${x.id}" (first at line ${twin.idRange.start.line + 1})`);
         complete = false;
         continue;
       }
-      const inheritedTwin = sources.find((x) => x.id === s.id);
+      const inheritedTwin = kept.get(x.id);
       if (inheritedTwin) {
-        report(doc.file, s.idRange, `source id "${s.id}" is already inherited from "${inheritedTwin.definedIn}"; add it to "remove" to replace it`);
+        report(doc.file, x.idRange, `source id "${x.id}" is already inherited from "${inheritedTwin.definedIn}"; add it to "remove" to replace it`);
         complete = false;
         continue;
       }
-      own.set(s.id, s);
-      const counted = countSource(doc, s, counts, report);
+      own.set(x.id, x);
+      const counted = countSource(doc, x, counts, report);
       if (!counted) {
         complete = false;
         continue;
       }
-      sources.push(counted);
+      added.push(counted);
     }
 
-    const recipe: ResolvedRecipe = { name, doc, parent: doc.extends, tokenizer, sources, statistics: computeStatistics(sources), complete };
+    // Without removals the counts continue the parent's sums in the same order, so they are the
+    // very same floating-point numbers as summing the whole list, at the cost of this level only.
+    const statistics = parent && removed.size === 0
+      ? computeStatistics(added, parent.statistics)
+      : computeStatistics([...(parent ? parent.sources.filter((x) => !removed.has(x.id)) : []), ...added]);
+    if (!Number.isSafeInteger(Math.round(statistics.total))) {
+      report(doc.file, doc.nameRange, `the recipe's ${statistics.total} tokens exceed 2^53, beyond which counts are no longer exact`);
+      complete = false;
+    }
+    const level: Level = { parent, removed, added, ids: new Map(added.map((x) => [x.id, x])) };
+    const recipe: ResolvedRecipe = {
+      name, doc, parent: doc.extends, tokenizer, statistics, complete,
+      get sources() {
+        return sourcesOf(level);
+      },
+    };
+    levels.set(recipe, level);
+    for (const id of [...level.ids.keys(), ...removed]) {
+      const at = mentions.get(id);
+      if (at) at.push(level);
+      else mentions.set(id, [level]);
+    }
     resolved.set(name, recipe);
-    return recipe;
   };
 
-  for (const d of byName.values()) resolve(d);
+  /**
+   * Resolves a recipe after its ancestors, walking up the `extends` chain with a loop rather than
+   * recursion: a chain thousands deep must neither overflow the stack nor keep a copy of every
+   * ancestor's source list (each recipe holds only what it adds and removes).
+   */
+  const resolveChain = (start: RecipeDocument) => {
+    const chain: RecipeDocument[] = [];
+    const position = new Map<string, number>();
+    for (let d: RecipeDocument | undefined = start; d && !resolved.has(d.name!) && !failed.has(d.name!); d = d.extends === undefined ? undefined : byName.get(d.extends)) {
+      const at = position.get(d.name!);
+      if (at !== undefined) {
+        const members = chain.slice(at);
+        const cycle = [...members.map((m) => m.name!), d.name!];
+        for (const m of members) {
+          report(m.file, m.extendsRange!, `"extends" forms a cycle: ${cycle.join(' → ')}`);
+          failed.add(m.name!);
+        }
+        break;
+      }
+      position.set(d.name!, chain.length);
+      chain.push(d);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) resolveOne(chain[i]);
+  };
+
+  function sourcesOf(level: Level): ResolvedSource[] {
+    const chain: Level[] = [];
+    for (let l: Level | undefined = level; l; l = l.parent && levels.get(l.parent)) chain.push(l);
+    let out: ResolvedSource[] = [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const l = chain[i];
+      if (l.removed.size > 0) out = out.filter((x) => !l.removed.has(x.id));
+      for (const x of l.added) out.push(x);
+    }
+    return out;
+  }
+
+  /**
+   * The source `id` as a recipe (its level) has it: the nearest level up that adds or removes it
+   * decides. An id no level mentions, the usual case, is answered without walking the chain.
+   */
+  function inheritedSource(level: Level | undefined, id: string): ResolvedSource | undefined {
+    const mentioned = mentions.get(id);
+    if (!mentioned) return undefined;
+    for (let l = level; l; l = l.parent && levels.get(l.parent)) {
+      if (!mentioned.includes(l)) continue;
+      return l.ids.get(id);
+    }
+    return undefined;
+  }
+
+  for (const d of byName.values()) resolveChain(d);
   return { recipes: resolved, diagnostics, documents: docs };
+}
+
+interface Level {
+  readonly parent?: ResolvedRecipe;
+  readonly removed: ReadonlySet<string>;
+  readonly added: readonly ResolvedSource[];
+  readonly ids: ReadonlyMap<string, ResolvedSource>;
 }
 
 function countSource(

@@ -13,8 +13,9 @@ export interface CompositionStatistics {
 
 const LANGUAGE_KEY: Record<Language, 'japanese' | 'english' | 'parallel'> = { ja: 'japanese', en: 'english', parallel: 'parallel' };
 
-export function computeStatistics(sources: Iterable<{ language: Language; effectiveTokens: number }>): CompositionStatistics {
-  const counts = { japanese: 0, english: 0, parallel: 0 };
+/** The statistics of `sources`, or of `start`'s sources followed by these (the same sums, continued). */
+export function computeStatistics(sources: Iterable<{ language: Language; effectiveTokens: number }>, start?: CompositionStatistics): CompositionStatistics {
+  const counts = { japanese: start?.japanese ?? 0, english: start?.english ?? 0, parallel: start?.parallel ?? 0 };
   for (const s of sources) counts[LANGUAGE_KEY[s.language]] += s.effectiveTokens;
   const total = counts.japanese + counts.english + counts.parallel;
   // An empty recipe has no composition; zero ratios keep every consumer total-free of NaN.
