@@ -240,7 +240,10 @@ export class JobService {
       for (const rec of unresolved) {
         const f = finals.get(rec.tag);
         if (!f) continue;
-        await this.registry.update(rec.tag, { state: f.state, reason: f.reason, elapsed: f.elapsed || rec.elapsed, node: f.node ?? rec.node, end: f.end });
+        // squeue's reason for a job it listed as finished (DependencyNeverSatisfied…) stands where
+        // sacct has none; NonZeroExitCode says no more than the exit code now shown beside it.
+        const listedReason = FINISHED_STATES.has(rec.state) && rec.reason !== 'NonZeroExitCode' ? rec.reason : undefined;
+        await this.registry.update(rec.tag, { state: f.state, reason: f.reason ?? listedReason, elapsed: f.elapsed || rec.elapsed, node: f.node ?? rec.node, end: f.end });
         changed.add(rec.tag);
         if (!FINISHED_STATES.has(rec.state)) ended.add(rec.tag);
       }
