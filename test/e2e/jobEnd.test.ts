@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { JobRegistry } from '../../src/core/jobs/registry';
-import { loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { setupStudyTools } from '../integration/studyCluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
 import { launchBrowser, notification, openWorkbench, runCommand, showViewContainer } from './workbench';
 
 /**
- * Word when a job ends, in a real VS Code: a study whose CPT launcher fails. The failure raises a
+ * Word when a job ends, in a real VS Code: a study (the whole pipeline, through the tools'
+ * stand-ins) whose CPT launcher fails. The failure raises a
  * notification naming the job and why, whose "Open Log" opens the job's log; when the study's last
  * job ends, one notification sums it up with "Fetch Results". With MinJobAge at 2 s (run-tests.sh),
  * the dependants' ends are read after squeue has forgotten them.
@@ -22,14 +24,21 @@ const study = 'e2e-fail';
 
 before(async () => {
   c = loopbackCluster();
+  const root = `corpus-lab-e2e-fail-${Date.now().toString(36)}`;
+  const conn = connection(c);
+  const tools = await setupStudyTools(conn, c, root, ['ja/tiny_a_text_document', 'en/tiny_a_text_document']);
+  conn.dispose();
+  const jobs = tools.jobs as { launchers: Record<string, string>; resources: Record<string, Record<string, unknown>> };
   server = await startCodeServer(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), {
     'git.enabled': false,
-    'corpusLab.dataRoot': '/data/corpora',
-    'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: `corpus-lab-e2e-fail-${Date.now().toString(36)}` }],
+    'corpusLab.dataRoot': tools.dataRoot,
+    'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: root }],
     'corpusLab.jobs': {
-      // CPT fails at once; SFT and evaluation of the base model only print.
-      launchers: { cpt: 'false', sft: 'echo', eval: 'echo' },
-      resources: { cpt: { partition: 'gpu', gpusPerNode: 2, timeLimit: '10:00' }, sft: { partition: 'gpu', gpusPerNode: 1 }, eval: { partition: 'gpu', gpusPerNode: 1 } },
+      ...tools.jobs,
+      // CPT fails at once (on 2 GPUs, TP × PP = 2 × 2 dividing them is not asked of `false`); the rest runs the stand-ins.
+      launchers: { ...jobs.launchers, cpt: 'false' },
+      resources: { ...jobs.resources, cpt: { partition: 'gpu', gpusPerNode: 4, timeLimit: '10:00' } },
+      trainIters: 4,
       pollSeconds: 2,
     },
   });
@@ -52,6 +61,10 @@ test('a failed job raises a notification naming it and why; its "Open Log" opens
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
   await input.fill(study);
   await input.press('Enter');
+  // The plan, then Submit.
+  const dialog = page.locator('.monaco-dialog-box', { hasText: `Submit study ${study}` });
+  await dialog.waitFor({ timeout: 60_000 });
+  await dialog.locator('.monaco-button', { hasText: 'Submit' }).dispatchEvent('click');
   await showViewContainer(page, 'Corpus Lab');
 
   const failure = `Job ${study}/cpt/Tiny-A failed`;
@@ -63,16 +76,20 @@ test('a failed job raises a notification naming it and why; its "Open Log" opens
   await page.locator('.tab.active', { hasText: 'Tiny-A.log' }).waitFor();
 
   const summary = await notification(page, `Study ${study} has ended:`, 120_000);
-  assert.match(summary, new RegExp(`^Study ${study} has ended: 2 completed, 1 failed, 2 cancelled, \\d+\\.\\d\\d GPU-hours\\.$`, 'm'));
+  // The base model's branch and the base conversion completed; CPT failed; the five jobs after it were cancelled.
+  assert.match(summary, new RegExp(`^Study ${study} has ended: 5 completed, 1 failed, 5 cancelled, \\d+\\.\\d\\d GPU-hours\\.$`, 'm'));
   assert.match(summary, /Fetch Results/);
 
   // Every job's final state is in the registry, with its end; none is UNKNOWN.
   const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
   await registry.load();
   const states = registry.all().map((j) => `${j.stage}/${j.model}: ${j.state}${j.reason === 'DependencyNeverSatisfied' ? ' (dependency)' : ''}`).sort();
-  assert.deepEqual(states, ['cpt/Tiny-A: FAILED', 'eval/Tiny-A: CANCELLED (dependency)', 'eval/base: COMPLETED', 'sft/Tiny-A: CANCELLED (dependency)', 'sft/base: COMPLETED']);
+  assert.deepEqual(states, [
+    'cpt/Tiny-A: FAILED', 'eval/Tiny-A: CANCELLED (dependency)', 'eval/base: COMPLETED', 'hf-to-megatron/base: COMPLETED', 'hf-to-nemo/Tiny-A: CANCELLED (dependency)', 'hf-to-nemo/base: COMPLETED',
+    'megatron-to-hf/Tiny-A: CANCELLED (dependency)', 'nemo-to-hf/Tiny-A: CANCELLED (dependency)', 'nemo-to-hf/base: COMPLETED', 'sft/Tiny-A: CANCELLED (dependency)', 'sft/base: COMPLETED',
+  ]);
   const cpt = registry.all().find((j) => j.stage === 'cpt')!;
-  assert.deepEqual([cpt.end?.exitCode, cpt.end?.gpus], [1, 2]);
+  assert.deepEqual([cpt.end?.exitCode, cpt.end?.gpus], [1, 4]);
   const rows = await page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row').allInnerTexts();
   assert.ok(rows.some((r) => r.startsWith(study) && /GPU-hours/.test(r)), rows.join('\n'));
   assert.ok(rows.every((r) => !/UNKNOWN/.test(r)), rows.join('\n'));
