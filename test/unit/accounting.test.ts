@@ -168,6 +168,11 @@ test('a finished job reads with its exit code and GPU-hours; a summary counts th
   const failed = job({ jobId: '12', state: 'FAILED', elapsed: '0:30', limit: '10:00', end: { source: 'record', exitCode: 3, signal: 0, elapsedSeconds: 30, gpus: 8 } });
   assert.equal(jobDescription(failed), '#12 · FAILED · 0:30 / 10:00 · exit 3 · 0.07 GPU-h');
   assert.equal(endReason(failed), 'failed (exit 3)');
+  // A job that failed before a poll saw it run keeps the reason it waited with; that says nothing of its end.
+  const waited = job({ ...failed, reason: 'Dependency' });
+  assert.equal(endReason(waited), 'failed (exit 3)');
+  assert.equal(jobDescription(waited), '#12 · FAILED · 0:30 / 10:00 · exit 3 · 0.07 GPU-h');
+  assert.equal(jobDescription(job({ jobId: '14', state: 'PENDING', reason: 'Dependency' })), '#14 · PENDING · (Dependency)');
   const dep = job({ jobId: '13', state: 'CANCELLED', reason: 'DependencyNeverSatisfied', end: { source: 'sacct', exitCode: 0, signal: 0, elapsedSeconds: 0, gpus: 1 } });
   assert.equal(jobDescription(dep), '#13 · CANCELLED · (DependencyNeverSatisfied)');
   const oom = job({ state: 'OUT_OF_MEMORY', reason: 'killed for exceeding its memory limit', end: { source: 'sacct', exitCode: 0, signal: 9, elapsedSeconds: 1, gpus: 0 } });

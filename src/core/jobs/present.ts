@@ -13,7 +13,8 @@ export function jobDescription(j: JobRecord): string {
   if (exit && j.state !== 'COMPLETED') parts.push(exit);
   const h = jobGpuHours(j);
   if (h > 0) parts.push(formatGpuHours(h, true));
-  if (j.reason && j.state !== 'RUNNING' && j.state !== 'COMPLETED') parts.push(`(${j.reason})`);
+  const reason = shownReason(j);
+  if (reason && j.state !== 'RUNNING' && j.state !== 'COMPLETED') parts.push(`(${reason})`);
   return parts.join(' · ');
 }
 
@@ -79,9 +80,21 @@ export function studySummary(jobs: readonly JobRecord[]): string {
 }
 
 /** Why a job that did not complete ended, for its notification. */
+/**
+ * Reasons squeue gives a job while it waits. A job that ended keeps the last one a poll saw (a job
+ * that fails at once may never be seen running), and it says nothing about why it ended.
+ */
+const WAITING_REASONS = new Set(['None', 'Dependency', 'Priority', 'Resources', 'BeginTime', 'JobHeldUser', 'JobHeldAdmin', 'ReqNodeNotAvail', 'PartitionTimeLimit', 'QOSMaxJobsPerUserLimit', 'AssocGrpGRES', 'Reservation']);
+
+/** The reason worth showing: a waiting job's reason while it waits, an ended job's only when it tells why it ended. */
+export function shownReason(j: JobRecord): string | undefined {
+  if (!j.reason) return undefined;
+  return !isActive(j) && WAITING_REASONS.has(j.reason) ? undefined : j.reason;
+}
+
 export function endReason(j: JobRecord): string {
   const what: Record<string, string> = { FAILED: 'failed', CANCELLED: 'was cancelled', TIMEOUT: 'reached its time limit', OUT_OF_MEMORY: 'was killed: out of memory', NODE_FAIL: 'was killed: node failure', PREEMPTED: 'was preempted', BOOT_FAIL: 'failed: node boot failure', DEADLINE: 'passed its deadline' };
-  const how = [exitText(j), j.reason].filter(Boolean).join(', ');
+  const how = [exitText(j), shownReason(j)].filter(Boolean).join(', ');
   return `${what[j.state] ?? `ended ${j.state}`}${how ? ` (${how})` : ''}`;
 }
 
