@@ -111,7 +111,7 @@ test('a pipeline that does not connect is refused in the editor before anything 
   }
 });
 
-test('Launch Study from the palette: 11 jobs submitted as one dependency graph, all COMPLETED in the Jobs tree', async () => {
+test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as one dependency graph, all COMPLETED', async () => {
   await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
   await pickAllRecipes('e2e-study');
   // The plan, confirmed before anything is submitted: three CPT jobs of 12 iterations × 1024 × 4096
