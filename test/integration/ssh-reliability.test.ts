@@ -71,7 +71,8 @@ async function extraSshd(extra: string[]): Promise<{ port: number; log: string; 
   const port = nextPort++;
   const base = readFileSync(`${CLUSTER_DIR}/ssh/sshd_config`, 'utf8')
     .split('\n')
-    .filter((l) => !/^(Port|PidFile)\b/.test(l))
+    // Our settings replace the cluster's (sshd takes the first value of most keywords).
+    .filter((l) => !/^(Port|PidFile)\b/.test(l) && !extra.some((e) => l.split(/\s/)[0] === e.split(/\s/)[0]))
     .join('\n');
   const cfg = path.join(scratch, `sshd_${port}.conf`);
   const log = path.join(scratch, `sshd_${port}.log`);
@@ -330,7 +331,7 @@ test('@cert-authority: a host certificate signed by the trusted CA is accepted w
   const sshd = await extraSshd([`HostKey ${hostKey}`, `HostCertificate ${hostKey}-cert.pub`]);
   const trusted = path.join(scratch, 'known_hosts_ca');
   writeFileSync(trusted, `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${ca}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-  const viaCa = tracked(c, 'ca', { port: sshd.port }, { knownHostsFiles: [trusted] });
+  const viaCa = tracked(c, 'ca', { port: sshd.port }, { knownHostsFiles: [trusted], confirmUnknownHost: async (p) => { throw new Error(`unexpected prompt: ${p.certificate ?? 'no certificate note'}`); } });
   assert.equal((await viaCa.exec(['echo', 'certified'])).stdout, 'certified\n');
   viaCa.dispose();
 

@@ -166,9 +166,11 @@ export function scanHostCertificates(host: string, port: number, timeoutSeconds 
     execFile('ssh-keyscan', ['-c', '-T', String(timeoutSeconds), '-p', String(port), '--', host], { timeout: (timeoutSeconds + 2) * 1000, maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err && !stdout) return resolve([]);
       const out: Buffer[] = [];
+      // With -c, OpenSSH prints `type base64` (no host name field, unlike plain keys).
       for (const line of String(stdout).split('\n')) {
         const f = line.trim().split(/\s+/);
-        if (f.length >= 3 && f[1].endsWith('-cert-v01@openssh.com')) out.push(Buffer.from(f[2], 'base64'));
+        const at = f.findIndex((x) => x.endsWith('-cert-v01@openssh.com'));
+        if (at >= 0 && f[at + 1]) out.push(Buffer.from(f[at + 1], 'base64'));
       }
       resolve(out);
     });
