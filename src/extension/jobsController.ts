@@ -91,6 +91,8 @@ export class JobsController implements vscode.Disposable {
         const { changed, problems } = await this.service.poll(c);
         for (const p of problems) this.ctx.log.warn(`${c}: ${p}`);
         for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
+        // The tree shows the final states before the word about them arrives.
+        this.tree.refresh();
         this.announce(c);
       } catch (e) {
         this.ctx.log.warn(`${c}: polling failed: ${(e as Error).message}`);
