@@ -129,6 +129,8 @@ export class JobsController implements vscode.Disposable {
         for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
         this.unreachable.delete(c);
         this.lastGoodPoll.set(c, new Date());
+        // The tree shows the final states before the word about them arrives.
+        this.tree.refresh();
         this.announce(c);
       } catch (e) {
         this.ctx.log.warn(`${c}: polling failed: ${(e as Error).message}`);

@@ -257,10 +257,14 @@ export class JobService {
     const conn = this.connection(cluster);
     const finals = new Map<string, FinalState>();
     let pending = jobs;
+    let sacctFailed = false;
     if (!this.noAccounting.has(cluster)) {
       const r = await readOnly(conn, sacctArgv(jobs.map((j) => j.jobId!)));
       if (r.code !== 0 && accountingDisabled(r.stderr)) this.noAccounting.add(cluster);
-      else if (r.code !== 0) problems.push(`sacct exited with ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
+      else if (r.code !== 0) {
+        sacctFailed = true;
+        problems.push(`sacct exited with ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
+      }
       else {
         const { jobs: acct, problems: p } = parseSacct(r.stdout);
         problems.push(...p);
@@ -293,7 +297,8 @@ export class JobService {
       if (!e) continue;
       if (e.recordProblem) problems.push(e.recordProblem);
       // Still listed by squeue and no record yet: squeue's state stands until the record is there.
-      if (squeue.has(j.jobId!) && !e.record) continue;
+      // Accounting that failed this once may know better next poll than a missing record can say.
+      if ((squeue.has(j.jobId!) || sacctFailed) && !e.record) continue;
       const depFailed = j.dependsOn.some((t) => { const s = stateOf(t); return s !== undefined && FINISHED_STATES.has(s) && s !== 'COMPLETED'; });
       finals.set(j.tag, finalFromRecord(j.jobId!, e, requestedGpus(j.sbatch), depFailed));
     }
