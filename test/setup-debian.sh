@@ -8,8 +8,8 @@ set -euo pipefail
 # download. openssh-*, munge, slurm*, slurmdbd, mariadb-server: the loopback cluster
 # (test/cluster/start.sh); python3 also allocates memory in the out-of-memory job test and runs
 # the tools' stand-ins; texlive-latex-base/-recommended: pdflatex and booktabs, which compile the
-# LaTeX exports in the unit tests.
-ALL=(chromium libkrb5-dev pkg-config ripgrep g++ make python3
+# LaTeX exports in the unit tests; procps: pgrep/ps in the SSH reliability tests.
+ALL=(chromium libkrb5-dev pkg-config ripgrep g++ make python3 procps
   openssh-server openssh-client munge slurmctld slurmd slurm-client slurmdbd mariadb-server
   texlive-latex-base texlive-latex-recommended)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
