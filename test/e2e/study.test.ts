@@ -166,6 +166,10 @@ test('a job’s log opens as a live document with the iterations in it', async (
   const editor = page.locator('.editor-instance .view-lines');
   await page.locator('.tab.active', { hasText: 'Tiny-B.log' }).waitFor();
   await editor.filter({ hasText: 'iteration' }).first().waitFor();
+  // The log is longer than the screen: go to its end, where the last iterations are.
+  await editor.first().click();
+  await page.keyboard.press('Control+End');
+  await editor.filter({ hasText: 'after training is done' }).first().waitFor();
   const text = await editor.first().innerText();
   assert.match(text, /iteration\s+12\/\s+12/);
   await page.screenshot({ path: path.join(SHOTS, 'job-log.png') });
