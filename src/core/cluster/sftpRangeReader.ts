@@ -1,0 +1,59 @@
+import type { SFTPWrapper } from 'ssh2';
+import { IndexedDatasetError } from '../megatron/indexedDataset';
+import type { RangeReader } from '../megatron/rangeReader';
+import { sftpCall, SFTP_NO_SUCH_FILE } from './sftp';
+
+/**
+ * OpenSSH's sftp-server answers at most 256 KiB per read (its limits@openssh.com max-read-length),
+ * so a bigger range is asked for as several requests, all in flight at once on the session.
+ */
+const MAX_REQUEST = 255 * 1024;
+
+/** A file on the cluster read by SFTP ranged reads; nothing but the ranges asked for crosses the wire. */
+export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<RangeReader> {
+  const [st, handle] = await Promise.all([
+    sftpCall.stat(sftp, file).catch((e) => Promise.reject(missing(e, file))),
+    sftpCall.open(sftp, file, 'r').catch((e) => Promise.reject(missing(e, file))),
+  ]);
+  if (!st.isFile()) {
+    await sftpCall.close(sftp, handle).catch(() => undefined);
+    throw new IndexedDatasetError(file, 'is not a regular file on the cluster');
+  }
+  return {
+    file,
+    size: st.size,
+    async read(offset, length) {
+      const parts: Promise<Buffer>[] = [];
+      for (let at = 0; at < length; at += MAX_REQUEST) parts.push(readExactly(sftp, handle, file, offset + at, Math.min(MAX_REQUEST, length - at)));
+      const got = await Promise.all(parts);
+      return got.length === 1 ? got[0] : Buffer.concat(got, length);
+    },
+    close: () => sftpCall.close(sftp, handle),
+  };
+}
+
+/** A server may answer a read with fewer bytes than asked; the rest is asked for again. */
+async function readExactly(sftp: SFTPWrapper, handle: Buffer, file: string, offset: number, length: number): Promise<Buffer> {
+  const first = await sftpCall.read(sftp, handle, offset, length);
+  if (first.length === length) return first;
+  const parts = [first];
+  let done = first.length;
+  while (done < length) {
+    const more = await sftpCall.read(sftp, handle, offset + done, length - done);
+    if (more.length === 0) throw new IndexedDatasetError(file, `short read: ${done} of ${length} bytes at offset ${offset} (the file shrank?)`);
+    parts.push(more);
+    done += more.length;
+  }
+  return Buffer.concat(parts, length);
+}
+
+/** The size of a regular file on the cluster. */
+export async function sftpFileSize(sftp: SFTPWrapper, file: string): Promise<number> {
+  const st = await sftpCall.stat(sftp, file).catch((e) => Promise.reject(missing(e, file)));
+  if (!st.isFile()) throw new IndexedDatasetError(file, 'is not a regular file on the cluster');
+  return st.size;
+}
+
+function missing(e: Error & { code?: number }, file: string): Error {
+  return e.code === SFTP_NO_SUCH_FILE ? new IndexedDatasetError(file, 'no such file on the cluster') : e;
+}
