@@ -1,5 +1,6 @@
 import type { SFTPWrapper } from 'ssh2';
 import { IndexedDatasetError } from '../megatron/indexedDataset';
+import type { OpenedDataset } from '../megatron/datasetInspection';
 import type { RangeReader } from '../megatron/rangeReader';
 import { sftpCall, SFTP_NO_SUCH_FILE } from './sftp';
 
@@ -56,4 +57,12 @@ export async function sftpFileSize(sftp: SFTPWrapper, file: string): Promise<num
 
 function missing(e: Error & { code?: number }, file: string): Error {
   return e.code === SFTP_NO_SUCH_FILE ? new IndexedDatasetError(file, 'no such file on the cluster') : e;
+}
+
+/** A dataset on the cluster, both files opened for ranged reads on one SFTP session. */
+export async function openRemoteDataset(sftp: SFTPWrapper, prefix: string, cluster: string): Promise<OpenedDataset> {
+  const [idx, bin] = await Promise.allSettled([openSftpRange(sftp, `${prefix}.idx`), openSftpRange(sftp, `${prefix}.bin`)]);
+  if (idx.status === 'fulfilled' && bin.status === 'fulfilled') return { prefix, location: cluster, idx: idx.value, bin: bin.value };
+  for (const r of [idx, bin]) if (r.status === 'fulfilled') await r.value.close().catch(() => undefined);
+  throw (idx.status === 'rejected' ? idx.reason : (bin as PromiseRejectedResult).reason) as Error;
 }
