@@ -2,7 +2,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { IndexedDatasetError } from '../megatron/indexedDataset';
 import type { OpenedDataset } from '../megatron/datasetInspection';
 import type { RangeReader } from '../megatron/rangeReader';
-import { sftpCall, SFTP_NO_SUCH_FILE } from './sftp';
+import { sftpCall, sftpRequest, SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS } from './sftp';
 
 /**
  * OpenSSH's sftp-server answers at most 256 KiB per read (its limits@openssh.com max-read-length),
@@ -23,29 +23,25 @@ export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<Ra
   return {
     file,
     size: st.size,
-    async read(offset, length) {
-      const parts: Promise<Buffer>[] = [];
-      for (let at = 0; at < length; at += MAX_REQUEST) parts.push(readExactly(sftp, handle, file, offset + at, Math.min(MAX_REQUEST, length - at)));
-      const got = await Promise.all(parts);
-      return got.length === 1 ? got[0] : Buffer.concat(got, length);
+    async read(offset, length, into) {
+      const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+      const parts: Promise<void>[] = [];
+      for (let at = 0; at < length; at += MAX_REQUEST) parts.push(readExactly(sftp, handle, file, offset + at, buf.subarray(at, Math.min(length, at + MAX_REQUEST))));
+      await Promise.all(parts);
+      return buf;
     },
     close: () => sftpCall.close(sftp, handle),
   };
 }
 
-/** A server may answer a read with fewer bytes than asked; the rest is asked for again. */
-async function readExactly(sftp: SFTPWrapper, handle: Buffer, file: string, offset: number, length: number): Promise<Buffer> {
-  const first = await sftpCall.read(sftp, handle, offset, length);
-  if (first.length === length) return first;
-  const parts = [first];
-  let done = first.length;
-  while (done < length) {
-    const more = await sftpCall.read(sftp, handle, offset + done, length - done);
-    if (more.length === 0) throw new IndexedDatasetError(file, `short read: ${done} of ${length} bytes at offset ${offset} (the file shrank?)`);
-    parts.push(more);
-    done += more.length;
+/** Fills `into` from `offset`; a server may answer a read with fewer bytes than asked, and the rest is asked for again. */
+async function readExactly(sftp: SFTPWrapper, handle: Buffer, file: string, offset: number, into: Buffer): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const n = await sftpRequest<number>(sftp, `${file}: read of ${into.length - done} bytes at ${offset + done}`, SFTP_REQUEST_TIMEOUT_MS, (finish) => sftp.read(handle, into, done, into.length - done, offset + done, (e, got) => finish(e, got)));
+    if (n === 0) throw new IndexedDatasetError(file, `short read: ${done} of ${into.length} bytes at offset ${offset} (the file shrank?)`);
+    done += n;
   }
-  return Buffer.concat(parts, length);
 }
 
 /** The size of a regular file on the cluster. */

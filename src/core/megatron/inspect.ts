@@ -13,9 +13,9 @@ import type { RangeReader } from './rangeReader';
  */
 
 /** Sequences per window of the lengths stream and documents per window of the document indices. */
-const WINDOW = 1 << 19;
+const WINDOW = 1 << 17;
 /** Windows read ahead while one is summed: keeps SFTP requests in flight across a window's end. */
-const READ_AHEAD = 3;
+const READ_AHEAD = 6;
 /** Lengths below this are counted exactly; above, in geometric bins 1 + 2⁻¹⁰ wide (percentiles within 0.1 %). */
 export const EXACT_LENGTHS = 1 << 16;
 const GEOMETRIC_STEP = Math.log1p(1 / 1024);
@@ -69,13 +69,19 @@ export function arrayOffsets(h: IndexHeader): { lengths: number; pointers: numbe
   return { lengths, pointers, documents: pointers + 8 * h.sequences };
 }
 
-/** Fixed-size windows of an array in a file, read ahead so the next is arriving while one is used. */
+/**
+ * Fixed-size windows of an array in a file, read ahead so the next is arriving while one is used.
+ * A window's buffer is reused once the caller asks for the next one, so READ_AHEAD + 1 buffers serve
+ * the whole array.
+ */
 async function* windows(r: RangeReader, start: number, count: number, itemBytes: number): AsyncGenerator<{ first: number; data: Buffer }> {
-  const pending: { first: number; data: Promise<Buffer> }[] = [];
+  const free: Buffer[] = [];
+  const pending: { first: number; into: Buffer; data: Promise<Buffer> }[] = [];
   let next = 0;
   const ask = () => {
     const n = Math.min(WINDOW, count - next);
-    pending.push({ first: next, data: r.read(start + next * itemBytes, n * itemBytes) });
+    const into = free.pop() ?? Buffer.allocUnsafe(WINDOW * itemBytes);
+    pending.push({ first: next, into, data: r.read(start + next * itemBytes, n * itemBytes, into) });
     next += n;
   };
   try {
@@ -85,6 +91,7 @@ async function* windows(r: RangeReader, start: number, count: number, itemBytes:
       const data = await w.data;
       if (next < count) ask();
       yield { first: w.first, data };
+      free.push(w.into);
     }
   } finally {
     // Reads already asked for settle on their own; their errors are not this caller's any more.
@@ -95,7 +102,8 @@ async function* windows(r: RangeReader, start: number, count: number, itemBytes:
 class Tally {
   readonly exact = new Float64Array(EXACT_LENGTHS);
   readonly geometric = new Map<number, number>();
-  readonly bins = new Map<number, number>();
+  /** Histogram bins of the lengths counted geometrically; those below EXACT_LENGTHS are binned from `exact` at the end. */
+  readonly longBins = new Map<number, number>();
   readonly shortest: DocumentLength[] = [];
   readonly longest: DocumentLength[] = [];
   documents = 0;
@@ -108,9 +116,9 @@ class Tally {
     else {
       const g = Math.floor(Math.log(len) / GEOMETRIC_STEP);
       this.geometric.set(g, (this.geometric.get(g) ?? 0) + 1);
+      const bin = Math.floor(BINS_PER_OCTAVE * Math.log2(len));
+      this.longBins.set(bin, (this.longBins.get(bin) ?? 0) + 1);
     }
-    const bin = len === 0 ? -1 : Math.floor(BINS_PER_OCTAVE * Math.log2(len));
-    this.bins.set(bin, (this.bins.get(bin) ?? 0) + 1);
     // Ties keep the earliest document: a later one replaces only a strictly shorter or longer one.
     if (this.shortest.length < EXTREMES || len < this.shortest[this.shortest.length - 1].tokens) insert(this.shortest, { document, tokens: len }, (a, b) => a.tokens - b.tokens || a.document - b.document);
     if (this.longest.length < EXTREMES || len > this.longest[this.longest.length - 1].tokens) insert(this.longest, { document, tokens: len }, (a, b) => b.tokens - a.tokens || a.document - b.document);
@@ -131,9 +139,15 @@ class Tally {
   }
 
   histogram(): HistogramBin[] {
-    return [...this.bins.keys()]
+    const bins = new Map(this.longBins);
+    for (let v = 0; v < EXACT_LENGTHS; v++) {
+      if (this.exact[v] === 0) continue;
+      const b = v === 0 ? -1 : Math.floor(BINS_PER_OCTAVE * Math.log2(v));
+      bins.set(b, (bins.get(b) ?? 0) + this.exact[v]);
+    }
+    return [...bins.keys()]
       .sort((a, b) => a - b)
-      .map((b) => (b < 0 ? { lower: 0, upper: 1, count: this.bins.get(b)! } : { lower: Math.ceil(2 ** (b / BINS_PER_OCTAVE)), upper: Math.ceil(2 ** ((b + 1) / BINS_PER_OCTAVE)), count: this.bins.get(b)! }));
+      .map((b) => (b < 0 ? { lower: 0, upper: 1, count: bins.get(b)! } : { lower: Math.ceil(2 ** (b / BINS_PER_OCTAVE)), upper: Math.ceil(2 ** ((b + 1) / BINS_PER_OCTAVE)), count: bins.get(b)! }));
   }
 }
 

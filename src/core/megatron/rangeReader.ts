@@ -9,8 +9,11 @@ export interface RangeReader {
   /** The file's name for error messages. */
   readonly file: string;
   readonly size: number;
-  /** Exactly `length` bytes at `offset`; a short read is an error naming the file. */
-  read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Exactly `length` bytes at `offset`; a short read is an error naming the file. With `into`, the
+   * bytes land there (streams reuse their buffers, so memory stays flat over a 200 MB index).
+   */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -26,8 +29,8 @@ export async function openLocalRange(file: string): Promise<RangeReader> {
   return {
     file,
     size,
-    async read(offset, length) {
-      const buf = Buffer.allocUnsafe(length);
+    async read(offset, length, into) {
+      const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buf, done, length - done, offset + done);
