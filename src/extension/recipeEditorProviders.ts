@@ -25,6 +25,9 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
     if (recipe.parent) {
       lenses.push(new vscode.CodeLens(at, { title: vscode.l10n.t('Compare with {0}', recipe.parent), command: 'corpusLab.compareWithParent', arguments: [recipe.name] }));
     }
+    for (const s of recipe.sources) {
+      if (s.megatron && s.definedIn === recipe.name) lenses.push(new vscode.CodeLens(toRange(s.idRange), { title: vscode.l10n.t('Inspect dataset'), command: 'corpusLab.inspectDataset', arguments: [{ recipe: recipe.name, source: s.id }] }));
+    }
     return lenses;
   }
 }
@@ -36,6 +39,12 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const hit = sourceAt(await this.load(), document.uri.fsPath, position.line, position.character);
     if (!hit) return undefined;
-    return new vscode.Hover(new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source)), toRange(hit.source.range));
+    const md = new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source));
+    if (hit.source.megatron) {
+      // Only this command may run from the hover's link.
+      md.isTrusted = { enabledCommands: ['corpusLab.inspectDataset'] };
+      md.appendMarkdown(`\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`);
+    }
+    return new vscode.Hover(md, toRange(hit.source.range));
   }
 }

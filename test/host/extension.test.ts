@@ -43,6 +43,7 @@ suite('Corpus Lab in the extension host', () => {
     assert.deepEqual(lenses.map((l) => l.command?.title), [
       'Σ 57.56B tokens — ja 18.89B (32.81%) · en 38.19B (66.34%) · parallel 488.80M (0.85%)',
       'Compare with EnDominant',
+      'Inspect dataset',
     ]);
   });
 
