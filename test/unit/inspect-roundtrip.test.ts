@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { closeDataset, inspectDataset, openLocalDataset } from '../../src/core/megatron/datasetInspection';
 import { loadTokenizer } from '../../src/core/tokenizers/decoder';
-import { tempDir } from './helpers';
+import { CLI, tempDir } from './helpers';
 import { bilingualPairs, buildSentencePieceFixture, writeMegatronDataset } from './inspectFixture';
 
 const dir = tempDir('corpus-lab-inspect-');
@@ -104,3 +104,14 @@ function byteSymbols(): string[] {
   let shift = 0;
   return Array.from({ length: 256 }, (_, b) => (keep(b) ? String.fromCharCode(b) : String.fromCharCode(256 + shift++)));
 }
+
+test('corpus-lab inspect (the bundled CLI) decodes with the SentencePiece model and exits 1 when the language disagrees', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const en = fixture.sources.find((s) => s.id === 'en-abstracts')!;
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'inspect', en.prefix, '--tokenizer', fixture.model, '--last', '3', '--language', 'en', '--json']);
+  const r = JSON.parse(stdout);
+  assert.deepEqual(r.samples.map((s: { text: string }) => s.text), en.texts.slice(-3));
+  assert.deepEqual(r.language, { declared: 'en', agrees: true, japaneseShare: 0, latinShare: 1, reason: null });
+  await assert.rejects(promisify(execFile)(process.execPath, [CLI, 'inspect', en.prefix, '--tokenizer', fixture.model, '--language', 'ja']), (e: { code: number; stdout: string }) => e.code === 1 && /DISAGREES: declared "ja" but its samples are mostly Latin script/.test(e.stdout));
+});
