@@ -36,7 +36,7 @@ export async function loadTokenizer(bytes: Uint8Array, file: string): Promise<To
 
 const TokenizerJson = z
   .object({
-    model: z.object({ type: z.string().optional(), vocab: z.union([z.record(z.string(), z.number().int().nonnegative()), z.array(z.tuple([z.string(), z.number()]))]) }).passthrough(),
+    model: z.object({ type: z.string().optional(), vocab: z.union([z.record(z.string(), z.number().int().nonnegative()), z.array(z.tuple([z.string(), z.number()]))], { message: 'expected the vocabulary: an object of token → id (BPE, WordPiece, WordLevel) or a list of [piece, score] (Unigram)' }) }).passthrough(),
     added_tokens: z.array(z.object({ id: z.number().int().nonnegative(), content: z.string() }).passthrough()).optional(),
   })
   .passthrough();
