@@ -101,23 +101,30 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
         const [{ inspectDataset, openLocalDataset, closeDataset }, { formatInspection }, { locateTokenizer }, { clusterPrefix }, { languageDiagnostic }] = await Promise.all([import('../core/megatron/datasetInspection.js'), import('../core/megatron/inspectionText.js'), import('../core/tokenizers/locate.js'), import('../core/recipe/blend.js'), import('../core/recipe/languageCheck.js')]);
         const localKind = async (p: string): Promise<PathKind> => stat(p).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : undefined), () => undefined);
         const isLocal = source.datasetPath !== undefined && (await localKind(`${source.datasetPath}.idx`)) === 'file';
-        const sftp = !isLocal || recipe.tokenizer ? await remoteSftp(dataCluster, isLocal) : undefined;
+        // The cluster is connected to only when something is not here: the dataset, or then its tokenizer.
+        let session: Promise<import('ssh2').SFTPWrapper | undefined> | undefined;
+        const sftp = () => (session ??= remoteSftp(dataCluster, isLocal));
         let dataset;
         if (isLocal) dataset = await openLocalDataset(source.datasetPath!);
         else {
-          if (!sftp) throw new Error(vscode.l10n.t('{0} is not on this machine, and no data cluster is set (corpusLab.dataCluster).', source.megatron!));
+          const s = await sftp();
+          if (!s) throw new Error(vscode.l10n.t('{0} is not on this machine, and no data cluster is set (corpusLab.dataCluster).', source.megatron!));
           const { openRemoteDataset } = await import('../core/cluster/sftpRangeReader.js');
-          dataset = await openRemoteDataset(sftp, clusterPrefix(source.megatron!, dataRoot), dataCluster);
+          dataset = await openRemoteDataset(s, clusterPrefix(source.megatron!, dataRoot), dataCluster);
         }
         try {
           let decoder;
           let note = '';
           if (recipe.tokenizer) {
-            const remoteKind = sftp && (async (p: string): Promise<PathKind> => new Promise((res) => sftp.stat(p, (e, st) => res(e ? undefined : st.isFile() ? 'file' : st.isDirectory() ? 'directory' : undefined))));
-            const found = await locateTokenizer(recipe.tokenizer, recipe.doc.file, localKind, remoteKind ? { dataRoot, kind: remoteKind } : undefined);
+            const { sftpCall } = await import('../core/cluster/sftp.js');
+            const remoteKind = async (p: string): Promise<PathKind> => {
+              const s = await sftp();
+              return s ? sftpCall.stat(s, p).then((st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : undefined), () => undefined) : undefined;
+            };
+            const found = await locateTokenizer(recipe.tokenizer, recipe.doc.file, localKind, dataCluster ? { dataRoot, kind: remoteKind } : undefined);
             if (found.where === 'none') note = vscode.l10n.t('The tokenizer "{0}" is not a tokenizer.json, a SentencePiece .model or a directory holding one (looked at: {1}); samples are shown as token ids.', recipe.tokenizer, found.looked.join(', '));
             else if (found.where === 'local') decoder = await (await tokenizerCache()).local(found.file);
-            else decoder = await (await tokenizerCache()).remote(sftp!, dataCluster, found.file);
+            else decoder = await (await tokenizerCache()).remote((await sftp())!, dataCluster, found.file);
           } else note = vscode.l10n.t('The recipe names no tokenizer; samples are shown as token ids.');
           const r = await inspectDataset(dataset, { choice, decoder, declared: decoder ? source.language : undefined });
           const diagnostic = r.language && languageDiagnostic(source.file, source, r.language.verdict, r.samples.length);
