@@ -59,7 +59,11 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
     if (arg) {
       const recipe = typeof arg.recipe === 'string' ? set.recipes.get(arg.recipe) : arg.recipe;
       const source = recipe && (typeof arg.source === 'string' ? recipe.sources.find((s) => s.id === arg.source) : arg.source);
-      if (recipe && source) return { recipe, source };
+      if (recipe && source) {
+        if (source.megatron) return { recipe, source };
+        void vscode.window.showWarningMessage(vscode.l10n.t('Source {0} names no megatron: dataset to inspect.', source.id));
+        return undefined;
+      }
     }
     const editor = vscode.window.activeTextEditor;
     if (editor) {
