@@ -9,7 +9,7 @@ import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { openRemoteDataset } from '../../src/core/cluster/sftpRangeReader';
 import { closeDataset, inspectDataset, openLocalDataset } from '../../src/core/megatron/datasetInspection';
 import { TokenizerCache } from '../../src/core/tokenizers/cache';
-import { buildSentencePieceFixture, type FixtureSource } from '../unit/inspectFixture';
+import { buildSentencePieceFixture, buildTokenizerJsonFixture, type FixtureSource } from '../unit/inspectFixture';
 import { connection, loopbackCluster, type LoopbackCluster } from './cluster';
 
 /** Inspect Dataset on the loopback cluster: the index and tokens read by SFTP ranged reads, the tokenizer fetched once. */
@@ -59,6 +59,23 @@ test('every document decodes back to its text over SFTP, with the numbers of the
       await closeDataset(remote);
       await closeDataset(localDs);
     }
+  }
+});
+
+test('a tokenizer.json on the cluster decodes a byte-level BPE dataset read over SFTP back to its text', async () => {
+  const sftp = await conn.sftp();
+  const made = await buildTokenizerJsonFixture(mkdtempSync(path.join(scratch, 'bpe-')));
+  for (const ext of ['idx', 'bin']) await uploadAtomic(sftp, readFileSync(`${made.prefix}.${ext}`), `${root}/bytelevel_text_document.${ext}`);
+  await uploadAtomic(sftp, readFileSync(made.tokenizer), `${root}/gpt2-style/tokenizer.json`);
+  const decoder = await new TokenizerCache(path.join(scratch, 'cache-bpe')).remote(sftp, 'loopback', `${root}/gpt2-style/tokenizer.json`);
+  assert.equal(decoder.format, 'tokenizer.json');
+  const remote = await openRemoteDataset(sftp, `${root}/bytelevel_text_document`, 'loopback');
+  try {
+    const r = await inspectDataset(remote, { choice: { kind: 'first', count: made.texts.length }, decoder, declared: 'parallel' });
+    assert.deepEqual(r.samples.map((x) => x.text), made.texts);
+    assert.equal(r.language?.verdict.agrees, true);
+  } finally {
+    await closeDataset(remote);
   }
 });
 

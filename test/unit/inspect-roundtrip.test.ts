@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { closeDataset, inspectDataset, openLocalDataset } from '../../src/core/megatron/datasetInspection';
 import { loadTokenizer } from '../../src/core/tokenizers/decoder';
 import { CLI, tempDir } from './helpers';
-import { bilingualPairs, buildSentencePieceFixture, writeMegatronDataset } from './inspectFixture';
+import { BYTE_LEVEL_MERGES, buildSentencePieceFixture, buildTokenizerJsonFixture } from './inspectFixture';
 
 const dir = tempDir('corpus-lab-inspect-');
 const fixture = buildSentencePieceFixture(dir);
@@ -61,49 +60,19 @@ test('the language check flags a source declared with the wrong language, and a 
 });
 
 test('a tokenizer.json built by the test round-trips through a Megatron dataset', async () => {
-  // A byte-level BPE as GPT-2's tokenizer.json spells it: 256 byte symbols, a few merges.
-  const bytes = byteSymbols();
-  const vocab: Record<string, number> = {};
-  bytes.forEach((s, i) => (vocab[s] = i));
-  const merges = ['Ġ t', 'h e', 'Ġt he', 'i n', 'Ġ a', 'e r', 'o n', 'a t'];
-  for (const m of merges) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
-  vocab['<|endoftext|>'] = Object.keys(vocab).length;
-  const json = {
-    version: '1.0',
-    added_tokens: [{ id: vocab['<|endoftext|>'], content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
-  };
-  const file = path.join(dir, 'tokenizer.json');
-  writeFileSync(file, JSON.stringify(json));
-  const texts = bilingualPairs().flatMap((p) => [p.ja, p.en]);
-  const { Tokenizer } = await import('@huggingface/tokenizers');
-  const encoder = new Tokenizer(json, {});
-  const ids = texts.map((t) => encoder.encode(t, { add_special_tokens: false }).ids);
-  assert.ok(ids[1].length < Buffer.byteLength(texts[1]), 'the merges are used');
-  const prefix = path.join(dir, 'bytelevel');
-  writeMegatronDataset(prefix, ids);
-  const decoder = await loadTokenizer(readFileSync(file), file);
+  const made = await buildTokenizerJsonFixture(dir);
+  assert.ok(made.ids[1].length < Buffer.byteLength(made.texts[1]), 'the merges are used');
+  const decoder = await loadTokenizer(readFileSync(made.tokenizer), made.tokenizer);
   assert.equal(decoder.format, 'tokenizer.json');
-  assert.equal(decoder.vocabularySize, 256 + merges.length + 1);
-  const d = await openLocalDataset(prefix);
+  assert.equal(decoder.vocabularySize, 256 + BYTE_LEVEL_MERGES.length + 1);
+  const d = await openLocalDataset(made.prefix);
   try {
-    const r = await inspectDataset(d, { choice: { kind: 'first', count: texts.length }, decoder });
-    assert.deepEqual(r.samples.map((s) => s.text), texts);
+    const r = await inspectDataset(d, { choice: { kind: 'first', count: made.texts.length }, decoder });
+    assert.deepEqual(r.samples.map((s) => s.text), made.texts);
   } finally {
     await closeDataset(d);
   }
 });
-
-/** GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest are shifted past U+0100. */
-function byteSymbols(): string[] {
-  const keep = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  let shift = 0;
-  return Array.from({ length: 256 }, (_, b) => (keep(b) ? String.fromCharCode(b) : String.fromCharCode(256 + shift++)));
-}
 
 test('corpus-lab inspect (the bundled CLI) decodes with the SentencePiece model and exits 1 when the language disagrees', async () => {
   const { execFile } = await import('node:child_process');

@@ -82,3 +82,42 @@ export function writeMegatronDataset(prefix: string, documents: readonly (readon
   for (const ids of documents) for (const id of ids) o = bin.writeUInt16LE(id, o);
   writeFileSync(`${prefix}.bin`, bin);
 }
+
+export const BYTE_LEVEL_MERGES = ['Ġ t', 'h e', 'Ġt he', 'i n', 'Ġ a', 'e r', 'o n', 'a t'];
+
+/**
+ * A byte-level BPE tokenizer.json as GPT-2's is spelled (256 byte symbols, a few merges, an
+ * end-of-text token), written by the test; every sentence of the bilingual text is encoded with it
+ * by @huggingface/tokenizers and written as a Megatron dataset.
+ */
+export async function buildTokenizerJsonFixture(dir: string): Promise<{ tokenizer: string; prefix: string; texts: string[]; ids: number[][] }> {
+  const vocab: Record<string, number> = {};
+  byteSymbols().forEach((s, i) => (vocab[s] = i));
+  for (const m of BYTE_LEVEL_MERGES) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
+  vocab['<|endoftext|>'] = Object.keys(vocab).length;
+  const json = {
+    version: '1.0',
+    added_tokens: [{ id: vocab['<|endoftext|>'], content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: BYTE_LEVEL_MERGES },
+  };
+  const tokenizer = path.join(dir, 'tokenizer.json');
+  writeFileSync(tokenizer, JSON.stringify(json));
+  const texts = bilingualPairs().flatMap((p) => [p.ja, p.en]);
+  const { Tokenizer } = await import('@huggingface/tokenizers');
+  const encoder = new Tokenizer(json, {});
+  const ids = texts.map((t) => encoder.encode(t, { add_special_tokens: false }).ids);
+  const prefix = path.join(dir, 'bytelevel_text_document');
+  writeMegatronDataset(prefix, ids);
+  return { tokenizer, prefix, texts, ids };
+}
+
+/** GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest are shifted past U+0100. */
+function byteSymbols(): string[] {
+  const keep = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  let shift = 0;
+  return Array.from({ length: 256 }, (_, b) => (keep(b) ? String.fromCharCode(b) : String.fromCharCode(256 + shift++)));
+}
