@@ -8,10 +8,11 @@ set -euo pipefail
 # download. openssh-*, munge, slurm*, slurmdbd, mariadb-server: the loopback cluster
 # (test/cluster/start.sh); python3 also allocates memory in the out-of-memory job test and runs
 # the tools' stand-ins; texlive-latex-base/-recommended: pdflatex and booktabs, which compile the
-# LaTeX exports in the unit tests; procps: pgrep/ps in the SSH reliability tests.
+# LaTeX exports in the unit tests; procps: pgrep/ps in the SSH reliability tests; sentencepiece:
+# spm_train/spm_encode make the datasets of the Inspect Dataset round-trip tests.
 ALL=(chromium libkrb5-dev pkg-config ripgrep g++ make python3 procps
   openssh-server openssh-client munge slurmctld slurmd slurm-client slurmdbd mariadb-server
-  texlive-latex-base texlive-latex-recommended)
+  texlive-latex-base texlive-latex-recommended sentencepiece)
 [ $# -gt 0 ] || set -- "${ALL[@]}"
 packages=()
 for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || packages+=("$p"); done

@@ -10,6 +10,7 @@ import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
 import { STATISTIC_IDS } from '../core/analysis/statistics';
 import { parseControls, readCompositionFile, readScoreFile, readStudy, type AnalysisInputs } from '../core/analysis/study';
 import { differencesFromResults, TableError } from '../core/analysis/tables';
+import { inspectCommand } from './inspectCommand';
 
 export interface Io {
   out(s: string): void;
@@ -31,6 +32,8 @@ export async function runCommand(command: string, args: string[], values: Values
         return await blend(args, values, io);
       case 'analyze':
         return await analyzeCommand(args, values, io);
+      case 'inspect':
+        return await inspectCommand(args, values, io);
       default:
         io.err(`corpus-lab: unknown command "${command}"; try corpus-lab --help\n`);
         return 2;

@@ -34,6 +34,12 @@ const OPTIONS = {
   seed: { type: 'string' },
   permutations: { type: 'string' },
   family: { type: 'string' },
+  tokenizer: { type: 'string' },
+  sample: { type: 'string' },
+  first: { type: 'string' },
+  last: { type: 'string' },
+  document: { type: 'string', multiple: true },
+  language: { type: 'string' },
 } as const;
 
 declare const __VERSION__: string;
@@ -48,6 +54,8 @@ commands:
   analyze <study dir> | --composition CSV (--scores CSV | --before CSV --after CSV)
           [--control STAT=COV1,COV2 …] [--seed N] [--permutations N] [--family statistic|all] [--json]
                                                   score differences and (partial) correlations
+  inspect <megatron prefix> [--tokenizer PATH] [--sample N] [--seed S] [--first N | --last N | --document I …]
+          [--language ja|en|parallel] [--json]    document lengths, decoded samples, the language check
 `;
 
 main(process.argv.slice(2)).then(

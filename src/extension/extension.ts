@@ -3,6 +3,7 @@ import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
 import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
     clusters,
     ...registerClusterCommands(clusters, workspace, settings),
+    ...registerDatasetInspector({ load, clusters, settings, storageUri: context.globalStorageUri, log }),
     jobs,
     vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
     ...jobs.commands(),

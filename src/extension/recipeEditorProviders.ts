@@ -33,6 +33,9 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
     if (recipe.parent) {
       lenses.push(new vscode.CodeLens(at, { title: vscode.l10n.t('Compare with {0}', recipe.parent), command: 'corpusLab.compareWithParent', arguments: [recipe.name] }));
     }
+    for (const s of recipe.sources) {
+      if (s.megatron && s.definedIn === recipe.name) lenses.push(new vscode.CodeLens(toRange(s.idRange), { title: vscode.l10n.t('Inspect dataset'), command: 'corpusLab.inspectDataset', arguments: [{ recipe: recipe.name, source: s.id }] }));
+    }
     return lenses;
   }
 }
@@ -45,7 +48,13 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
     const hit = sourceAt(await this.load(), document.uri.fsPath, position.line, position.character);
     if (!hit) return undefined;
     const e = this.estimate();
-    const cost = hit.recipe.statistics.total > 0 ? `\n\n${hit.recipe.name}: ${recipeEstimate(hit.recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text}` : '';
-    return new vscode.Hover(new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source) + cost), toRange(hit.source.range));
+    const md = new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source));
+    if (hit.recipe.statistics.total > 0) md.appendMarkdown(`\n\n${hit.recipe.name}: ${recipeEstimate(hit.recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text}`);
+    if (hit.source.megatron) {
+      // Only this command may run from the hover's link.
+      md.isTrusted = { enabledCommands: ['corpusLab.inspectDataset'] };
+      md.appendMarkdown(`\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`);
+    }
+    return new vscode.Hover(md, toRange(hit.source.range));
   }
 }

@@ -45,6 +45,7 @@ suite('Corpus Lab in the extension host', () => {
       // 13,724 iterations of 1024 × 4096 tokens, 6 · 13e9 · tokens at the paper's 282 TFLOP/s per GPU.
       '≈ 4,421 GPU-hours of CPT (one epoch, 13B at 282 TFLOP/s/GPU)',
       'Compare with EnDominant',
+      'Inspect dataset',
     ]);
   });
 

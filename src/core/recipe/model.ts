@@ -16,6 +16,8 @@ export interface SourceSpec {
   readonly kind?: string;
   readonly range: Range;
   readonly idRange: Range;
+  /** Where the language check's diagnostic points. */
+  readonly languageRange?: Range;
   readonly tokensRange?: Range;
   readonly megatronRange?: Range;
 }

@@ -138,6 +138,7 @@ function parseSource(
     kind: s.kind,
     range: at(path, false, true),
     idRange: at([...path, 'id']),
+    languageRange: at([...path, 'language']),
     tokensRange: s.tokens === undefined ? undefined : at([...path, 'tokens']),
     megatronRange: s.megatron === undefined ? undefined : at([...path, 'megatron']),
   };
