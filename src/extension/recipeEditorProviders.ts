@@ -78,8 +78,10 @@ export class RecipeCompletionProvider implements vscode.CompletionItemProvider {
     const found = completionAt(await this.load(), document.uri.fsPath, document.getText(), position.line, position.character);
     if (!found) return undefined;
     const range = toRange(found.range);
-    return found.items.map((e) => {
+    return found.items.map((e, i) => {
       const item = new vscode.CompletionItem(e.label, COMPLETION_KINDS[e.kind]);
+      // The core's order (schema order, the parent's source order) reads better than the alphabet.
+      item.sortText = String(i).padStart(4, '0');
       item.insertText = e.insertText;
       item.detail = e.detail;
       item.range = range;
