@@ -7,7 +7,7 @@ import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
 import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
-import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeHoverProvider } from './recipeEditorProviders';
+import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeCompletionProvider, RecipeDefinitionProvider, RecipeHoverProvider } from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
 import { locateStudy } from './studyLocator';
@@ -55,6 +55,8 @@ export function activate(context: vscode.ExtensionContext) {
     registerRecipeDiagnostics(workspace.onDidChange),
     vscode.languages.registerCodeLensProvider(RECIPE_SELECTOR, lenses),
     vscode.languages.registerHoverProvider(RECIPE_SELECTOR, new RecipeHoverProvider(load, estimate)),
+    vscode.languages.registerDefinitionProvider(RECIPE_SELECTOR, new RecipeDefinitionProvider(load)),
+    vscode.languages.registerCompletionItemProvider(RECIPE_SELECTOR, new RecipeCompletionProvider(load), ...RecipeCompletionProvider.triggerCharacters),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     ...registerRecipeCommands(load, reports, () => settings().dataRoot),
     log,

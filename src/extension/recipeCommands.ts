@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { exportBlend } from '../core/recipe/blend';
-import { compareWithParent, comparisonMarkdown, statisticsMarkdown } from '../core/recipe/report';
+import { compareRecipes, compareWithParent, comparisonMarkdown, statisticsMarkdown, summaryLine } from '../core/recipe/report';
 import type { RecipeSet, ResolvedRecipe } from '../core/recipe/resolve';
 import type { RecipeNode } from './recipeTree';
 
@@ -57,7 +57,27 @@ export function registerRecipeCommands(load: () => Promise<RecipeSet>, reports: 
         void vscode.window.showWarningMessage(vscode.l10n.t('{0} has no resolvable parent to compare with.', recipe.name));
         return;
       }
-      await reports.show(vscode.l10n.t('{0} vs {1}', cmp.child, cmp.parent), comparisonMarkdown(cmp, set));
+      await reports.show(vscode.l10n.t('{0} vs {1}', cmp.recipe, cmp.base), comparisonMarkdown(cmp, set));
+    }),
+    // Any pair, not only child and parent: the recipe from the argument or editor, the other from a pick (or a second argument).
+    vscode.commands.registerCommand('corpusLab.compareWith', async (arg?: RecipeArg, other?: string) => {
+      const set = await load();
+      const recipe = await pickRecipe(set, arg);
+      if (!recipe) return;
+      let base = other === undefined ? undefined : set.recipes.get(other);
+      if (!base) {
+        const items = [...set.recipes.values()]
+          .filter((r) => r.name !== recipe.name)
+          .sort((a, b) => (a.name === recipe.parent ? -1 : b.name === recipe.parent ? 1 : a.name.localeCompare(b.name)))
+          .map((r) => ({ label: r.name, description: summaryLine(r.statistics), recipe: r }));
+        if (items.length === 0) {
+          void vscode.window.showWarningMessage(vscode.l10n.t('{0} is the only recipe in this workspace.', recipe.name));
+          return;
+        }
+        base = (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Compare {0} with…', recipe.name) }))?.recipe;
+      }
+      const cmp = base && compareRecipes(set, recipe.name, base.name);
+      if (cmp) await reports.show(vscode.l10n.t('{0} vs {1}', cmp.recipe, cmp.base), comparisonMarkdown(cmp, set));
     }),
     vscode.commands.registerCommand('corpusLab.copyBlend', async (arg?: RecipeArg) => {
       const recipe = await pickRecipe(await load(), arg);

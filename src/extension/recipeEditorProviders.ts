@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { recipeEstimate } from '../core/jobs/studyPlan';
 import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/report';
+import { completionAt, definitionAt, type CompletionKind } from '../core/recipe/navigation';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { toRange } from './convert';
 
@@ -56,5 +57,44 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
       md.appendMarkdown(`\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`);
     }
     return new vscode.Hover(md, toRange(hit.source.range));
+  }
+}
+
+/** Go to definition on `extends:` (the parent recipe) and on an id under `remove:` (the inherited source). */
+export class RecipeDefinitionProvider implements vscode.DefinitionProvider {
+  constructor(private readonly load: () => Promise<RecipeSet>) {}
+
+  async provideDefinition(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Location | undefined> {
+    const target = definitionAt(await this.load(), document.uri.fsPath, position.line, position.character);
+    return target && new vscode.Location(vscode.Uri.file(target.file), toRange(target.range));
+  }
+}
+
+const COMPLETION_KINDS: Record<CompletionKind, vscode.CompletionItemKind> = {
+  field: vscode.CompletionItemKind.Property,
+  value: vscode.CompletionItemKind.EnumMember,
+  recipe: vscode.CompletionItemKind.Module,
+  source: vscode.CompletionItemKind.Reference,
+};
+
+/** Field names, languages, origins, parent recipe names and inherited ids, from the text as typed. */
+export class RecipeCompletionProvider implements vscode.CompletionItemProvider {
+  static readonly triggerCharacters = [' ', '[', ','];
+
+  constructor(private readonly load: () => Promise<RecipeSet>) {}
+
+  async provideCompletionItems(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.CompletionItem[] | undefined> {
+    const found = completionAt(await this.load(), document.uri.fsPath, document.getText(), position.line, position.character);
+    if (!found) return undefined;
+    const range = toRange(found.range);
+    return found.items.map((e, i) => {
+      const item = new vscode.CompletionItem(e.label, COMPLETION_KINDS[e.kind]);
+      // The core's order (schema order, the parent's source order) reads better than the alphabet.
+      item.sortText = String(i).padStart(4, '0');
+      item.insertText = e.insertText;
+      item.detail = e.detail;
+      item.range = range;
+      return item;
+    });
   }
 }

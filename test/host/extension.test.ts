@@ -58,6 +58,42 @@ suite('Corpus Lab in the extension host', () => {
     assert.match(text, /EnJa-Plus: ≈ 4,421 GPU-hours of CPT \(one epoch, 13B at 282 TFLOP\/s\/GPU\)/);
   });
 
+  test('go to definition on extends and on a removed id', async () => {
+    const hybrid = workspaceFile('enja-hybrid.recipe.yaml');
+    const where = async (line: number, character: number) => {
+      const found = await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', hybrid, new vscode.Position(line, character));
+      return found.map((l) => {
+        const [uri, r] = 'targetUri' in l ? [l.targetUri, l.targetRange] : [l.uri, l.range];
+        return `${path.basename(uri.fsPath)} ${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
+      });
+    };
+    // Line 5 is "extends: EnJa-Balance", line 7 "  - en-pubmed-abstracts" (inherited from EnJa-Base through EnDominant).
+    assert.deepEqual(await until('a definition', async () => ((await where(4, 12)).length > 0 ? where(4, 12) : undefined)), ['enja-balance.recipe.yaml 1:6-1:18']);
+    assert.deepEqual(await where(6, 6), ['enja-base.recipe.yaml 18:8-18:27']);
+  });
+
+  test('completion: parent recipe names after extends, languages in a source', async () => {
+    const uri = workspaceFile('enja-plus.recipe.yaml');
+    // Word-based suggestions come back too; ours are the kinds the provider gives.
+    const complete = async (line: number, character: number, kind: vscode.CompletionItemKind) => {
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(line, character));
+      return list.items.filter((i) => i.kind === kind).map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    };
+    // Line 4 is "extends: EnDominant"; nothing extends EnJa-Plus, so every other recipe may be its parent.
+    assert.deepEqual(await complete(3, 19, vscode.CompletionItemKind.Module), ['Broken', 'EnDominant', 'EnJa-Balance', 'EnJa-Base', 'EnJa-Hybrid', 'JaDominant']);
+    // Line 7 is "    language: ja".
+    assert.deepEqual(await complete(6, 16, vscode.CompletionItemKind.EnumMember), ['ja', 'en', 'parallel']);
+  });
+
+  test('Compare with any recipe: EnJa-Plus against its sibling JaDominant', async () => {
+    await vscode.commands.executeCommand('corpusLab.compareWith', 'EnJa-Plus', 'JaDominant');
+    const report = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'corpus-lab-report', path: '/EnJa-Plus vs JaDominant.md' }));
+    const text = report.getText();
+    assert.match(text, /^### EnJa-Plus vs JaDominant\n/);
+    assert.match(text, /\| Japanese tokens \| 32\.77B \| 18\.89B \| −13\.88B \|/);
+    assert.match(text, /- removed \*\*pmc-ja\*\* of JaDominant \(ja, machine-translated\): −27\.76B$/);
+  });
+
   test('diagnostics of the broken recipe: messages and exact ranges', async () => {
     const uri = workspaceFile('broken.recipe.yaml');
     const diagnostics = await until('diagnostics', () => {

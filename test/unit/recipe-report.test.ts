@@ -37,7 +37,7 @@ test('hover on a source gives its contribution after the fraction', async () => 
 test('compare with parent lists per-language deltas and the sources added and removed', async () => {
   const { set } = await loadRecipes([PAPER_STUDY]);
   const cmp = compareWithParent(set, 'EnJa-Hybrid')!;
-  assert.equal(cmp.parent, 'EnJa-Balance');
+  assert.equal(cmp.base, 'EnJa-Balance');
   assert.deepEqual([cmp.delta.japanese, cmp.delta.english, cmp.delta.parallel, cmp.delta.total], [3_350_900_000, -1_757_030_000, 6_586_140_000, 8_180_010_000]);
   assert.deepEqual(cmp.added.map((s) => s.id), ['ja-textbooks-guidelines', 'pubmed-abstracts-parallel']);
   assert.deepEqual(cmp.removed.map((s) => s.id), ['en-pubmed-abstracts']);

@@ -41,48 +41,59 @@ export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSour
   return lines.join('\n\n');
 }
 
-export interface ParentComparison {
-  readonly child: string;
-  readonly parent: string;
+export interface RecipeComparison {
+  readonly recipe: string;
+  readonly base: string;
   readonly delta: CompositionStatistics;
+  /** Sources in `recipe` and not in `base`, and the other way round; a source is its declaration (recipe and id). */
   readonly added: readonly ResolvedSource[];
   readonly removed: readonly ResolvedSource[];
 }
 
-/** What a recipe changes relative to the recipe it extends: per-language token deltas and sources. */
-export function compareWithParent(set: RecipeSet, child: string): ParentComparison | undefined {
-  const c = set.recipes.get(child);
-  const p = c?.parent === undefined ? undefined : set.recipes.get(c.parent);
+/** What `recipe` changes relative to any other recipe `base`: per-language token deltas and sources. */
+export function compareRecipes(set: RecipeSet, recipe: string, base: string): RecipeComparison | undefined {
+  const c = set.recipes.get(recipe);
+  const p = set.recipes.get(base);
   if (!c || !p) return undefined;
   const key = (s: ResolvedSource) => `${s.definedIn}/${s.id}`;
   const childKeys = new Set(c.sources.map(key));
   const parentKeys = new Set(p.sources.map(key));
   return {
-    child: c.name,
-    parent: p.name,
+    recipe: c.name,
+    base: p.name,
     delta: subtractStatistics(c.statistics, p.statistics),
     added: c.sources.filter((s) => !parentKeys.has(key(s))),
     removed: p.sources.filter((s) => !childKeys.has(key(s))),
   };
 }
 
-export function comparisonMarkdown(cmp: ParentComparison, set: RecipeSet): string {
-  const c = set.recipes.get(cmp.child)!.statistics;
-  const p = set.recipes.get(cmp.parent)!.statistics;
+/** What a recipe changes relative to the recipe it extends. */
+export function compareWithParent(set: RecipeSet, child: string): RecipeComparison | undefined {
+  const parent = set.recipes.get(child)?.parent;
+  return parent === undefined ? undefined : compareRecipes(set, child, parent);
+}
+
+export function comparisonMarkdown(cmp: RecipeComparison, set: RecipeSet): string {
+  const c = set.recipes.get(cmp.recipe)!.statistics;
+  const p = set.recipes.get(cmp.base)!.statistics;
   const row = (label: string, k: keyof CompositionStatistics) =>
     k.endsWith('Ratio')
       ? `| ${label} | ${formatPercent(p[k])} | ${formatPercent(c[k])} | ${signedPoints(cmp.delta[k])} |`
       : `| ${label} | ${formatTokens(p[k])} | ${formatTokens(c[k])} | ${formatSignedTokens(cmp.delta[k])} |`;
   const lines = [
-    `### ${escapeMd(cmp.child)} vs ${escapeMd(cmp.parent)}`,
+    `### ${escapeMd(cmp.recipe)} vs ${escapeMd(cmp.base)}`,
     '',
-    `| | ${escapeMd(cmp.parent)} | ${escapeMd(cmp.child)} | Δ |`,
+    `| | ${escapeMd(cmp.base)} | ${escapeMd(cmp.recipe)} | Δ |`,
     '|---|---:|---:|---:|',
     ...(Object.entries(STATISTIC_LABELS) as [keyof CompositionStatistics, string][]).map(([k, label]) => row(label, k)),
     '',
   ];
-  for (const s of cmp.added) lines.push(`- added **${escapeMd(s.id)}** (${s.language}, ${s.origin}): ${formatSignedTokens(s.effectiveTokens)}`);
-  for (const s of cmp.removed) lines.push(`- removed **${escapeMd(s.id)}** (${s.language}, ${s.origin}): ${formatSignedTokens(-s.effectiveTokens)}`);
+  // Two unrelated recipes may each declare a source with the same id: then say whose each one is.
+  const addedIds = new Set(cmp.added.map((s) => s.id));
+  const both = new Set(cmp.removed.map((s) => s.id).filter((id) => addedIds.has(id)));
+  const from = (s: ResolvedSource) => (both.has(s.id) ? ` of ${escapeMd(s.definedIn)}` : '');
+  for (const s of cmp.added) lines.push(`- added **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(s.effectiveTokens)}`);
+  for (const s of cmp.removed) lines.push(`- removed **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(-s.effectiveTokens)}`);
   return lines.join('\n');
 }
 
