@@ -22,10 +22,10 @@ function setState(next: Partial<ViewState>) {
   render();
 }
 
-function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false) {
+function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false, unavailable: readonly T[] = []) {
   return h('label', {}, label, ' ',
     h('select', { id, disabled, onchange: (e) => onChange((e.target as HTMLSelectElement).value as T) },
-      ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+      ...options.map(([v, text]) => h('option', { value: v, selected: v === value, disabled: unavailable.includes(v) }, text))));
 }
 
 /** The view as shown: partial falls back to regular for a statistic whose partial tests have no numbers. */
@@ -82,7 +82,7 @@ function render() {
       h('p', { class: 'meta', id: 'multiple-testing' }, familyLine(s))),
     h('div', { class: 'toolbar controls' },
       select('statistic', t(strings, 'Statistic'), state.statistic, STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const), (v) => setState({ statistic: v })),
-      select('mode', t(strings, 'Correlation'), mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v }), noPartial !== null),
+      select('mode', t(strings, 'Correlation'), mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v }), false, noPartial !== null ? ['partial'] : []),
       select('pkind', t(strings, 'p-value for stars'), state.pKind, [['corrected', t(strings, 'corrected (df = n − 2 − k)')], ['paper', t(strings, "paper's (df = n − 2)")], ['permutation', t(strings, 'permutation')]] as const, (v) => setState({ pKind: v }), mode === 'regular')),
     noPartial !== null ? h('p', { id: 'partial-unavailable', role: 'note' }, t(strings, 'Partial correlations are not available for this statistic: {0}', noPartial)) : null,
     mode === 'partial' ? h('p', { id: 'covariates' }, t(strings, 'Controlled for: {0}', covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'))) : null,

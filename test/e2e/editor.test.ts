@@ -136,7 +136,8 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   await frame.locator('#statistic').selectOption('total_tokens');
   await frame.locator('#mode').selectOption('regular');
   const cells = await rowCells(frame, 'tests-table', 'IgakuQA');
-  assert.deepEqual(cells.slice(0, 5), ['IgakuQA', 'Japanese', 'MCQA', '0.9148', '0.0106']);
+  // r, its 95 % Fisher-z interval, p.
+  assert.deepEqual(cells.slice(0, 7), ['IgakuQA', 'Japanese', 'MCQA', '0.9148', '0.4010', '0.9908', '0.0106']);
   const bars = correlationBars(model.result, 'total_tokens', 'regular');
   assert.equal(await frame.locator('#bars .chart').getAttribute('data-rows'), String(bars.bars.length));
   await shot('correlations-regular');
