@@ -156,7 +156,8 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   await frame.locator('button[data-export="tests:latex"]').click();
   const tex = readFileSync(await waitForFile(path.join(server.workspace, 'exports'), 'tests-japanese_ratio-partial.tex'), 'utf8');
-  assert.match(tex, /^% Correlation tests — Japanese token ratio \(partial\)\n\\begin\{tabular\}/);
+  assert.match(tex, /^% Corpus Lab export; needs \\usepackage\{booktabs\}\n\\begin\{table\}\[t\]\n\\centering\n\\caption\{Correlation tests --- Japanese token ratio \(partial\)\}\n/);
+  assert.match(tex, /\nTask & Language & Category & Covariates & r & 95 \\% CI low & 95 \\% CI high & p \(df = n \$-\$ 2\) & /);
   await shot('correlations-partial');
 
   // Hide (another tab in front) and show again: the page is rebuilt and must restore its view.
