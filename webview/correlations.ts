@@ -1,5 +1,5 @@
 import { Chart } from 'chart.js';
-import { correlationBars, DEFAULT_LABELS, testsTable, type Labels } from '../src/core/analysis/views';
+import { barTooltip, correlationBars, DEFAULT_LABELS, partialUnavailable, shownMode, testsTable, type Labels } from '../src/core/analysis/views';
 import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { applyTheme, backgroundPlugin, heatmap, pngOf } from './lib/charts';
@@ -22,16 +22,21 @@ function setState(next: Partial<ViewState>) {
   render();
 }
 
-function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false) {
+function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false, unavailable: readonly T[] = []) {
   return h('label', {}, label, ' ',
     h('select', { id, disabled, onchange: (e) => onChange((e.target as HTMLSelectElement).value as T) },
-      ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))));
+      ...options.map(([v, text]) => h('option', { value: v, selected: v === value, disabled: unavailable.includes(v) }, text))));
+}
+
+/** The view as shown: partial falls back to regular for a statistic whose partial tests have no numbers. */
+function shownView(): ViewState {
+  return study ? { ...state, mode: shownMode(study.result, state.statistic, state.mode) } : state;
 }
 
 function pngButton(chart: 'bars' | 'statisticsHeatmap' | 'tasksHeatmap') {
   return h('button', { type: 'button', 'data-export': `${chart}:png`, onclick: () => {
     const c = charts.get(chart);
-    if (c) post({ type: 'exportChart', chart, view: state, dataUrl: pngOf(c) });
+    if (c) post({ type: 'exportChart', chart, view: shownView(), dataUrl: pngOf(c) });
   } }, t(strings, 'Export PNG'));
 }
 
@@ -51,14 +56,19 @@ function render() {
   charts.clear();
   clear(root);
   const s = study;
-  const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, state.mode, state.pKind);
+  // The panel opens in the mode that has numbers: with too few corpora for the covariates, regular,
+  // and the reason partial is unavailable is said once, in either mode.
+  const noPartial = partialUnavailable(s.result, state.statistic);
+  const view = shownView();
+  const mode = view.mode;
+  const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, mode, state.pKind);
   const categories = [...new Set(bars.map((b) => b.category))];
   const covariates = s.result.covariates[state.statistic] ?? [];
   const perm = s.result.permutation;
-  const barCanvas = h('canvas', { id: 'bars-chart', role: 'img', 'aria-label': `${STATISTIC_NAMES[state.statistic]} (${state.mode})` });
+  const barCanvas = h('canvas', { id: 'bars-chart', role: 'img', 'aria-label': `${STATISTIC_NAMES[state.statistic]} (${mode})` });
   const statCanvas = h('canvas', { id: 'statistics-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the compositional statistics') });
   const taskCanvas = h('canvas', { id: 'tasks-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the tasks') });
-  const tests = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, state.mode, labels);
+  const tests = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels);
 
   root.append(h('main', {},
     h('header', {},
@@ -72,20 +82,21 @@ function render() {
       h('p', { class: 'meta', id: 'multiple-testing' }, familyLine(s))),
     h('div', { class: 'toolbar controls' },
       select('statistic', t(strings, 'Statistic'), state.statistic, STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const), (v) => setState({ statistic: v })),
-      select('mode', t(strings, 'Correlation'), state.mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v })),
-      select('pkind', t(strings, 'p-value for stars'), state.pKind, [['paper', t(strings, "paper's (df = n − 2)")], ['corrected', t(strings, 'corrected (df = n − 2 − k)')], ['permutation', t(strings, 'permutation')]] as const, (v) => setState({ pKind: v }), state.mode === 'regular')),
-    state.mode === 'partial' ? h('p', { id: 'covariates' }, t(strings, 'Controlled for: {0}', covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'))) : null,
+      select('mode', t(strings, 'Correlation'), mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v }), false, noPartial !== null ? ['partial'] : []),
+      select('pkind', t(strings, 'p-value for stars'), state.pKind, [['corrected', t(strings, 'corrected (df = n − 2 − k)')], ['paper', t(strings, "paper's (df = n − 2)")], ['permutation', t(strings, 'permutation')]] as const, (v) => setState({ pKind: v }), mode === 'regular')),
+    noPartial !== null ? h('p', { id: 'partial-unavailable', role: 'note' }, t(strings, 'Partial correlations are not available for this statistic: {0}', noPartial)) : null,
+    mode === 'partial' ? h('p', { id: 'covariates' }, t(strings, 'Controlled for: {0}', covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'))) : null,
     s.result.warnings.length ? h('div', { class: 'warnings', role: 'note' }, h('strong', {}, t(strings, 'Warnings')), h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, w)))) : null,
     h('section', { id: 'bars' },
       h('div', { class: 'toolbar' }, pngButton('bars')),
       h('div', { class: 'chart', 'data-rows': String(bars.length) }, barCanvas),
-      undefinedTasks.length ? h('p', { class: 'undefined' }, t(strings, 'Not defined for: {0}', undefinedTasks.map((u) => `${u.task} (${u.reason})`).join('; '))) : null),
+      undefinedTasks.length ? h('p', { class: 'undefined' }, t(strings, 'Not defined for: {0}', undefinedTasks.map((u) => `${u.tasks.join(', ')} (${u.reason})`).join('; '))) : null),
     h('section', { id: 'tests' },
       h('div', { class: 'toolbar' },
         h('label', {}, h('input', { type: 'checkbox', id: 'all-statistics', checked: state.allStatistics, onchange: (e) => setState({ allStatistics: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'All statistics in the table')),
         h('span', { class: 'exports' },
-          h('button', { type: 'button', 'data-export': 'tests:csv', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'csv', view: state }) }, t(strings, 'Export CSV')),
-          h('button', { type: 'button', 'data-export': 'tests:latex', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'latex', view: state }) }, t(strings, 'Export LaTeX')))),
+          h('button', { type: 'button', 'data-export': 'tests:csv', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'csv', view: shownView() }) }, t(strings, 'Export CSV')),
+          h('button', { type: 'button', 'data-export': 'tests:latex', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'latex', view: shownView() }) }, t(strings, 'Export LaTeX')))),
       renderTable(tests, { id: 'tests-table' })),
     h('section', { id: 'heatmaps', class: 'heatmaps' },
       h('figure', {}, h('figcaption', {}, t(strings, 'Correlations among the compositional statistics'), ' ', pngButton('statisticsHeatmap')), h('div', { class: 'chart square small' }, statCanvas)),
@@ -103,8 +114,8 @@ function render() {
     options: {
       indexAxis: 'y',
       maintainAspectRatio: false,
-      scales: { x: { min: -1, max: 1, title: { display: true, text: `r (${state.mode})` } }, y: { ticks: { autoSkip: false } } },
-      plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => `r = ${(c.raw as number).toFixed(4)}` } } },
+      scales: { x: { min: -1, max: 1, title: { display: true, text: `r (${mode})` } }, y: { ticks: { autoSkip: false } } },
+      plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => barTooltip(bars[c.dataIndex], (key, ...args) => t(strings, key, ...args)) } } },
     },
     plugins: [backgroundPlugin],
   }));

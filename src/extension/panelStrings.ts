@@ -13,6 +13,8 @@ export function panelLabels(): Labels {
     group: vscode.l10n.t('Group'),
     corpus: vscode.l10n.t('Corpus'),
     r: 'r',
+    ciLow: vscode.l10n.t('95 % CI low'),
+    ciHigh: vscode.l10n.t('95 % CI high'),
     p: vscode.l10n.t('p (df = n − 2)'),
     pCorrected: vscode.l10n.t('p (df = n − 2 − k)'),
     pPermutation: vscode.l10n.t('p (permutation)'),
@@ -62,6 +64,9 @@ export function panelStrings(): Record<PanelString, string> {
     'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)': vscode.l10n.t('Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)'),
     'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)': vscode.l10n.t('Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)'),
     'Waiting for the study…': vscode.l10n.t('Waiting for the study…'),
+    'Partial correlations are not available for this statistic: {0}': vscode.l10n.t('Partial correlations are not available for this statistic: {0}'),
+    'r = {0}, 95 % CI [{1}, {2}], p = {3}': vscode.l10n.t('r = {0}, 95 % CI [{1}, {2}], p = {3}'),
+    'r = {0}, 95 % CI undefined, p = {1}': vscode.l10n.t('r = {0}, 95 % CI undefined, p = {1}'),
     Warnings: vscode.l10n.t('Warnings'),
   };
 }

@@ -12,6 +12,7 @@ export type PanelKind = (typeof PANEL_KINDS)[number];
 const num = z.number().finite();
 const nullableNum = num.nullable();
 const statistic = z.enum(STATISTIC_IDS);
+const interval = z.object({ low: num, high: num });
 
 const testResult = z.object({
   task: z.string(),
@@ -20,8 +21,8 @@ const testResult = z.object({
   statistic,
   covariates: z.array(statistic),
   n: z.number().int(),
-  regular: z.object({ r: nullableNum, p: nullableNum }),
-  partial: z.object({ r: nullableNum, p: nullableNum, pCorrected: nullableNum, pPermutation: nullableNum }),
+  regular: z.object({ r: nullableNum, p: nullableNum, ci: interval.nullable(), ciError: z.string().optional() }),
+  partial: z.object({ r: nullableNum, p: nullableNum, pCorrected: nullableNum, pPermutation: nullableNum, ci: interval.nullable(), ciError: z.string().optional() }),
   q: nullableNum,
   holm: nullableNum,
   family: z.string(),
@@ -76,7 +77,8 @@ export type StudyPayload = z.infer<typeof studyPayload>;
 export const viewState = z.object({
   statistic: statistic.default('total_tokens'),
   mode: z.enum(['regular', 'partial']).default('partial'),
-  pKind: z.enum(['paper', 'corrected', 'permutation']).default('paper'),
+  // Corrected by default: with k covariates the partial r has n − 2 − k degrees of freedom; the paper's n − 2 stays a choice.
+  pKind: z.enum(['paper', 'corrected', 'permutation']).default('corrected'),
   allStatistics: z.boolean().default(false),
   sortKey: z.string().max(200).optional(),
   descending: z.boolean().default(true),
@@ -118,6 +120,9 @@ export const PANEL_STRINGS = [
   'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)',
   'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)',
   'Waiting for the study…',
+  'Partial correlations are not available for this statistic: {0}',
+  'r = {0}, 95 % CI [{1}, {2}], p = {3}',
+  'r = {0}, 95 % CI undefined, p = {1}',
   'Warnings',
 ] as const;
 export type PanelString = (typeof PANEL_STRINGS)[number];

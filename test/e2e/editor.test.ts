@@ -136,7 +136,8 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   await frame.locator('#statistic').selectOption('total_tokens');
   await frame.locator('#mode').selectOption('regular');
   const cells = await rowCells(frame, 'tests-table', 'IgakuQA');
-  assert.deepEqual(cells.slice(0, 5), ['IgakuQA', 'Japanese', 'MCQA', '0.9148', '0.0106']);
+  // r, its 95 % Fisher-z interval, p.
+  assert.deepEqual(cells.slice(0, 7), ['IgakuQA', 'Japanese', 'MCQA', '0.9148', '0.4010', '0.9908', '0.0106']);
   const bars = correlationBars(model.result, 'total_tokens', 'regular');
   assert.equal(await frame.locator('#bars .chart').getAttribute('data-rows'), String(bars.bars.length));
   await shot('correlations-regular');
@@ -155,7 +156,8 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   await frame.locator('button[data-export="tests:latex"]').click();
   const tex = readFileSync(await waitForFile(path.join(server.workspace, 'exports'), 'tests-japanese_ratio-partial.tex'), 'utf8');
-  assert.match(tex, /^% Corpus Lab export; needs \\usepackage\{booktabs\}\n\\begin\{table\}\[t\]\n\\centering\n\\caption\{Correlation tests --- Japanese token ratio \(partial\)\}\n\\label\{tab:correlation-tests-japanese-token-ratio-partial\}\n\\begin\{tabular\}/);
+  assert.match(tex, /^% Corpus Lab export; needs \\usepackage\{booktabs\}\n\\begin\{table\}\[t\]\n\\centering\n\\caption\{Correlation tests --- Japanese token ratio \(partial\)\}\n\\label\{tab:correlation-tests-japanese-token-ratio-partial\}\n/);
+  assert.match(tex, /\nTask & Language & Category & Covariates & r & 95 \\% CI low & 95 \\% CI high & p \(df = n \$-\$ 2\) & /);
   await shot('correlations-partial');
 
   // Hide (another tab in front) and show again: the page is rebuilt and must restore its view.

@@ -217,6 +217,10 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
 
   await runCommand(page, 'Corpus Lab: Open Partial Correlations');
   const corr = await webviewFrame(page, 'Partial Correlations');
+  // Three corpora, two covariates: no partial r, so the panel opens in regular and says why once.
+  await corr.locator('#tests-table').waitFor();
+  assert.equal(await corr.locator('#mode').inputValue(), 'regular');
+  assert.match(await corr.locator('#partial-unavailable').innerText(), /^Partial correlations are not available for this statistic: too few corpora: n = 3 with 2 covariates leaves n − 2 − k = -1 degrees of freedom$/);
   await corr.locator('#mode').selectOption('regular');
   await corr.locator('#statistic').selectOption('japanese_ratio');
   const tests = await corr.locator('#tests-table tbody tr[data-row="IgakuQA"]').locator('th, td').allInnerTexts();

@@ -40,6 +40,10 @@ test('the synthetic studies span what the reference must cover', () => {
   assert.deepEqual(new Set(copies.map((t) => t.duplicateOf!.sign)), new Set([1, -1]), 'a copied and a negated task counted once');
   assert.ok(studies.some((s) => s.tasks_matrix.some((row) => row.every((v) => v === null))), 'a constant task');
   assert.ok(studies.some((s) => s.statistics_matrix.some((row) => row.every((v) => v === null))), 'a constant statistic');
+  // A partial r with one degree of freedom (n − 2 − k = 1, so n − 3 − k = 0) has no Fisher-z interval.
+  const noInterval = new Set(studies.flatMap((s) => s.runs.flatMap((r) => r.tests.filter((t) => t.partial.r !== null && t.partial.ci === null).map((t) => s.n - 3 - t.covariates.length))));
+  assert.deepEqual([...noInterval], [0]);
+  assert.ok(runs.some((r) => r.tests.some((t) => t.partial.ci !== null && t.covariates.length === 3)), 'an interval with three covariates');
 });
 
 for (const s of studies) {

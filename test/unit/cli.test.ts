@@ -90,7 +90,9 @@ test('corpus-lab analyze <study dir> --json has the contract shape, with covaria
   assert.deepEqual(Object.keys(t), ['task', 'language', 'category', 'statistic', 'covariates', 'n', 'regular', 'partial', 'q', 'holm', 'family', 'permutation']);
   assert.deepEqual(t.permutation, { scheme: 'freedman-lane', method: 'exact', permutations: 720, exhaustive: true, hits: t.permutation.hits });
   assert.equal(t.partial.pPermutation, t.permutation.hits / 720);
-  assert.deepEqual(Object.keys(t.partial), ['r', 'p', 'pCorrected', 'pPermutation']);
+  assert.deepEqual(Object.keys(t.partial), ['r', 'p', 'pCorrected', 'pPermutation', 'ci']);
+  assert.deepEqual(Object.keys(t.regular), ['r', 'p', 'ci']);
+  assert.deepEqual([t.regular.ci.low.toFixed(4), t.regular.ci.high.toFixed(4), t.partial.ci.low.toFixed(4), t.partial.ci.high.toFixed(4)], ['0.4010', '0.9908', '0.1406', '0.9994']);
   assert.deepEqual(t.covariates, ['japanese_ratio', 'parallel_ratio']);
   assert.equal(t.n, 6);
   assert.equal(t.regular.r.toFixed(3), '0.915');

@@ -5,14 +5,18 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadStudy } from '../../src/core/analysis/study';
 import { parseTableOneCsv } from '../../src/core/analysis/tables';
-import { averagesTable, correlationBars, exportStem, panelTable, scoreDifferenceTable, stars, testsTable } from '../../src/core/analysis/views';
+import { averagesTable, barTooltip, correlationBars, exportStem, panelTable, partialUnavailable, scoreDifferenceTable, shownMode, stars, testsTable } from '../../src/core/analysis/views';
 import { toCsv, toLatex, type DataTable } from '../../src/core/report/dataTable';
 import { decodePngDataUrl, safeFileStem, writeExport } from '../../src/core/report/exportFile';
 import { hostMessage, parseMessage, viewState, webviewMessage } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
 import { FIXTURES, PAPER_STUDY, tempDir } from './helpers';
 
-const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper-reference.json'), 'utf8')) as { language_averages: Record<string, Record<string, number>> };
+type RefCi = { low: number; high: number } | null;
+const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper-reference.json'), 'utf8')) as {
+  language_averages: Record<string, Record<string, number>>;
+  default: { task: string; statistic: string; regular: { ci: RefCi }; partial: { pCorrected: number | null; ci: RefCi } }[];
+};
 const view = viewState.parse({});
 
 test('score table: Tables E.1–E.6 side by side, grouped, IgakuQA row exact, best corpus marked', async () => {
@@ -72,16 +76,95 @@ test('bars: regular IgakuQA ~ total tokens is 0.915 (p = 0.011, one star); sorte
   assert.deepEqual([stars(0.0009), stars(0.009), stars(0.049), stars(0.05), stars(null)], ['***', '**', '*', '', '']);
 });
 
-test('tests table: partial columns and covariates; regular has only r and p', async () => {
+test('tests table: partial columns and covariates; regular has r, its 95 % interval and p', async () => {
   const study = toStudyPayload(await loadStudy(PAPER_STUDY));
   const partial = testsTable(study.result, 'japanese_ratio', 'partial');
-  assert.deepEqual(partial.columns.map((c) => c.key), ['task', 'language', 'category', 'covariates', 'r', 'p', 'pCorrected', 'pPermutation', 'q', 'holm', 'note']);
+  assert.deepEqual(partial.columns.map((c) => c.key), ['task', 'language', 'category', 'covariates', 'r', 'ciLow', 'ciHigh', 'p', 'pCorrected', 'pPermutation', 'q', 'holm', 'note']);
   assert.equal(partial.rows.length, 27);
   assert.equal(partial.rows[0][3], 'total_tokens + parallel_ratio');
   const all = testsTable(study.result, 'all', 'regular');
   assert.equal(all.rows.length, 27 * 7);
-  assert.deepEqual(all.columns.map((c) => c.key), ['task', 'language', 'category', 'statistic', 'r', 'p', 'note']);
+  assert.deepEqual(all.columns.map((c) => c.key), ['task', 'language', 'category', 'statistic', 'r', 'ciLow', 'ciHigh', 'p', 'note']);
   assert.equal(exportStem('tests', { ...view, statistic: 'japanese_ratio' }), 'tests-japanese_ratio-partial');
+});
+
+/** The paper study with its first three corpora only: n − 2 − k = −1 for every partial test (k = 2). */
+function threeCorpora(): string {
+  const dir = tempDir('corpus-lab-three-');
+  const keep = (file: string, columns: number) =>
+    writeFileSync(path.join(dir, file), readFileSync(path.join(PAPER_STUDY, file), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, columns).join(',')).join('\n') + '\n');
+  const composition = readFileSync(path.join(PAPER_STUDY, 'composition.csv'), 'utf8').trim().split('\n').slice(0, 4).join('\n') + '\n';
+  writeFileSync(path.join(dir, 'composition.csv'), composition);
+  keep('score-differences.csv', 6);
+  writeFileSync(path.join(dir, 'study.yaml'), 'name: three\nscores: score-differences.csv\ncomposition: composition.csv\n');
+  return dir;
+}
+
+test('three corpora: the panel shows regular, says once why partial is unavailable, and regular keeps its numbers (issue 15 item 9)', async () => {
+  const study = toStudyPayload(await loadStudy(threeCorpora()));
+  assert.deepEqual(study.corpora, ['EnJa-Base', 'JaDominant', 'EnDominant']);
+  const why = 'too few corpora: n = 3 with 2 covariates leaves n − 2 − k = -1 degrees of freedom';
+  for (const id of ['total_tokens', 'japanese_ratio'] as const) {
+    assert.equal(partialUnavailable(study.result, id), why, id);
+    assert.equal(shownMode(study.result, id, 'partial'), 'regular', id);
+    assert.equal(shownMode(study.result, id, 'regular'), 'regular', id);
+  }
+  // Asked for partial anyway: the 27 tasks are named under their one cause, not 27 times.
+  const partial = correlationBars(study.result, 'total_tokens', 'partial');
+  assert.equal(partial.bars.length, 0);
+  assert.equal(partial.undefinedTasks.length, 1);
+  assert.equal(partial.undefinedTasks[0].reason, why);
+  assert.equal(partial.undefinedTasks[0].tasks.length, 27);
+  const regular = correlationBars(study.result, 'total_tokens', 'regular');
+  assert.equal(regular.bars.length, 27);
+  assert.deepEqual(regular.undefinedTasks, []);
+  // n − 3 = 0: no interval for r, and the note says so rather than repeating the partial test's error.
+  const table = testsTable(study.result, 'total_tokens', 'regular');
+  const igaku = table.rows.find((r) => r[0] === 'IgakuQA')!;
+  assert.equal(igaku[3], study.result.tests.find((t) => t.task === 'IgakuQA' && t.statistic === 'total_tokens')!.regular.r);
+  assert.deepEqual(igaku.slice(4), [null, null, igaku[6], 'no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here 3 − 3 − 0 = 0']);
+  assert.equal(typeof igaku[6], 'number');
+  // With a statistic whose partial tests have numbers, partial stays.
+  const paper = toStudyPayload(await loadStudy(PAPER_STUDY));
+  assert.equal(partialUnavailable(paper.result, 'total_tokens'), null);
+  assert.equal(shownMode(paper.result, 'total_tokens', 'partial'), 'partial');
+});
+
+test('stars by the corrected p by default (df = n − 2 − k); the paper\'s df = n − 2 stays a choice (issue 15 item 15)', async () => {
+  assert.equal(viewState.parse({}).pKind, 'corrected');
+  assert.equal(viewState.parse({ pKind: 'paper' }).pKind, 'paper');
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const ref = reference.default.find((t) => t.task === 'IgakuQA' && t.statistic === 'total_tokens')!;
+  const byDefault = correlationBars(study.result, 'total_tokens', 'partial').bars.find((b) => b.task === 'IgakuQA')!;
+  assert.ok(Math.abs(byDefault.p! - ref.partial.pCorrected!) <= 1e-9);
+  assert.equal(byDefault.label, 'IgakuQA (0.029) *');
+  const papers = correlationBars(study.result, 'total_tokens', 'partial', 'paper').bars.find((b) => b.task === 'IgakuQA')!;
+  assert.equal(papers.label, 'IgakuQA (0.001) **');
+});
+
+test('r and partial r carry their 95 % Fisher-z interval in the table, the tooltip and the exports (issue 15 item 15)', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  const ref = reference.default.find((t) => t.task === 'IgakuQA' && t.statistic === 'total_tokens')!;
+  const near = (a: unknown, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 1e-9, `${what}: ${a} vs ${b}`);
+  const regular = testsTable(study.result, 'total_tokens', 'regular').rows.find((r) => r[0] === 'IgakuQA')!;
+  near(regular[3], 0.9148433959232759, 'r');
+  near(regular[4], ref.regular.ci!.low, 'regular low');
+  near(regular[5], ref.regular.ci!.high, 'regular high');
+  assert.equal(regular.at(-1), null);
+  const partial = testsTable(study.result, 'total_tokens', 'partial').rows.find((r) => r[0] === 'IgakuQA')!;
+  near(partial[5], ref.partial.ci!.low, 'partial low');
+  near(partial[6], ref.partial.ci!.high, 'partial high');
+  // The interval of the partial r is wider: k = 2 covariates leave n − 3 − k = 1 degree of freedom to z.
+  assert.equal(ref.partial.ci!.low.toFixed(4), '0.1406');
+  const bars = (mode: 'regular' | 'partial') => correlationBars(study.result, 'total_tokens', mode).bars.find((b) => b.task === 'IgakuQA')!;
+  assert.equal(barTooltip(bars('regular')), 'r = 0.9148, 95 % CI [0.4010, 0.9908], p = 0.01057');
+  assert.equal(barTooltip(bars('partial')), 'r = 0.9705, 95 % CI [0.1406, 0.9994], p = 0.02946');
+  assert.equal(barTooltip({ ...bars('partial'), ci: null }), 'r = 0.9705, 95 % CI undefined, p = 0.02946');
+  const csv = toCsv(panelTable(study, 'tests', { ...view, statistic: 'total_tokens', mode: 'regular' })).split('\r\n');
+  assert.equal(csv[0], 'Task,Language,Category,r,95 % CI low,95 % CI high,p (df = n − 2),Note');
+  assert.equal(csv.find((l) => l.startsWith('IgakuQA,')), `IgakuQA,Japanese,${regular[2]},${regular[3]},${regular[4]},${regular[5]},${regular[6]},`);
+  const latex = toLatex(panelTable(study, 'tests', { ...view, statistic: 'total_tokens', mode: 'partial' }));
+  assert.match(latex, /95 \\% CI low & 95 \\% CI high/);
 });
 
 const small: DataTable = {

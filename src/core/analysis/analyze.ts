@@ -1,8 +1,10 @@
 import {
   benjaminiHochberg,
   correlationPValue,
+  fisherInterval,
   freedmanLanePValue,
   holm,
+  type Interval,
   isConstant,
   MAX_PERMUTATION_SAMPLES,
   pearson,
@@ -51,8 +53,17 @@ export interface TestResult {
   readonly statistic: StatisticId;
   readonly covariates: readonly StatisticId[];
   readonly n: number;
-  readonly regular: { readonly r: number | null; readonly p: number | null };
-  readonly partial: { readonly r: number | null; readonly p: number | null; readonly pCorrected: number | null; readonly pPermutation: number | null };
+  /** ci: the 95 % Fisher-z interval of r (n − 3 degrees of freedom); ciError says why it is null while r is not. */
+  readonly regular: { readonly r: number | null; readonly p: number | null; readonly ci: Interval | null; readonly ciError?: string };
+  /** ci: the 95 % Fisher-z interval of the partial r, with n − 3 − k degrees of freedom. */
+  readonly partial: {
+    readonly r: number | null;
+    readonly p: number | null;
+    readonly pCorrected: number | null;
+    readonly pPermutation: number | null;
+    readonly ci: Interval | null;
+    readonly ciError?: string;
+  };
   /** Benjamini–Hochberg over the test's family (the corrected partial p-values). */
   readonly q: number | null;
   /** Holm over the same family. */
@@ -154,8 +165,8 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
       const y = t.values;
       const base = { task: t.task, language: t.language, category: t.category, statistic: id, covariates: cov, n };
       const r = pearson(x, y);
-      const regular = r === undefined ? { r: null, p: null } : { r, p: correlationPValue(r, n - 2) };
-      const fail = (error: string): Mutable<TestResult> => ({ ...base, regular, partial: { r: null, p: null, pCorrected: null, pPermutation: null }, q: null, holm: null, family: familyOf(id), permutation: null, error });
+      const regular = r === undefined ? { r: null, p: null, ci: null } : { r, p: correlationPValue(r, n - 2), ...interval(r, n, 0) };
+      const fail = (error: string): Mutable<TestResult> => ({ ...base, regular, partial: { r: null, p: null, pCorrected: null, pPermutation: null, ci: null }, q: null, holm: null, family: familyOf(id), permutation: null, error });
       if (isConstant(y)) {
         tests.push(fail(`the score differences of "${t.task}" do not vary across corpora`));
         continue;
@@ -180,7 +191,7 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
       tests.push({
         ...base,
         regular,
-        partial: { r: pr, p: correlationPValue(pr, n - 2), pCorrected: correlationPValue(pr, n - 2 - cov.length), pPermutation: perm?.p ?? null },
+        partial: { r: pr, p: correlationPValue(pr, n - 2), pCorrected: correlationPValue(pr, n - 2 - cov.length), pPermutation: perm?.p ?? null, ...interval(pr, n, cov.length) },
         q: null,
         holm: null,
         family: familyOf(id),
@@ -207,6 +218,12 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
       tasks: options.taskMatrix === false ? null : correlationMatrix(scores.tasks.map((t) => t.task), scores.tasks.map((t) => t.values)),
     },
   };
+}
+
+/** The 95 % interval of r as a result field: the interval, or null with the cause. */
+function interval(r: number, n: number, k: number): { ci: Interval | null; ciError?: string } {
+  const ci = fisherInterval(r, n, k);
+  return 'error' in ci ? { ci: null, ciError: ci.error } : { ci };
 }
 
 /**

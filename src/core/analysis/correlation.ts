@@ -292,3 +292,25 @@ export function holm(p: readonly number[]): number[] {
   });
   return out;
 }
+
+/** The normal quantile of a two-sided 95 % interval, Φ⁻¹(0.975). */
+export const Z_975 = 1.959963984540054;
+
+export interface Interval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * 95 % confidence interval of a (partial) correlation by Fisher's z: atanh(r) ± z₀.₉₇₅ / √(n − 3 − k),
+ * mapped back by tanh. k covariates cost k degrees of freedom, as in the corrected p-value. Undefined,
+ * with the cause, when n − 3 − k ≤ 0: the standard error of z has no finite value there.
+ */
+export function fisherInterval(r: number, n: number, k: number): Interval | { readonly error: string } {
+  const df = n - 3 - k;
+  if (!(df > 0)) return { error: `no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here ${n} − 3 − ${k} = ${df}` };
+  const z = Math.atanh(Math.max(-1, Math.min(1, r)));
+  const half = Z_975 / Math.sqrt(df);
+  // atanh(±1) is ±∞ and tanh brings it back to ±1: a perfect correlation's interval is the point.
+  return { low: Math.tanh(z - half), high: Math.tanh(z + half) };
+}

@@ -1,5 +1,6 @@
 import type { Cell, Column, DataTable } from '../report/dataTable';
 import type { AnalysisResult, TestResult } from './analyze';
+import type { Interval } from './correlation';
 import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
 
 /**
@@ -35,6 +36,8 @@ export const DEFAULT_LABELS = {
   group: 'Group',
   corpus: 'Corpus',
   r: 'r',
+  ciLow: '95 % CI low',
+  ciHigh: '95 % CI high',
   p: 'p (df = n − 2)',
   pCorrected: 'p (df = n − 2 − k)',
   pPermutation: 'p (permutation)',
@@ -159,6 +162,8 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
       ? [
           { key: 'covariates', label: labels.covariates },
           { key: 'r', label: labels.r, digits: STAT_DIGITS },
+          { key: 'ciLow', label: labels.ciLow, digits: STAT_DIGITS },
+          { key: 'ciHigh', label: labels.ciHigh, digits: STAT_DIGITS },
           { key: 'p', label: labels.p, digits: STAT_DIGITS },
           { key: 'pCorrected', label: labels.pCorrected, digits: STAT_DIGITS },
           { key: 'pPermutation', label: labels.pPermutation, digits: STAT_DIGITS },
@@ -167,6 +172,8 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
         ]
       : [
           { key: 'r', label: labels.r, digits: STAT_DIGITS },
+          { key: 'ciLow', label: labels.ciLow, digits: STAT_DIGITS },
+          { key: 'ciHigh', label: labels.ciHigh, digits: STAT_DIGITS },
           { key: 'p', label: labels.p, digits: STAT_DIGITS },
         ]),
     { key: 'note', label: labels.note },
@@ -177,23 +184,30 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
     t.category,
     ...(statistic === 'all' ? [t.statistic] : []),
     ...(mode === 'partial'
-      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q, t.holm]
-      : [t.regular.r, t.regular.p]),
+      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.ci?.low ?? null, t.partial.ci?.high ?? null, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q, t.holm]
+      : [t.regular.r, t.regular.ci?.low ?? null, t.regular.ci?.high ?? null, t.regular.p]),
     testNote(t, mode),
   ]);
   const name = statistic === 'all' ? '' : ` — ${STATISTIC_NAMES[statistic]}`;
   return { title: `${labels.testsTitle}${name} (${labels[mode]})`, columns, rows };
 }
 
-/** Why a test has no numbers, or (partial) that its family counted it once under another statistic. */
+/**
+ * Why a test has no numbers (in regular mode only when its regular r is missing: the partial error is
+ * not the regular test's), why its interval is missing, or (partial) that its family counted it once
+ * under another statistic.
+ */
 function testNote(t: TestResult, mode: CorrelationMode): string | null {
-  if (t.error !== undefined) return t.error;
+  const side = mode === 'regular' ? t.regular : t.partial;
+  if (t.error !== undefined && (mode === 'partial' || t.regular.r === null)) return t.error;
+  const notes: string[] = [];
+  if (side.ciError !== undefined) notes.push(side.ciError);
   if (mode === 'partial' && t.duplicateOf) {
     const d = t.duplicateOf;
     const same = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`].filter(Boolean).join(' ~ ');
-    return `same test as ${same}${d.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`;
+    notes.push(`same test as ${same}${d.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`);
   }
-  return null;
+  return notes.length ? notes.join('; ') : null;
 }
 
 export interface Bar {
@@ -201,29 +215,71 @@ export interface Bar {
   readonly category: string;
   readonly language: string;
   readonly r: number;
+  /** The 95 % Fisher-z interval of r, null when n − 3 − k ≤ 0. */
+  readonly ci: Interval | null;
   readonly p: number | null;
   readonly stars: string;
   /** `Task (0.011) *`: the figures' labelling. */
   readonly label: string;
 }
 
-/** Figs 3–6: one bar per task with a defined r, sorted by r descending; undefined ones are named apart. */
-export function correlationBars(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode, kind: PKind = 'paper'): { bars: Bar[]; undefinedTasks: { task: string; reason: string }[] } {
+/** Tasks without a bar, one entry per cause: a cause shared by every task is said once, not per task. */
+export interface UndefinedGroup {
+  readonly reason: string;
+  readonly tasks: readonly string[];
+}
+
+/**
+ * Figs 3–6: one bar per task with a defined r, sorted by r descending; the tasks without one are
+ * grouped by cause. Stars by the corrected p unless told otherwise: with covariates, n − 2 − k is the
+ * partial r's degrees of freedom (the paper's n − 2 is a choice of the panel).
+ */
+export function correlationBars(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode, kind: PKind = 'corrected'): { bars: Bar[]; undefinedTasks: UndefinedGroup[] } {
   const bars: Bar[] = [];
-  const undefinedTasks: { task: string; reason: string }[] = [];
+  const undefinedTasks = new Map<string, string[]>();
   for (const t of result.tests) {
     if (t.statistic !== statistic) continue;
-    const r = mode === 'regular' ? t.regular.r : t.partial.r;
-    if (r === null) {
-      undefinedTasks.push({ task: t.task, reason: t.error ?? 'undefined' });
+    const side = mode === 'regular' ? t.regular : t.partial;
+    if (side.r === null) {
+      const reason = t.error ?? 'undefined';
+      undefinedTasks.set(reason, [...(undefinedTasks.get(reason) ?? []), t.task]);
       continue;
     }
     const p = pValueOf(t, mode, kind);
     const s = stars(p);
-    bars.push({ task: t.task, category: t.category, language: t.language, r, p, stars: s, label: `${t.task} (${p === null ? '–' : p.toFixed(3)})${s ? ` ${s}` : ''}` });
+    bars.push({ task: t.task, category: t.category, language: t.language, r: side.r, ci: side.ci, p, stars: s, label: `${t.task} (${p === null ? '–' : p.toFixed(3)})${s ? ` ${s}` : ''}` });
   }
   bars.sort((a, b) => b.r - a.r || a.task.localeCompare(b.task));
-  return { bars, undefinedTasks };
+  return { bars, undefinedTasks: [...undefinedTasks].map(([reason, tasks]) => ({ reason, tasks })) };
+}
+
+/**
+ * Why no task of the statistic has a partial r, when none has: the causes, each once (with three
+ * corpora and two covariates, the design has n − 2 − k = −1 degrees of freedom for every task).
+ * Null when at least one task has a partial r, or the statistic has no tests.
+ */
+export function partialUnavailable(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId): string | null {
+  const tests = result.tests.filter((t) => t.statistic === statistic);
+  if (tests.length === 0 || tests.some((t) => t.partial.r !== null)) return null;
+  return [...new Set(tests.map((t) => t.error ?? 'undefined'))].join('; ');
+}
+
+/** The mode the panel shows: the one asked for, unless it is partial and partial has no numbers. */
+export function shownMode(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode): CorrelationMode {
+  return mode === 'partial' && partialUnavailable(result, statistic) !== null ? 'regular' : mode;
+}
+
+/** `{0}`-style text with its arguments filled in: the English default of a translation function. */
+function fill(key: string, ...args: (string | number)[]): string {
+  return key.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ''));
+}
+
+/** The numbers of a bar's tooltip: r, its 95 % interval (or that it has none) and the p the stars use. */
+export function barTooltip(bar: Bar, translate: (key: string, ...args: (string | number)[]) => string = fill): string {
+  const p = bar.p === null ? '–' : bar.p.toPrecision(4);
+  return bar.ci
+    ? translate('r = {0}, 95 % CI [{1}, {2}], p = {3}', bar.r.toFixed(4), bar.ci.low.toFixed(4), bar.ci.high.toFixed(4), p)
+    : translate('r = {0}, 95 % CI undefined, p = {1}', bar.r.toFixed(4), p);
 }
 
 export function isStatistic(s: string): s is StatisticId {
