@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
-import { CLI, FIXTURES, PAPER_STUDY, tempDir } from './helpers';
+import { runCli, FIXTURES, PAPER_STUDY, tempDir } from './helpers';
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-};
+const run = runCli;
 
 test('corpus-lab stats --json prints the seven statistics of each recipe', async () => {
   const { code, stdout, stderr } = await run('stats', PAPER_STUDY, '--json');

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
+import { promisify } from 'node:util';
 
 /** The repository root, from the compiled test file in out/test/unit. */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -14,4 +16,15 @@ export function tempDir(prefix = 'corpus-lab-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Runs the bundled CLI; its exit code, stdout and stderr, whether it succeeded or not. */
+export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
 }

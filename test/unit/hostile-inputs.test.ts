@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { readStudyFile } from '../../src/core/analysis/studyFile';
 import { labelProblem, safeLabel } from '../../src/core/jobs/labels';
 import { exportBlend } from '../../src/core/recipe/blend';
@@ -11,18 +10,10 @@ import { loadRecipes } from '../../src/core/recipe/loader';
 import { decodeUtf8, readTextFile } from '../../src/core/regularFile';
 import { toCsv } from '../../src/core/report/dataTable';
 import { parseResultCsv } from '../../src/core/results/jmedbench';
-import { CLI, ROOT, tempDir } from './helpers';
+import { runCli, ROOT, tempDir } from './helpers';
 
 const HOSTILE = path.join(ROOT, 'test', 'hostile');
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-};
+const cli = runCli;
 
 test('result rows named constructor or __proto__ are unknown tasks, not Object.prototype', () => {
   const file = path.join(HOSTILE, 'csv', 'prototype-rows.csv');

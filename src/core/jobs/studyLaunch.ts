@@ -230,13 +230,13 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
     const runDir = runDirOf(job.key);
     const input = job.input.path ?? outputs.get(job.input.job!)!;
     const res = s.resources[job.stage] as SlurmResources;
+    const params = stageParams(job, runDir, launch) as Record<string, unknown> & { tensorParallel?: number; pipelineParallel?: number };
     let script = '';
     try {
-      script = renderStage(job.stage, launch.templates[job.stage], { runDir, setup: s.setup, launcher: s.launchers[job.stage], input, output: outputs.get(job.key)!, ...stageParams(job, runDir, launch) });
+      script = renderStage(job.stage, launch.templates[job.stage], { runDir, setup: s.setup, launcher: s.launchers[job.stage], input, output: outputs.get(job.key)!, ...params });
     } catch (e) {
       problems.push(`${job.key}: ${(e as Error).message}`);
     }
-    const params = stageParams(job, runDir, launch) as { tensorParallel?: number; pipelineParallel?: number };
     if (job.stage === 'cpt' || job.stage === 'sft') {
       const layout = checkLayout(params.tensorParallel ?? 1, params.pipelineParallel ?? 1, res);
       if (layout) problems.push(`${job.key}: ${layout}`);

@@ -57,10 +57,14 @@ export function slurmTimeHours(limit: string): number | undefined {
   return days * 24 + seconds / 3600;
 }
 
-/** The tokens one CPT job sees: its iterations × global batch × sequence length. */
-export function cptTokens(launch: StudyLaunch, totalTokens: number, globalBatch = 1024, seqLength = 4096): number {
-  const iterations = launch.settings.trainIters || epochIterations(totalTokens, globalBatch, seqLength);
-  return iterations * globalBatch * seqLength;
+/** The tokens a CPT run sees: its iterations (`trainIters`, else one epoch) × global batch × sequence length. */
+export function tokensSeen(totalTokens: number, trainIters = 0, globalBatch = 1024, seqLength = 4096): number {
+  return (trainIters || epochIterations(totalTokens, globalBatch, seqLength)) * globalBatch * seqLength;
+}
+
+/** The tokens one CPT job of a launch sees. */
+export function cptTokens(launch: StudyLaunch, totalTokens: number): number {
+  return tokensSeen(totalTokens, launch.settings.trainIters);
 }
 
 export function studyPlan(prepared: PreparedStudy, launch: StudyLaunch, throughput: Throughput, parameters = launch.settings.modelParameters): StudyPlan {
@@ -130,7 +134,7 @@ export function planSummary(plan: StudyPlan): string[] {
  * to whole iterations of 1024 × 4096, at the given size and throughput.
  */
 export function recipeEstimate(totalTokens: number, parameters: number, tflopsPerGpu: number): { tokens: number; gpuHours: number; text: string } {
-  const tokens = epochIterations(totalTokens) * 1024 * 4096;
+  const tokens = tokensSeen(totalTokens);
   const gpuHours = trainingGpuHours(parameters, tokens, tflopsPerGpu);
   return { tokens, gpuHours, text: `≈ ${grouped(gpuHours)} GPU-hours of CPT (one epoch, ${(parameters / 1e9).toFixed(0)}B at ${tflopsPerGpu.toFixed(0)} TFLOP/s/GPU)` };
 }
