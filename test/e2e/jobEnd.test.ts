@@ -7,7 +7,7 @@ import { JobRegistry } from '../../src/core/jobs/registry';
 import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
 import { setupStudyTools } from '../integration/studyCluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, notification, openWorkbench, runCommand, showViewContainer } from './workbench';
+import { launchBrowser, notification, openWorkbench, pickRecipes, runCommand, showViewContainer } from './workbench';
 
 /**
  * Word when a job ends, in a real VS Code: a study (the whole pipeline, through the tools'
@@ -54,14 +54,7 @@ after(async () => {
 
 test('a failed job raises a notification naming it and why; its "Open Log" opens the log; the study’s end is summed up', async () => {
   await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
-  const input = page.locator('.quick-input-widget input.input');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny-A' }).waitFor();
-  await page.locator('.quick-input-widget .monaco-checkbox[aria-label="Tiny-A"]').click();
-  await page.locator('.quick-input-widget .monaco-checkbox[aria-label="Tiny-A"][aria-checked="true"]').waitFor();
-  await input.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
-  await input.fill(study);
-  await input.press('Enter');
+  await pickRecipes(page, ['Tiny-A'], study);
   // The plan, then Submit.
   const dialog = page.locator('.monaco-dialog-box', { hasText: `Submit study ${study}` });
   await dialog.waitFor({ timeout: 60_000 });

@@ -8,7 +8,7 @@ import { JobRegistry } from '../../src/core/jobs/registry';
 import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
 import { lineageOf, setupStudyTools, standInScore } from '../integration/studyCluster';
 import { ROOT, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, notification, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
+import { launchBrowser, notification, openWorkbench, pickRecipes, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
  * A study from the command palette of a real VS Code against the loopback cluster: three tiny
@@ -64,14 +64,7 @@ async function reloadWorkbench() {
 
 /** Picks all three recipes and names the study, in the quick inputs Launch/Validate Study show. */
 async function pickAllRecipes(study: string) {
-  const input = page.locator('.quick-input-widget input.input');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Tiny-A' }).waitFor();
-  await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
-  await page.locator('.quick-input-widget .monaco-checkbox[aria-label="Tiny-C"][aria-checked="true"]').waitFor();
-  await input.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
-  await input.fill(study);
-  await input.press('Enter');
+  await pickRecipes(page, ['Tiny-A', 'Tiny-B', 'Tiny-C'], study, true);
 }
 
 test('Validate Study asks the installed tools about every option and Slurm about every job, submitting nothing', async () => {

@@ -99,3 +99,19 @@ export async function notification(page: Page, text: string, timeoutMs = 30_000)
     if (opened) await runCommand(page, 'Notifications: Hide Notifications').catch(() => undefined);
   }
 }
+
+/**
+ * Answers the quick inputs of Launch/Validate Study: ticks the recipes (all of them through the
+ * toggle-all box, or each by name), waits until each shows ticked, then names the study.
+ */
+export async function pickRecipes(page: Page, recipes: readonly string[], study: string, all = false) {
+  const input = page.locator('.quick-input-widget input.input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: recipes[0] }).waitFor();
+  if (all) await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
+  else for (const r of recipes) await page.locator(`.quick-input-widget .monaco-checkbox[aria-label="${r}"]`).click();
+  for (const r of recipes) await page.locator(`.quick-input-widget .monaco-checkbox[aria-label="${r}"][aria-checked="true"]`).waitFor();
+  await input.press('Enter');
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
+  await input.fill(study);
+  await input.press('Enter');
+}
