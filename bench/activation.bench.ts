@@ -18,7 +18,10 @@ async function once(): Promise<{ ours: number; git: number }> {
     const page = await openWorkbench(browser, server.url);
     await runCommand(page, 'Developer: Show Running Extensions');
     const activation = async (name: string) => {
-      const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: name }).filter({ hasText: /Activation: \d+ms/ }).first();
+      const row = page
+        .locator('.runtime-extensions-editor .monaco-list-row', { hasText: name })
+        .filter({ hasText: /Activation: \d+ms/ })
+        .first();
       await row.waitFor();
       const m = /Activation: (\d+)ms/.exec(await row.innerText());
       if (!m) throw new Error(`no activation time for ${name}`);
@@ -41,10 +44,14 @@ async function main() {
     git.push(r.git);
   }
   const m = median(ours);
-  report(`Activation in code-server on examples/paper-study (${RUNS} fresh starts, median)`, [
-    ['Corpus Lab (workspaceContains recipes)', m],
-    ['built-in Git (same starts)', median(git)],
-  ], `Corpus Lab / Git = ${(m / median(git)).toFixed(2)}; target ≤ 50 ms: ${m <= 50 ? 'met' : 'MISSED'} (runs: ${ours.join(', ')} ms)`);
+  report(
+    `Activation in code-server on examples/paper-study (${RUNS} fresh starts, median)`,
+    [
+      ['Corpus Lab (workspaceContains recipes)', m],
+      ['built-in Git (same starts)', median(git)],
+    ],
+    `Corpus Lab / Git = ${(m / median(git)).toFixed(2)}; target ≤ 50 ms: ${m <= 50 ? 'met' : 'MISSED'} (runs: ${ours.join(', ')} ms)`,
+  );
 }
 
 main().catch((e) => {

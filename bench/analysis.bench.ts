@@ -5,8 +5,9 @@
  * residuals. Both run in this process, so the ratio holds whatever the machine.
  *   npm run bench
  */
-import { Matrix, solve } from 'ml-matrix';
+
 import * as path from 'node:path';
+import { Matrix, solve } from 'ml-matrix';
 import { analyze } from '../src/core/analysis/analyze';
 import { pearson, TIE_TOLERANCE } from '../src/core/analysis/correlation';
 import { DEFAULT_COVARIATES, STATISTIC_IDS } from '../src/core/analysis/statistics';
@@ -18,7 +19,9 @@ function naivePartial(x: number[], y: number[], z: number[][]) {
   const d = new Matrix(n, z.length + 1);
   for (let i = 0; i < n; i++) {
     d.set(i, 0, 1);
-    z.forEach((c, j) => d.set(i, j + 1, c[i]));
+    z.forEach((c, j) => {
+      d.set(i, j + 1, c[i]);
+    });
   }
   const fitted = (v: number[]) => d.mmul(solve(d, Matrix.columnVector(v))).getColumn(0);
   const resid = (v: number[]) => {
@@ -38,7 +41,9 @@ function naivePartial(x: number[], y: number[], z: number[][]) {
       if (Math.abs(pearson(rx, ry)!) >= Math.abs(r) - TIE_TOLERANCE) hits++;
       return;
     }
-    rest.forEach((v, i) => permute([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, v]));
+    rest.forEach((v, i) => {
+      permute([...rest.slice(0, i), ...rest.slice(i + 1)], [...acc, v]);
+    });
   };
   permute(e, []);
   return { r, p: hits / total };
@@ -62,7 +67,8 @@ async function main() {
   const a = fast().tests;
   const b = naive();
   a.forEach((t, i) => {
-    if (Math.abs(t.partial.r! - b[i].r) > 1e-9 || Math.abs(t.partial.pPermutation! - b[i].p) > 1e-12) throw new Error(`disagree at ${t.task} ~ ${t.statistic}`);
+    if (Math.abs(t.partial.r! - b[i].r) > 1e-9 || Math.abs(t.partial.pPermutation! - b[i].p) > 1e-12)
+      throw new Error(`disagree at ${t.task} ~ ${t.statistic}`);
   });
 
   // Both warm up alike first, so that neither pays for the compiler's first passes.
@@ -71,11 +77,15 @@ async function main() {
   const fastMs = median(time(fast, 30));
   const textMs = median(time(textOnly, 30));
   const naiveMs = median(time(naive, 3));
-  report('analysis', [
-    ['full paper analysis (189 tests, Freedman–Lane, 720 orderings)', fastMs],
-    ['the same without the task × task matrix (CLI text)', textMs],
-    ['naive reference (refits every ordering)', naiveMs],
-  ], `speed-up ×${(naiveMs / fastMs).toFixed(1)}; target ≤ 100 ms: ${fastMs <= 100 ? 'met' : 'MISSED'}`);
+  report(
+    'analysis',
+    [
+      ['full paper analysis (189 tests, Freedman–Lane, 720 orderings)', fastMs],
+      ['the same without the task × task matrix (CLI text)', textMs],
+      ['naive reference (refits every ordering)', naiveMs],
+    ],
+    `speed-up ×${(naiveMs / fastMs).toFixed(1)}; target ≤ 100 ms: ${fastMs <= 100 ? 'met' : 'MISSED'}`,
+  );
 }
 
 void main();

@@ -7,18 +7,32 @@
  *   npm run bench:inspect            (the remote rows need the loopback cluster: npm run cluster:start)
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openRemoteDataset } from '../src/core/cluster/sftpRangeReader';
-import { closeDataset, inspectDataset, openLocalDataset, type OpenedDataset } from '../src/core/megatron/datasetInspection';
+import {
+  closeDataset,
+  inspectDataset,
+  type OpenedDataset,
+  openLocalDataset,
+} from '../src/core/megatron/datasetInspection';
 import { HEADER_BYTES, INDEX_MAGIC } from '../src/core/megatron/indexedDataset';
 import { lengthDistribution } from '../src/core/megatron/inspect';
 import { loadTokenizer } from '../src/core/tokenizers/decoder';
-import { buildSentencePieceFixture, writeMegatronDataset } from '../test/unit/inspectFixture';
 import { CLUSTER_DIR, connection, loopbackCluster } from '../test/integration/cluster';
+import { buildSentencePieceFixture, writeMegatronDataset } from '../test/unit/inspectFixture';
 
 const SIZES = [1_000_000, 10_000_000];
 
@@ -30,7 +44,8 @@ function lengthOf(i: number): number {
 
 /** Writes the index in 4 MiB pieces (the benchmark's own memory stays small) and a sparse .bin of the right size. */
 async function writeBigDataset(prefix: string, docs: number): Promise<number> {
-  if (existsSync(`${prefix}.idx`) && existsSync(`${prefix}.done`)) return Number(readFileSync(`${prefix}.done`, 'utf8'));
+  if (existsSync(`${prefix}.idx`) && existsSync(`${prefix}.done`))
+    return Number(readFileSync(`${prefix}.done`, 'utf8'));
   const out = createWriteStream(`${prefix}.idx`);
   const write = async (b: Buffer) => {
     if (!out.write(b)) await once(out, 'drain');
@@ -87,11 +102,21 @@ async function child(where: string, prefix: string) {
   const ms = performance.now() - t0;
   await closeDataset(d);
   conn?.dispose();
-  process.stdout.write(JSON.stringify({ ms, rssGrowthMB: (process.resourceUsage().maxRSS - rss0) / 1024, documents: dist.documents, tokens: dist.tokens, p50: dist.percentiles.find((p) => p.p === 50)?.tokens }));
+  process.stdout.write(
+    JSON.stringify({
+      ms,
+      rssGrowthMB: (process.resourceUsage().maxRSS - rss0) / 1024,
+      documents: dist.documents,
+      tokens: dist.tokens,
+      p50: dist.percentiles.find((p) => p.p === 50)?.tokens,
+    }),
+  );
 }
 
 function measure(where: string, prefix: string) {
-  return JSON.parse(execFileSync(process.execPath, [__filename, '--child', where, prefix], { encoding: 'utf8', maxBuffer: 1 << 20 })) as { ms: number; rssGrowthMB: number; documents: number; tokens: number; p50: number };
+  return JSON.parse(
+    execFileSync(process.execPath, [__filename, '--child', where, prefix], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+  ) as { ms: number; rssGrowthMB: number; documents: number; tokens: number; p50: number };
 }
 
 async function main() {
@@ -109,8 +134,11 @@ async function main() {
     for (const where of cluster ? ['local', 'remote'] : ['local']) {
       const r = measure(where, prefix);
       if (r.documents !== docs || r.tokens !== tokens) throw new Error(`wrong numbers: ${JSON.stringify(r)}`);
-      const target = where === 'remote' && docs === 10_000_000 ? `  (target ≤ 3000 ms: ${r.ms <= 3000 ? 'met' : 'MISSED'})` : '';
-      console.log(`  ${where.padEnd(6)} ${String(docs).padStart(10)} documents, .idx ${idxMB.toFixed(0)} MB: ${r.ms.toFixed(0).padStart(6)} ms, peak RSS +${r.rssGrowthMB.toFixed(0)} MB, p50 ${r.p50} tokens${target}`);
+      const target =
+        where === 'remote' && docs === 10_000_000 ? `  (target ≤ 3000 ms: ${r.ms <= 3000 ? 'met' : 'MISSED'})` : '';
+      console.log(
+        `  ${where.padEnd(6)} ${String(docs).padStart(10)} documents, .idx ${idxMB.toFixed(0)} MB: ${r.ms.toFixed(0).padStart(6)} ms, peak RSS +${r.rssGrowthMB.toFixed(0)} MB, p50 ${r.p50} tokens${target}`,
+      );
     }
   }
   if (!cluster) console.log('  (no loopback cluster: remote rows skipped; npm run cluster:start)');
@@ -124,7 +152,9 @@ async function main() {
   if (cluster) execFileSync('chown', ['-R', `${cluster.user}:`, dir]);
   const decoder = await loadTokenizer(readFileSync(fx.model), fx.model);
   console.log('\n## 100 sampled documents read and decoded (SentencePiece, WebAssembly), median of 5 seeds');
-  const rows: [string, () => Promise<OpenedDataset>, () => void][] = [['local', () => openLocalDataset(prefix), () => undefined]];
+  const rows: [string, () => Promise<OpenedDataset>, () => void][] = [
+    ['local', () => openLocalDataset(prefix), () => undefined],
+  ];
   if (cluster) {
     const conn = connection(cluster, 'bench');
     const sftp = await conn.sftp();
@@ -143,9 +173,19 @@ async function main() {
     await closeDataset(d);
     done();
     times.sort((a, b) => a - b);
-    console.log(`  ${where.padEnd(6)} ${times[2].toFixed(1).padStart(7)} ms (runs ${times.map((t) => t.toFixed(0)).join(', ')}; target ≤ 200 ms: ${times[2] <= 200 ? 'met' : 'MISSED'})`);
+    console.log(
+      `  ${where.padEnd(6)} ${times[2].toFixed(1).padStart(7)} ms (runs ${times.map((t) => t.toFixed(0)).join(', ')}; target ≤ 200 ms: ${times[2] <= 200 ? 'met' : 'MISSED'})`,
+    );
   }
 }
 
-if (process.argv[2] === '--child') child(process.argv[3], process.argv[4]).catch((e) => { console.error(e); process.exit(1); });
-else main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[2] === '--child')
+  child(process.argv[3], process.argv[4]).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

@@ -41,8 +41,11 @@ async function main() {
   follower.stop();
   await conn.exec(['rm', '-f', file]);
   conn.dispose();
-  report(`Following a ${(size / 1e9).toFixed(2)} GB log over SSH (tail -F on one channel) and parsing it`, [['whole log received and parsed', ms]],
-    `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s; ${lines} lines, ${metrics.count} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB`);
+  report(
+    `Following a ${(size / 1e9).toFixed(2)} GB log over SSH (tail -F on one channel) and parsing it`,
+    [['whole log received and parsed', ms]],
+    `${(size / 1e6 / (ms / 1000)).toFixed(0)} MB/s; ${lines} lines, ${metrics.count} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB`,
+  );
   process.exit(0);
 }
 

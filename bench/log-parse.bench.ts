@@ -16,12 +16,16 @@ function block(start: number): Buffer {
   for (let i = 0; i < 200; i++) {
     const it = start + i / 20;
     if (i % 20 === 0) {
-      lines.push(` [2024-06-01 12:00:00] iteration ${String(it).padStart(8)}/  100000 | consumed samples: ${String(it * 1024).padStart(12)} | elapsed time per iteration (ms): 12345.6 | throughput per GPU (TFLOP/s/GPU): 180.5 | learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | loss scale: 1.0 | grad norm: 0.567 | number of skipped iterations:   0 | number of nan iterations:   0 |`);
+      lines.push(
+        ` [2024-06-01 12:00:00] iteration ${String(it).padStart(8)}/  100000 | consumed samples: ${String(it * 1024).padStart(12)} | elapsed time per iteration (ms): 12345.6 | throughput per GPU (TFLOP/s/GPU): 180.5 | learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | loss scale: 1.0 | grad norm: 0.567 | number of skipped iterations:   0 | number of nan iterations:   0 |`,
+      );
     } else {
-      lines.push(`[rank${i % 8}]: NCCL INFO Channel ${i % 32}/32 : 0[0] -> 1[1] via P2P/IPC/read comm 0x55d5 rank ${i % 8} nranks 8 - Init COMPLETE`);
+      lines.push(
+        `[rank${i % 8}]: NCCL INFO Channel ${i % 32}/32 : 0[0] -> 1[1] via P2P/IPC/read comm 0x55d5 rank ${i % 8} nranks 8 - Init COMPLETE`,
+      );
     }
   }
-  return Buffer.from(lines.join('\n') + '\n');
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 function main() {
@@ -48,10 +52,14 @@ function main() {
   const gen = performance.now() - g0;
   const parseMs = ms - gen;
   const mbps = bytes / 1e6 / (parseMs / 1000);
-  report(`Megatron log parsing, ${(bytes / 1e9).toFixed(2)} GB in ${CHUNK / 1024} KiB chunks`, [
-    ['split + parse (generation time subtracted)', parseMs],
-    ['generating the log alone', gen],
-  ], `${mbps.toFixed(0)} MB/s (target ≥ 100); ${metrics.count} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB over the run (${g === bytes ? 'same bytes' : 'MISMATCH'})`);
+  report(
+    `Megatron log parsing, ${(bytes / 1e9).toFixed(2)} GB in ${CHUNK / 1024} KiB chunks`,
+    [
+      ['split + parse (generation time subtracted)', parseMs],
+      ['generating the log alone', gen],
+    ],
+    `${mbps.toFixed(0)} MB/s (target ≥ 100); ${metrics.count} iterations kept; peak RSS +${((peak - rss0) / 1e6).toFixed(0)} MB over the run (${g === bytes ? 'same bytes' : 'MISMATCH'})`,
+  );
 }
 
 main();

@@ -5,9 +5,9 @@
  *   npm run bench:recipes
  */
 import { performance } from 'node:perf_hooks';
+import type { RecipeDocument } from '../src/core/recipe/model';
 import { parseRecipe } from '../src/core/recipe/parse';
 import { resolveRecipes } from '../src/core/recipe/resolve';
-import type { RecipeDocument } from '../src/core/recipe/model';
 
 function wide(n: number): RecipeDocument[] {
   const lines = ['name: Wide', 'tokenizer: t', 'sources:'];
@@ -16,8 +16,19 @@ function wide(n: number): RecipeDocument[] {
 }
 
 function deep(d: number): RecipeDocument[] {
-  const docs = [parseRecipe('/r0.recipe.yaml', 'name: R0\ntokenizer: t\nsources:\n  - {id: s0, language: en, origin: original, tokens: 1}\n')];
-  for (let i = 1; i < d; i++) docs.push(parseRecipe(`/r${i}.recipe.yaml`, `name: R${i}\nextends: R${i - 1}\nsources:\n  - {id: s${i}, language: ja, origin: original, tokens: 1}\n`));
+  const docs = [
+    parseRecipe(
+      '/r0.recipe.yaml',
+      'name: R0\ntokenizer: t\nsources:\n  - {id: s0, language: en, origin: original, tokens: 1}\n',
+    ),
+  ];
+  for (let i = 1; i < d; i++)
+    docs.push(
+      parseRecipe(
+        `/r${i}.recipe.yaml`,
+        `name: R${i}\nextends: R${i - 1}\nsources:\n  - {id: s${i}, language: ja, origin: original, tokens: 1}\n`,
+      ),
+    );
   return docs;
 }
 
@@ -29,7 +40,9 @@ function measure(label: string, docs: RecipeDocument[]) {
   const ms = performance.now() - t0;
   global.gc?.();
   const kept = process.memoryUsage().heapUsed - before;
-  console.log(`${label}: ${ms.toFixed(0)} ms, ${set.recipes.size} recipes, heap kept +${(kept / 1e6).toFixed(1)} MB${global.gc ? '' : ' (run with --expose-gc for exact heap)'}`);
+  console.log(
+    `${label}: ${ms.toFixed(0)} ms, ${set.recipes.size} recipes, heap kept +${(kept / 1e6).toFixed(1)} MB${global.gc ? '' : ' (run with --expose-gc for exact heap)'}`,
+  );
   return set;
 }
 

@@ -26,11 +26,13 @@ async function main() {
   const exists = (await conn.exec(['sh', '-c', `ls "$1" | wc -l`, 'sh', dir])).stdout.trim();
   if (exists !== String(2 * SHARDS)) {
     await conn.exec(['rm', '-rf', '--', dir]);
-    await Promise.all(prefixes.map(async (p, i) => {
-      const l = lengths(i);
-      await uploadAtomic(sftp, encodeIndex(l, [0, l.length]), `${p}.idx`);
-      await uploadAtomic(sftp, Buffer.alloc(2 * l.reduce((a, b) => a + b, 0)), `${p}.bin`);
-    }));
+    await Promise.all(
+      prefixes.map(async (p, i) => {
+        const l = lengths(i);
+        await uploadAtomic(sftp, encodeIndex(l, [0, l.length]), `${p}.idx`);
+        await uploadAtomic(sftp, Buffer.alloc(2 * l.reduce((a, b) => a + b, 0)), `${p}.bin`);
+      }),
+    );
   }
 
   let t0 = performance.now();
@@ -47,17 +49,32 @@ async function main() {
   const perCommand = performance.now() - t0;
 
   // One OpenSSH client invocation per shard, on a sample, scaled to all shards.
-  const ssh = ['-q', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${c.knownHosts}`, '-i', c.key, '-p', String(c.port), `${c.user}@${c.host}`];
+  const ssh = [
+    '-q',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `UserKnownHostsFile=${c.knownHosts}`,
+    '-i',
+    c.key,
+    '-p',
+    String(c.port),
+    `${c.user}@${c.host}`,
+  ];
   t0 = performance.now();
   for (const p of prefixes.slice(0, NAIVE_SSH_SAMPLE)) execFileSync('ssh', [...ssh, 'stat', '-c', '%s', `${p}.bin`]);
   const perSsh = ((performance.now() - t0) / NAIVE_SSH_SAMPLE) * SHARDS;
   conn.dispose();
 
-  report(`Token counts of ${SHARDS} Megatron shards on the loopback cluster`, [
-    ['pipelined SFTP (Corpus Lab)', ours],
-    ['one command per shard, reused connection', perCommand],
-    [`one ssh invocation per shard (${NAIVE_SSH_SAMPLE} timed, ×${SHARDS / NAIVE_SSH_SAMPLE})`, perSsh],
-  ], `×${(perSsh / ours).toFixed(0)} faster than ssh per shard, ×${(perCommand / ours).toFixed(0)} faster than a command per shard; target ≤ 2000 ms and ≥ 20×: ${ours <= 2000 && perSsh / ours >= 20 ? 'met' : 'MISSED'}`);
+  report(
+    `Token counts of ${SHARDS} Megatron shards on the loopback cluster`,
+    [
+      ['pipelined SFTP (Corpus Lab)', ours],
+      ['one command per shard, reused connection', perCommand],
+      [`one ssh invocation per shard (${NAIVE_SSH_SAMPLE} timed, ×${SHARDS / NAIVE_SSH_SAMPLE})`, perSsh],
+    ],
+    `×${(perSsh / ours).toFixed(0)} faster than ssh per shard, ×${(perCommand / ours).toFixed(0)} faster than a command per shard; target ≤ 2000 ms and ≥ 20×: ${ours <= 2000 && perSsh / ours >= 20 ? 'met' : 'MISSED'}`,
+  );
 }
 
 main().catch((e) => {

@@ -1,10 +1,18 @@
 import { Chart } from 'chart.js';
-import { barTooltip, correlationBars, DEFAULT_LABELS, partialUnavailable, shownMode, testsTable, type Labels } from '../src/core/analysis/views';
 import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
+import {
+  barTooltip,
+  correlationBars,
+  DEFAULT_LABELS,
+  type Labels,
+  partialUnavailable,
+  shownMode,
+  testsTable,
+} from '../src/core/analysis/views';
+import { categoryColour } from '../src/protocol/colours';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { applyTheme, backgroundPlugin, heatmap, pngOf } from './lib/charts';
-import { categoryColour } from '../src/protocol/colours';
-import { clear, h, t, type Strings } from './lib/dom';
+import { clear, h, type Strings, t } from './lib/dom';
 import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
@@ -22,10 +30,28 @@ function setState(next: Partial<ViewState>) {
   render();
 }
 
-function select<T extends string>(id: string, label: string, value: T, options: readonly (readonly [T, string])[], onChange: (v: T) => void, disabled = false, unavailable: readonly T[] = []) {
-  return h('label', {}, label, ' ',
-    h('select', { id, disabled, onchange: (e) => onChange((e.target as HTMLSelectElement).value as T) },
-      ...options.map(([v, text]) => h('option', { value: v, selected: v === value, disabled: unavailable.includes(v) }, text))));
+function select<T extends string>(
+  id: string,
+  label: string,
+  value: T,
+  options: readonly (readonly [T, string])[],
+  onChange: (v: T) => void,
+  disabled = false,
+  unavailable: readonly T[] = [],
+) {
+  return h(
+    'label',
+    {},
+    label,
+    ' ',
+    h(
+      'select',
+      { id, disabled, onchange: (e) => onChange((e.target as HTMLSelectElement).value as T) },
+      ...options.map(([v, text]) =>
+        h('option', { value: v, selected: v === value, disabled: unavailable.includes(v) }, text),
+      ),
+    ),
+  );
 }
 
 /** The view as shown: partial falls back to regular for a statistic whose partial tests have no numbers. */
@@ -34,10 +60,18 @@ function shownView(): ViewState {
 }
 
 function pngButton(chart: 'bars' | 'statisticsHeatmap' | 'tasksHeatmap') {
-  return h('button', { type: 'button', 'data-export': `${chart}:png`, onclick: () => {
-    const c = charts.get(chart);
-    if (c) post({ type: 'exportChart', chart, view: shownView(), dataUrl: pngOf(c) });
-  } }, t(strings, 'Export PNG'));
+  return h(
+    'button',
+    {
+      type: 'button',
+      'data-export': `${chart}:png`,
+      onclick: () => {
+        const c = charts.get(chart);
+        if (c) post({ type: 'exportChart', chart, view: shownView(), dataUrl: pngOf(c) });
+      },
+    },
+    t(strings, 'Export PNG'),
+  );
 }
 
 /** The multiple-testing family of the statistic shown, as the q and Holm columns were computed. */
@@ -45,9 +79,18 @@ function familyLine(s: StudyPayload): string {
   const mt = s.result.multipleTesting;
   if (mt.scope === 'all') {
     const f = mt.families[0];
-    return t(strings, 'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)', f?.size ?? 0, f?.duplicates ?? 0);
+    return t(
+      strings,
+      'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)',
+      f?.size ?? 0,
+      f?.duplicates ?? 0,
+    );
   }
-  return t(strings, 'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)', mt.families.find((f) => f.id === state.statistic)?.size ?? 0);
+  return t(
+    strings,
+    'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)',
+    mt.families.find((f) => f.id === state.statistic)?.size ?? 0,
+  );
 }
 
 function render() {
@@ -65,69 +108,251 @@ function render() {
   const categories = [...new Set(bars.map((b) => b.category))];
   const covariates = s.result.covariates[state.statistic] ?? [];
   const perm = s.result.permutation;
-  const barCanvas = h('canvas', { id: 'bars-chart', role: 'img', 'aria-label': `${STATISTIC_NAMES[state.statistic]} (${mode})` });
-  const statCanvas = h('canvas', { id: 'statistics-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the compositional statistics') });
-  const taskCanvas = h('canvas', { id: 'tasks-heatmap', role: 'img', 'aria-label': t(strings, 'Correlations among the tasks') });
+  const barCanvas = h('canvas', {
+    id: 'bars-chart',
+    role: 'img',
+    'aria-label': `${STATISTIC_NAMES[state.statistic]} (${mode})`,
+  });
+  const statCanvas = h('canvas', {
+    id: 'statistics-heatmap',
+    role: 'img',
+    'aria-label': t(strings, 'Correlations among the compositional statistics'),
+  });
+  const taskCanvas = h('canvas', {
+    id: 'tasks-heatmap',
+    role: 'img',
+    'aria-label': t(strings, 'Correlations among the tasks'),
+  });
   const tests = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels);
 
-  root.append(h('main', {},
-    h('header', {},
-      h('h1', {}, `${t(strings, 'Partial correlations')} — ${s.name}`),
-      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source)),
-      perm
-        ? h('p', { class: 'meta', id: 'permutation-scheme' }, perm.exhaustive
-          ? t(strings, 'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings', perm.permutations)
-          : t(strings, 'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}', perm.permutations, perm.seed ?? ''))
+  root.append(
+    h(
+      'main',
+      {},
+      h(
+        'header',
+        {},
+        h('h1', {}, `${t(strings, 'Partial correlations')} — ${s.name}`),
+        h(
+          'p',
+          { class: 'meta' },
+          t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length),
+          ' · ',
+          t(strings, 'Source: {0}', s.source),
+        ),
+        perm
+          ? h(
+              'p',
+              { class: 'meta', id: 'permutation-scheme' },
+              perm.exhaustive
+                ? t(
+                    strings,
+                    'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings',
+                    perm.permutations,
+                  )
+                : t(
+                    strings,
+                    'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}',
+                    perm.permutations,
+                    perm.seed ?? '',
+                  ),
+            )
+          : null,
+        h('p', { class: 'meta', id: 'multiple-testing' }, familyLine(s)),
+      ),
+      h(
+        'div',
+        { class: 'toolbar controls' },
+        select(
+          'statistic',
+          t(strings, 'Statistic'),
+          state.statistic,
+          STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const),
+          (v) => setState({ statistic: v }),
+        ),
+        select(
+          'mode',
+          t(strings, 'Correlation'),
+          mode,
+          [
+            ['partial', t(strings, 'partial')],
+            ['regular', t(strings, 'regular')],
+          ] as const,
+          (v) => setState({ mode: v }),
+          false,
+          noPartial !== null ? ['partial'] : [],
+        ),
+        select(
+          'pkind',
+          t(strings, 'p-value for stars'),
+          state.pKind,
+          [
+            ['corrected', t(strings, 'corrected (df = n − 2 − k)')],
+            ['paper', t(strings, "paper's (df = n − 2)")],
+            ['permutation', t(strings, 'permutation')],
+          ] as const,
+          (v) => setState({ pKind: v }),
+          mode === 'regular',
+        ),
+      ),
+      noPartial !== null
+        ? h(
+            'p',
+            { id: 'partial-unavailable', role: 'note' },
+            t(strings, 'Partial correlations are not available for this statistic: {0}', noPartial),
+          )
         : null,
-      h('p', { class: 'meta', id: 'multiple-testing' }, familyLine(s))),
-    h('div', { class: 'toolbar controls' },
-      select('statistic', t(strings, 'Statistic'), state.statistic, STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const), (v) => setState({ statistic: v })),
-      select('mode', t(strings, 'Correlation'), mode, [['partial', t(strings, 'partial')], ['regular', t(strings, 'regular')]] as const, (v) => setState({ mode: v }), false, noPartial !== null ? ['partial'] : []),
-      select('pkind', t(strings, 'p-value for stars'), state.pKind, [['corrected', t(strings, 'corrected (df = n − 2 − k)')], ['paper', t(strings, "paper's (df = n − 2)")], ['permutation', t(strings, 'permutation')]] as const, (v) => setState({ pKind: v }), mode === 'regular')),
-    noPartial !== null ? h('p', { id: 'partial-unavailable', role: 'note' }, t(strings, 'Partial correlations are not available for this statistic: {0}', noPartial)) : null,
-    mode === 'partial' ? h('p', { id: 'covariates' }, t(strings, 'Controlled for: {0}', covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'))) : null,
-    s.result.warnings.length ? h('div', { class: 'warnings', role: 'note' }, h('strong', {}, t(strings, 'Warnings')), h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, w)))) : null,
-    h('section', { id: 'bars' },
-      h('div', { class: 'toolbar' }, pngButton('bars')),
-      h('div', { class: 'chart', 'data-rows': String(bars.length) }, barCanvas),
-      undefinedTasks.length ? h('p', { class: 'undefined' }, t(strings, 'Not defined for: {0}', undefinedTasks.map((u) => `${u.tasks.join(', ')} (${u.reason})`).join('; '))) : null),
-    h('section', { id: 'tests' },
-      h('div', { class: 'toolbar' },
-        h('label', {}, h('input', { type: 'checkbox', id: 'all-statistics', checked: state.allStatistics, onchange: (e) => setState({ allStatistics: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'All statistics in the table')),
-        h('span', { class: 'exports' },
-          h('button', { type: 'button', 'data-export': 'tests:csv', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'csv', view: shownView() }) }, t(strings, 'Export CSV')),
-          h('button', { type: 'button', 'data-export': 'tests:latex', onclick: () => post({ type: 'exportTable', table: 'tests', format: 'latex', view: shownView() }) }, t(strings, 'Export LaTeX')))),
-      renderTable(tests, { id: 'tests-table' })),
-    h('section', { id: 'heatmaps', class: 'heatmaps' },
-      h('figure', {}, h('figcaption', {}, t(strings, 'Correlations among the compositional statistics'), ' ', pngButton('statisticsHeatmap')), h('div', { class: 'chart square small' }, statCanvas)),
-      h('figure', {}, h('figcaption', {}, t(strings, 'Correlations among the tasks'), ' ', pngButton('tasksHeatmap')), h('div', { class: 'chart square' }, taskCanvas))),
-  ));
+      mode === 'partial'
+        ? h(
+            'p',
+            { id: 'covariates' },
+            t(
+              strings,
+              'Controlled for: {0}',
+              covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'),
+            ),
+          )
+        : null,
+      s.result.warnings.length
+        ? h(
+            'div',
+            { class: 'warnings', role: 'note' },
+            h('strong', {}, t(strings, 'Warnings')),
+            h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, w))),
+          )
+        : null,
+      h(
+        'section',
+        { id: 'bars' },
+        h('div', { class: 'toolbar' }, pngButton('bars')),
+        h('div', { class: 'chart', 'data-rows': String(bars.length) }, barCanvas),
+        undefinedTasks.length
+          ? h(
+              'p',
+              { class: 'undefined' },
+              t(
+                strings,
+                'Not defined for: {0}',
+                undefinedTasks.map((u) => `${u.tasks.join(', ')} (${u.reason})`).join('; '),
+              ),
+            )
+          : null,
+      ),
+      h(
+        'section',
+        { id: 'tests' },
+        h(
+          'div',
+          { class: 'toolbar' },
+          h(
+            'label',
+            {},
+            h('input', {
+              type: 'checkbox',
+              id: 'all-statistics',
+              checked: state.allStatistics,
+              onchange: (e) => setState({ allStatistics: (e.target as HTMLInputElement).checked }),
+            }),
+            ' ',
+            t(strings, 'All statistics in the table'),
+          ),
+          h(
+            'span',
+            { class: 'exports' },
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-export': 'tests:csv',
+                onclick: () => post({ type: 'exportTable', table: 'tests', format: 'csv', view: shownView() }),
+              },
+              t(strings, 'Export CSV'),
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-export': 'tests:latex',
+                onclick: () => post({ type: 'exportTable', table: 'tests', format: 'latex', view: shownView() }),
+              },
+              t(strings, 'Export LaTeX'),
+            ),
+          ),
+        ),
+        renderTable(tests, { id: 'tests-table' }),
+      ),
+      h(
+        'section',
+        { id: 'heatmaps', class: 'heatmaps' },
+        h(
+          'figure',
+          {},
+          h(
+            'figcaption',
+            {},
+            t(strings, 'Correlations among the compositional statistics'),
+            ' ',
+            pngButton('statisticsHeatmap'),
+          ),
+          h('div', { class: 'chart square small' }, statCanvas),
+        ),
+        h(
+          'figure',
+          {},
+          h('figcaption', {}, t(strings, 'Correlations among the tasks'), ' ', pngButton('tasksHeatmap')),
+          h('div', { class: 'chart square' }, taskCanvas),
+        ),
+      ),
+    ),
+  );
   (barCanvas.parentElement as HTMLElement).style.height = `${Math.max(160, bars.length * 22 + 60)}px`;
 
-  charts.set('bars', new Chart(barCanvas, {
-    type: 'bar',
-    data: {
-      labels: bars.map((b) => b.label),
-      // One dataset per category, so the legend names the colours; skipNull keeps one bar per row.
-      datasets: categories.map((cat) => ({ label: cat, data: bars.map((b) => (b.category === cat ? b.r : null)), backgroundColor: categoryColour(cat), grouped: true, skipNull: true })),
-    },
-    options: {
-      indexAxis: 'y',
-      maintainAspectRatio: false,
-      scales: { x: { min: -1, max: 1, title: { display: true, text: `r (${mode})` } }, y: { ticks: { autoSkip: false } } },
-      plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => barTooltip(bars[c.dataIndex], (key, ...args) => t(strings, key, ...args)) } } },
-    },
-    plugins: [backgroundPlugin],
-  }));
-  charts.set('statisticsHeatmap', heatmap(statCanvas, s.result.matrices.statistics, t(strings, 'Correlations among the compositional statistics')));
+  charts.set(
+    'bars',
+    new Chart(barCanvas, {
+      type: 'bar',
+      data: {
+        labels: bars.map((b) => b.label),
+        // One dataset per category, so the legend names the colours; skipNull keeps one bar per row.
+        datasets: categories.map((cat) => ({
+          label: cat,
+          data: bars.map((b) => (b.category === cat ? b.r : null)),
+          backgroundColor: categoryColour(cat),
+          grouped: true,
+          skipNull: true,
+        })),
+      },
+      options: {
+        indexAxis: 'y',
+        maintainAspectRatio: false,
+        scales: {
+          x: { min: -1, max: 1, title: { display: true, text: `r (${mode})` } },
+          y: { ticks: { autoSkip: false } },
+        },
+        plugins: {
+          legend: { position: 'bottom' },
+          tooltip: {
+            callbacks: { label: (c) => barTooltip(bars[c.dataIndex], (key, ...args) => t(strings, key, ...args)) },
+          },
+        },
+      },
+      plugins: [backgroundPlugin],
+    }),
+  );
+  charts.set(
+    'statisticsHeatmap',
+    heatmap(statCanvas, s.result.matrices.statistics, t(strings, 'Correlations among the compositional statistics')),
+  );
   charts.set('tasksHeatmap', heatmap(taskCanvas, s.result.matrices.tasks, t(strings, 'Correlations among the tasks')));
 }
 
-listenForStudy((m) => {
-  study = m.study;
-  labels = { ...DEFAULT_LABELS, ...m.labels };
-  strings = m.strings;
-  applyTheme();
-  render();
-}, () => strings);
-
+listenForStudy(
+  (m) => {
+    study = m.study;
+    labels = { ...DEFAULT_LABELS, ...m.labels };
+    strings = m.strings;
+    applyTheme();
+    render();
+  },
+  () => strings,
+);

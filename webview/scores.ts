@@ -1,9 +1,15 @@
 import { BarController, Chart } from 'chart.js';
-import { averagesTable, DEFAULT_LABELS, scoreDifferenceTable, tableOneTable, type Labels } from '../src/core/analysis/views';
+import {
+  averagesTable,
+  DEFAULT_LABELS,
+  type Labels,
+  scoreDifferenceTable,
+  tableOneTable,
+} from '../src/core/analysis/views';
+import { languageColour } from '../src/protocol/colours';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { applyTheme, backgroundPlugin, pngOf } from './lib/charts';
-import { languageColour } from '../src/protocol/colours';
-import { clear, h, t, type Strings } from './lib/dom';
+import { clear, h, type Strings, t } from './lib/dom';
 import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
@@ -24,9 +30,28 @@ function setState(next: Partial<ViewState>) {
 }
 
 function exportButtons(table: 'scores' | 'averages' | 'tableOne') {
-  return h('span', { class: 'exports' },
-    h('button', { type: 'button', 'data-export': `${table}:csv`, onclick: () => post({ type: 'exportTable', table, format: 'csv', view: state }) }, t(strings, 'Export CSV')),
-    h('button', { type: 'button', 'data-export': `${table}:latex`, onclick: () => post({ type: 'exportTable', table, format: 'latex', view: state }) }, t(strings, 'Export LaTeX')));
+  return h(
+    'span',
+    { class: 'exports' },
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-export': `${table}:csv`,
+        onclick: () => post({ type: 'exportTable', table, format: 'csv', view: state }),
+      },
+      t(strings, 'Export CSV'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-export': `${table}:latex`,
+        onclick: () => post({ type: 'exportTable', table, format: 'latex', view: state }),
+      },
+      t(strings, 'Export LaTeX'),
+    ),
+  );
 }
 
 function sortBy(key: string) {
@@ -44,29 +69,96 @@ function render() {
   const scores = scoreDifferenceTable(s.tasks, s.corpora, state, labels);
   const averages = averagesTable(s.result, labels);
   const canvas = h('canvas', { id: 'averages-chart', role: 'img', 'aria-label': t(strings, 'Averages by language') });
-  root.append(h('main', {},
-    h('header', {},
-      h('h1', {}, `${t(strings, 'Score differences')} — ${s.name}`),
-      h('p', { class: 'meta' }, t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length), ' · ', t(strings, 'Source: {0}', s.source)),
-      ...s.notes.map((n) => h('p', { class: 'meta note' }, n))),
-    h('section', { id: 'scores' },
-      h('div', { class: 'toolbar' },
-        h('label', {}, h('input', { type: 'checkbox', id: 'grouped', checked: state.grouped, onchange: (e) => setState({ grouped: (e.target as HTMLInputElement).checked }) }), ' ', t(strings, 'Group by language and category')),
-        exportButtons('scores')),
-      withProvenance(renderTable(scores, { id: 'scores-table', colour: true, sortable: ['task', ...s.corpora], sortKey: state.sortKey, descending: state.descending, onSort: sortBy }), s)),
-    h('section', { id: 'averages' },
-      h('div', { class: 'toolbar' }, exportButtons('averages')),
-      renderTable(averages, { id: 'averages-table', colour: true }),
-      h('div', { class: 'toolbar' }, h('button', { type: 'button', 'data-export': 'averages:png', onclick: () => chart && post({ type: 'exportChart', chart: 'averages', view: state, dataUrl: pngOf(chart) }) }, t(strings, 'Export PNG'))),
-      h('div', { class: 'chart', style: false }, canvas)),
-    s.tableOne ? h('section', { id: 'table-one' }, h('div', { class: 'toolbar' }, exportButtons('tableOne')), renderTable(tableOneTable(s.tableOne, labels), { id: 'table-one-table' })) : null,
-  ));
+  root.append(
+    h(
+      'main',
+      {},
+      h(
+        'header',
+        {},
+        h('h1', {}, `${t(strings, 'Score differences')} — ${s.name}`),
+        h(
+          'p',
+          { class: 'meta' },
+          t(strings, '{0} corpora, {1} tasks', s.corpora.length, s.tasks.length),
+          ' · ',
+          t(strings, 'Source: {0}', s.source),
+        ),
+        ...s.notes.map((n) => h('p', { class: 'meta note' }, n)),
+      ),
+      h(
+        'section',
+        { id: 'scores' },
+        h(
+          'div',
+          { class: 'toolbar' },
+          h(
+            'label',
+            {},
+            h('input', {
+              type: 'checkbox',
+              id: 'grouped',
+              checked: state.grouped,
+              onchange: (e) => setState({ grouped: (e.target as HTMLInputElement).checked }),
+            }),
+            ' ',
+            t(strings, 'Group by language and category'),
+          ),
+          exportButtons('scores'),
+        ),
+        withProvenance(
+          renderTable(scores, {
+            id: 'scores-table',
+            colour: true,
+            sortable: ['task', ...s.corpora],
+            sortKey: state.sortKey,
+            descending: state.descending,
+            onSort: sortBy,
+          }),
+          s,
+        ),
+      ),
+      h(
+        'section',
+        { id: 'averages' },
+        h('div', { class: 'toolbar' }, exportButtons('averages')),
+        renderTable(averages, { id: 'averages-table', colour: true }),
+        h(
+          'div',
+          { class: 'toolbar' },
+          h(
+            'button',
+            {
+              type: 'button',
+              'data-export': 'averages:png',
+              onclick: () =>
+                chart && post({ type: 'exportChart', chart: 'averages', view: state, dataUrl: pngOf(chart) }),
+            },
+            t(strings, 'Export PNG'),
+          ),
+        ),
+        h('div', { class: 'chart', style: false }, canvas),
+      ),
+      s.tableOne
+        ? h(
+            'section',
+            { id: 'table-one' },
+            h('div', { class: 'toolbar' }, exportButtons('tableOne')),
+            renderTable(tableOneTable(s.tableOne, labels), { id: 'table-one-table' }),
+          )
+        : null,
+    ),
+  );
   const languages = Object.keys(s.result.averages.language);
   chart = new Chart(canvas, {
     type: 'bar',
     data: {
       labels: [...s.corpora],
-      datasets: languages.map((lang) => ({ label: lang, data: s.corpora.map((c) => s.result.averages.language[lang][c]), backgroundColor: languageColour(lang) })),
+      datasets: languages.map((lang) => ({
+        label: lang,
+        data: s.corpora.map((c) => s.result.averages.language[lang][c]),
+        backgroundColor: languageColour(lang),
+      })),
     },
     options: { maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
     plugins: [backgroundPlugin],
@@ -75,7 +167,9 @@ function render() {
 
 /** Each score cell's tooltip says where its number came from: after and before, file:row and template. */
 function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElement {
-  const base = Object.keys(s.provenance).find((k) => !s.corpora.includes(k.split('|')[1]))?.split('|')[1];
+  const base = Object.keys(s.provenance)
+    .find((k) => !s.corpora.includes(k.split('|')[1]))
+    ?.split('|')[1];
   if (!base) return table;
   for (const td of table.querySelectorAll<HTMLTableCellElement>('td[data-col]')) {
     const task = td.parentElement?.getAttribute('data-row') ?? '';
@@ -86,11 +180,13 @@ function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElem
   return table;
 }
 
-listenForStudy((m) => {
-  study = m.study;
-  labels = { ...DEFAULT_LABELS, ...m.labels };
-  strings = m.strings;
-  applyTheme();
-  render();
-}, () => strings);
-
+listenForStudy(
+  (m) => {
+    study = m.study;
+    labels = { ...DEFAULT_LABELS, ...m.labels };
+    strings = m.strings;
+    applyTheme();
+    render();
+  },
+  () => strings,
+);

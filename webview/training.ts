@@ -1,12 +1,14 @@
 import { Chart, LinearScale, LineController, LineElement, PointElement } from 'chart.js';
 import { parseMessage } from '../src/protocol/panels';
-import { trainingHostMessage, type TrainingHostMessage, type TrainingWebviewMessage } from '../src/protocol/training';
+import { type TrainingHostMessage, type TrainingWebviewMessage, trainingHostMessage } from '../src/protocol/training';
 import { applyTheme, backgroundPlugin, PALETTE, pngOf } from './lib/charts';
-import { h, t, type Strings } from './lib/dom';
+import { h, type Strings, t } from './lib/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale);
 
-interface VsCodeApi { postMessage(m: unknown): void }
+interface VsCodeApi {
+  postMessage(m: unknown): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 const post = (m: TrainingWebviewMessage) => api.postMessage(m);
@@ -18,7 +20,16 @@ let chart: Chart | undefined;
 let count = 0;
 
 function series(label: string, axis: string, colour: string) {
-  return { label, data: [] as { x: number; y: number }[], yAxisID: axis, borderColor: colour, backgroundColor: colour, pointRadius: 0, borderWidth: 1.5, parsing: false as const };
+  return {
+    label,
+    data: [] as { x: number; y: number }[],
+    yAxisID: axis,
+    borderColor: colour,
+    backgroundColor: colour,
+    pointRadius: 0,
+    borderWidth: 1.5,
+    parsing: false as const,
+  };
 }
 
 function reset(m: Extract<TrainingHostMessage, { type: 'reset' }>) {
@@ -30,13 +41,32 @@ function reset(m: Extract<TrainingHostMessage, { type: 'reset' }>) {
   root.append(
     h('h1', {}, m.title),
     h('p', { class: 'meta', id: 'state' }, m.state),
-    h('div', { class: 'toolbar' }, h('span', { id: 'count', class: 'meta' }, t(strings, 'Waiting for iterations…')), h('button', { type: 'button', 'data-export': 'training:png', onclick: () => chart && post({ type: 'exportChart', dataUrl: pngOf(chart) }) }, t(strings, 'Export PNG'))),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('span', { id: 'count', class: 'meta' }, t(strings, 'Waiting for iterations…')),
+      h(
+        'button',
+        {
+          type: 'button',
+          'data-export': 'training:png',
+          onclick: () => chart && post({ type: 'exportChart', dataUrl: pngOf(chart) }),
+        },
+        t(strings, 'Export PNG'),
+      ),
+    ),
     h('div', { class: 'chart', style: false }, canvas),
   );
   (canvas.parentElement as HTMLElement).style.height = '420px';
   chart = new Chart(canvas, {
     type: 'line',
-    data: { datasets: [series(t(strings, 'lm loss'), 'loss', PALETTE[0]), series(t(strings, 'throughput per GPU (TFLOP/s)'), 'tflops', PALETTE[1]), series(t(strings, 'learning rate'), 'lr', PALETTE[2])] },
+    data: {
+      datasets: [
+        series(t(strings, 'lm loss'), 'loss', PALETTE[0]),
+        series(t(strings, 'throughput per GPU (TFLOP/s)'), 'tflops', PALETTE[1]),
+        series(t(strings, 'learning rate'), 'lr', PALETTE[2]),
+      ],
+    },
     options: {
       animation: false,
       maintainAspectRatio: false,
@@ -44,7 +74,12 @@ function reset(m: Extract<TrainingHostMessage, { type: 'reset' }>) {
       scales: {
         x: { type: 'linear', title: { display: true, text: t(strings, 'iteration') } },
         loss: { type: 'linear', position: 'left', title: { display: true, text: t(strings, 'lm loss') } },
-        tflops: { type: 'linear', position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'TFLOP/s' } },
+        tflops: {
+          type: 'linear',
+          position: 'right',
+          grid: { drawOnChartArea: false },
+          title: { display: true, text: 'TFLOP/s' },
+        },
         lr: { type: 'linear', position: 'right', grid: { drawOnChartArea: false }, display: false },
       },
       plugins: { legend: { position: 'bottom' } },

@@ -1,15 +1,27 @@
 import { stat } from 'node:fs/promises';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../core/diagnostics';
+import {
+  type AnalysisOptions,
+  analyze,
+  FAMILY_SCOPES,
+  type FamilyScope,
+  type TestResult,
+} from '../core/analysis/analyze';
+import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
+import { STATISTIC_IDS } from '../core/analysis/statistics';
+import {
+  type AnalysisInputs,
+  parseControls,
+  readCompositionFile,
+  readScoreFile,
+  readStudy,
+} from '../core/analysis/study';
+import { differencesFromResults, TableError } from '../core/analysis/tables';
+import { type Diagnostic, formatDiagnostic, hasErrors } from '../core/diagnostics';
+import { findIndexedDatasets, type IndexedDatasetInfo, readIndexedDataset } from '../core/megatron/indexedDataset';
 import { safeJson, terminalSafe } from '../core/printable';
-import { findIndexedDatasets, readIndexedDataset, type IndexedDatasetInfo } from '../core/megatron/indexedDataset';
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
 import { formatPercent, formatTokens } from '../core/recipe/quantity';
-import { analyze, FAMILY_SCOPES, type AnalysisOptions, type FamilyScope, type TestResult } from '../core/analysis/analyze';
-import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
-import { STATISTIC_IDS } from '../core/analysis/statistics';
-import { parseControls, readCompositionFile, readScoreFile, readStudy, type AnalysisInputs } from '../core/analysis/study';
-import { differencesFromResults, TableError } from '../core/analysis/tables';
 import { inspectCommand } from './inspectCommand';
 
 export interface Io {
@@ -58,16 +70,30 @@ async function stats(args: string[], values: Values, io: Io): Promise<number> {
   const wanted = new Set(requested);
   // Errors in a parent make a requested child wrong too, so every error of the set is shown.
   printDiagnostics(set.diagnostics, io);
-  const rows = [...set.recipes.values()].filter((r) => wanted.has(r.doc.file)).map((r) => ({ name: r.name, ...r.statistics }));
+  const rows = [...set.recipes.values()]
+    .filter((r) => wanted.has(r.doc.file))
+    .map((r) => ({ name: r.name, ...r.statistics }));
   if (values.json) io.out(`${safeJson(rows)}\n`);
   else {
     const header = ['recipe', 'total', 'japanese', 'english', 'parallel', 'ja %', 'en %', 'par %'];
-    const lines = rows.map((r) => [r.name, formatTokens(r.total), formatTokens(r.japanese), formatTokens(r.english), formatTokens(r.parallel), formatPercent(r.japaneseRatio), formatPercent(r.englishRatio), formatPercent(r.parallelRatio)]);
+    const lines = rows.map((r) => [
+      r.name,
+      formatTokens(r.total),
+      formatTokens(r.japanese),
+      formatTokens(r.english),
+      formatTokens(r.parallel),
+      formatPercent(r.japaneseRatio),
+      formatPercent(r.englishRatio),
+      formatPercent(r.parallelRatio),
+    ]);
     io.out(table([header, ...lines]));
   }
   // A broken sibling (read only so that `extends` finds parents) is shown but does not fail the recipes asked for.
   const asked = [...set.recipes.values()].filter((r) => wanted.has(r.doc.file));
-  const failed = set.diagnostics.some((d) => d.severity === 'error' && wanted.has(d.file)) || asked.some((r) => !r.complete) || asked.length < wanted.size;
+  const failed =
+    set.diagnostics.some((d) => d.severity === 'error' && wanted.has(d.file)) ||
+    asked.some((r) => !r.complete) ||
+    asked.length < wanted.size;
   return failed ? 1 : 0;
 }
 
@@ -77,7 +103,10 @@ async function tokens(args: string[], values: Values, io: Io): Promise<number> {
     return 2;
   }
   const target = args[0].replace(/\.(idx|bin)$/, '');
-  const isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(target).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const prefixes = isDir ? await findIndexedDatasets(target) : [target];
   if (isDir && prefixes.length === 0) {
     io.err(`corpus-lab tokens: no .idx files under ${target}\n`);
@@ -94,7 +123,13 @@ async function tokens(args: string[], values: Values, io: Io): Promise<number> {
     }
   }
   if (values.json) io.out(`${safeJson(results)}\n`);
-  else io.out(table([['prefix', 'tokens', 'documents', 'sequences', 'dtype'], ...results.map((r) => [r.prefix, String(r.tokens), String(r.documents), String(r.sequences), r.dtype])]));
+  else
+    io.out(
+      table([
+        ['prefix', 'tokens', 'documents', 'sequences', 'dtype'],
+        ...results.map((r) => [r.prefix, String(r.tokens), String(r.documents), String(r.sequences), r.dtype]),
+      ]),
+    );
   return failed ? 1 : 0;
 }
 
@@ -122,7 +157,14 @@ async function blend(args: string[], values: Values, io: Io): Promise<number> {
 export function table(cells: string[][]): string {
   const rows = cells.map((r) => r.map(terminalSafe));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 async function analyzeCommand(args: string[], values: Values, io: Io): Promise<number> {
@@ -135,15 +177,19 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     controls = { ...study.covariates, ...controls };
     for (const p of study.problems) io.err(`warning: ${p}\n`);
     if (!values.json) for (const n of study.notes) io.out(`${n}\n`);
-  }
-  else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
+  } else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
     const composition = await readCompositionFile(values.composition as string);
     const scores = values.scores
       ? await readScoreFile(values.scores as string)
-      : differencesFromResults(await readScoreFile(values.before as string), await readScoreFile(values.after as string));
+      : differencesFromResults(
+          await readScoreFile(values.before as string),
+          await readScoreFile(values.after as string),
+        );
     inputs = { composition, scores };
   } else {
-    io.err('corpus-lab analyze: give a study directory, or --composition CSV with --scores CSV (or --before CSV --after CSV)\n');
+    io.err(
+      'corpus-lab analyze: give a study directory, or --composition CSV with --scores CSV (or --before CSV --after CSV)\n',
+    );
     return 2;
   }
   let options: Pick<AnalysisOptions, 'seed' | 'permutationSamples' | 'family'>;
@@ -154,7 +200,11 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     return 2;
   }
   // The task × task matrix (tasks² numbers) is part of the JSON; the text report does not show it.
-  const result = analyze(inputs.composition, inputs.scores, { covariates: controls, ...options, taskMatrix: Boolean(values.json) });
+  const result = analyze(inputs.composition, inputs.scores, {
+    covariates: controls,
+    ...options,
+    taskMatrix: Boolean(values.json),
+  });
   for (const w of result.warnings) io.err(`warning: ${w}\n`);
   if (values.json) {
     io.out(`${safeJson(result)}\n`);
@@ -163,22 +213,47 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
   io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n`);
   const perm = result.permutation;
   if (perm) {
-    io.out(`permutation p: Freedman–Lane, ${perm.exhaustive ? `exhaustive over all ${perm.permutations} orderings` : `Monte Carlo, ${perm.permutations} orderings per test, seed ${perm.seed} (one stream per test)`}\n`);
+    io.out(
+      `permutation p: Freedman–Lane, ${perm.exhaustive ? `exhaustive over all ${perm.permutations} orderings` : `Monte Carlo, ${perm.permutations} orderings per test, seed ${perm.seed} (one stream per test)`}\n`,
+    );
   }
   const mt = result.multipleTesting;
-  io.out(`multiple testing: BH q and Holm p within each family (${mt.scope === 'all' ? 'one family: all tests' : 'one family per statistic'}); ${mt.families.map((f) => `${f.id}: ${f.size} tests${f.duplicates ? `, ${f.duplicates} duplicates counted once` : ''}`).join('; ')}\n\n`);
+  io.out(
+    `multiple testing: BH q and Holm p within each family (${mt.scope === 'all' ? 'one family: all tests' : 'one family per statistic'}); ${mt.families.map((f) => `${f.id}: ${f.size} tests${f.duplicates ? `, ${f.duplicates} duplicates counted once` : ''}`).join('; ')}\n\n`,
+  );
   const fmt = (v: number | null, d = 3) => (v === null ? '—' : v.toFixed(d));
   for (const id of STATISTIC_IDS) {
     const tests = result.tests.filter((t) => t.statistic === id);
     if (tests.length === 0) continue;
     io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
     const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
-    io.out(table([['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q', 'Holm'], ...sorted.map((t: TestResult) => [t.task, fmt(t.regular.r), fmt(t.regular.p), fmt(t.partial.r), fmt(t.partial.p), fmt(t.partial.pCorrected), fmt(t.partial.pPermutation), fmt(t.q), fmt(t.holm)])]));
+    io.out(
+      table([
+        ['task', 'regular r', 'p', 'partial r', 'p (df n-2)', 'p (df n-2-k)', 'p perm', 'q', 'Holm'],
+        ...sorted.map((t: TestResult) => [
+          t.task,
+          fmt(t.regular.r),
+          fmt(t.regular.p),
+          fmt(t.partial.r),
+          fmt(t.partial.p),
+          fmt(t.partial.pCorrected),
+          fmt(t.partial.pPermutation),
+          fmt(t.q),
+          fmt(t.holm),
+        ]),
+      ]),
+    );
     const dup = tests.find((t) => t.duplicateOf && t.duplicateOf.statistic !== id)?.duplicateOf;
-    if (dup) io.out(`  = the same tests as ${dup.statistic}${dup.sign < 0 ? ' (negated)' : ''}: counted once in family ${tests[0].family}, q and Holm as there\n`);
+    if (dup)
+      io.out(
+        `  = the same tests as ${dup.statistic}${dup.sign < 0 ? ' (negated)' : ''}: counted once in family ${tests[0].family}, q and Holm as there\n`,
+      );
     for (const t of tests) {
       const d = t.duplicateOf;
-      if (d && d.statistic === id) io.out(`  = "${t.task}" is the same test as "${d.task}"${d.sign < 0 ? ' (negated)' : ''}: counted once, q and Holm as there\n`);
+      if (d && d.statistic === id)
+        io.out(
+          `  = "${t.task}" is the same test as "${d.task}"${d.sign < 0 ? ' (negated)' : ''}: counted once, q and Holm as there\n`,
+        );
     }
     const errors = [...new Set(tests.flatMap((t) => (t.error ? [t.error] : [])))];
     for (const e of errors) io.out(`  ! ${e}\n`);
@@ -205,7 +280,9 @@ export function parseAnalyzeOptions(values: Values): Pick<AnalysisOptions, 'seed
   if (samplesText !== undefined) {
     permutationSamples = /^\d+$/.test(samplesText) ? Number(samplesText) : NaN;
     if (!(permutationSamples >= 1 && permutationSamples <= MAX_PERMUTATION_SAMPLES)) {
-      throw new Error(`--permutations must be a whole number from 1 to ${MAX_PERMUTATION_SAMPLES} (Monte Carlo orderings per test when n > 8), got "${samplesText}"`);
+      throw new Error(
+        `--permutations must be a whole number from 1 to ${MAX_PERMUTATION_SAMPLES} (Monte Carlo orderings per test when n > 8), got "${samplesText}"`,
+      );
     }
   }
   if (familyText !== undefined && !(FAMILY_SCOPES as readonly string[]).includes(familyText)) {

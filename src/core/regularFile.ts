@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 /**
  * Reading files the user or a workspace named. Only regular files are opened: a FIFO, socket or
@@ -9,7 +9,11 @@ import { open, type FileHandle } from 'node:fs/promises';
  * raw errno text.
  */
 export class FileError extends Error {
-  constructor(readonly file: string, readonly reason: string, readonly line?: number) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly line?: number,
+  ) {
     super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`);
     this.name = 'FileError';
   }
@@ -35,7 +39,13 @@ export function describeFsError(e: unknown): string {
   return code ?? (e as Error).message;
 }
 
-function kindOf(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+function kindOf(s: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (s.isDirectory()) return 'is a directory, not a file';
   if (s.isFIFO()) return 'is a FIFO (named pipe), not a regular file';
   if (s.isSocket()) return 'is a socket, not a regular file';
@@ -110,7 +120,11 @@ export function decodeUtf8(file: string, bytes: Uint8Array): string {
   if (bad >= 0) {
     let line = 1;
     for (let i = 0; i < bad; i++) if (bytes[i] === 0x0a) line++;
-    throw new FileError(file, `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save the file as UTF-8`, line);
+    throw new FileError(
+      file,
+      `not valid UTF-8 (byte 0x${bytes[bad].toString(16).padStart(2, '0')} at offset ${bad}); save the file as UTF-8`,
+      line,
+    );
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -26,7 +26,12 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
   for (const [key, field] of Object.entries(settingsSchema.shape)) {
     const r = field.safeParse(raw[key]);
     if (r.success) clean[key] = r.data;
-    else problems.push(...r.error.issues.map((i) => `corpusLab.${describeIssue({ ...i, path: [key, ...i.path] }, raw[key]).replace(/^"([^"]+)"/, '$1')}`));
+    else
+      problems.push(
+        ...r.error.issues.map(
+          (i) => `corpusLab.${describeIssue({ ...i, path: [key, ...i.path] }, raw[key]).replace(/^"([^"]+)"/, '$1')}`,
+        ),
+      );
   }
   return { settings: settingsSchema.parse(clean), problems };
 }

@@ -1,5 +1,5 @@
-import { quoted } from './printable';
 import type { ZodIssue } from 'zod';
+import { quoted } from './printable';
 
 /** `sources[2].fraction` — the way a person would point at a field. */
 export function formatPath(path: readonly (string | number)[]): string {

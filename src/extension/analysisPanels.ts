@@ -4,7 +4,13 @@ import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
-import { parseMessage, webviewMessage, type HostMessage, type PanelKind, type WebviewMessage } from '../protocol/panels';
+import {
+  type HostMessage,
+  type PanelKind,
+  parseMessage,
+  type WebviewMessage,
+  webviewMessage,
+} from '../protocol/panels';
 import { toStudyPayload } from '../protocol/studyPayload';
 import { panelLabels, panelStrings } from './panelStrings';
 import { webviewHtml } from './webviewHtml';
@@ -34,9 +40,11 @@ export class AnalysisPanels implements vscode.Disposable {
 
   constructor(private readonly options: PanelHostOptions) {
     for (const kind of Object.keys(VIEW_TYPES) as PanelKind[]) {
-      this.disposables.push(vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
-        deserializeWebviewPanel: async (panel) => this.attach(kind, panel),
-      }));
+      this.disposables.push(
+        vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
+          deserializeWebviewPanel: async (panel) => this.attach(kind, panel),
+        }),
+      );
     }
   }
 
@@ -50,7 +58,12 @@ export class AnalysisPanels implements vscode.Disposable {
       existing.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPES[kind], this.title(kind), vscode.ViewColumn.Active, this.webviewOptions());
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPES[kind],
+      this.title(kind),
+      vscode.ViewColumn.Active,
+      this.webviewOptions(),
+    );
     this.attach(kind, panel);
   }
 
@@ -62,7 +75,13 @@ export class AnalysisPanels implements vscode.Disposable {
 
   private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     const { extensionUri } = this.options;
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')] };
+    return {
+      enableScripts: true,
+      localResourceRoots: [
+        vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(extensionUri, 'media'),
+      ],
+    };
   }
 
   private attach(kind: PanelKind, panel: vscode.WebviewPanel) {
@@ -94,7 +113,13 @@ export class AnalysisPanels implements vscode.Disposable {
   }
 
   /** One handler per message type (GitLens style). */
-  private readonly handlers: { [K in WebviewMessage['type']]: (kind: PanelKind, panel: vscode.WebviewPanel, m: Extract<WebviewMessage, { type: K }>) => Promise<void> } = {
+  private readonly handlers: {
+    [K in WebviewMessage['type']]: (
+      kind: PanelKind,
+      panel: vscode.WebviewPanel,
+      m: Extract<WebviewMessage, { type: K }>,
+    ) => Promise<void>;
+  } = {
     ready: (kind, panel) => this.sendStudy(kind, panel),
     exportTable: async (_kind, panel, m) => {
       const model = await this.loadStudy();
@@ -110,7 +135,13 @@ export class AnalysisPanels implements vscode.Disposable {
   private async sendStudy(kind: PanelKind, panel: vscode.WebviewPanel) {
     try {
       const model = await this.loadStudy();
-      await this.post(panel, { type: 'study', panel: kind, study: toStudyPayload(model), labels: panelLabels(), strings: panelStrings() });
+      await this.post(panel, {
+        type: 'study',
+        panel: kind,
+        study: toStudyPayload(model),
+        labels: panelLabels(),
+        strings: panelStrings(),
+      });
     } catch (e) {
       const message = vscode.l10n.t('Cannot open the study: {0}', (e as Error).message);
       this.options.log.error(message);
@@ -134,7 +165,9 @@ export class AnalysisPanels implements vscode.Disposable {
     if (this.watchedDir === dir) return;
     this.watcher?.dispose();
     this.watchedDir = dir;
-    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '*.{csv,yaml}'));
+    this.watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(dir), '*.{csv,yaml}'),
+    );
     const changed = () => this.reload();
     this.watcher.onDidChange(changed);
     this.watcher.onDidCreate(changed);
@@ -144,7 +177,11 @@ export class AnalysisPanels implements vscode.Disposable {
   private async saveExport(panel: vscode.WebviewPanel, stem: string, ext: string, content: string | Uint8Array) {
     let dir = this.options.exportDir()?.fsPath;
     if (!dir) {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Export here') });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: vscode.l10n.t('Export here'),
+      });
       if (!picked?.[0]) return;
       dir = picked[0].fsPath;
     }
@@ -152,9 +189,11 @@ export class AnalysisPanels implements vscode.Disposable {
     this.options.log.info(`exported ${file}`);
     await this.post(panel, { type: 'exported', file: path.basename(file) });
     const open = vscode.l10n.t('Open');
-    void vscode.window.showInformationMessage(vscode.l10n.t('Exported {0}', vscode.workspace.asRelativePath(file)), open).then((choice) => {
-      if (choice === open) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
-    });
+    void vscode.window
+      .showInformationMessage(vscode.l10n.t('Exported {0}', vscode.workspace.asRelativePath(file)), open)
+      .then((choice) => {
+        if (choice === open) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      });
   }
 
   private post(panel: vscode.WebviewPanel, message: HostMessage): Thenable<boolean> {

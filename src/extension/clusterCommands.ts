@@ -3,19 +3,28 @@ import { countDatasetsOnCluster } from '../core/cluster/recipeCounts';
 import type { ClusterManager } from './clusterManager';
 import type { RecipeWorkspace } from './recipeWorkspace';
 
-export function registerClusterCommands(clusters: ClusterManager, recipes: RecipeWorkspace, settings: () => { dataCluster: string; dataRoot: string }): vscode.Disposable[] {
+export function registerClusterCommands(
+  clusters: ClusterManager,
+  recipes: RecipeWorkspace,
+  settings: () => { dataCluster: string; dataRoot: string },
+): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('corpusLab.connectCluster', async (name?: string) => {
       const picked = await clusters.pick(name);
       if (!picked) return;
       const connection = clusters.get(picked);
       try {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', picked) }, async () => {
-          // The user asks: a failure that waited for them is lifted, and no backoff is waited out.
-          await connection.retry();
-          const r = await connection.exec(['hostname']);
-          void vscode.window.showInformationMessage(vscode.l10n.t('Connected to {0} ({1}).', picked, r.stdout.trim()));
-        });
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', picked) },
+          async () => {
+            // The user asks: a failure that waited for them is lifted, and no backoff is waited out.
+            await connection.retry();
+            const r = await connection.exec(['hostname']);
+            void vscode.window.showInformationMessage(
+              vscode.l10n.t('Connected to {0} ({1}).', picked, r.stdout.trim()),
+            );
+          },
+        );
       } catch (e) {
         void vscode.window.showErrorMessage(vscode.l10n.t('Cannot connect to {0}: {1}', picked, (e as Error).message));
       }
@@ -35,14 +44,29 @@ export function registerClusterCommands(clusters: ClusterManager, recipes: Recip
       }
       try {
         const { counts, problems } = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked) },
+          {
+            location: vscode.ProgressLocation.Notification,
+            title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked),
+          },
           () => countDatasetsOnCluster(clusters.get(picked), datasets),
         );
         await recipes.setRemoteCounts(counts);
-        if (problems.length) void vscode.window.showWarningMessage(vscode.l10n.t('{0} of {1} datasets could not be counted; see the Problems panel.', problems.length, datasets.length));
-        else void vscode.window.showInformationMessage(vscode.l10n.t('Counted {0} datasets on {1}.', datasets.length, picked));
+        if (problems.length)
+          void vscode.window.showWarningMessage(
+            vscode.l10n.t(
+              '{0} of {1} datasets could not be counted; see the Problems panel.',
+              problems.length,
+              datasets.length,
+            ),
+          );
+        else
+          void vscode.window.showInformationMessage(
+            vscode.l10n.t('Counted {0} datasets on {1}.', datasets.length, picked),
+          );
       } catch (e) {
-        void vscode.window.showErrorMessage(vscode.l10n.t('Cannot count tokens on {0}: {1}', picked, (e as Error).message));
+        void vscode.window.showErrorMessage(
+          vscode.l10n.t('Cannot count tokens on {0}: {1}', picked, (e as Error).message),
+        );
       }
     }),
   ];

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ClusterConnection, type ConnectionState, type HostKeyPrompt } from '../core/cluster/connection';
 import { knownHostsLine } from '../core/cluster/knownHosts';
-import { localSshFiles, resolveProfile, type ClusterProfile } from '../core/cluster/profile';
+import { type ClusterProfile, localSshFiles, resolveProfile } from '../core/cluster/profile';
 
 const SECRET_PREFIX = 'corpusLab.passphrase:';
 
@@ -17,7 +17,11 @@ export class ClusterManager implements vscode.Disposable {
   private readonly connections = new Map<string, { connection: ClusterConnection; profile: string }>();
   private readonly status = vscode.window.createStatusBarItem('corpusLab.cluster', vscode.StatusBarAlignment.Left, 50);
 
-  constructor(private readonly profiles: () => readonly ClusterProfile[], private readonly secrets: vscode.SecretStorage, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly profiles: () => readonly ClusterProfile[],
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.status.name = vscode.l10n.t('Corpus Lab cluster');
     this.status.command = 'corpusLab.connectCluster';
   }
@@ -31,21 +35,37 @@ export class ClusterManager implements vscode.Disposable {
     const names = this.names();
     if (preferred && names.includes(preferred)) return preferred;
     if (names.length === 0) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'));
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('No clusters are configured. Add one to the corpusLab.clusters setting.'),
+      );
       return undefined;
     }
-    return names.length === 1 ? names[0] : vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
+    return names.length === 1
+      ? names[0]
+      : vscode.window.showQuickPick(names, { placeHolder: vscode.l10n.t('Choose a cluster') });
   }
 
   /** The named cluster's connection (created, not yet connected), or an error naming the known ones. */
   get(name: string): ClusterConnection {
     const profile = this.profiles().find((p) => p.name === name);
-    if (!profile) throw new Error(vscode.l10n.t('No cluster named "{0}" in corpusLab.clusters (known: {1}).', name, this.names().join(', ') || vscode.l10n.t('none')));
+    if (!profile)
+      throw new Error(
+        vscode.l10n.t(
+          'No cluster named "{0}" in corpusLab.clusters (known: {1}).',
+          name,
+          this.names().join(', ') || vscode.l10n.t('none'),
+        ),
+      );
     const key = JSON.stringify(profile);
     const existing = this.connections.get(name);
     if (existing && existing.profile === key) return existing.connection;
     existing?.connection.dispose();
-    const resolved = resolveProfile(profile, localSshFiles, { home: homedir(), localUser: userInfo().username, agentSocket: process.env.SSH_AUTH_SOCK, systemConfig: '/etc/ssh/ssh_config' });
+    const resolved = resolveProfile(profile, localSshFiles, {
+      home: homedir(),
+      localUser: userInfo().username,
+      agentSocket: process.env.SSH_AUTH_SOCK,
+      systemConfig: '/etc/ssh/ssh_config',
+    });
     for (const n of resolved.notes) this.log.debug(`${name}: ${n}`);
     const knownHosts = resolved.knownHostsFiles;
     const connection = new ClusterConnection(name, resolved.target, {
@@ -61,11 +81,14 @@ export class ClusterManager implements vscode.Disposable {
       passphraseResult: async (file, value, unlocked) => {
         // Kept only once it has unlocked the key; a stored one that no longer does is forgotten.
         if (unlocked) await this.secrets.store(SECRET_PREFIX + file, value);
-        else if ((await this.secrets.get(SECRET_PREFIX + file)) === value) await this.secrets.delete(SECRET_PREFIX + file);
+        else if ((await this.secrets.get(SECRET_PREFIX + file)) === value)
+          await this.secrets.delete(SECRET_PREFIX + file);
       },
     });
     connection.on('state', (s: ConnectionState) => {
-      this.log.info(`${name}: ${s}${s === 'failed' && connection.lastError ? ` (${connection.lastError.message})` : ''}`);
+      this.log.info(
+        `${name}: ${s}${s === 'failed' && connection.lastError ? ` (${connection.lastError.message})` : ''}`,
+      );
       this.render();
     });
     this.connections.set(name, { connection, profile: key });
@@ -76,13 +99,21 @@ export class ClusterManager implements vscode.Disposable {
   private async confirmHostKey(name: string, p: HostKeyPrompt): Promise<boolean> {
     const accept = vscode.l10n.t('Accept and remember');
     const detail = [
-      vscode.l10n.t('The authenticity of {0}:{1} can\'t be established.', p.host, p.port),
+      vscode.l10n.t("The authenticity of {0}:{1} can't be established.", p.host, p.port),
       vscode.l10n.t('{0} key fingerprint: {1}', p.keyType, p.fingerprint),
-      p.otherTypes.length ? vscode.l10n.t('known_hosts holds keys of other types for this host: {0}.', p.otherTypes.join(', ')) : '',
+      p.otherTypes.length
+        ? vscode.l10n.t('known_hosts holds keys of other types for this host: {0}.', p.otherTypes.join(', '))
+        : '',
       p.certificate ?? '',
       vscode.l10n.t('Compare the fingerprint with the one your cluster publishes before accepting.'),
-    ].filter(Boolean).join('\n');
-    const choice = await vscode.window.showWarningMessage(vscode.l10n.t('Unknown host key for cluster "{0}"', name), { modal: true, detail }, accept);
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const choice = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Unknown host key for cluster "{0}"', name),
+      { modal: true, detail },
+      accept,
+    );
     return choice === accept;
   }
 
@@ -94,7 +125,9 @@ export class ClusterManager implements vscode.Disposable {
     }
     const value = await vscode.window.showInputBox({
       title: vscode.l10n.t('Passphrase for {0}', file),
-      prompt: retry ? vscode.l10n.t('That passphrase did not unlock the key; try again.') : vscode.l10n.t('Stored in VS Code\'s secret storage, never in settings.'),
+      prompt: retry
+        ? vscode.l10n.t('That passphrase did not unlock the key; try again.')
+        : vscode.l10n.t("Stored in VS Code's secret storage, never in settings."),
       password: true,
       ignoreFocusOut: true,
     });
@@ -113,10 +146,21 @@ export class ClusterManager implements vscode.Disposable {
       this.status.hide();
       return;
     }
-    const icon: Record<ConnectionState, string> = { idle: '$(vm-outline)', connecting: '$(sync~spin)', connected: '$(vm-active)', reconnecting: '$(sync~spin)', failed: '$(error)', closed: '$(vm-outline)' };
+    const icon: Record<ConnectionState, string> = {
+      idle: '$(vm-outline)',
+      connecting: '$(sync~spin)',
+      connected: '$(vm-active)',
+      reconnecting: '$(sync~spin)',
+      failed: '$(error)',
+      closed: '$(vm-outline)',
+    };
     this.status.text = live.map((c) => `${icon[c.state]} ${c.name}`).join('  ');
-    this.status.tooltip = live.map((c) => `${c.name}: ${c.state}${c.lastError ? ` — ${c.lastError.message}` : ''} (${channelLoad(c.load)})`).join('\n');
-    this.status.backgroundColor = live.some((c) => c.state === 'failed') ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.status.tooltip = live
+      .map((c) => `${c.name}: ${c.state}${c.lastError ? ` — ${c.lastError.message}` : ''} (${channelLoad(c.load)})`)
+      .join('\n');
+    this.status.backgroundColor = live.some((c) => c.state === 'failed')
+      ? new vscode.ThemeColor('statusBarItem.errorBackground')
+      : undefined;
     this.status.show();
   }
 
@@ -131,9 +175,17 @@ export class ClusterManager implements vscode.Disposable {
 export function channelLoad(load: { inUse: number; queued: number; follows: number; followsQueued: number }): string {
   const parts = [
     load.inUse === 1 ? vscode.l10n.t('1 channel in use') : vscode.l10n.t('{0} channels in use', load.inUse),
-    ...(load.follows > 0 ? [load.follows === 1 ? vscode.l10n.t('1 following a log') : vscode.l10n.t('{0} following logs', load.follows)] : []),
+    ...(load.follows > 0
+      ? [load.follows === 1 ? vscode.l10n.t('1 following a log') : vscode.l10n.t('{0} following logs', load.follows)]
+      : []),
     ...(load.queued > 0 ? [vscode.l10n.t('{0} queued', load.queued)] : []),
-    ...(load.followsQueued > 0 ? [load.followsQueued === 1 ? vscode.l10n.t('1 log waiting for a channel') : vscode.l10n.t('{0} logs waiting for a channel', load.followsQueued)] : []),
+    ...(load.followsQueued > 0
+      ? [
+          load.followsQueued === 1
+            ? vscode.l10n.t('1 log waiting for a channel')
+            : vscode.l10n.t('{0} logs waiting for a channel', load.followsQueued),
+        ]
+      : []),
   ];
   return parts.join(', ');
 }

@@ -5,9 +5,15 @@ import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
-import { registerRecipeCommands, REPORT_SCHEME, ReportDocuments } from './recipeCommands';
+import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
-import { RECIPE_SELECTOR, RecipeCodeLensProvider, RecipeCompletionProvider, RecipeDefinitionProvider, RecipeHoverProvider } from './recipeEditorProviders';
+import {
+  RECIPE_SELECTOR,
+  RecipeCodeLensProvider,
+  RecipeCompletionProvider,
+  RecipeDefinitionProvider,
+  RecipeHoverProvider,
+} from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
 import { locateStudy } from './studyLocator';
@@ -17,7 +23,9 @@ export function activate(context: vscode.ExtensionContext) {
   // Settings are read often; each invalid value is reported once, not at every read.
   const reported = new Set<string>();
   const settings = () => {
-    const { settings, problems } = parseSettings(vscode.workspace.getConfiguration('corpusLab') as unknown as Record<string, unknown>);
+    const { settings, problems } = parseSettings(
+      vscode.workspace.getConfiguration('corpusLab') as unknown as Record<string, unknown>,
+    );
     for (const p of problems) {
       if (reported.has(p)) continue;
       reported.add(p);
@@ -37,7 +45,16 @@ export function activate(context: vscode.ExtensionContext) {
     const folder = vscode.workspace.workspaceFolders?.[0];
     return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
   };
-  const jobs = new JobsController({ extensionUri: context.extensionUri, storageUri: context.globalStorageUri, clusters, settings, recipes: load, exportDir, log, onResultsFetched: () => panels.reload() });
+  const jobs = new JobsController({
+    extensionUri: context.extensionUri,
+    storageUri: context.globalStorageUri,
+    clusters,
+    settings,
+    recipes: load,
+    exportDir,
+    log,
+    onResultsFetched: () => panels.reload(),
+  });
   const panels = new AnalysisPanels({
     extensionUri: context.extensionUri,
     studyDir: () => locateStudy(settings().study, context.extensionUri),
@@ -56,7 +73,11 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.languages.registerCodeLensProvider(RECIPE_SELECTOR, lenses),
     vscode.languages.registerHoverProvider(RECIPE_SELECTOR, new RecipeHoverProvider(load, estimate)),
     vscode.languages.registerDefinitionProvider(RECIPE_SELECTOR, new RecipeDefinitionProvider(load)),
-    vscode.languages.registerCompletionItemProvider(RECIPE_SELECTOR, new RecipeCompletionProvider(load), ...RecipeCompletionProvider.triggerCharacters),
+    vscode.languages.registerCompletionItemProvider(
+      RECIPE_SELECTOR,
+      new RecipeCompletionProvider(load),
+      ...RecipeCompletionProvider.triggerCharacters,
+    ),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     ...registerRecipeCommands(load, reports, () => settings().dataRoot),
     log,

@@ -1,8 +1,20 @@
 import * as vscode from 'vscode';
-import { endDetails, formatGpuHours, gpuHours, groupJobs, jobDescription, jobIcon, studySummary, type JobIcon } from '../core/jobs/present';
+import {
+  endDetails,
+  formatGpuHours,
+  gpuHours,
+  groupJobs,
+  type JobIcon,
+  jobDescription,
+  jobIcon,
+  studySummary,
+} from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
 
-export type JobNode = { kind: 'study'; study: string } | { kind: 'stage'; study: string; stage: string } | { kind: 'job'; job: JobRecord };
+export type JobNode =
+  | { kind: 'study'; study: string }
+  | { kind: 'stage'; study: string; stage: string }
+  | { kind: 'job'; job: JobRecord };
 
 const ICONS: Record<JobIcon, vscode.ThemeIcon> = {
   pending: new vscode.ThemeIcon('clock'),
@@ -19,7 +31,10 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
   readonly onDidChangeTreeData = this.emitter.event;
 
   /** `stale(cluster)`: a note when the cluster's last poll failed, so live rows do not pretend to be current. */
-  constructor(private readonly jobs: () => readonly JobRecord[], private readonly stale: (cluster: string) => string | undefined = () => undefined) {}
+  constructor(
+    private readonly jobs: () => readonly JobRecord[],
+    private readonly stale: (cluster: string) => string | undefined = () => undefined,
+  ) {}
 
   refresh() {
     this.emitter.fire();
@@ -28,8 +43,16 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
   getChildren(node?: JobNode): JobNode[] {
     const groups = groupJobs(this.jobs());
     if (!node) return groups.map((g) => ({ kind: 'study', study: g.study }));
-    if (node.kind === 'study') return (groups.find((g) => g.study === node.study)?.stages ?? []).map((s) => ({ kind: 'stage', study: node.study, stage: s.stage }));
-    if (node.kind === 'stage') return (groups.find((g) => g.study === node.study)?.stages.find((s) => s.stage === node.stage)?.jobs ?? []).map((job) => ({ kind: 'job', job }));
+    if (node.kind === 'study')
+      return (groups.find((g) => g.study === node.study)?.stages ?? []).map((s) => ({
+        kind: 'stage',
+        study: node.study,
+        stage: s.stage,
+      }));
+    if (node.kind === 'stage')
+      return (groups.find((g) => g.study === node.study)?.stages.find((s) => s.stage === node.stage)?.jobs ?? []).map(
+        (job) => ({ kind: 'job', job }),
+      );
     return [];
   }
 
@@ -65,7 +88,16 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
     item.id = j.tag;
     item.description = jobDescription(j);
     item.iconPath = ICONS[jobIcon(j.state)];
-    item.tooltip = new vscode.MarkdownString([`**${j.name}**`, `${j.state}${j.reason ? ` — ${j.reason}` : ''}`, ...endDetails(j), `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`, `tag: \`${j.tag}\``, `log: \`${j.log}\``].join('\n\n'));
+    item.tooltip = new vscode.MarkdownString(
+      [
+        `**${j.name}**`,
+        `${j.state}${j.reason ? ` — ${j.reason}` : ''}`,
+        ...endDetails(j),
+        `cluster: ${j.cluster}${j.jobId ? ` · job ${j.jobId}` : ''}`,
+        `tag: \`${j.tag}\``,
+        `log: \`${j.log}\``,
+      ].join('\n\n'),
+    );
     const stale = ['pending', 'running'].includes(jobIcon(j.state)) ? this.stale(j.cluster) : undefined;
     if (stale) {
       item.description = `${item.description} · ${stale}`;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ClusterConnection } from '../core/cluster/connection';
 import type { JobRecord } from '../core/jobs/registry';
 import { displayLine } from '../core/logs/displayText';
-import { LogFollower, type FollowState } from '../core/logs/logFollower';
+import { type FollowState, LogFollower } from '../core/logs/logFollower';
 
 export const LOG_SCHEME = 'corpus-lab-log';
 /** What a log document keeps in memory; older lines give way (the file on the cluster keeps them). */
@@ -53,14 +53,21 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       const f: Followed = { follower, lines: [], chars: 0, dropped: 0 };
       this.followed.set(key, f);
       let troubled = false;
-      follower.on('skipped', (bytes: number) => this.append(uri, f, [vscode.l10n.t('[Corpus Lab: the first {0} bytes of this log are not shown]', bytes)]));
+      follower.on('skipped', (bytes: number) =>
+        this.append(uri, f, [vscode.l10n.t('[Corpus Lab: the first {0} bytes of this log are not shown]', bytes)]),
+      );
       follower.on('lines', (lines: string[]) => this.append(uri, f, lines.map(displayLine)));
       follower.on('problem', (e: Error) => {
         troubled = true;
         this.append(uri, f, [vscode.l10n.t('[Corpus Lab: {0}]', displayLine(e.message))]);
       });
       follower.on('state', (s: FollowState) => {
-        if (s === 'blocked') this.append(uri, f, [vscode.l10n.t('[Corpus Lab: waiting until you connect to the cluster again (Corpus Lab: Connect to Cluster)]')]);
+        if (s === 'blocked')
+          this.append(uri, f, [
+            vscode.l10n.t(
+              '[Corpus Lab: waiting until you connect to the cluster again (Corpus Lab: Connect to Cluster)]',
+            ),
+          ]);
         if (s === 'following' && troubled) {
           troubled = false;
           this.append(uri, f, [vscode.l10n.t('[Corpus Lab: following again from byte {0}]', follower.offset)]);
@@ -93,7 +100,14 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   provideTextDocumentContent(uri: vscode.Uri): string {
     const f = this.followed.get(uri.toString());
     if (!f) return vscode.l10n.t('[Corpus Lab: this log is not being followed; open it from the Jobs view]');
-    const head = f.dropped ? [vscode.l10n.t('[Corpus Lab: {0} earlier lines dropped from memory; the full log is on the cluster]', f.dropped)] : [];
+    const head = f.dropped
+      ? [
+          vscode.l10n.t(
+            '[Corpus Lab: {0} earlier lines dropped from memory; the full log is on the cluster]',
+            f.dropped,
+          ),
+        ]
+      : [];
     return [...head, ...f.lines, displayLine(f.follower.pending)].join('\n');
   }
 

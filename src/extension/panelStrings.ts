@@ -59,12 +59,23 @@ export function panelStrings(): Record<PanelString, string> {
     'Correlations among the tasks': vscode.l10n.t('Correlations among the tasks'),
     'Saved {0}': vscode.l10n.t('Saved {0}'),
     '{0} corpora, {1} tasks': vscode.l10n.t('{0} corpora, {1} tasks'),
-    'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings': vscode.l10n.t('Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings'),
-    'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}': vscode.l10n.t('Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}'),
-    'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)': vscode.l10n.t('Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)'),
-    'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)': vscode.l10n.t('Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)'),
+    'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings': vscode.l10n.t(
+      'Permutation p-values (Freedman–Lane): exhaustive over all {0} orderings',
+    ),
+    'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}': vscode.l10n.t(
+      'Permutation p-values (Freedman–Lane): Monte Carlo, {0} orderings per test, seed {1}',
+    ),
+    'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)': vscode.l10n.t(
+      'Multiple testing: BH q and Holm p within one family per statistic ({0} tests here)',
+    ),
+    'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)':
+      vscode.l10n.t(
+        'Multiple testing: BH q and Holm p within one family of all tests ({0} tests, {1} duplicates counted once)',
+      ),
     'Waiting for the study…': vscode.l10n.t('Waiting for the study…'),
-    'Partial correlations are not available for this statistic: {0}': vscode.l10n.t('Partial correlations are not available for this statistic: {0}'),
+    'Partial correlations are not available for this statistic: {0}': vscode.l10n.t(
+      'Partial correlations are not available for this statistic: {0}',
+    ),
     'r = {0}, 95 % CI [{1}, {2}], p = {3}': vscode.l10n.t('r = {0}, 95 % CI [{1}, {2}], p = {3}'),
     'r = {0}, 95 % CI undefined, p = {1}': vscode.l10n.t('r = {0}, 95 % CI undefined, p = {1}'),
     Warnings: vscode.l10n.t('Warnings'),

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { recipeEstimate } from '../core/jobs/studyPlan';
+import { type CompletionKind, completionAt, definitionAt } from '../core/recipe/navigation';
 import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/report';
-import { completionAt, definitionAt, type CompletionKind } from '../core/recipe/navigation';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { toRange } from './convert';
 
@@ -15,7 +15,10 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.emitter.event;
 
-  constructor(private readonly load: () => Promise<RecipeSet>, private readonly estimate: EstimateSettings) {}
+  constructor(
+    private readonly load: () => Promise<RecipeSet>,
+    private readonly estimate: EstimateSettings,
+  ) {}
 
   refresh() {
     this.emitter.fire();
@@ -26,16 +29,40 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
     const recipe = [...set.recipes.values()].find((r) => r.doc.file === document.uri.fsPath);
     if (!recipe) return [];
     const at = toRange(recipe.doc.nameRange);
-    const lenses = [new vscode.CodeLens(at, { title: codeLensTitle(recipe), command: 'corpusLab.showStatistics', arguments: [recipe.name] })];
+    const lenses = [
+      new vscode.CodeLens(at, {
+        title: codeLensTitle(recipe),
+        command: 'corpusLab.showStatistics',
+        arguments: [recipe.name],
+      }),
+    ];
     if (recipe.statistics.total > 0) {
       const e = this.estimate();
-      lenses.push(new vscode.CodeLens(at, { title: recipeEstimate(recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text, command: '' }));
+      lenses.push(
+        new vscode.CodeLens(at, {
+          title: recipeEstimate(recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text,
+          command: '',
+        }),
+      );
     }
     if (recipe.parent) {
-      lenses.push(new vscode.CodeLens(at, { title: vscode.l10n.t('Compare with {0}', recipe.parent), command: 'corpusLab.compareWithParent', arguments: [recipe.name] }));
+      lenses.push(
+        new vscode.CodeLens(at, {
+          title: vscode.l10n.t('Compare with {0}', recipe.parent),
+          command: 'corpusLab.compareWithParent',
+          arguments: [recipe.name],
+        }),
+      );
     }
     for (const s of recipe.sources) {
-      if (s.megatron && s.definedIn === recipe.name) lenses.push(new vscode.CodeLens(toRange(s.idRange), { title: vscode.l10n.t('Inspect dataset'), command: 'corpusLab.inspectDataset', arguments: [{ recipe: recipe.name, source: s.id }] }));
+      if (s.megatron && s.definedIn === recipe.name)
+        lenses.push(
+          new vscode.CodeLens(toRange(s.idRange), {
+            title: vscode.l10n.t('Inspect dataset'),
+            command: 'corpusLab.inspectDataset',
+            arguments: [{ recipe: recipe.name, source: s.id }],
+          }),
+        );
     }
     return lenses;
   }
@@ -43,18 +70,26 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
 
 /** Hover on a source: its tokens after the fraction and its share of the corpus. */
 export class RecipeHoverProvider implements vscode.HoverProvider {
-  constructor(private readonly load: () => Promise<RecipeSet>, private readonly estimate: EstimateSettings) {}
+  constructor(
+    private readonly load: () => Promise<RecipeSet>,
+    private readonly estimate: EstimateSettings,
+  ) {}
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Hover | undefined> {
     const hit = sourceAt(await this.load(), document.uri.fsPath, position.line, position.character);
     if (!hit) return undefined;
     const e = this.estimate();
     const md = new vscode.MarkdownString(sourceHoverMarkdown(hit.recipe, hit.source));
-    if (hit.recipe.statistics.total > 0) md.appendMarkdown(`\n\n${hit.recipe.name}: ${recipeEstimate(hit.recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text}`);
+    if (hit.recipe.statistics.total > 0)
+      md.appendMarkdown(
+        `\n\n${hit.recipe.name}: ${recipeEstimate(hit.recipe.statistics.total, e.modelParameters, e.tflopsPerGpu).text}`,
+      );
     if (hit.source.megatron) {
       // Only this command may run from the hover's link.
       md.isTrusted = { enabledCommands: ['corpusLab.inspectDataset'] };
-      md.appendMarkdown(`\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`);
+      md.appendMarkdown(
+        `\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`,
+      );
     }
     return new vscode.Hover(md, toRange(hit.source.range));
   }
@@ -64,7 +99,10 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
 export class RecipeDefinitionProvider implements vscode.DefinitionProvider {
   constructor(private readonly load: () => Promise<RecipeSet>) {}
 
-  async provideDefinition(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.Location | undefined> {
+  async provideDefinition(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+  ): Promise<vscode.Location | undefined> {
     const target = definitionAt(await this.load(), document.uri.fsPath, position.line, position.character);
     return target && new vscode.Location(vscode.Uri.file(target.file), toRange(target.range));
   }
@@ -83,8 +121,17 @@ export class RecipeCompletionProvider implements vscode.CompletionItemProvider {
 
   constructor(private readonly load: () => Promise<RecipeSet>) {}
 
-  async provideCompletionItems(document: vscode.TextDocument, position: vscode.Position): Promise<vscode.CompletionItem[] | undefined> {
-    const found = completionAt(await this.load(), document.uri.fsPath, document.getText(), position.line, position.character);
+  async provideCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+  ): Promise<vscode.CompletionItem[] | undefined> {
+    const found = completionAt(
+      await this.load(),
+      document.uri.fsPath,
+      document.getText(),
+      position.line,
+      position.character,
+    );
     if (!found) return undefined;
     const range = toRange(found.range);
     return found.items.map((e, i) => {

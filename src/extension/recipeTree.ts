@@ -22,18 +22,25 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
   }
 
   async getChildren(node?: RecipeNode): Promise<RecipeNode[]> {
-    const set = (this.set ??= await this.load());
+    this.set ??= await this.load();
+    const set = this.set;
     const recipes = [...set.recipes.values()].sort((a, b) => a.name.localeCompare(b.name));
     if (!node) {
-      const roots: RecipeNode[] = recipes.filter((r) => r.parent === undefined).map((recipe) => ({ kind: 'recipe', recipe }));
+      const roots: RecipeNode[] = recipes
+        .filter((r) => r.parent === undefined)
+        .map((recipe) => ({ kind: 'recipe', recipe }));
       const broken: RecipeNode[] = set.documents
         .filter((d) => d.name !== undefined && !set.recipes.has(d.name))
         .map((d) => ({ kind: 'broken', name: d.name!, file: d.file }));
       return [...roots, ...broken];
     }
     if (node.kind !== 'recipe') return [];
-    const children: RecipeNode[] = recipes.filter((r) => r.parent === node.recipe.name).map((recipe) => ({ kind: 'recipe', recipe }));
-    const own: RecipeNode[] = node.recipe.sources.filter((s) => s.definedIn === node.recipe.name).map((source) => ({ kind: 'source', recipe: node.recipe, source }));
+    const children: RecipeNode[] = recipes
+      .filter((r) => r.parent === node.recipe.name)
+      .map((recipe) => ({ kind: 'recipe', recipe }));
+    const own: RecipeNode[] = node.recipe.sources
+      .filter((s) => s.definedIn === node.recipe.name)
+      .map((source) => ({ kind: 'source', recipe: node.recipe, source }));
     return [...children, ...own];
   }
 
@@ -43,7 +50,11 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
       item.description = vscode.l10n.t('cannot be resolved');
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
       item.resourceUri = vscode.Uri.file(node.file);
-      item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Recipe'), arguments: [vscode.Uri.file(node.file)] };
+      item.command = {
+        command: 'vscode.open',
+        title: vscode.l10n.t('Open Recipe'),
+        arguments: [vscode.Uri.file(node.file)],
+      };
       item.contextValue = 'recipe.broken';
       return item;
     }
@@ -53,7 +64,21 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
       item.description = `${s.language} · ${formatTokens(s.effectiveTokens)}${s.fraction !== undefined && s.fraction !== 1 ? ` (×${s.fraction})` : ''}`;
       item.iconPath = new vscode.ThemeIcon(s.origin === 'machine-translated' ? 'globe' : 'database');
       item.tooltip = `${s.id}: ${s.language}, ${s.origin}${s.kind ? `, ${s.kind}` : ''}`;
-      item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Recipe'), arguments: [vscode.Uri.file(s.file), { selection: new vscode.Range(s.idRange.start.line, s.idRange.start.character, s.idRange.end.line, s.idRange.end.character) }] };
+      item.command = {
+        command: 'vscode.open',
+        title: vscode.l10n.t('Open Recipe'),
+        arguments: [
+          vscode.Uri.file(s.file),
+          {
+            selection: new vscode.Range(
+              s.idRange.start.line,
+              s.idRange.start.character,
+              s.idRange.end.line,
+              s.idRange.end.character,
+            ),
+          },
+        ],
+      };
       item.contextValue = 'source';
       return item;
     }
@@ -64,7 +89,11 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
     item.tooltip = new vscode.MarkdownString(statisticsMarkdown(r));
     item.iconPath = new vscode.ThemeIcon(r.complete ? 'beaker' : 'warning');
     item.resourceUri = vscode.Uri.file(r.doc.file);
-    item.command = { command: 'vscode.open', title: vscode.l10n.t('Open Recipe'), arguments: [vscode.Uri.file(r.doc.file)] };
+    item.command = {
+      command: 'vscode.open',
+      title: vscode.l10n.t('Open Recipe'),
+      arguments: [vscode.Uri.file(r.doc.file)],
+    };
     item.contextValue = r.parent ? 'recipe.child' : 'recipe';
     return item;
   }

@@ -11,7 +11,8 @@ export class RecipeWorkspace implements vscode.Disposable {
   // The parser (yaml, zod schemas) loads just after activation, not during it.
   private catalogLoad: Promise<RecipeCatalog> | undefined;
   private catalog(): Promise<RecipeCatalog> {
-    return (this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog()));
+    this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog());
+    return this.catalogLoad;
   }
   private readonly emitter = new vscode.EventEmitter<RecipeSet>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -75,10 +76,17 @@ export class RecipeWorkspace implements vscode.Disposable {
     const catalog = await this.catalog();
     try {
       // Through the core's reader: regular files only (a FIFO would hold a threadpool thread forever), strict UTF-8.
-      const text = uri.scheme === 'file' ? await readTextFile(uri.fsPath) : new TextDecoder('utf-8', { fatal: true }).decode(await vscode.workspace.fs.readFile(uri));
+      const text =
+        uri.scheme === 'file'
+          ? await readTextFile(uri.fsPath)
+          : new TextDecoder('utf-8', { fatal: true }).decode(await vscode.workspace.fs.readFile(uri));
       catalog.update(uri.fsPath, text);
     } catch (e) {
-      catalog.fail(uri.fsPath, e instanceof FileError ? e.reason : (e as Error).message, e instanceof FileError ? e.line : undefined);
+      catalog.fail(
+        uri.fsPath,
+        e instanceof FileError ? e.reason : (e as Error).message,
+        e instanceof FileError ? e.line : undefined,
+      );
     }
     if (schedule) this.schedule();
   }

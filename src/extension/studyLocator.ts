@@ -9,12 +9,21 @@ import * as vscode from 'vscode';
 export async function locateStudy(setting: string, extensionUri: vscode.Uri): Promise<string> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (setting) return path.isAbsolute(setting) || !folder ? setting : path.join(folder.uri.fsPath, setting);
-  const found = await vscode.workspace.findFiles('**/{study.yaml,score-differences.csv,results-after.csv}', '**/{node_modules,.test-run}/**', 50);
+  const found = await vscode.workspace.findFiles(
+    '**/{study.yaml,score-differences.csv,results-after.csv}',
+    '**/{node_modules,.test-run}/**',
+    50,
+  );
   if (found.length > 0) {
     // Shallowest first, so a study at the root wins over copies in sub-folders.
     // A study.yaml first, then the shallowest, so a study at the root wins over copies in sub-folders.
     const rank = (u: vscode.Uri) => (u.fsPath.endsWith('study.yaml') ? 0 : 1);
-    found.sort((a, b) => rank(a) - rank(b) || a.fsPath.split(path.sep).length - b.fsPath.split(path.sep).length || a.fsPath.localeCompare(b.fsPath));
+    found.sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        a.fsPath.split(path.sep).length - b.fsPath.split(path.sep).length ||
+        a.fsPath.localeCompare(b.fsPath),
+    );
     return path.dirname(found[0].fsPath);
   }
   return vscode.Uri.joinPath(extensionUri, 'examples', 'paper-study').fsPath;

@@ -2,10 +2,10 @@ import * as vscode from 'vscode';
 import type { ClusterConnection } from '../core/cluster/connection';
 import type { JobRecord } from '../core/jobs/registry';
 import { LogFollower } from '../core/logs/logFollower';
-import { MegatronMetrics, type IterationMetrics } from '../core/logs/megatronLog';
+import { type IterationMetrics, MegatronMetrics } from '../core/logs/megatronLog';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
 import { parseMessage } from '../protocol/panels';
-import { trainingWebviewMessage, type TrainingHostMessage } from '../protocol/training';
+import { type TrainingHostMessage, trainingWebviewMessage } from '../protocol/training';
 import { webviewHtml } from './webviewHtml';
 
 /** The live loss / throughput chart of one continued-pretraining job: its log followed and parsed as it grows. */
@@ -20,12 +20,30 @@ export class TrainingPanel implements vscode.Disposable {
   private trouble: string | undefined;
   private readonly panel: vscode.WebviewPanel;
 
-  constructor(job: JobRecord, connection: () => ClusterConnection, extensionUri: vscode.Uri, private readonly exportDir: () => vscode.Uri | undefined) {
-    this.panel = vscode.window.createWebviewPanel('corpusLab.training', vscode.l10n.t('Training: {0}', job.model), vscode.ViewColumn.Beside, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-    });
-    this.panel.webview.html = webviewHtml(this.panel.webview, extensionUri, 'training.js', vscode.l10n.t('Training: {0}', job.model));
+  constructor(
+    job: JobRecord,
+    connection: () => ClusterConnection,
+    extensionUri: vscode.Uri,
+    private readonly exportDir: () => vscode.Uri | undefined,
+  ) {
+    this.panel = vscode.window.createWebviewPanel(
+      'corpusLab.training',
+      vscode.l10n.t('Training: {0}', job.model),
+      vscode.ViewColumn.Beside,
+      {
+        enableScripts: true,
+        localResourceRoots: [
+          vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+          vscode.Uri.joinPath(extensionUri, 'media'),
+        ],
+      },
+    );
+    this.panel.webview.html = webviewHtml(
+      this.panel.webview,
+      extensionUri,
+      'training.js',
+      vscode.l10n.t('Training: {0}', job.model),
+    );
     // From the first byte: a chart of only the last megabyte would miss the start of training.
     this.follower = new LogFollower(connection, job.log, { offset: 0 });
     // A failure is shown and the follower goes on (it resumes at the exact byte once the cluster is back).
@@ -49,7 +67,13 @@ export class TrainingPanel implements vscode.Disposable {
       if (r.message.type === 'ready') {
         this.ready = true;
         this.pending = [];
-        void this.post({ type: 'reset', title: job.name, state: this.jobState, iterations: [...this.metrics.iterations], strings: this.strings() });
+        void this.post({
+          type: 'reset',
+          title: job.name,
+          state: this.jobState,
+          iterations: [...this.metrics.iterations],
+          strings: this.strings(),
+        });
       } else {
         const dir = this.exportDir();
         if (!dir) return;
@@ -79,7 +103,8 @@ export class TrainingPanel implements vscode.Disposable {
   }
 
   private showState() {
-    if (this.ready) void this.post({ type: 'state', state: this.trouble ? `${this.jobState} — ${this.trouble}` : this.jobState });
+    if (this.ready)
+      void this.post({ type: 'state', state: this.trouble ? `${this.jobState} — ${this.trouble}` : this.jobState });
   }
 
   private flush() {

@@ -22,7 +22,14 @@ const testResult = z.object({
   covariates: z.array(statistic),
   n: z.number().int(),
   regular: z.object({ r: nullableNum, p: nullableNum, ci: interval.nullable(), ciError: z.string().optional() }),
-  partial: z.object({ r: nullableNum, p: nullableNum, pCorrected: nullableNum, pPermutation: nullableNum, ci: interval.nullable(), ciError: z.string().optional() }),
+  partial: z.object({
+    r: nullableNum,
+    p: nullableNum,
+    pCorrected: nullableNum,
+    pPermutation: nullableNum,
+    ci: interval.nullable(),
+    ciError: z.string().optional(),
+  }),
   q: nullableNum,
   holm: nullableNum,
   family: z.string(),
@@ -56,7 +63,13 @@ export const studyPayload = z.object({
     warnings: z.array(z.string()),
     covariates: z.record(z.array(statistic)),
     permutation: z
-      .object({ scheme: z.literal('freedman-lane'), method: z.enum(['exact', 'monte-carlo']), permutations: z.number().int(), exhaustive: z.boolean(), seed: z.number().optional() })
+      .object({
+        scheme: z.literal('freedman-lane'),
+        method: z.enum(['exact', 'monte-carlo']),
+        permutations: z.number().int(),
+        exhaustive: z.boolean(),
+        seed: z.number().optional(),
+      })
       .nullable(),
     multipleTesting: z.object({
       scope: z.enum(['statistic', 'all']),
@@ -135,20 +148,34 @@ const pngDataUrl = z
 
 export const webviewMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('exportTable'), table: z.enum(TABLE_IDS), format: z.enum(['csv', 'latex']), view: viewState }),
+  z.object({
+    type: z.literal('exportTable'),
+    table: z.enum(TABLE_IDS),
+    format: z.enum(['csv', 'latex']),
+    view: viewState,
+  }),
   z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: viewState, dataUrl: pngDataUrl }),
 ]);
 export type WebviewMessage = z.infer<typeof webviewMessage>;
 
 export const hostMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('study'), panel: z.enum(PANEL_KINDS), study: studyPayload, labels: z.record(z.string()), strings: z.record(z.string()) }),
+  z.object({
+    type: z.literal('study'),
+    panel: z.enum(PANEL_KINDS),
+    study: studyPayload,
+    labels: z.record(z.string()),
+    strings: z.record(z.string()),
+  }),
   z.object({ type: z.literal('exported'), file: z.string() }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ]);
 export type HostMessage = z.infer<typeof hostMessage>;
 
 /** Validates a message; the error names the field, for the log of whoever sent it. */
-export function parseMessage<S extends z.ZodTypeAny>(schema: S, data: unknown): { ok: true; message: z.output<S> } | { ok: false; error: string } {
+export function parseMessage<S extends z.ZodTypeAny>(
+  schema: S,
+  data: unknown,
+): { ok: true; message: z.output<S> } | { ok: false; error: string } {
   const r = schema.safeParse(data);
   if (r.success) return { ok: true, message: r.data };
   return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { loopbackCluster, type LoopbackCluster } from '../integration/cluster';
-import { paperWorkspace, startCodeServer, type CodeServer } from './codeServer';
+import { type LoopbackCluster, loopbackCluster } from '../integration/cluster';
+import { type CodeServer, paperWorkspace, startCodeServer } from './codeServer';
 import { launchBrowser, notification, openWorkbench, runCommand } from './workbench';
 
 /** Connecting from the editor to a host whose key is not yet known: the fingerprint is shown, and nothing connects until accepted. */
@@ -29,8 +29,24 @@ before(async () => {
   server = await startCodeServer(ws.dir, {
     'git.enabled': false,
     'corpusLab.clusters': [
-      { name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [knownHosts], useAgent: false },
-      { name: 'locked', host: c.host, port: c.port, user: c.user, identityFiles: [locked], knownHostsFiles: [c.knownHosts], useAgent: false },
+      {
+        name: 'loopback',
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        identityFiles: [c.key],
+        knownHostsFiles: [knownHosts],
+        useAgent: false,
+      },
+      {
+        name: 'locked',
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        identityFiles: [locked],
+        knownHostsFiles: [c.knownHosts],
+        useAgent: false,
+      },
     ],
   });
   ws.remove();
@@ -54,7 +70,10 @@ async function pickCluster(name: string) {
   await input.press('Enter');
 }
 
-const fingerprint = () => execFileSync('ssh-keygen', ['-lf', path.join(path.dirname(c.knownHosts), '..', 'ssh', 'ssh_host_ed25519_key.pub')], { encoding: 'utf8' }).split(' ')[1];
+const fingerprint = () =>
+  execFileSync('ssh-keygen', ['-lf', path.join(path.dirname(c.knownHosts), '..', 'ssh', 'ssh_host_ed25519_key.pub')], {
+    encoding: 'utf8',
+  }).split(' ')[1];
 
 test('an unknown host key: the modal shows its SHA256 fingerprint; Cancel refuses, nothing is written', async () => {
   await runCommand(page, 'Corpus Lab: Connect to Cluster');
@@ -80,7 +99,10 @@ test('accepted, the key is appended to known_hosts and the status bar shows the 
   await page.locator(`${CLUSTER_STATUS}[aria-label*="loopback: connected"]`).waitFor();
   const line = readFileSync(knownHosts, 'utf8');
   assert.match(line, new RegExp(`^\\[${c.host.replace(/\./g, '\\.')}\\]:${c.port} ssh-ed25519 [A-Za-z0-9+/=]+\\n$`));
-  assert.equal(line.trim().split(' ').slice(1, 3).join(' '), readFileSync(c.knownHosts, 'utf8').trim().split(' ').slice(1, 3).join(' '));
+  assert.equal(
+    line.trim().split(' ').slice(1, 3).join(' '),
+    readFileSync(c.knownHosts, 'utf8').trim().split(' ').slice(1, 3).join(' '),
+  );
 });
 
 test('an encrypted key asks for its passphrase once; it is kept in SecretStorage for the next connection', async () => {
@@ -89,11 +111,20 @@ test('an encrypted key asks for its passphrase once; it is kept in SecretStorage
   await pickCluster('locked');
   const box = page.locator('.quick-input-widget input[type="password"]');
   await box.waitFor();
-  assert.match(await page.locator('.quick-input-widget .quick-input-title').innerText(), /Passphrase for .*id_locked/);
+  assert.match(
+    await page.locator('.quick-input-widget .quick-input-title').innerText(),
+    /Passphrase for .*id_locked/,
+  );
   await box.fill('open sesame');
   await box.press('Enter');
   await page.locator(`${CLUSTER_STATUS}[aria-label*="locked: connected"]`).waitFor();
-  assert.equal(JSON.stringify(readFileSync(path.join(server.home, '..', 'user-data', 'User', 'settings.json'), 'utf8')).includes('open sesame'), false, 'never in settings');
+  assert.equal(
+    JSON.stringify(readFileSync(path.join(server.home, '..', 'user-data', 'User', 'settings.json'), 'utf8')).includes(
+      'open sesame',
+    ),
+    false,
+    'never in settings',
+  );
 
   await runCommand(page, 'Corpus Lab: Disconnect from Cluster');
   await pickCluster('locked');

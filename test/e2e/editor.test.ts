@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -8,7 +8,7 @@ import { correlationBars, panelTable, testsTable } from '../../src/core/analysis
 import { formatCell, toCsv } from '../../src/core/report/dataTable';
 import { viewState } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
-import { paperWorkspace, ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { type CodeServer, paperWorkspace, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, openFile, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
 
 /**
@@ -51,7 +51,10 @@ async function waitForFile(dir: string, name: string): Promise<string> {
   const file = path.join(dir, name);
   const deadline = Date.now() + 15_000;
   while (!existsSync(file)) {
-    if (Date.now() > deadline) throw new Error(`${file} was not written; ${dir} has ${existsSync(dir) ? readdirSync(dir).join(', ') : 'nothing'}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${file} was not written; ${dir} has ${existsSync(dir) ? readdirSync(dir).join(', ') : 'nothing'}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
   return file;
@@ -77,7 +80,10 @@ test('a CodeLens over a recipe shows its statistics, a hover a source’s contri
   await openFile(page, 'enja-plus.recipe.yaml');
   const lens = page.locator('.codelens-decoration', { hasText: 'Σ 57.56B tokens' }).first();
   await lens.waitFor();
-  assert.match(await lens.innerText(), /Σ 57\.56B tokens — ja 18\.89B \(32\.81%\) · en 38\.19B \(66\.34%\) · parallel 488\.80M \(0\.85%\)/);
+  assert.match(
+    await lens.innerText(),
+    /Σ 57\.56B tokens — ja 18\.89B \(32\.81%\) · en 38\.19B \(66\.34%\) · parallel 488\.80M \(0\.85%\)/,
+  );
   // Hover the source id on line 6 (`  - id: pmc-ja`).
   await page.keyboard.press('Control+G');
   await page.keyboard.type('6:11');
@@ -97,8 +103,14 @@ test('a broken recipe shows its diagnostics at the exact place', async () => {
   const problems = page.locator('.markers-panel .monaco-list-row');
   await problems.filter({ hasText: 'language' }).first().waitFor();
   const text = (await problems.allInnerTexts()).join('\n');
-  assert.match(text, /"sources\[0\]\.language" must be one of ja, en, parallel; got "jp"\s+Corpus Lab\s+\[Ln 6, Col 15\]/);
-  assert.match(text, /tokenizer "llm-jp-v2\.1" differs from parent "EnJa-Base"'s "llm-jp\/llm-jp-3-13b"[^\n]*\s+Corpus Lab\s+\[Ln 2, Col 12\]/);
+  assert.match(
+    text,
+    /"sources\[0\]\.language" must be one of ja, en, parallel; got "jp"\s+Corpus Lab\s+\[Ln 6, Col 15\]/,
+  );
+  assert.match(
+    text,
+    /tokenizer "llm-jp-v2\.1" differs from parent "EnJa-Base"'s "llm-jp\/llm-jp-3-13b"[^\n]*\s+Corpus Lab\s+\[Ln 2, Col 12\]/,
+  );
   await shot('diagnostics');
   await runCommand(page, 'View: Hide Panel');
 });
@@ -107,8 +119,19 @@ test('Open Score Differences shows the paper’s numbers; exports write exactly 
   const model = toStudyPayload(await loadStudy(PAPER_STUDY));
   await runCommand(page, 'Corpus Lab: Open Score Differences');
   const frame = await webviewFrame(page, 'Score Differences');
-  assert.deepEqual(await rowCells(frame, 'scores-table', 'IgakuQA'), ['IgakuQA', '0.0500', '0.0663', '0.0588', '0.0731', '0.0847', '0.0756']);
-  assert.equal(await frame.locator('#scores-table tr[data-row="IgakuQA"] .best').getAttribute('data-col'), 'EnJa-Balance');
+  assert.deepEqual(await rowCells(frame, 'scores-table', 'IgakuQA'), [
+    'IgakuQA',
+    '0.0500',
+    '0.0663',
+    '0.0588',
+    '0.0731',
+    '0.0847',
+    '0.0756',
+  ]);
+  assert.equal(
+    await frame.locator('#scores-table tr[data-row="IgakuQA"] .best').getAttribute('data-col'),
+    'EnJa-Balance',
+  );
   const ja = await rowCells(frame, 'averages-table', 'Japanese');
   assert.equal(ja[model.corpora.indexOf('EnJa-Balance') + 1], '0.0430');
   assert.deepEqual(await rowCells(frame, 'table-one-table', 'EnJa-Balance'), ['EnJa-Balance', '0.475', '0.473']);
@@ -146,18 +169,38 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
   await frame.locator('#mode').selectOption('partial');
   const table = testsTable(model.result, 'japanese_ratio', 'partial');
   const row = table.rows.find((r) => r[0] === 'IgakuQA')!;
-  assert.deepEqual(await rowCells(frame, 'tests-table', 'IgakuQA'), row.map((c, j) => formatCell(c, table.columns[j])));
+  assert.deepEqual(
+    await rowCells(frame, 'tests-table', 'IgakuQA'),
+    row.map((c, j) => formatCell(c, table.columns[j])),
+  );
   assert.match(await frame.locator('#covariates').innerText(), /Total token count, Parallel token ratio/);
-  assert.equal(await frame.locator('#permutation-scheme').innerText(), 'Permutation p-values (Freedman–Lane): exhaustive over all 720 orderings');
-  assert.equal(await frame.locator('#multiple-testing').innerText(), 'Multiple testing: BH q and Holm p within one family per statistic (27 tests here)');
+  assert.equal(
+    await frame.locator('#permutation-scheme').innerText(),
+    'Permutation p-values (Freedman–Lane): exhaustive over all 720 orderings',
+  );
+  assert.equal(
+    await frame.locator('#multiple-testing').innerText(),
+    'Multiple testing: BH q and Holm p within one family per statistic (27 tests here)',
+  );
 
   await frame.locator('button[data-export="bars:png"]').click();
-  const png = readFileSync(await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial.png'));
+  const png = readFileSync(
+    await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial.png'),
+  );
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   await frame.locator('button[data-export="tests:latex"]').click();
-  const tex = readFileSync(await waitForFile(path.join(server.workspace, 'exports'), 'tests-japanese_ratio-partial.tex'), 'utf8');
-  assert.match(tex, /^% Corpus Lab export; needs \\usepackage\{booktabs\}\n\\begin\{table\}\[t\]\n\\centering\n\\caption\{Correlation tests --- Japanese token ratio \(partial\)\}\n\\label\{tab:correlation-tests-japanese-token-ratio-partial\}\n/);
-  assert.match(tex, /\nTask & Language & Category & Covariates & r & 95 \\% CI low & 95 \\% CI high & p \(df = n \$-\$ 2\) & /);
+  const tex = readFileSync(
+    await waitForFile(path.join(server.workspace, 'exports'), 'tests-japanese_ratio-partial.tex'),
+    'utf8',
+  );
+  assert.match(
+    tex,
+    /^% Corpus Lab export; needs \\usepackage\{booktabs\}\n\\begin\{table\}\[t\]\n\\centering\n\\caption\{Correlation tests --- Japanese token ratio \(partial\)\}\n\\label\{tab:correlation-tests-japanese-token-ratio-partial\}\n/,
+  );
+  assert.match(
+    tex,
+    /\nTask & Language & Category & Covariates & r & 95 \\% CI low & 95 \\% CI high & p \(df = n \$-\$ 2\) & /,
+  );
   await shot('correlations-partial');
 
   // Hide (another tab in front) and show again: the page is rebuilt and must restore its view.

@@ -29,13 +29,18 @@ test('the in-host mocha suite passes in code-server', async () => {
       ['extensionDevelopmentPath', remote(ROOT)],
       ['extensionTestsPath', remote(path.join(ROOT, 'out', 'test', 'host', 'index.js'))],
     ];
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `${server.url}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<number>((_, reject) => (timer = setTimeout(() => reject(new Error('the in-host suite did not finish in 180 s')), 180_000)));
+    const timeout = new Promise<number>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error('the in-host suite did not finish in 180 s')), 180_000)),
+    );
     const code = await Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
     assert.equal(code, 0, `in-host tests failed:\n${logs.join('\n')}\n${server.log().slice(-4000)}`);
   } finally {
-    console.log(logs.join("\n"));
+    console.log(logs.join('\n'));
     if (process.env.CORPUS_LAB_E2E_VERBOSE) console.log(server.log());
     await browser.close();
     await server.stop();

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildSentencePieceFixture } from '../unit/inspectFixture';
-import { paperWorkspace, ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { type CodeServer, paperWorkspace, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, openFile, openWorkbench, runCommand } from './workbench';
 
 /**
@@ -79,7 +79,12 @@ test('a source declared "en" whose documents are Japanese gets a warning on its 
   await pick('Random sample of 10 (seed 0)');
   await page.locator('.tab.active[aria-label*="en-pubmed-abstracts"]').waitFor();
   await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)');
-  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'declared "en" but its samples are mostly Japanese' }).first();
+  const problem = page
+    .locator('.markers-panel .monaco-list-row', { hasText: 'declared "en" but its samples are mostly Japanese' })
+    .first();
   await problem.waitFor();
-  assert.match((await problem.innerText()).replace(/\u00a0/g, ' '), /source "en-pubmed-abstracts": declared "en" but its samples are mostly Japanese \(Japanese script \d+\.\d %, Latin \d+\.\d % of \d+ letters; "en" needs Latin ≥ 50\.0 %\), in 10 sampled documents/);
+  assert.match(
+    (await problem.innerText()).replace(/\u00a0/g, ' '),
+    /source "en-pubmed-abstracts": declared "en" but its samples are mostly Japanese \(Japanese script \d+\.\d %, Latin \d+\.\d % of \d+ letters; "en" needs Latin ≥ 50\.0 %\), in 10 sampled documents/,
+  );
 });

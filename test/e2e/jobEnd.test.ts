@@ -4,9 +4,9 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { formatGpuHours, gpuHours } from '../../src/core/jobs/present';
 import { JobRegistry } from '../../src/core/jobs/registry';
-import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { connection, type LoopbackCluster, loopbackCluster } from '../integration/cluster';
 import { setupStudyTools } from '../integration/studyCluster';
-import { ROOT, startCodeServer, type CodeServer } from './codeServer';
+import { type CodeServer, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, notification, openWorkbench, pickRecipes, runCommand, showViewContainer } from './workbench';
 
 /**
@@ -33,7 +33,18 @@ before(async () => {
   server = await startCodeServer(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), {
     'git.enabled': false,
     'corpusLab.dataRoot': tools.dataRoot,
-    'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: root }],
+    'corpusLab.clusters': [
+      {
+        name: 'loopback',
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        identityFiles: [c.key],
+        knownHostsFiles: [c.knownHosts],
+        useAgent: false,
+        remoteRoot: root,
+      },
+    ],
     'corpusLab.jobs': {
       ...tools.jobs,
       // CPT fails at once (on 2 GPUs, TP × PP = 2 × 2 dividing them is not asked of `false`); the rest runs the stand-ins.
@@ -76,15 +87,40 @@ test('a failed job raises a notification naming it and why; its "Open Log" opens
   // Every job's final state is in the registry, with its end; none is UNKNOWN; the summary sums them.
   const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
   await registry.load();
-  const states = registry.all().map((j) => `${j.stage}/${j.model}: ${j.state}${j.reason === 'DependencyNeverSatisfied' ? ' (dependency)' : ''}`).sort();
+  const states = registry
+    .all()
+    .map((j) => `${j.stage}/${j.model}: ${j.state}${j.reason === 'DependencyNeverSatisfied' ? ' (dependency)' : ''}`)
+    .sort();
   assert.deepEqual(states, [
-    'cpt/Tiny-A: FAILED', 'eval/Tiny-A: CANCELLED (dependency)', 'eval/base: COMPLETED', 'hf-to-megatron/base: COMPLETED', 'hf-to-nemo/Tiny-A: CANCELLED (dependency)', 'hf-to-nemo/base: COMPLETED',
-    'megatron-to-hf/Tiny-A: CANCELLED (dependency)', 'nemo-to-hf/Tiny-A: CANCELLED (dependency)', 'nemo-to-hf/base: COMPLETED', 'sft/Tiny-A: CANCELLED (dependency)', 'sft/base: COMPLETED',
+    'cpt/Tiny-A: FAILED',
+    'eval/Tiny-A: CANCELLED (dependency)',
+    'eval/base: COMPLETED',
+    'hf-to-megatron/base: COMPLETED',
+    'hf-to-nemo/Tiny-A: CANCELLED (dependency)',
+    'hf-to-nemo/base: COMPLETED',
+    'megatron-to-hf/Tiny-A: CANCELLED (dependency)',
+    'nemo-to-hf/Tiny-A: CANCELLED (dependency)',
+    'nemo-to-hf/base: COMPLETED',
+    'sft/Tiny-A: CANCELLED (dependency)',
+    'sft/base: COMPLETED',
   ]);
-  assert.ok(summary.split('\n').includes(`Study ${study} has ended: 5 completed, 1 failed, 5 cancelled, ${formatGpuHours(gpuHours(registry.all()))}.`), summary);
+  assert.ok(
+    summary
+      .split('\n')
+      .includes(
+        `Study ${study} has ended: 5 completed, 1 failed, 5 cancelled, ${formatGpuHours(gpuHours(registry.all()))}.`,
+      ),
+    summary,
+  );
   const cpt = registry.all().find((j) => j.stage === 'cpt')!;
   assert.deepEqual([cpt.end?.exitCode, cpt.end?.gpus], [1, 4]);
   const rows = await page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row').allInnerTexts();
-  assert.ok(rows.some((r) => r.startsWith(study) && /GPU-hours/.test(r)), rows.join('\n'));
-  assert.ok(rows.every((r) => !/UNKNOWN/.test(r)), rows.join('\n'));
+  assert.ok(
+    rows.some((r) => r.startsWith(study) && /GPU-hours/.test(r)),
+    rows.join('\n'),
+  );
+  assert.ok(
+    rows.every((r) => !/UNKNOWN/.test(r)),
+    rows.join('\n'),
+  );
 });

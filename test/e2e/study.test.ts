@@ -5,10 +5,18 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { JobRegistry } from '../../src/core/jobs/registry';
-import { connection, loopbackCluster, type LoopbackCluster } from '../integration/cluster';
+import { connection, type LoopbackCluster, loopbackCluster } from '../integration/cluster';
 import { lineageOf, setupStudyTools, standInScore } from '../integration/studyCluster';
-import { ROOT, startCodeServer, type CodeServer } from './codeServer';
-import { launchBrowser, notification, openWorkbench, pickRecipes, runCommand, showViewContainer, webviewFrame } from './workbench';
+import { type CodeServer, ROOT, startCodeServer } from './codeServer';
+import {
+  launchBrowser,
+  notification,
+  openWorkbench,
+  pickRecipes,
+  runCommand,
+  showViewContainer,
+  webviewFrame,
+} from './workbench';
 
 /**
  * A study from the command palette of a real VS Code against the loopback cluster: three tiny
@@ -43,7 +51,18 @@ before(async () => {
   server = await startCodeServer(ws, {
     'git.enabled': false,
     'corpusLab.dataRoot': tools.dataRoot,
-    'corpusLab.clusters': [{ name: 'loopback', host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [c.knownHosts], useAgent: false, remoteRoot: root }],
+    'corpusLab.clusters': [
+      {
+        name: 'loopback',
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        identityFiles: [c.key],
+        knownHostsFiles: [c.knownHosts],
+        useAgent: false,
+        remoteRoot: root,
+      },
+    ],
     'corpusLab.jobs': { ...tools.jobs, trainIters: 12, pollSeconds: 2 },
   });
   rmSync(ws, { recursive: true, force: true });
@@ -79,7 +98,10 @@ test('Validate Study asks the installed tools about every option and Slurm about
 test('a pipeline that does not connect is refused in the editor before anything is submitted', async () => {
   const original = readFileSync(server.userSettings, 'utf8');
   const settings = JSON.parse(original);
-  settings['corpusLab.jobs'] = { ...settings['corpusLab.jobs'], launchers: { ...settings['corpusLab.jobs'].launchers, 'hf-to-nemo': '' } };
+  settings['corpusLab.jobs'] = {
+    ...settings['corpusLab.jobs'],
+    launchers: { ...settings['corpusLab.jobs'].launchers, 'hf-to-nemo': '' },
+  };
   writeFileSync(server.userSettings, JSON.stringify(settings, null, 2));
   // And one dataset of Tiny-A's blend gone from the cluster (the cluster is this machine).
   const idx = path.join(dataRoot, 'ja', 'tiny_a_text_document.idx');
@@ -90,9 +112,20 @@ test('a pipeline that does not connect is refused in the editor before anything 
     await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
     await pickAllRecipes('e2e-broken');
     const text = await notification(page, 'Study e2e-broken was not submitted', 60_000);
-    assert.match(text, new RegExp(`cpt/Tiny-A: the blend's dataset ${dataRoot}/ja/tiny_a_text_document is missing on the cluster \\(no ${dataRoot}/ja/tiny_a_text_document\\.idx\\)`));
-    assert.match(text, /the base model gives a Hugging Face model, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
-    assert.match(text, /cpt gives a Megatron checkpoint, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/);
+    assert.match(
+      text,
+      new RegExp(
+        `cpt/Tiny-A: the blend's dataset ${dataRoot}/ja/tiny_a_text_document is missing on the cluster \\(no ${dataRoot}/ja/tiny_a_text_document\\.idx\\)`,
+      ),
+    );
+    assert.match(
+      text,
+      /the base model gives a Hugging Face model, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/,
+    );
+    assert.match(
+      text,
+      /cpt gives a Megatron checkpoint, but sft consumes a NeMo model \(\.nemo\): configure a launcher for hf-to-nemo/,
+    );
     const registry = new JobRegistry(path.join(server.workspace, '.corpus-lab', 'jobs.json'));
     await registry.load();
     assert.equal(registry.all().length, 0, 'nothing was submitted or recorded');
@@ -113,8 +146,14 @@ test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as on
   const dialog = page.locator('.monaco-dialog-box', { hasText: 'Submit study e2e-study' });
   await dialog.waitFor({ timeout: 60_000 });
   const plan = await dialog.innerText();
-  assert.match(plan, new RegExp(`Submit study e2e-study: ${JOBS} jobs, ≈ ${Math.round(gpuHours)} GPU-hours of continued pretraining\\?`));
-  assert.match(plan, /cpt\/Tiny-B: 1 node\(s\) × 4 GPU\(s\) · limit 10:00 · 0\.05B tokens ≈ 4 GPU-hours · after hf-to-megatron\/base/);
+  assert.match(
+    plan,
+    new RegExp(`Submit study e2e-study: ${JOBS} jobs, ≈ ${Math.round(gpuHours)} GPU-hours of continued pretraining\\?`),
+  );
+  assert.match(
+    plan,
+    /cpt\/Tiny-B: 1 node\(s\) × 4 GPU\(s\) · limit 10:00 · 0\.05B tokens ≈ 4 GPU-hours · after hf-to-megatron\/base/,
+  );
   await page.screenshot({ path: path.join(SHOTS, 'study-plan.png') });
   assert.match(plan, /And 4 × hf-to-nemo, 4 × sft, 4 × nemo-to-hf, 4 × eval, 1 × hf-to-megatron, 3 × megatron-to-hf\./);
   await dialog.locator('.monaco-button', { hasText: 'Submit' }).dispatchEvent('click');
@@ -124,7 +163,15 @@ test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as on
   // The view lists more jobs than fit on screen (it renders only the visible rows): the registry the
   // view shows says when all are done; then every row on screen must say COMPLETED.
   const registryFile = path.join(server.workspace, '.corpus-lab', 'jobs.json');
-  const completed = () => { try { return (JSON.parse(readFileSync(registryFile, 'utf8')).jobs as { study: string; state: string }[]).filter((j) => j.study === 'e2e-study' && j.state === 'COMPLETED').length; } catch { return 0; } };
+  const completed = () => {
+    try {
+      return (JSON.parse(readFileSync(registryFile, 'utf8')).jobs as { study: string; state: string }[]).filter(
+        (j) => j.study === 'e2e-study' && j.state === 'COMPLETED',
+      ).length;
+    } catch {
+      return 0;
+    }
+  };
   const deadline = Date.now() + 240_000;
   while (Date.now() < deadline && completed() < JOBS) await page.waitForTimeout(1000);
   assert.equal(completed(), JOBS);
@@ -133,7 +180,11 @@ test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as on
   await page.screenshot({ path: path.join(SHOTS, 'jobs-tree.png') });
   const jobTexts = texts.filter((t) => /#\d+ · /.test(t));
   assert.ok(jobTexts.length >= 8, texts.join('\n'));
-  assert.deepEqual(jobTexts.filter((t) => !/COMPLETED/.test(t)), [], texts.join('\n'));
+  assert.deepEqual(
+    jobTexts.filter((t) => !/COMPLETED/.test(t)),
+    [],
+    texts.join('\n'),
+  );
   assert.ok(texts.some((t) => /^e2e-study/.test(t)));
   assert.ok(texts.some((t) => /Continued pretraining/.test(t)));
 
@@ -142,7 +193,14 @@ test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as on
   await registry.load();
   const jobs = registry.all();
   assert.equal(jobs.length, JOBS);
-  const after: Record<string, string> = { cpt: 'hf-to-megatron', 'megatron-to-hf': 'cpt', 'hf-to-nemo': 'megatron-to-hf', sft: 'hf-to-nemo', 'nemo-to-hf': 'sft', eval: 'nemo-to-hf' };
+  const after: Record<string, string> = {
+    cpt: 'hf-to-megatron',
+    'megatron-to-hf': 'cpt',
+    'hf-to-nemo': 'megatron-to-hf',
+    sft: 'hf-to-nemo',
+    'nemo-to-hf': 'sft',
+    eval: 'nemo-to-hf',
+  };
   for (const j of jobs.filter((x) => x.model !== 'base')) {
     const dep = registry.get(j.dependsOn[0])!;
     assert.equal(dep.stage, after[j.stage], j.name);
@@ -180,7 +238,11 @@ test('the training chart of a CPT job plots the iterations of its log', async ()
 
 /** The number med-eval's stand-in writes for a model and task: a function of the artifacts that reached it. */
 function fakeScore(model: string, task: string, shots = 3): number {
-  return standInScore(lineageOf('llm-jp-3-13b', model === 'base' ? undefined : { prefixes: PREFIXES[model], iterations: 12 }), task, shots);
+  return standInScore(
+    lineageOf('llm-jp-3-13b', model === 'base' ? undefined : { prefixes: PREFIXES[model], iterations: 12 }),
+    task,
+    shots,
+  );
 }
 
 test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
@@ -189,7 +251,10 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
   assert.match(study, /results: "results\/e2e-study"/);
   assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
-  const csv = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa-ja.csv'), 'utf8');
+  const csv = readFileSync(
+    path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa-ja.csv'),
+    'utf8',
+  );
   assert.ok(csv.includes(`igakuqa,mcqa_with_options_jp,${fakeScore('Tiny-B', 'igakuqa')},`), csv);
 
   await runCommand(page, 'Corpus Lab: Open Score Differences');
@@ -197,14 +262,25 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const row = frame.locator('#scores-table tbody tr[data-row="IgakuQA"]');
   await row.waitFor();
   const cells = await row.locator('th, td').allInnerTexts();
-  const expected = ['Tiny-A', 'Tiny-B', 'Tiny-C'].map((m) => (fakeScore(m, 'igakuqa') - fakeScore('base', 'igakuqa')).toFixed(4));
-  assert.deepEqual(cells.map((c) => c.replace(' ★', '')), ['IgakuQA', ...expected]);
+  const expected = ['Tiny-A', 'Tiny-B', 'Tiny-C'].map((m) =>
+    (fakeScore(m, 'igakuqa') - fakeScore('base', 'igakuqa')).toFixed(4),
+  );
+  assert.deepEqual(
+    cells.map((c) => c.replace(' ★', '')),
+    ['IgakuQA', ...expected],
+  );
   // 27 tasks: every family's CSV was parsed (MT's BLEU normalised from 0–100).
   assert.equal(await frame.locator('#scores-table tbody tr[data-row]').count(), 27);
   const mt = await frame.locator('#scores-table tbody tr[data-row="EJMMT-Ja"] td').first().innerText();
-  assert.equal(mt.replace(' ★', ''), (fakeScore('Tiny-A', 'ejmmt-en2ja') - fakeScore('base', 'ejmmt-en2ja')).toFixed(4));
+  assert.equal(
+    mt.replace(' ★', ''),
+    (fakeScore('Tiny-A', 'ejmmt-en2ja') - fakeScore('base', 'ejmmt-en2ja')).toFixed(4),
+  );
   const title = await row.locator('td').first().getAttribute('title');
-  assert.match(title ?? '', /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/);
+  assert.match(
+    title ?? '',
+    /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/,
+  );
   assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
   await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });
 
@@ -213,7 +289,10 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   // Three corpora, two covariates: no partial r, so the panel opens in regular and says why once.
   await corr.locator('#tests-table').waitFor();
   assert.equal(await corr.locator('#mode').inputValue(), 'regular');
-  assert.match(await corr.locator('#partial-unavailable').innerText(), /^Partial correlations are not available for this statistic: too few corpora: n = 3 with 2 covariates leaves n − 2 − k = -1 degrees of freedom$/);
+  assert.match(
+    await corr.locator('#partial-unavailable').innerText(),
+    /^Partial correlations are not available for this statistic: too few corpora: n = 3 with 2 covariates leaves n − 2 − k = -1 degrees of freedom$/,
+  );
   await corr.locator('#mode').selectOption('regular');
   await corr.locator('#statistic').selectOption('japanese_ratio');
   const tests = await corr.locator('#tests-table tbody tr[data-row="IgakuQA"]').locator('th, td').allInnerTexts();
@@ -229,6 +308,9 @@ test('fetching again keeps a locally changed file instead of overwriting it', as
   await notification(page, 'Fetched 1 result files of e2e-study (35 unchanged, 1 older versions kept).');
   const kept = readdirSync(path.dirname(file)).filter((f) => f.startsWith('sts.csv.') && f.endsWith('.bak'));
   assert.equal(kept.length, 1);
-  assert.equal(readFileSync(path.join(path.dirname(file), kept[0]), 'utf8'), 'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n');
+  assert.equal(
+    readFileSync(path.join(path.dirname(file), kept[0]), 'utf8'),
+    'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n',
+  );
   assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli_jp,/);
 });

@@ -1,4 +1,4 @@
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -6,7 +6,16 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -45,7 +54,10 @@ export async function webviewFrame(page: Page, title: string): Promise<Frame> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     for (const host of page.frames().filter((f) => f.url().includes('/webview/browser/pre/index.html'))) {
-      const ready = await host.frameElement().then((e) => e.evaluate((el) => (el as Element).classList.contains('ready')), () => false);
+      const ready = await host.frameElement().then(
+        (e) => e.evaluate((el) => (el as Element).classList.contains('ready')),
+        () => false,
+      );
       if (!ready) continue;
       for (const inner of host.childFrames()) {
         if ((await inner.title().catch(() => '')) === title) return inner;
@@ -93,7 +105,10 @@ export async function notification(page: Page, text: string, timeoutMs = 30_000)
       await page.waitForTimeout(200);
     }
     // What the workbench did say, so that a failure names the message that came instead.
-    const seen = [...(await page.locator('.notification-toast').allInnerTexts()), ...(await page.locator('.notifications-center .notification-list-item').allInnerTexts())];
+    const seen = [
+      ...(await page.locator('.notification-toast').allInnerTexts()),
+      ...(await page.locator('.notifications-center .notification-list-item').allInnerTexts()),
+    ];
     throw new Error(`no notification with "${text}" within ${timeoutMs} ms; shown: ${JSON.stringify(seen)}`);
   } finally {
     if (opened) await runCommand(page, 'Notifications: Hide Notifications').catch(() => undefined);
@@ -109,7 +124,8 @@ export async function pickRecipes(page: Page, recipes: readonly string[], study:
   await page.locator('.quick-input-list .monaco-list-row', { hasText: recipes[0] }).waitFor();
   if (all) await page.locator('.quick-input-widget [role="checkbox"][aria-label="Toggle all checkboxes"]').click();
   else for (const r of recipes) await page.locator(`.quick-input-widget .monaco-checkbox[aria-label="${r}"]`).click();
-  for (const r of recipes) await page.locator(`.quick-input-widget .monaco-checkbox[aria-label="${r}"][aria-checked="true"]`).waitFor();
+  for (const r of recipes)
+    await page.locator(`.quick-input-widget .monaco-checkbox[aria-label="${r}"][aria-checked="true"]`).waitFor();
   await input.press('Enter');
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Study name' }).waitFor();
   await input.fill(study);

@@ -8,10 +8,17 @@ import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { readRemoteFile } from '../../src/core/cluster/sftp';
 import { END_RECORD } from '../../src/core/jobs/accounting';
 import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
-import { formatGpuHours, gpuHours, jobDescription, jobGpuHours, JobEndWatch, studySummary } from '../../src/core/jobs/present';
-import { JobRegistry, type JobRecord } from '../../src/core/jobs/registry';
+import {
+  formatGpuHours,
+  gpuHours,
+  JobEndWatch,
+  jobDescription,
+  jobGpuHours,
+  studySummary,
+} from '../../src/core/jobs/present';
+import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
 import { FINISHED_STATES } from '../../src/core/jobs/slurm';
-import { connection, loopbackCluster, type LoopbackCluster } from './cluster';
+import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
 
 /**
  * Jobs that ended longer ago than MinJobAge, so that squeue no longer lists them: read back from
@@ -27,12 +34,26 @@ let registry: JobRegistry;
 let service: JobService;
 const jobs: Record<string, JobRecord> = {};
 
-function spec(model: string, body: string, o: { gpus?: number; time?: string; stage?: string; dependsOn?: string[]; mem?: string } = {}): JobSpec {
+function spec(
+  model: string,
+  body: string,
+  o: { gpus?: number; time?: string; stage?: string; dependsOn?: string[]; mem?: string } = {},
+): JobSpec {
   return {
-    cluster: 'loopback', study: run, stage: (o.stage ?? 'cpt') as JobSpec['stage'], model, name: `${run}/${model}`,
+    cluster: 'loopback',
+    study: run,
+    stage: (o.stage ?? 'cpt') as JobSpec['stage'],
+    model,
+    name: `${run}/${model}`,
     // No templates: the end record must work for any script a stage may have.
     script: () => `#!/bin/bash\nset -euo pipefail\necho "start ${model}"\n${body}\n`,
-    resources: { partition: 'gpu', nodes: 1, gpusPerNode: o.gpus ?? 1, timeLimit: o.time ?? '10:00', extra: o.mem ? [`--mem=${o.mem}`] : [] },
+    resources: {
+      partition: 'gpu',
+      nodes: 1,
+      gpusPerNode: o.gpus ?? 1,
+      timeLimit: o.time ?? '10:00',
+      extra: o.mem ? [`--mem=${o.mem}`] : [],
+    },
     dependsOn: o.dependsOn,
   };
 }
@@ -47,7 +68,10 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 
 const listed = async (ids: string[]) => {
   const r = await conn.exec(['squeue', '--noheader', '--states=all', '--format=%i', `--jobs=${ids.join(',')}`]);
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => ids.includes(l));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => ids.includes(l));
 };
 
 before(async () => {
@@ -66,15 +90,28 @@ after(async () => {
 });
 
 test(`jobs that ended longer ago than MinJobAge show their final state, exit code and GPU-hours (${process.env.CORPUS_LAB_CLUSTER_ACCOUNTING === '0' ? 'no accounting: end records' : 'accounting: sacct'})`, async () => {
-  assert.ok(c.minJobAge <= 10, `the test cluster must forget finished jobs quickly (MinJobAge ${c.minJobAge}); run-tests.sh sets it`);
+  assert.ok(
+    c.minJobAge <= 10,
+    `the test cluster must forget finished jobs quickly (MinJobAge ${c.minJobAge}); run-tests.sh sets it`,
+  );
   jobs.timeout = await service.submit(spec('timeout', 'sleep 600', { time: '1' }));
   jobs.done = await service.submit(spec('done', 'sleep 3; echo done', { gpus: 2 }));
   jobs.failed = await service.submit(spec('failed', 'sleep 1; exit 3', { stage: 'sft' }));
-  jobs.dependant = await service.submit(spec('dependant', 'echo never', { stage: 'eval', dependsOn: [jobs.failed.tag] }));
+  jobs.dependant = await service.submit(
+    spec('dependant', 'echo never', { stage: 'eval', dependsOn: [jobs.failed.tag] }),
+  );
   jobs.cancelled = await service.submit(spec('cancelled', 'sleep 600'));
   // 300 MB held against a 50 MB limit: Slurm's memory sampling kills it within a second or two.
-  jobs.oom = await service.submit(spec('oom', 'python3 -c "import time; x = bytearray(300 * 1024 * 1024); time.sleep(30)"', { mem: '50M' }));
-  await until('the job to cancel to run', async () => (await conn.exec(['squeue', '--noheader', '--format=%T', `--jobs=${jobs.cancelled.jobId}`])).stdout.trim() === 'RUNNING', 60_000);
+  jobs.oom = await service.submit(
+    spec('oom', 'python3 -c "import time; x = bytearray(300 * 1024 * 1024); time.sleep(30)"', { mem: '50M' }),
+  );
+  await until(
+    'the job to cancel to run',
+    async () =>
+      (await conn.exec(['squeue', '--noheader', '--format=%T', `--jobs=${jobs.cancelled.jobId}`])).stdout.trim() ===
+      'RUNNING',
+    60_000,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   await service.cancel(jobs.cancelled.tag);
   const ids = Object.values(jobs).map((j) => j.jobId!);
@@ -100,14 +137,20 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
   assert.equal(get('done').end?.source, source);
   assert.equal(get('done').end?.exitCode, 0);
   assert.equal(get('done').end?.gpus, 2);
-  assert.ok(get('done').end!.elapsedSeconds >= 3 && get('done').end!.elapsedSeconds < 30, String(get('done').end!.elapsedSeconds));
+  assert.ok(
+    get('done').end!.elapsedSeconds >= 3 && get('done').end!.elapsedSeconds < 30,
+    String(get('done').end!.elapsedSeconds),
+  );
   assert.equal(jobGpuHours(get('done')), (get('done').end!.elapsedSeconds * 2) / 3600);
 
   assert.equal(get('failed').state, 'FAILED');
   assert.equal(get('failed').end?.exitCode, 3);
   assert.equal(get('failed').end?.signal, 0);
   assert.equal(get('failed').end?.gpus, 1);
-  assert.match(jobDescription(get('failed')), new RegExp(`^#${jobs.failed.jobId} · FAILED · \\d+:\\d\\d · exit 3 · [\\d.]+ GPU-h`));
+  assert.match(
+    jobDescription(get('failed')),
+    new RegExp(`^#${jobs.failed.jobId} · FAILED · \\d+:\\d\\d · exit 3 · [\\d.]+ GPU-h`),
+  );
 
   assert.equal(get('dependant').state, 'CANCELLED');
   assert.equal(get('dependant').reason, 'DependencyNeverSatisfied');
@@ -117,7 +160,10 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
   // sacct records the allocation of a cancelled job as 0:0; the job's own trap saw SIGTERM.
   assert.equal(get('cancelled').end?.signal, c.accounting ? 0 : 15);
   assert.ok(get('cancelled').end!.elapsedSeconds >= 1);
-  assert.equal(get('cancelled').reason, c.accounting ? `cancelled by uid ${(await conn.exec(['id', '-u'])).stdout.trim()}` : 'cancelled (scancel)');
+  assert.equal(
+    get('cancelled').reason,
+    c.accounting ? `cancelled by uid ${(await conn.exec(['id', '-u'])).stdout.trim()}` : 'cancelled (scancel)',
+  );
 
   assert.equal(get('timeout').state, 'TIMEOUT');
   assert.ok(get('timeout').end!.elapsedSeconds >= 60, String(get('timeout').end!.elapsedSeconds));
@@ -137,7 +183,10 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
   }
   const total = gpuHours(reopened.all());
   // The same terms summed in another order: equal up to floating-point rounding.
-  const expected = [get('done'), get('failed'), get('cancelled'), get('timeout'), get('oom')].reduce((s, j) => s + (j.end!.elapsedSeconds * j.end!.gpus) / 3600, 0);
+  const expected = [get('done'), get('failed'), get('cancelled'), get('timeout'), get('oom')].reduce(
+    (s, j) => s + (j.end!.elapsedSeconds * j.end!.gpus) / 3600,
+    0,
+  );
   assert.ok(Math.abs(total - expected) < 1e-12, `${total} vs ${expected}`);
   assert.equal(studySummary(reopened.all()), `1 completed, 3 failed, 2 cancelled, ${formatGpuHours(total)}`);
   // Ended before this "window" saw them alive: listed, not announced.
@@ -150,8 +199,22 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
 
 test('the end record is written by the job itself, atomically, next to its log', async () => {
   const rec = (await readRemoteFile(await conn.sftp(), `${jobs.failed.runDir}/${END_RECORD}`)).toString('utf8');
-  const kv = Object.fromEntries(rec.trim().split('\n').map((l) => l.split('=')));
-  assert.deepEqual(Object.keys(kv), ['job_id', 'exit_code', 'signal', 'start', 'end', 'nodes', 'gpus_on_node', 'node_list']);
+  const kv = Object.fromEntries(
+    rec
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')),
+  );
+  assert.deepEqual(Object.keys(kv), [
+    'job_id',
+    'exit_code',
+    'signal',
+    'start',
+    'end',
+    'nodes',
+    'gpus_on_node',
+    'node_list',
+  ]);
   assert.equal(kv.job_id, jobs.failed.jobId);
   assert.equal(kv.exit_code, '3');
   assert.equal(kv.signal, '0');
@@ -164,17 +227,31 @@ test('a job seen running, then failing, is announced with its study’s summary;
   const watch = new JobEndWatch();
   const live = await service.submit(spec('live', 'sleep 4; exit 4', { gpus: 3 }));
   const after = await service.submit(spec('after-live', 'echo never', { stage: 'eval', dependsOn: [live.tag] }));
-  await until('the job to run', async () => (await service.poll('loopback'), registry.get(live.tag)!.state === 'RUNNING'), 60_000);
+  await until(
+    'the job to run',
+    async () => {
+      await service.poll('loopback');
+      return registry.get(live.tag)!.state === 'RUNNING';
+    },
+    60_000,
+  );
   const first = watch.update(registry.all(), 'loopback');
   assert.deepEqual(first, { failures: [], studies: [] });
   let ended: string[] = [];
-  await until('both to end', async () => {
-    ended = [...ended, ...(await service.poll('loopback')).ended.map((j) => j.model)];
-    return [live, after].every((j) => FINISHED_STATES.has(registry.get(j.tag)!.state) && registry.get(j.tag)!.end);
-  }, 150_000);
+  await until(
+    'both to end',
+    async () => {
+      ended = [...ended, ...(await service.poll('loopback')).ended.map((j) => j.model)];
+      return [live, after].every((j) => FINISHED_STATES.has(registry.get(j.tag)!.state) && registry.get(j.tag)!.end);
+    },
+    150_000,
+  );
   assert.deepEqual(ended.sort(), ['after-live', 'live']);
   const { failures, studies } = watch.update(registry.all(), 'loopback');
-  assert.deepEqual(failures.map((j) => [j.model, j.state, j.end?.exitCode]), [['live', 'FAILED', 4]]);
+  assert.deepEqual(
+    failures.map((j) => [j.model, j.state, j.end?.exitCode]),
+    [['live', 'FAILED', 4]],
+  );
   assert.deepEqual(studies, [run]);
   assert.equal(registry.get(live.tag)!.end?.gpus, 3);
   assert.equal(registry.get(after.tag)!.reason, 'DependencyNeverSatisfied');

@@ -26,10 +26,21 @@ export function loopbackCluster(): LoopbackCluster {
   try {
     text = readFileSync(`${CLUSTER_DIR}/cluster.env`, 'utf8');
   } catch {
-    throw new Error(`no loopback cluster: run test/cluster/start.sh as root first (looked for ${CLUSTER_DIR}/cluster.env)`);
+    throw new Error(
+      `no loopback cluster: run test/cluster/start.sh as root first (looked for ${CLUSTER_DIR}/cluster.env)`,
+    );
   }
-  const env = Object.fromEntries(text.split('\n').filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
-  const need = (k: string) => env[`CORPUS_LAB_CLUSTER_${k}`] ?? (() => { throw new Error(`cluster.env lacks ${k}`); })();
+  const env = Object.fromEntries(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+  ) as Record<string, string>;
+  const need = (k: string) =>
+    env[`CORPUS_LAB_CLUSTER_${k}`] ??
+    (() => {
+      throw new Error(`cluster.env lacks ${k}`);
+    })();
   return {
     host: need('HOST'),
     port: Number(need('PORT')),
@@ -69,7 +80,12 @@ export function hooks(c: LoopbackCluster, over: Partial<ConnectionHooks> = {}): 
   };
 }
 
-export function connection(c: LoopbackCluster, name = 'loopback', t: Partial<SshTarget> = {}, h: Partial<ConnectionHooks> = {}): ClusterConnection {
+export function connection(
+  c: LoopbackCluster,
+  name = 'loopback',
+  t: Partial<SshTarget> = {},
+  h: Partial<ConnectionHooks> = {},
+): ClusterConnection {
   return new ClusterConnection(name, target(c, t), hooks(c, h));
 }
 

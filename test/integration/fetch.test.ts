@@ -8,7 +8,7 @@ import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { uploadAtomic } from '../../src/core/cluster/sftp';
 import type { JobRecord } from '../../src/core/jobs/registry';
 import { fetchStudyResults } from '../../src/core/results/fetch';
-import { connection, loopbackCluster, type LoopbackCluster } from './cluster';
+import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
 
 const run = `f${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
@@ -20,8 +20,23 @@ function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
   const tag = `cl-${run}-eval-${model}-0001`;
   const runDir = `${c.home}/corpus-lab-${run}/runs/${tag}`;
   return {
-    tag, cluster: 'loopback', study: run, stage: 'eval', model, name: `${run}-eval-${model}`, runDir, script: `${runDir}/job.sbatch`, log: `${runDir}/slurm.log`,
-    dependsOn: [], jobId: '1', state: 'COMPLETED', submittedAt: '', updatedAt: '', resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`, sbatch: [], ...patch,
+    tag,
+    cluster: 'loopback',
+    study: run,
+    stage: 'eval',
+    model,
+    name: `${run}-eval-${model}`,
+    runDir,
+    script: `${runDir}/job.sbatch`,
+    log: `${runDir}/slurm.log`,
+    dependsOn: [],
+    jobId: '1',
+    state: 'COMPLETED',
+    submittedAt: '',
+    updatedAt: '',
+    resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
+    sbatch: [],
+    ...patch,
   };
 }
 
@@ -33,7 +48,11 @@ before(async () => {
   const sftp = await conn.sftp();
   for (const model of ['EnJa', 'Evil']) {
     for (const name of ['mcqa.csv', '-dash.csv', '.hidden.csv', 'new\nline.csv', 'notes.txt']) {
-      await uploadAtomic(sftp, `Task,Template,Accuracy\n${model},${name.length},0.5\n`, `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot/${name}`);
+      await uploadAtomic(
+        sftp,
+        `Task,Template,Accuracy\n${model},${name.length},0.5\n`,
+        `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot/${name}`,
+      );
     }
   }
 });
@@ -51,7 +70,10 @@ test('Fetch Results takes only plain CSV names, never follows a workspace symlin
   symlinkSync(outside, path.join(dir, 'Evil')); // a shipped workspace pointing results/<study>/Evil elsewhere
   const dotdot = evalJob('EnJa', { study: '..' });
   const report = await fetchStudyResults(conn, [evalJob('EnJa'), evalJob('Evil'), dotdot], dir);
-  assert.deepEqual(report.fetched, [path.join(dir, 'EnJa', '0-shot', '-dash.csv'), path.join(dir, 'EnJa', '0-shot', 'mcqa.csv')]);
+  assert.deepEqual(report.fetched, [
+    path.join(dir, 'EnJa', '0-shot', '-dash.csv'),
+    path.join(dir, 'EnJa', '0-shot', 'mcqa.csv'),
+  ]);
   assert.deepEqual(report.problems, [
     `${run}-eval-EnJa: skipped ".hidden.csv": not a plain file name`,
     `${run}-eval-EnJa: skipped "new\\u{a}line.csv": not a plain file name`,
@@ -62,7 +84,10 @@ test('Fetch Results takes only plain CSV names, never follows a workspace symlin
   ]);
   assert.deepEqual(readdirSync(outside), []);
   assert.deepEqual(readdirSync(path.join(dir, 'EnJa', '0-shot')).sort(), ['-dash.csv', 'mcqa.csv']);
-  assert.equal(readFileSync(path.join(dir, 'EnJa', '0-shot', 'mcqa.csv'), 'utf8'), 'Task,Template,Accuracy\nEnJa,8,0.5\n');
+  assert.equal(
+    readFileSync(path.join(dir, 'EnJa', '0-shot', 'mcqa.csv'), 'utf8'),
+    'Task,Template,Accuracy\nEnJa,8,0.5\n',
+  );
 
   // Again: the same bytes are "unchanged"; a local file that differs is kept, not overwritten.
   writeFileSync(path.join(dir, 'EnJa', '0-shot', 'mcqa.csv'), 'edited by hand\n');

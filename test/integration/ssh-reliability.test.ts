@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AuthenticationError, ClusterConnection, CommandTimeoutError, ConnectError, MAX_CHANNELS, MAX_FOLLOWS, type ConnectionState } from '../../src/core/cluster/connection';
+import {
+  AuthenticationError,
+  type ClusterConnection,
+  CommandTimeoutError,
+  ConnectError,
+  type ConnectionState,
+  MAX_CHANNELS,
+  MAX_FOLLOWS,
+} from '../../src/core/cluster/connection';
 import { readRemoteFile, sftpCall, sftpRequest, uploadAtomic } from '../../src/core/cluster/sftp';
 import { LogFollower } from '../../src/core/logs/logFollower';
-import { CLUSTER_DIR, connection, local, loopbackCluster, type LoopbackCluster } from './cluster';
+import { CLUSTER_DIR, connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 
 /**
  * What must not hang, starve or hammer the login node, against the real sshd of the loopback
@@ -53,7 +61,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Fails (instead of hanging the suite) when `p` has not settled within `ms`: the bugs here were hangs. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>(
+      (_, reject) => (t = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(t));
 }
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000) {
@@ -93,13 +106,28 @@ test('the server closing during authentication (LoginGraceTime while a passphras
   const sshd = await extraSshd(['LoginGraceTime 1']);
   const key = path.join(scratch, 'id_slow');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'pw', '-f', key]);
-  const conn = tracked(c, 'grace', { port: sshd.port, identityFiles: [key], readyTimeoutMs: 60_000 }, {
-    knownHostsFiles: [writeKnownHosts(sshd.port)],
-    // The user takes four seconds to type; sshd gives up after one and closes without a word.
-    passphrase: async () => (await sleep(4000), 'pw'),
-  });
+  const conn = tracked(
+    c,
+    'grace',
+    { port: sshd.port, identityFiles: [key], readyTimeoutMs: 60_000 },
+    {
+      knownHostsFiles: [writeKnownHosts(sshd.port)],
+      // The user takes four seconds to type; sshd gives up after one and closes without a word.
+      passphrase: async () => {
+        await sleep(4000);
+        return 'pw';
+      },
+    },
+  );
   const t0 = Date.now();
-  await assert.rejects(within(conn.exec(['true']), 3500, 'exec on a connection closed by sshd'), (e: Error) => e instanceof ConnectError && new RegExp(`${c.user}@127\\.0\\.0\\.1:${sshd.port}: the server closed the connection during authentication`).test(e.message));
+  await assert.rejects(
+    within(conn.exec(['true']), 3500, 'exec on a connection closed by sshd'),
+    (e: Error) =>
+      e instanceof ConnectError &&
+      new RegExp(`${c.user}@127\\.0\\.0\\.1:${sshd.port}: the server closed the connection during authentication`).test(
+        e.message,
+      ),
+  );
   assert.ok(Date.now() - t0 < 3000);
   assert.equal(conn.state, 'failed');
   conn.dispose();
@@ -118,7 +146,12 @@ test('a peer that accepts and never speaks: the whole connection attempt has one
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const port = (silent.address() as { port: number }).port;
   const conn = tracked(c, 'silent', { port, readyTimeoutMs: 1000 });
-  await assert.rejects(within(conn.exec(['true']), 5000, 'exec against a silent peer'), (e: Error) => e instanceof ConnectError && e.message === `silent: no connection within 1 s (stuck at: key exchange with corpuslab@127.0.0.1:${port})`);
+  await assert.rejects(
+    within(conn.exec(['true']), 5000, 'exec against a silent peer'),
+    (e: Error) =>
+      e instanceof ConnectError &&
+      e.message === `silent: no connection within 1 s (stuck at: key exchange with corpuslab@127.0.0.1:${port})`,
+  );
   conn.dispose();
   silent.close();
 });
@@ -135,8 +168,14 @@ async function agentWith(n: number, withRight: boolean): Promise<string> {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k]);
     execFileSync('ssh-add', ['-q', k], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
   }
-  if (withRight) execFileSync('ssh-add', ['-q', c.key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
-  assert.equal(execFileSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' }).trim().split('\n').length, n + (withRight ? 1 : 0));
+  if (withRight)
+    execFileSync('ssh-add', ['-q', c.key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+  assert.equal(
+    execFileSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' })
+      .trim()
+      .split('\n').length,
+    n + (withRight ? 1 : 0),
+  );
   return sock;
 }
 
@@ -156,9 +195,16 @@ test('"Too many authentication failures" is an authentication failure: named, no
   const sock = await agentWith(7, false);
   const conn = tracked(c, 'too-many', { agent: sock, identityFiles: [] });
   const failed = countStates(conn, 'failed');
-  const e = await within(conn.exec(['true']).catch((x: Error) => x), 10_000, 'login');
+  const e = await within(
+    conn.exec(['true']).catch((x: Error) => x),
+    10_000,
+    'login',
+  );
   assert.ok(e instanceof AuthenticationError, String(e));
-  assert.match(e.message, /corpuslab@127\.0\.0\.1:2222: the server refused more keys \("Too many authentication failures"\) after 7 offered/);
+  assert.match(
+    e.message,
+    /corpuslab@127\.0\.0\.1:2222: the server refused more keys \("Too many authentication failures"\) after 7 offered/,
+  );
   // Every later caller gets the same failure at once: no login attempt of its own.
   const t0 = Date.now();
   const again = await conn.exec(['true']).catch((x: Error) => x);
@@ -207,9 +253,16 @@ test('a log opened while the cluster is down follows once it is back; an authent
   await until('the first failure', () => problems.length > 0);
   assert.match(problems[0], /ECONNREFUSED/);
   // The cluster comes up (sshd on that port): the follower gets there by itself, with the file whole.
-  const base = readFileSync(`${CLUSTER_DIR}/ssh/sshd_config`, 'utf8').split('\n').filter((l) => !/^(Port|PidFile)\b/.test(l)).join('\n');
+  const base = readFileSync(`${CLUSTER_DIR}/ssh/sshd_config`, 'utf8')
+    .split('\n')
+    .filter((l) => !/^(Port|PidFile)\b/.test(l))
+    .join('\n');
   writeFileSync(path.join(scratch, 'later.conf'), `Port ${port}\nPidFile ${scratch}/later.pid\n${base}\n`);
-  const sshd = spawn('/usr/sbin/sshd', ['-D', '-f', path.join(scratch, 'later.conf'), '-E', path.join(scratch, 'later.log')], { stdio: 'ignore' });
+  const sshd = spawn(
+    '/usr/sbin/sshd',
+    ['-D', '-f', path.join(scratch, 'later.conf'), '-E', path.join(scratch, 'later.log')],
+    { stdio: 'ignore' },
+  );
   children.push(sshd);
   await until('the log lines', () => lines.length === 2, 40_000);
   assert.deepEqual(lines, ['line one', 'line two']);
@@ -247,12 +300,19 @@ test(`nine open logs: ${MAX_FOLLOWS} follow, the rest wait; squeue and sbatch st
     f.start();
   });
   await until('six follows', () => conn.load.follows === MAX_FOLLOWS && conn.load.followsQueued === 3);
-  const tails = () => local('sh', ['-c', `pgrep -u ${c.user} -a tail || true`]).split('\n').filter((l) => l.includes(dir));
+  const tails = () =>
+    local('sh', ['-c', `pgrep -u ${c.user} -a tail || true`])
+      .split('\n')
+      .filter((l) => l.includes(dir));
   await until('six tails on the cluster', () => tails().length === MAX_FOLLOWS);
   // Short commands are not starved: a poll and a submission complete at once.
   const squeue = await within(conn.exec(['squeue', '-h', '-o', '%i']), 5000, 'squeue beside nine logs');
   assert.equal(squeue.code, 0);
-  const sbatch = await within(conn.exec(['sbatch', '--parsable', `--output=${dir}/job.out`, '--wrap', 'echo hi']), 10_000, 'sbatch beside nine logs');
+  const sbatch = await within(
+    conn.exec(['sbatch', '--parsable', `--output=${dir}/job.out`, '--wrap', 'echo hi']),
+    10_000,
+    'sbatch beside nine logs',
+  );
   assert.match(sbatch.stdout, /^\d+\n$/);
   await conn.exec(['scancel', sbatch.stdout.trim()]);
   // Close a log that is still waiting, then one that follows: the freed slot goes to a waiting log, not the closed one.
@@ -277,12 +337,19 @@ test('commands: a queued one times out with a message, a running one past its li
   const marker = `${run}-hold`;
   const holders = Array.from({ length: MAX_CHANNELS }, () => conn.exec(['sh', '-c', `sleep 3; echo ${marker}`]));
   await until('all channels held', () => conn.load.inUse === MAX_CHANNELS);
-  await assert.rejects(conn.exec(['true'], { queueTimeoutMs: 300 }), { message: 'limits: no SSH channel came free within 0.3 s for "true" (10 in use, 0 of them following logs; 1 waiting)' });
+  await assert.rejects(conn.exec(['true'], { queueTimeoutMs: 300 }), {
+    message:
+      'limits: no SSH channel came free within 0.3 s for "true" (10 in use, 0 of them following logs; 1 waiting)',
+  });
   await Promise.all(holders);
   const e = await conn.exec(['sleep', '31.25'], { timeoutMs: 500 }).catch((x: Error) => x);
   assert.ok(e instanceof CommandTimeoutError, String(e));
   assert.equal(e.message, '"sleep 31.25" did not finish within 0.5 s and was stopped');
-  await until('the remote sleep to be gone', () => local('sh', ['-c', `pgrep -u ${c.user} -f 'sleep 31.25' || true`]).trim() === '', 5000);
+  await until(
+    'the remote sleep to be gone',
+    () => local('sh', ['-c', `pgrep -u ${c.user} -f 'sleep 31.25' || true`]).trim() === '',
+    5000,
+  );
   assert.equal(conn.load.inUse, 0);
   conn.dispose();
 });
@@ -294,7 +361,9 @@ test('SFTP: a request the server cannot answer (a FIFO) times out, and the next 
   const sftp = await conn.sftp();
   await assert.rejects(
     sftpRequest(sftp, fifo, 500, (done) => sftp.open(fifo, 'r', (err, h) => done(err, h))),
-    { message: `${fifo}: no answer from the cluster's SFTP server within 0.5 s (is it a FIFO, or on a hung file system?)` },
+    {
+      message: `${fifo}: no answer from the cluster's SFTP server within 0.5 s (is it a FIFO, or on a hung file system?)`,
+    },
   );
   const fresh = await conn.sftp();
   assert.notEqual(fresh, sftp);
@@ -302,7 +371,14 @@ test('SFTP: a request the server cannot answer (a FIFO) times out, and the next 
   await uploadAtomic(fresh, 'ok\n', `${c.home}/after-fifo-${run}.txt`);
   assert.equal((await readRemoteFile(fresh, `${c.home}/after-fifo-${run}.txt`)).toString(), 'ok\n');
   // Release the blocked reader on the server, then clean up.
-  await conn.exec(['sh', '-c', 'timeout 5 sh -c "echo x > \\"$1\\"" ; rm -f -- "$1" "$2"', 'sh', fifo, `${c.home}/after-fifo-${run}.txt`]);
+  await conn.exec([
+    'sh',
+    '-c',
+    'timeout 5 sh -c "echo x > \\"$1\\"" ; rm -f -- "$1" "$2"',
+    'sh',
+    fifo,
+    `${c.home}/after-fifo-${run}.txt`,
+  ]);
   conn.dispose();
 });
 
@@ -311,38 +387,84 @@ test('a passphrase is reported as kept only once it unlocked the key; a wrong on
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right one', '-f', key]);
   appendFileSync(`${c.home}/.ssh/authorized_keys`, readFileSync(`${key}.pub`));
   const results: string[] = [];
-  const conn = tracked(c, 'pass', { identityFiles: [key] }, {
-    passphrase: async (_f, retry) => (retry ? 'right one' : 'stale'),
-    passphraseResult: async (f, p, ok) => void results.push(`${path.basename(f)}:${p}:${ok}`),
-  });
+  const conn = tracked(
+    c,
+    'pass',
+    { identityFiles: [key] },
+    {
+      passphrase: async (_f, retry) => (retry ? 'right one' : 'stale'),
+      passphraseResult: async (f, p, ok) => void results.push(`${path.basename(f)}:${p}:${ok}`),
+    },
+  );
   assert.equal((await conn.exec(['echo', 'ok'])).stdout, 'ok\n');
   assert.deepEqual(results, ['id_pass:stale:false', 'id_pass:right one:true']);
   conn.dispose();
 });
 
-test('@cert-authority: a host certificate signed by the trusted CA is accepted without a prompt; another CA\'s is asked about, with the reason', async () => {
+test("@cert-authority: a host certificate signed by the trusted CA is accepted without a prompt; another CA's is asked about, with the reason", async () => {
   const ca = path.join(scratch, 'host_ca');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
   // The cluster's host key, certified for 127.0.0.1 (a copy: the original stays untouched).
   const hostKey = path.join(scratch, 'host_key');
   writeFileSync(hostKey, readFileSync(`${CLUSTER_DIR}/ssh/ssh_host_ed25519_key`), { mode: 0o600 });
   writeFileSync(`${hostKey}.pub`, readFileSync(`${CLUSTER_DIR}/ssh/ssh_host_ed25519_key.pub`));
-  execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', 'loopback-host', '-h', '-n', c.host, '-V', '-5m:+1h', `${hostKey}.pub`]);
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    ca,
+    '-I',
+    'loopback-host',
+    '-h',
+    '-n',
+    c.host,
+    '-V',
+    '-5m:+1h',
+    `${hostKey}.pub`,
+  ]);
   const sshd = await extraSshd([`HostKey ${hostKey}`, `HostCertificate ${hostKey}-cert.pub`]);
   const trusted = path.join(scratch, 'known_hosts_ca');
-  writeFileSync(trusted, `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${ca}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-  const viaCa = tracked(c, 'ca', { port: sshd.port }, { knownHostsFiles: [trusted], confirmUnknownHost: async (p) => { throw new Error(`unexpected prompt: ${p.certificate ?? 'no certificate note'}`); } });
+  writeFileSync(
+    trusted,
+    `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${ca}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
+  const viaCa = tracked(
+    c,
+    'ca',
+    { port: sshd.port },
+    {
+      knownHostsFiles: [trusted],
+      confirmUnknownHost: async (p) => {
+        throw new Error(`unexpected prompt: ${p.certificate ?? 'no certificate note'}`);
+      },
+    },
+  );
   assert.equal((await viaCa.exec(['echo', 'certified'])).stdout, 'certified\n');
   viaCa.dispose();
 
   const other = path.join(scratch, 'other_ca');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
   const wrong = path.join(scratch, 'known_hosts_other_ca');
-  writeFileSync(wrong, `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(
+    wrong,
+    `@cert-authority [${c.host}]:${sshd.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
   const asked: string[] = [];
-  const viaOther = tracked(c, 'other-ca', { port: sshd.port }, { knownHostsFiles: [wrong], confirmUnknownHost: async (p) => (asked.push(p.certificate ?? ''), false) });
+  const viaOther = tracked(
+    c,
+    'other-ca',
+    { port: sshd.port },
+    {
+      knownHostsFiles: [wrong],
+      confirmUnknownHost: async (p) => {
+        asked.push(p.certificate ?? '');
+        return false;
+      },
+    },
+  );
   await assert.rejects(viaOther.exec(['true']), /not in known_hosts and was not accepted/);
-  assert.deepEqual(asked, ['the host certificate was not accepted: signed by a CA that known_hosts does not trust for this host (ssh-ed25519)']);
+  assert.deepEqual(asked, [
+    'the host certificate was not accepted: signed by a CA that known_hosts does not trust for this host (ssh-ed25519)',
+  ]);
   viaOther.dispose();
   sshd.stop();
 });

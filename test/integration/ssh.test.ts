@@ -5,14 +5,20 @@ import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ClusterConnection, ConnectionLostError, HostKeyError, MAX_CHANNELS, type HostKeyPrompt } from '../../src/core/cluster/connection';
+import {
+  type ClusterConnection,
+  ConnectionLostError,
+  HostKeyError,
+  type HostKeyPrompt,
+  MAX_CHANNELS,
+} from '../../src/core/cluster/connection';
 import { countDatasetsOnCluster } from '../../src/core/cluster/recipeCounts';
 import { countRemoteDatasets, findRemoteDatasets } from '../../src/core/cluster/remoteDatasets';
-import { RecipeCatalog } from '../../src/core/recipe/catalog';
 import { downloadAtomic, readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
 import { pathArg, shellAnd } from '../../src/core/cluster/shellQuote';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
-import { connection, local, loopbackCluster, type LoopbackCluster } from './cluster';
+import { RecipeCatalog } from '../../src/core/recipe/catalog';
+import { connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 
 /** The ssh2 client against the real OpenSSH server of the loopback cluster (test/cluster/start.sh). */
 let c: LoopbackCluster;
@@ -43,10 +49,52 @@ const CANARY = () => `${c.home}/canary-${run}`;
 function hostileNames(): string[] {
   const canary = CANARY();
   return [
-    'semi;colon', `a; touch ${canary}`, `$(touch ${canary})`, `\`touch ${canary}\``, `'; touch ${canary}; echo '`, `"; touch ${canary}; echo "`,
-    "it's", '"double quoted"', 'new\nline', 'tab\there', 'carriage\rreturn', '*', '?', '[a-z]*', '{a,b}', '~', '~root', '-rf', '--help', '-',
-    ' leading space', 'trailing space ', '日本語ファイル.txt', '医学コーパス 2024年', '$HOME', '${IFS}x', '\\backslash\\', 'a|b', 'a&b&', 'a>b', 'a<b', '!bang', '!!',
-    '#hash', '%s%n', '$((1+1))', '\u001b[31mred', 'ünïcödé', '...', 'emoji 😀', `$(rm -rf ${c.home})`, '>(true)', 'x\\', "''", 'a\u00a0nbsp',
+    'semi;colon',
+    `a; touch ${canary}`,
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `'; touch ${canary}; echo '`,
+    `"; touch ${canary}; echo "`,
+    "it's",
+    '"double quoted"',
+    'new\nline',
+    'tab\there',
+    'carriage\rreturn',
+    '*',
+    '?',
+    '[a-z]*',
+    '{a,b}',
+    '~',
+    '~root',
+    '-rf',
+    '--help',
+    '-',
+    ' leading space',
+    'trailing space ',
+    '日本語ファイル.txt',
+    '医学コーパス 2024年',
+    '$HOME',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile name, not a template
+    '${IFS}x',
+    '\\backslash\\',
+    'a|b',
+    'a&b&',
+    'a>b',
+    'a<b',
+    '!bang',
+    '!!',
+    '#hash',
+    '%s%n',
+    '$((1+1))',
+    '\u001b[31mred',
+    'ünïcödé',
+    '...',
+    'emoji 😀',
+    `$(rm -rf ${c.home})`,
+    '>(true)',
+    'x\\',
+    "''",
+    'a\u00a0nbsp',
   ];
 }
 
@@ -63,11 +111,18 @@ test('45 hostile names pass through shellQuote as exactly themselves, and nothin
   await conn.exec(['mkdir', '-p', dir]);
   const fileNames = names.filter((n) => !n.includes('/') && n !== '.' && n !== '..');
   for (const name of fileNames) {
-    const r = await conn.execLine(shellAnd([['cd', dir], ['touch', pathArg(name)]]));
+    const r = await conn.execLine(
+      shellAnd([
+        ['cd', dir],
+        ['touch', pathArg(name)],
+      ]),
+    );
     assert.equal(r.code, 0, `touch ${JSON.stringify(name)}: ${r.stderr}`);
   }
   const sftp = await conn.sftp();
-  const listed = await new Promise<string[]>((res, rej) => sftp.readdir(dir, (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))));
+  const listed = await new Promise<string[]>((res, rej) =>
+    sftp.readdir(dir, (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))),
+  );
   assert.deepEqual(listed.sort(), [...fileNames].sort());
   assert.equal(existsSync(CANARY()), false, 'a hostile name executed a command');
   assert.ok(existsSync(c.home), 'the home directory is still there');
@@ -81,9 +136,14 @@ test('a NUL byte in an argument is refused before anything is sent', async () =>
 test(`at most ${MAX_CHANNELS} channels at once; the rest queue and all complete`, async () => {
   let peak = 0;
   const probe = setInterval(() => (peak = Math.max(peak, conn.load.inUse)), 5);
-  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => conn.exec(['sh', '-c', 'sleep 0.2; echo "$1"', 'sh', String(i)])));
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => conn.exec(['sh', '-c', 'sleep 0.2; echo "$1"', 'sh', String(i)])),
+  );
   clearInterval(probe);
-  assert.deepEqual(results.map((r) => r.stdout.trim()), Array.from({ length: 30 }, (_, i) => String(i)));
+  assert.deepEqual(
+    results.map((r) => r.stdout.trim()),
+    Array.from({ length: 30 }, (_, i) => String(i)),
+  );
   assert.ok(peak <= MAX_CHANNELS && peak >= 5, `peak channels ${peak}`);
 });
 
@@ -93,12 +153,17 @@ test('SFTP: uploads are atomic (temporary name, then rename over), downloads too
   await uploadAtomic(sftp, 'first\n', remote);
   await uploadAtomic(sftp, 'second — 第二\n', remote);
   assert.equal((await readRemoteFile(sftp, remote)).toString('utf8'), 'second — 第二\n');
-  const listed = await new Promise<string[]>((res, rej) => sftp.readdir(path.posix.dirname(remote), (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))));
+  const listed = await new Promise<string[]>((res, rej) =>
+    sftp.readdir(path.posix.dirname(remote), (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))),
+  );
   assert.deepEqual(listed, ['config 1.yaml'], 'no temporary file left behind');
   const localFile = path.join(scratch, 'down', 'config.yaml');
   await downloadAtomic(sftp, remote, localFile);
   assert.equal(readFileSync(localFile, 'utf8'), 'second — 第二\n');
-  await assert.rejects(downloadAtomic(sftp, `${remote}.missing`, path.join(scratch, 'never.yaml')), /config 1\.yaml\.missing: No such file/);
+  await assert.rejects(
+    downloadAtomic(sftp, `${remote}.missing`, path.join(scratch, 'never.yaml')),
+    /config 1\.yaml\.missing: No such file/,
+  );
   assert.equal(existsSync(path.join(scratch, 'never.yaml')), false);
   await conn.exec(['rm', '-rf', '--', `${c.home}/up-${run}`]);
 });
@@ -110,16 +175,41 @@ test('remote Megatron datasets are counted over SFTP; a corrupt one is named, th
   for (let i = 0; i < 12; i++) {
     const l = lengths(i);
     await uploadAtomic(sftp, encodeIndex(l, [0, 1, l.length]), `${dir}/shard_${String(i).padStart(2, '0')}.idx`);
-    await uploadAtomic(sftp, Buffer.alloc(2 * l.reduce((a, b) => a + b, 0)), `${dir}/shard_${String(i).padStart(2, '0')}.bin`);
+    await uploadAtomic(
+      sftp,
+      Buffer.alloc(2 * l.reduce((a, b) => a + b, 0)),
+      `${dir}/shard_${String(i).padStart(2, '0')}.bin`,
+    );
   }
   await uploadAtomic(sftp, Buffer.alloc(10), `${dir}/shard_05.bin`); // now disagrees with its index
   const prefixes = await findRemoteDatasets(sftp, dir);
   assert.equal(prefixes.length, 12);
   const counts = await countRemoteDatasets(sftp, [...prefixes, `${dir}/absent`]);
   counts.forEach((r, i) => {
-    if (i === 5) assert.deepEqual(r, { prefix: prefixes[5], ok: false, error: `${prefixes[5]}.bin: size 10 bytes disagrees with the index: ${lengths(5).reduce((a, b) => a + b, 0)} tokens × 2 bytes (uint16) = ${2 * lengths(5).reduce((a, b) => a + b, 0)}` });
-    else if (i === 12) assert.deepEqual(r, { prefix: `${dir}/absent`, ok: false, error: `${dir}/absent.idx: no such file on the cluster` });
-    else assert.deepEqual(r, { prefix: prefixes[i], ok: true, info: { prefix: prefixes[i], tokens: lengths(i).reduce((a, b) => a + b, 0), documents: 2, sequences: lengths(i).length, dtype: 'uint16' } });
+    if (i === 5)
+      assert.deepEqual(r, {
+        prefix: prefixes[5],
+        ok: false,
+        error: `${prefixes[5]}.bin: size 10 bytes disagrees with the index: ${lengths(5).reduce((a, b) => a + b, 0)} tokens × 2 bytes (uint16) = ${2 * lengths(5).reduce((a, b) => a + b, 0)}`,
+      });
+    else if (i === 12)
+      assert.deepEqual(r, {
+        prefix: `${dir}/absent`,
+        ok: false,
+        error: `${dir}/absent.idx: no such file on the cluster`,
+      });
+    else
+      assert.deepEqual(r, {
+        prefix: prefixes[i],
+        ok: true,
+        info: {
+          prefix: prefixes[i],
+          tokens: lengths(i).reduce((a, b) => a + b, 0),
+          documents: 2,
+          sequences: lengths(i).length,
+          dtype: 'uint16',
+        },
+      });
   });
   await conn.exec(['rm', '-rf', '--', dir]);
 });
@@ -143,19 +233,44 @@ test('a dropped connection: the running command fails as lost, the next one reco
 test('an unknown host key is shown with its SHA256 fingerprint; refused, nothing connects; accepted, it is remembered', async () => {
   const empty = path.join(scratch, 'known_hosts_empty');
   writeFileSync(empty, '');
-  const expected = execFileSync('ssh-keygen', ['-lf', `${path.dirname(c.knownHosts)}/../ssh/ssh_host_ed25519_key.pub`], { encoding: 'utf8' }).split(' ')[1];
+  const expected = execFileSync(
+    'ssh-keygen',
+    ['-lf', `${path.dirname(c.knownHosts)}/../ssh/ssh_host_ed25519_key.pub`],
+    { encoding: 'utf8' },
+  ).split(' ')[1];
   const prompts: HostKeyPrompt[] = [];
-  const refused = connection(c, 'refuse', {}, { knownHostsFiles: [empty], confirmUnknownHost: async (p) => (prompts.push(p), false) });
-  await assert.rejects(refused.exec(['true']), (e: Error) => e instanceof HostKeyError && /not in known_hosts and was not accepted/.test(e.message));
+  const refused = connection(
+    c,
+    'refuse',
+    {},
+    {
+      knownHostsFiles: [empty],
+      confirmUnknownHost: async (p) => {
+        prompts.push(p);
+        return false;
+      },
+    },
+  );
+  await assert.rejects(
+    refused.exec(['true']),
+    (e: Error) => e instanceof HostKeyError && /not in known_hosts and was not accepted/.test(e.message),
+  );
   refused.dispose();
-  assert.deepEqual(prompts, [{ host: c.host, port: c.port, keyType: 'ssh-ed25519', fingerprint: expected, otherTypes: [] }]);
+  assert.deepEqual(prompts, [
+    { host: c.host, port: c.port, keyType: 'ssh-ed25519', fingerprint: expected, otherTypes: [] },
+  ]);
 
   const remembered: string[] = [];
-  const accepted = connection(c, 'accept', {}, {
-    knownHostsFiles: [empty],
-    confirmUnknownHost: async () => true,
-    rememberHostKey: async (host, port, key) => void remembered.push(`${host}:${port}:${key.length}`),
-  });
+  const accepted = connection(
+    c,
+    'accept',
+    {},
+    {
+      knownHostsFiles: [empty],
+      confirmUnknownHost: async () => true,
+      rememberHostKey: async (host, port, key) => void remembered.push(`${host}:${port}:${key.length}`),
+    },
+  );
   assert.equal((await accepted.exec(['echo', 'ok'])).stdout, 'ok\n');
   accepted.dispose();
   assert.deepEqual(remembered, [`${c.host}:${c.port}:51`]);
@@ -165,10 +280,27 @@ test('a changed host key is refused loudly, without asking', async () => {
   const other = path.join(scratch, 'other_key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
   const fake = path.join(scratch, 'known_hosts_changed');
-  writeFileSync(fake, `[${c.host}]:${c.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(
+    fake,
+    `[${c.host}]:${c.port} ${readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
   const asked: unknown[] = [];
-  const conn2 = connection(c, 'changed', {}, { knownHostsFiles: [fake], confirmUnknownHost: async (p) => (asked.push(p), true) });
-  await assert.rejects(conn2.exec(['true']), /REMOTE HOST IDENTIFICATION HAS CHANGED for 127\.0\.0\.1:2222: it offered SHA256:.* but known_hosts line 1 holds SHA256:/);
+  const conn2 = connection(
+    c,
+    'changed',
+    {},
+    {
+      knownHostsFiles: [fake],
+      confirmUnknownHost: async (p) => {
+        asked.push(p);
+        return true;
+      },
+    },
+  );
+  await assert.rejects(
+    conn2.exec(['true']),
+    /REMOTE HOST IDENTIFICATION HAS CHANGED for 127\.0\.0\.1:2222: it offered SHA256:.* but known_hosts line 1 holds SHA256:/,
+  );
   conn2.dispose();
   assert.deepEqual(asked, []);
 });
@@ -183,7 +315,11 @@ test('hashed known_hosts entries (ssh-keygen -H) are recognised; @revoked keys a
   h.dispose();
 
   const revoked = path.join(scratch, 'known_hosts_revoked');
-  writeFileSync(revoked, readFileSync(c.knownHosts, 'utf8') + `@revoked * ${readFileSync(c.knownHosts, 'utf8').split(' ').slice(1, 3).join(' ')}`);
+  writeFileSync(
+    revoked,
+    readFileSync(c.knownHosts, 'utf8') +
+      `@revoked * ${readFileSync(c.knownHosts, 'utf8').split(' ').slice(1, 3).join(' ')}`,
+  );
   const r = connection(c, 'revoked', {}, { knownHostsFiles: [revoked] });
   await assert.rejects(r.exec(['true']), /marked @revoked in known_hosts \(line 2\)/);
   r.dispose();
@@ -194,18 +330,33 @@ test('an encrypted identity asks for its passphrase (again after a wrong one); f
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', key]);
   appendFileSync(`${c.home}/.ssh/authorized_keys`, readFileSync(`${key}.pub`));
   const asked: string[] = [];
-  const e = connection(c, 'encrypted', { identityFiles: [key] }, { passphrase: async (file, retry) => (asked.push(`${path.basename(file)}:${retry}`), retry ? 'correct horse' : 'wrong') });
+  const e = connection(
+    c,
+    'encrypted',
+    { identityFiles: [key] },
+    {
+      passphrase: async (file, retry) => {
+        asked.push(`${path.basename(file)}:${retry}`);
+        return retry ? 'correct horse' : 'wrong';
+      },
+    },
+  );
   assert.equal((await e.exec(['echo', 'unlocked'])).stdout, 'unlocked\n');
   e.dispose();
   assert.deepEqual(asked, ['id_encrypted:false', 'id_encrypted:true']);
 
   const none = connection(c, 'no-key', { identityFiles: [path.join(scratch, 'nonexistent')] });
-  await assert.rejects(none.exec(['true']), new RegExp(`${c.user}@127\\.0\\.0\\.1:2222: authentication failed \\(tried .*nonexistent\\)`));
+  await assert.rejects(
+    none.exec(['true']),
+    new RegExp(`${c.user}@127\\.0\\.0\\.1:2222: authentication failed \\(tried .*nonexistent\\)`),
+  );
   none.dispose();
 });
 
 test('ProxyJump: through a bastion (here the same sshd) to the login node', async () => {
-  const j = connection(c, 'jump', { jumps: [{ host: c.host, port: c.port, username: c.user, identityFiles: [c.key] }] });
+  const j = connection(c, 'jump', {
+    jumps: [{ host: c.host, port: c.port, username: c.user, identityFiles: [c.key] }],
+  });
   const r = await j.exec(['sh', '-c', 'echo "$SSH_CONNECTION"']);
   j.dispose();
   // Forwarded through the bastion, the login node sees a connection from 127.0.0.1 to port 2222.
@@ -219,7 +370,10 @@ test('recipes whose datasets live on the cluster get exact counts from there (da
   await uploadAtomic(sftp, Buffer.alloc(2 * 3500), `${root}/ja/medical_text_document.bin`);
   const catalog = new RecipeCatalog();
   const file = path.join(scratch, 'remote.recipe.yaml');
-  catalog.update(file, 'name: Remote\ntokenizer: t\nsources:\n  - id: ja-medical\n    language: ja\n    origin: original\n    megatron: ja/medical_text_document\n  - id: gone\n    language: en\n    origin: original\n    megatron: en/absent_text_document\n');
+  catalog.update(
+    file,
+    'name: Remote\ntokenizer: t\nsources:\n  - id: ja-medical\n    language: ja\n    origin: original\n    megatron: ja/medical_text_document\n  - id: gone\n    language: en\n    origin: original\n    megatron: en/absent_text_document\n',
+  );
   const before = await catalog.resolve();
   assert.equal(before.recipes.get('Remote')?.statistics.total, 0);
   const { counts, problems } = await countDatasetsOnCluster(conn, catalog.remoteDatasets(root));
@@ -229,6 +383,11 @@ test('recipes whose datasets live on the cluster get exact counts from there (da
   const recipe = set.recipes.get('Remote')!;
   assert.equal(recipe.statistics.japanese, 3500);
   assert.equal(recipe.sources.find((s) => s.id === 'ja-medical')?.tokensFrom, 'cluster');
-  assert.deepEqual(set.diagnostics.map((d) => d.message), [`cannot count tokens of "en/absent_text_document": on loopback: ${root}/en/absent_text_document.idx: no such file on the cluster`]);
+  assert.deepEqual(
+    set.diagnostics.map((d) => d.message),
+    [
+      `cannot count tokens of "en/absent_text_document": on loopback: ${root}/en/absent_text_document.idx: no such file on the cluster`,
+    ],
+  );
   await conn.exec(['rm', '-rf', '--', root]);
 });

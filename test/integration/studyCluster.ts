@@ -15,12 +15,17 @@ import type { LoopbackCluster } from './cluster';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FAKE = path.join(ROOT, 'test', 'cluster', 'fake');
 
-async function uploadTree(sftp: Awaited<ReturnType<ClusterConnection['sftp']>>, local: string, remote: string): Promise<void> {
+async function uploadTree(
+  sftp: Awaited<ReturnType<ClusterConnection['sftp']>>,
+  local: string,
+  remote: string,
+): Promise<void> {
   for (const e of readdirSync(local, { withFileTypes: true })) {
     const from = path.join(local, e.name);
     const to = `${remote}/${e.name}`;
     if (e.isDirectory()) await uploadTree(sftp, from, to);
-    else if (e.isFile() && !e.name.endsWith('.pyc')) await uploadAtomic(sftp, readFileSync(from), to, statSync(from).mode & 0o111 ? 0o755 : 0o644);
+    else if (e.isFile() && !e.name.endsWith('.pyc'))
+      await uploadAtomic(sftp, readFileSync(from), to, statSync(from).mode & 0o111 ? 0o755 : 0o644);
   }
 }
 
@@ -32,13 +37,33 @@ export interface StudyTools {
 }
 
 /** Uploads the stand-ins, makes the base model, the datasets (prefixes relative to the data root) and the SFT set. */
-export async function setupStudyTools(conn: ClusterConnection, c: LoopbackCluster, run: string, prefixes: readonly string[]): Promise<StudyTools> {
+export async function setupStudyTools(
+  conn: ClusterConnection,
+  c: LoopbackCluster,
+  run: string,
+  prefixes: readonly string[],
+): Promise<StudyTools> {
   const sftp = await conn.sftp();
   const home = c.home;
   await uploadTree(sftp, FAKE, `${home}/fake`);
   const base = `${home}/${run}/models/base`;
   // llm-jp-3-13b's shape (its config.json), which the CPT template's model options describe.
-  const shape = ['--num-layers', '40', '--hidden-size', '5120', '--num-attention-heads', '40', '--num-key-value-heads', '40', '--intermediate-size', '13824', '--vocab-size', '99584', '--max-position-embeddings', '4096'];
+  const shape = [
+    '--num-layers',
+    '40',
+    '--hidden-size',
+    '5120',
+    '--num-attention-heads',
+    '40',
+    '--num-key-value-heads',
+    '40',
+    '--intermediate-size',
+    '13824',
+    '--vocab-size',
+    '99584',
+    '--max-position-embeddings',
+    '4096',
+  ];
   const made = await conn.exec(['python3', `${home}/fake/make_hf_model.py`, ...shape, base, 'llm-jp-3-13b']);
   if (made.code !== 0) throw new Error(`make_hf_model.py: ${made.stderr}`);
   const dataRoot = `${home}/${run}/data`;
@@ -48,7 +73,15 @@ export async function setupStudyTools(conn: ClusterConnection, c: LoopbackCluste
     await uploadAtomic(sftp, Buffer.alloc(2 * 23), `${dataRoot}/${p}.bin`);
   }
   const sft = `${home}/${run}/sft/train.jsonl`;
-  await uploadAtomic(sftp, ['{"input": "質問: 高血圧の治療は?", "output": "生活習慣の改善と降圧薬です。"}', '{"input": "What is anemia?", "output": "A lack of red blood cells."}', ''].join('\n'), sft);
+  await uploadAtomic(
+    sftp,
+    [
+      '{"input": "質問: 高血圧の治療は?", "output": "生活習慣の改善と降圧薬です。"}',
+      '{"input": "What is anemia?", "output": "A lack of red blood cells."}',
+      '',
+    ].join('\n'),
+    sft,
+  );
   return {
     dataRoot,
     jobs: {
@@ -86,14 +119,26 @@ export async function setupStudyTools(conn: ClusterConnection, c: LoopbackCluste
  * trained on and its last iteration, SFT — so a score shows which artifacts really flowed.
  */
 export function standInScore(lineage: readonly string[], task: string, shots: number): number {
-  const h = parseInt(createHash('sha256').update(`${lineage.join('/')}|${task}|${shots}`).digest('hex').slice(0, 8), 16);
+  const h = parseInt(
+    createHash('sha256')
+      .update(`${lineage.join('/')}|${task}|${shots}`)
+      .digest('hex')
+      .slice(0, 8),
+    16,
+  );
   return (h % 1000) / 1000;
 }
 
 /** The lineage of a study's model: the base model, then CPT on the recipe's prefixes (basenames), then SFT. */
 export function lineageOf(baseName: string, cpt?: { prefixes: readonly string[]; iterations: number }): string[] {
   const out = [`base:${baseName}`];
-  if (cpt) out.push(`cpt:${cpt.prefixes.map((p) => path.posix.basename(p)).sort().join('+')}:${cpt.iterations}`);
+  if (cpt)
+    out.push(
+      `cpt:${cpt.prefixes
+        .map((p) => path.posix.basename(p))
+        .sort()
+        .join('+')}:${cpt.iterations}`,
+    );
   out.push('sft');
   return out;
 }

@@ -21,10 +21,19 @@ export type RefInterval = { low: number; high: number } | null;
 export const TOLERANCE = 1e-9;
 
 /** A 95 % interval against the reference's; a missing one must say why when its r exists. */
-function closeInterval(side: { r: Num; ci: RefInterval | undefined; ciError?: string }, expected: RefInterval, what: string) {
+function closeInterval(
+  side: { r: Num; ci: RefInterval | undefined; ciError?: string },
+  expected: RefInterval,
+  what: string,
+) {
   if (expected === null) {
     assert.equal(side.ci, null, `${what}: ${JSON.stringify(side.ci)} where the reference has none`);
-    if (side.r !== null) assert.match(side.ciError ?? '', /^no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here \d+ − 3 − \d+ = -?\d+$/, what);
+    if (side.r !== null)
+      assert.match(
+        side.ciError ?? '',
+        /^no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here \d+ − 3 − \d+ = -?\d+$/,
+        what,
+      );
     return;
   }
   close(side.ci?.low, expected.low, `${what} low`);
@@ -33,7 +42,10 @@ function closeInterval(side: { r: Num; ci: RefInterval | undefined; ciError?: st
 }
 export function close(actual: Num | undefined, expected: Num, what: string) {
   if (expected === null) return assert.equal(actual, null, `${what}: ${actual} where the reference has none`);
-  assert.ok(typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE, `${what}: ${actual} vs reference ${expected}`);
+  assert.ok(
+    typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE,
+    `${what}: ${actual} vs reference ${expected}`,
+  );
 }
 
 /** Every number of every test against the reference; permutation p only where the reference enumerated. */
@@ -44,7 +56,11 @@ export function compare(result: AnalysisResult, expected: RefTest[], label = '')
     const what = `${label}${ref.task} ~ ${ref.statistic}`;
     assert.ok(t, what);
     assert.deepEqual(t.covariates, ref.covariates, what);
-    assert.equal(t.error === undefined, ref.partial.r !== null, `${what}: ${t.error ?? 'defined'} vs reference ${ref.partial.r}`);
+    assert.equal(
+      t.error === undefined,
+      ref.partial.r !== null,
+      `${what}: ${t.error ?? 'defined'} vs reference ${ref.partial.r}`,
+    );
     close(t.regular.r, ref.regular.r, `${what} regular r`);
     close(t.regular.p, ref.regular.p, `${what} regular p`);
     close(t.partial.r, ref.partial.r, `${what} partial r`);
@@ -62,4 +78,3 @@ export function compare(result: AnalysisResult, expected: RefTest[], label = '')
     close(t.holm, ref.holm, `${what} Holm`);
   }
 }
-

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { checkHostKey, fingerprint, knownHostsLine, parseKnownHosts } from '../../src/core/cluster/knownHosts';
 import { clusterProfilesSchema, resolveProfile } from '../../src/core/cluster/profile';
 import { pathArg, shellAnd, shellCommand, shellQuote } from '../../src/core/cluster/shellQuote';
-import { parseJump, resolveSshHost, tokenizeConfigLine, type SshConfigFiles } from '../../src/core/cluster/sshConfig';
+import { parseJump, resolveSshHost, type SshConfigFiles, tokenizeConfigLine } from '../../src/core/cluster/sshConfig';
 
 test('shellQuote: plain words stay, everything else is single-quoted, quotes escaped', () => {
   assert.equal(shellQuote('squeue'), 'squeue');
@@ -22,8 +22,18 @@ test('shellQuote: plain words stay, everything else is single-quoted, quotes esc
   assert.throws(() => shellCommand([]), /empty command/);
 });
 
-const KEY_A = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 1)]);
-const KEY_B = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 2)]);
+const KEY_A = Buffer.concat([
+  Buffer.from([0, 0, 0, 11]),
+  Buffer.from('ssh-ed25519'),
+  Buffer.from([0, 0, 0, 32]),
+  Buffer.alloc(32, 1),
+]);
+const KEY_B = Buffer.concat([
+  Buffer.from([0, 0, 0, 11]),
+  Buffer.from('ssh-ed25519'),
+  Buffer.from([0, 0, 0, 32]),
+  Buffer.alloc(32, 2),
+]);
 const RSA = Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa'), Buffer.alloc(20, 3)]);
 const b64 = (k: Buffer) => k.toString('base64');
 
@@ -47,7 +57,12 @@ test('known_hosts: plain, [host]:port, wildcards, negation, hashed, revoked, cha
   assert.deepEqual(checkHostKey(entries, 'node1.hpc.example', 22, KEY_A), { status: 'known', line: 4 });
   assert.deepEqual(checkHostKey(entries, 'evil.hpc.example', 22, KEY_A), { status: 'unknown', otherTypes: [] });
   assert.deepEqual(checkHostKey(entries, 'login.example', 2222, KEY_B), { status: 'revoked', line: 6 });
-  const changed = checkHostKey(entries.filter((e) => e.marker !== 'revoked'), 'login.example', 22, KEY_B);
+  const changed = checkHostKey(
+    entries.filter((e) => e.marker !== 'revoked'),
+    'login.example',
+    22,
+    KEY_B,
+  );
   assert.deepEqual(changed, { status: 'changed', line: 2, knownFingerprint: fingerprint(KEY_A) });
   // The hashed entry names [login.example]:2222 with an RSA key: an ed25519 key there is "unknown, other types known".
   const noB = entries.filter((e) => e.line !== 3 && e.marker !== 'revoked');
@@ -55,7 +70,9 @@ test('known_hosts: plain, [host]:port, wildcards, negation, hashed, revoked, cha
   assert.deepEqual(checkHostKey(noB, 'login.example', 2222, RSA), { status: 'known', line: 5 });
   assert.equal(knownHostsLine('h', 2222, KEY_A), `[h]:2222 ssh-ed25519 ${b64(KEY_A)}`);
   assert.match(fingerprint(KEY_A), /^SHA256:[A-Za-z0-9+/]{43}$/);
-  assert.deepEqual(parseKnownHosts(`h ssh-rsa ${b64(KEY_A)}`).problems, ['line 1: the key does not decode to a ssh-rsa key']);
+  assert.deepEqual(parseKnownHosts(`h ssh-rsa ${b64(KEY_A)}`).problems, [
+    'line 1: the key does not decode to a ssh-rsa key',
+  ]);
 });
 
 function files(map: Record<string, string>): SshConfigFiles {
@@ -63,7 +80,9 @@ function files(map: Record<string, string>): SshConfigFiles {
     readFile: (f) => map[f],
     glob: (pattern) => {
       const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-      return Object.keys(map).filter((f) => re.test(f)).sort();
+      return Object.keys(map)
+        .filter((f) => re.test(f))
+        .sort();
     },
   };
 }
@@ -98,25 +117,54 @@ test('ssh_config: Host patterns and negation, first value wins, IdentityFile acc
   const test1 = resolveSshHost('login-test', fs, ctx);
   assert.equal(test1.hostName, 'login-test');
   assert.equal(test1.user, 'fallback');
-  assert.deepEqual(parseJump('a@b:1,[::1]:22,c'), [{ user: 'a', host: 'b', port: 1 }, { user: undefined, host: '::1', port: 22 }, { user: undefined, host: 'c', port: undefined }]);
-  assert.deepEqual(tokenizeConfigLine('IdentityFile "/path with space/key" # note'), { keyword: 'identityfile', args: ['/path with space/key'] });
+  assert.deepEqual(parseJump('a@b:1,[::1]:22,c'), [
+    { user: 'a', host: 'b', port: 1 },
+    { user: undefined, host: '::1', port: 22 },
+    { user: undefined, host: 'c', port: undefined },
+  ]);
+  assert.deepEqual(tokenizeConfigLine('IdentityFile "/path with space/key" # note'), {
+    keyword: 'identityfile',
+    args: ['/path with space/key'],
+  });
 });
 
 test('cluster profiles: validated with named fields; resolved through ssh_config, profile fields first', () => {
-  const bad = clusterProfilesSchema.safeParse([{ name: 'a b', host: '' }, { name: 'x', host: 'h', port: 70000, colour: 'red' }]);
+  const bad = clusterProfilesSchema.safeParse([
+    { name: 'a b', host: '' },
+    { name: 'x', host: 'h', port: 70000, colour: 'red' },
+  ]);
   assert.ok(!bad.success);
   const where = bad.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   assert.ok(where.some((w) => w.startsWith('0.name:')));
   assert.ok(where.some((w) => w.startsWith('0.host:')));
   assert.ok(where.some((w) => w.startsWith('1.port:')));
   assert.ok(where.some((w) => /Unrecognized key\(s\) in object: 'colour'/.test(w)));
-  const fs = files({ '/home/me/.ssh/config': 'Host abci\n  HostName login.abci.example\n  User u1\n  IdentityFile ~/.ssh/id_abci\n  ProxyJump bastion\nHost bastion\n  HostName gw.example\n  User gw\n' });
+  const fs = files({
+    '/home/me/.ssh/config':
+      'Host abci\n  HostName login.abci.example\n  User u1\n  IdentityFile ~/.ssh/id_abci\n  ProxyJump bastion\nHost bastion\n  HostName gw.example\n  User gw\n',
+  });
   const [profile] = clusterProfilesSchema.parse([{ name: 'abci', host: 'abci', user: 'override' }]);
   const r = resolveProfile(profile, fs, { ...ctx, agentSocket: '/run/agent.sock' });
   assert.deepEqual(r.target, {
-    host: 'login.abci.example', port: 22, username: 'override', identityFiles: ['/home/me/.ssh/id_abci'], agent: '/run/agent.sock', identitiesOnly: false,
-    jumps: [{ host: 'gw.example', port: 22, username: 'gw', identityFiles: [], agent: '/run/agent.sock', identitiesOnly: false }],
-    keepaliveIntervalMs: 15000, keepaliveCountMax: 4, readyTimeoutMs: 20000,
+    host: 'login.abci.example',
+    port: 22,
+    username: 'override',
+    identityFiles: ['/home/me/.ssh/id_abci'],
+    agent: '/run/agent.sock',
+    identitiesOnly: false,
+    jumps: [
+      {
+        host: 'gw.example',
+        port: 22,
+        username: 'gw',
+        identityFiles: [],
+        agent: '/run/agent.sock',
+        identitiesOnly: false,
+      },
+    ],
+    keepaliveIntervalMs: 15000,
+    keepaliveCountMax: 4,
+    readyTimeoutMs: 20000,
   });
   assert.deepEqual(r.knownHostsFiles, ['/home/me/.ssh/known_hosts']);
   assert.deepEqual(r.globalKnownHostsFiles, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
@@ -124,7 +172,8 @@ test('cluster profiles: validated with named fields; resolved through ssh_config
 
 test('ssh_config: GlobalKnownHostsFile (OpenSSH default /etc/ssh/ssh_known_hosts, or none) and IdentitiesOnly', () => {
   const fs = files({
-    '/home/me/.ssh/config': 'Host site\n  IdentitiesOnly yes\n  GlobalKnownHostsFile /opt/site/known_hosts ~/.ssh/site_hosts\nHost bare\n  GlobalKnownHostsFile none\n',
+    '/home/me/.ssh/config':
+      'Host site\n  IdentitiesOnly yes\n  GlobalKnownHostsFile /opt/site/known_hosts ~/.ssh/site_hosts\nHost bare\n  GlobalKnownHostsFile none\n',
   });
   const site = resolveSshHost('site', fs, ctx);
   assert.equal(site.identitiesOnly, true);
@@ -132,7 +181,10 @@ test('ssh_config: GlobalKnownHostsFile (OpenSSH default /etc/ssh/ssh_known_hosts
   const bare = resolveSshHost('bare', fs, ctx);
   assert.equal(bare.identitiesOnly, false);
   assert.deepEqual(bare.globalKnownHostsFiles, []);
-  assert.deepEqual(resolveSshHost('other', fs, ctx).globalKnownHostsFiles, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']);
+  assert.deepEqual(resolveSshHost('other', fs, ctx).globalKnownHostsFiles, [
+    '/etc/ssh/ssh_known_hosts',
+    '/etc/ssh/ssh_known_hosts2',
+  ]);
   const [profile] = clusterProfilesSchema.parse([{ name: 'site', host: 'site' }]);
   assert.equal(resolveProfile(profile, fs, ctx).target.identitiesOnly, true);
 });

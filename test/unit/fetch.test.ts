@@ -6,7 +6,23 @@ import { hashFile, isInside, isPlainCsvName, localResultsDir } from '../../src/c
 import { tempDir } from './helpers';
 
 test('only plain *.csv names from the cluster are fetched', () => {
-  const names = ['mcqa.csv', 'ner results.csv', '結果.csv', '-x.csv', '../escape.csv', '../../.bashrc.csv', 'a/b.csv', '..\\win.csv', '.hidden.csv', '..csv', 'x.csv\n', 'a\u202egpj.csv', 'bell\u0007.csv', 'notes.txt', '.csv'];
+  const names = [
+    'mcqa.csv',
+    'ner results.csv',
+    '結果.csv',
+    '-x.csv',
+    '../escape.csv',
+    '../../.bashrc.csv',
+    'a/b.csv',
+    '..\\win.csv',
+    '.hidden.csv',
+    '..csv',
+    'x.csv\n',
+    'a\u202egpj.csv',
+    'bell\u0007.csv',
+    'notes.txt',
+    '.csv',
+  ];
   assert.deepEqual(names.filter(isPlainCsvName), ['mcqa.csv', 'ner results.csv', '結果.csv', '-x.csv']);
 });
 
@@ -14,10 +30,19 @@ test('a results directory lands in <model>/<shots>-shot inside the study folder,
   const local = '/ws/results/s1';
   const job = (resultsDir: string) => ({ name: 'eval-EnJa', resultsDir });
   assert.equal(localResultsDir(job('/home/u/corpus-lab/results/s1/EnJa/0-shot'), local), '/ws/results/s1/EnJa/0-shot');
-  assert.throws(() => localResultsDir(job('/home/u/corpus-lab/results/s1/../..'), local), /^Error: eval-EnJa: results directory \/home\/u\/corpus-lab\/results\/s1\/\.\.\/\.\. does not end in <model>\/<shots>-shot$/);
-  assert.throws(() => localResultsDir(job('/home/u/corpus-lab/results/s1/../0-shot'), local), /does not end in <model>\/<shots>-shot/);
+  assert.throws(
+    () => localResultsDir(job('/home/u/corpus-lab/results/s1/../..'), local),
+    /^Error: eval-EnJa: results directory \/home\/u\/corpus-lab\/results\/s1\/\.\.\/\.\. does not end in <model>\/<shots>-shot$/,
+  );
+  assert.throws(
+    () => localResultsDir(job('/home/u/corpus-lab/results/s1/../0-shot'), local),
+    /does not end in <model>\/<shots>-shot/,
+  );
   assert.throws(() => localResultsDir(job('/0-shot'), local), /does not end in/);
-  assert.throws(() => localResultsDir(job('/r/s1/E\u001b[2Jx/0-shot'), local), /results directory \/r\/s1\/E\\u\{1b\}\[2Jx\/0-shot/);
+  assert.throws(
+    () => localResultsDir(job('/r/s1/E\u001b[2Jx/0-shot'), local),
+    /results directory \/r\/s1\/E\\u\{1b\}\[2Jx\/0-shot/,
+  );
 });
 
 test('isInside: strictly below the folder, after resolving ".."', () => {

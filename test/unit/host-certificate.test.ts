@@ -14,11 +14,34 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const blobOf = (file: string) => Buffer.from(readFileSync(file, 'utf8').trim().split(/\s+/)[1], 'base64');
 function key(name: string, type: string): string {
   const f = path.join(dir, name);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', name, '-f', f]);
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    '',
+    '-C',
+    name,
+    '-f',
+    f,
+  ]);
   return f;
 }
 function sign(ca: string, host: string, principals: string, validity = '-5m:+1h', extra: string[] = ['-h']): Buffer {
-  execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', `id-${path.basename(host)}`, ...extra, '-n', principals, '-V', validity, `${host}.pub`]);
+  execFileSync('ssh-keygen', [
+    '-q',
+    '-s',
+    ca,
+    '-I',
+    `id-${path.basename(host)}`,
+    ...extra,
+    '-n',
+    principals,
+    '-V',
+    validity,
+    `${host}.pub`,
+  ]);
   return blobOf(`${host}-cert.pub`);
 }
 
@@ -30,29 +53,55 @@ test('host certificates signed by Ed25519, RSA (rsa-sha2-512) and ECDSA CAs veri
     const ca = key(`ca-${type}`, type);
     const cert = parseHostCertificate(sign(ca, hostKey, 'login.example,10.0.0.1'));
     assert.deepEqual(cert.principals, ['login.example', '10.0.0.1']);
-    assert.deepEqual(checkHostCertificate(cert, offered, 'login.example', [blobOf(`${ca}.pub`)], now), { ok: true, keyId: 'id-host' }, type);
+    assert.deepEqual(
+      checkHostCertificate(cert, offered, 'login.example', [blobOf(`${ca}.pub`)], now),
+      { ok: true, keyId: 'id-host' },
+      type,
+    );
   }
   const ca = key('ca', 'ed25519');
   const caBlob = blobOf(`${ca}.pub`);
   const good = parseHostCertificate(sign(ca, hostKey, 'login.example'));
-  assert.deepEqual(checkHostCertificate(good, offered, 'other.example', [caBlob], now), { ok: false, reason: 'the certificate names login.example, not other.example' });
-  assert.deepEqual(checkHostCertificate(good, offered, 'login.example', [blobOf(`${key('stranger', 'ed25519')}.pub`)], now), { ok: false, reason: 'signed by a CA that known_hosts does not trust for this host (ssh-ed25519)' });
-  assert.deepEqual(checkHostCertificate(good, blobOf(`${key('other-host', 'ed25519')}.pub`), 'login.example', [caBlob], now), { ok: false, reason: 'the certificate is for another key than the one the server used' });
-  assert.deepEqual(checkHostCertificate(good, offered, 'login.example', [caBlob], now + 7200n), { ok: false, reason: 'the certificate is not valid now' });
+  assert.deepEqual(checkHostCertificate(good, offered, 'other.example', [caBlob], now), {
+    ok: false,
+    reason: 'the certificate names login.example, not other.example',
+  });
+  assert.deepEqual(
+    checkHostCertificate(good, offered, 'login.example', [blobOf(`${key('stranger', 'ed25519')}.pub`)], now),
+    { ok: false, reason: 'signed by a CA that known_hosts does not trust for this host (ssh-ed25519)' },
+  );
+  assert.deepEqual(
+    checkHostCertificate(good, blobOf(`${key('other-host', 'ed25519')}.pub`), 'login.example', [caBlob], now),
+    { ok: false, reason: 'the certificate is for another key than the one the server used' },
+  );
+  assert.deepEqual(checkHostCertificate(good, offered, 'login.example', [caBlob], now + 7200n), {
+    ok: false,
+    reason: 'the certificate is not valid now',
+  });
   const user = parseHostCertificate(sign(ca, hostKey, 'login.example', '-5m:+1h', []));
-  assert.deepEqual(checkHostCertificate(user, offered, 'login.example', [caBlob], now), { ok: false, reason: 'not a host certificate' });
+  assert.deepEqual(checkHostCertificate(user, offered, 'login.example', [caBlob], now), {
+    ok: false,
+    reason: 'not a host certificate',
+  });
   // One flipped bit in the signed part (the key id) and the CA's signature no longer holds.
   const raw = sign(ca, hostKey, 'login.example');
   const at = raw.indexOf(Buffer.from('id-host'));
   raw[at] ^= 1;
-  assert.deepEqual(checkHostCertificate(parseHostCertificate(raw), offered, 'login.example', [caBlob], now), { ok: false, reason: 'the CA signature does not verify' });
+  assert.deepEqual(checkHostCertificate(parseHostCertificate(raw), offered, 'login.example', [caBlob], now), {
+    ok: false,
+    reason: 'the CA signature does not verify',
+  });
   assert.throws(() => parseHostCertificate(offered), /not a supported certificate type: ssh-ed25519/);
 });
 
 test('known_hosts: @cert-authority keys by host pattern and port, less @revoked ones', () => {
   const a = blobOf(`${key('ca-a', 'ed25519')}.pub`);
   const b = blobOf(`${key('ca-b', 'ed25519')}.pub`);
-  const text = [`@cert-authority *.hpc.example ssh-ed25519 ${a.toString('base64')}`, `@cert-authority [login.hpc.example]:2222 ssh-ed25519 ${b.toString('base64')}`, `@revoked * ssh-ed25519 ${b.toString('base64')}`].join('\n');
+  const text = [
+    `@cert-authority *.hpc.example ssh-ed25519 ${a.toString('base64')}`,
+    `@cert-authority [login.hpc.example]:2222 ssh-ed25519 ${b.toString('base64')}`,
+    `@revoked * ssh-ed25519 ${b.toString('base64')}`,
+  ].join('\n');
   writeFileSync(path.join(dir, 'kh'), text);
   const { entries } = parseKnownHosts(text);
   assert.deepEqual(certAuthorities(entries, 'login.hpc.example', 22), [a]);

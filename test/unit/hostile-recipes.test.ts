@@ -26,11 +26,14 @@ for (const name of readdirSync(HOSTILE).sort()) {
       } catch {
         continue; // the dangling link itself
       }
-      for (const m of text.matchAll(/^# expect: (?:(\S+\.recipe\.yaml) )?(\d+):(\d+) (.*)$/gm)) expected.push(`${m[1] ?? f}:${m[2]}:${m[3]} ${m[4]}`);
+      for (const m of text.matchAll(/^# expect: (?:(\S+\.recipe\.yaml) )?(\d+):(\d+) (.*)$/gm))
+        expected.push(`${m[1] ?? f}:${m[2]}:${m[3]} ${m[4]}`);
     }
     assert.ok(expected.length > 0, 'case lists no expectation');
     const { set } = await loadRecipes([dir]);
-    const actual = set.diagnostics.map((d) => `${path.basename(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`);
+    const actual = set.diagnostics.map(
+      (d) => `${path.basename(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`,
+    );
     assert.deepEqual(actual.sort(), expected.sort());
   });
 }
@@ -47,23 +50,35 @@ test('a FIFO named as a recipe or an index is refused at once, by name, and its 
   execFileSync('mkfifo', [path.join(dir, 'pipe.recipe.yaml')]);
   execFileSync('mkfifo', [path.join(dir, 'ds.idx')]);
   writeFileSync(path.join(dir, 'ds.bin'), '');
-  writeFileSync(path.join(dir, 'good.recipe.yaml'), 'name: Good\ntokenizer: t\nsources:\n  - {id: x, language: en, origin: original, megatron: ds, tokens: 5}\n  - {id: y, language: ja, origin: original, megatron: ds}\n');
+  writeFileSync(
+    path.join(dir, 'good.recipe.yaml'),
+    'name: Good\ntokenizer: t\nsources:\n  - {id: x, language: en, origin: original, megatron: ds, tokens: 5}\n  - {id: y, language: ja, origin: original, megatron: ds}\n',
+  );
   const { set } = await loadRecipes([path.join(dir, 'good.recipe.yaml')]);
-  assert.deepEqual(set.diagnostics.map((d) => `${path.basename(d.file)}:${d.range.start.line + 1} ${d.message}`), [
-    `pipe.recipe.yaml:1 cannot read this recipe: is a FIFO (named pipe), not a regular file`,
-    `good.recipe.yaml:5 cannot count tokens of "ds": ${path.join(dir, 'ds.idx')}: is a FIFO (named pipe), not a regular file`,
-  ]);
+  assert.deepEqual(
+    set.diagnostics.map((d) => `${path.basename(d.file)}:${d.range.start.line + 1} ${d.message}`),
+    [
+      `pipe.recipe.yaml:1 cannot read this recipe: is a FIFO (named pipe), not a regular file`,
+      `good.recipe.yaml:5 cannot count tokens of "ds": ${path.join(dir, 'ds.idx')}: is a FIFO (named pipe), not a regular file`,
+    ],
+  );
   // The catalog (the editor's side) refuses the same way.
   const catalog = new RecipeCatalog();
   catalog.update(path.join(dir, 'good.recipe.yaml'), readFileSync(path.join(dir, 'good.recipe.yaml'), 'utf8'));
-  assert.match((await catalog.resolve()).diagnostics[0].message, /ds\.idx: is a FIFO \(named pipe\), not a regular file$/);
+  assert.match(
+    (await catalog.resolve()).diagnostics[0].message,
+    /ds\.idx: is a FIFO \(named pipe\), not a regular file$/,
+  );
 });
 
 test('symbolic links to recipes and datasets are followed, a linked directory loop ends', async () => {
   const dir = tempDir();
   const real = path.join(dir, 'real');
   mkdirSync(real);
-  writeFileSync(path.join(real, 'base.yaml'), 'name: Base\ntokenizer: t\nsources:\n  - {id: x, language: en, origin: original, megatron: ../data/ds}\n');
+  writeFileSync(
+    path.join(real, 'base.yaml'),
+    'name: Base\ntokenizer: t\nsources:\n  - {id: x, language: en, origin: original, megatron: ../data/ds}\n',
+  );
   mkdirSync(path.join(dir, 'data'));
   writeFileSync(path.join(dir, 'data', 'ds.idx'), encodeIndex([3, 4], [0, 2]));
   writeFileSync(path.join(dir, 'data', 'ds.bin'), Buffer.alloc(14));
@@ -72,7 +87,10 @@ test('symbolic links to recipes and datasets are followed, a linked directory lo
   symlinkSync(path.join(real, 'base.yaml'), path.join(ws, 'base.recipe.yaml'));
   symlinkSync(ws, path.join(ws, 'loop'));
   symlinkSync(path.join(dir, 'data'), path.join(ws, 'data'));
-  writeFileSync(path.join(ws, 'child.recipe.yaml'), 'name: Child\nextends: Base\nsources:\n  - {id: y, language: ja, origin: original, tokens: 10}\n');
+  writeFileSync(
+    path.join(ws, 'child.recipe.yaml'),
+    'name: Child\nextends: Base\nsources:\n  - {id: y, language: ja, origin: original, tokens: 10}\n',
+  );
   const { set } = await loadRecipes([ws]);
   assert.deepEqual(set.diagnostics, []);
   assert.equal(set.recipes.get('Base')?.statistics.total, 7);

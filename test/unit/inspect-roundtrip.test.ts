@@ -15,12 +15,25 @@ test('every document of a SentencePiece-encoded Megatron dataset decodes back to
   for (const s of fixture.sources) {
     const d = await openLocalDataset(s.prefix);
     try {
-      const r = await inspectDataset(d, { choice: { kind: 'first', count: s.texts.length }, decoder, declared: s.language });
+      const r = await inspectDataset(d, {
+        choice: { kind: 'first', count: s.texts.length },
+        decoder,
+        declared: s.language,
+      });
       assert.equal(r.distribution.documents, s.texts.length);
       assert.equal(r.distribution.sequences, s.texts.length * s.sequencesPerDocument);
-      assert.equal(r.distribution.tokens, s.ids.reduce((a, x) => a + x.length, 0));
-      assert.deepEqual(r.samples.map((x) => x.text), s.texts);
-      assert.deepEqual(r.samples.map((x) => x.tokens), s.ids.map((x) => x.length));
+      assert.equal(
+        r.distribution.tokens,
+        s.ids.reduce((a, x) => a + x.length, 0),
+      );
+      assert.deepEqual(
+        r.samples.map((x) => x.text),
+        s.texts,
+      );
+      assert.deepEqual(
+        r.samples.map((x) => x.tokens),
+        s.ids.map((x) => x.length),
+      );
       // Byte ranges tile the .bin: each document starts where the previous ended.
       let at = 0;
       for (const x of r.samples) {
@@ -40,7 +53,8 @@ test('the language check flags a source declared with the wrong language, and a 
   const verdict = async (id: string, declared: 'ja' | 'en' | 'parallel') => {
     const d = await openLocalDataset(fixture.sources.find((s) => s.id === id)!.prefix);
     try {
-      return (await inspectDataset(d, { choice: { kind: 'random', count: 20, seed: 7 }, decoder, declared })).language!.verdict;
+      return (await inspectDataset(d, { choice: { kind: 'random', count: 20, seed: 7 }, decoder, declared })).language!
+        .verdict;
     } finally {
       await closeDataset(d);
     }
@@ -48,14 +62,21 @@ test('the language check flags a source declared with the wrong language, and a 
   const enAsJa = await verdict('en-abstracts', 'ja');
   assert.equal(enAsJa.agrees, false);
   assert.equal(enAsJa.shares.japaneseShare, 0);
-  assert.match((enAsJa as { reason: string }).reason, /^declared "ja" but its samples are mostly Latin script \(Japanese script 0\.0 %, Latin 100\.0 % of \d+ letters; "ja" needs Japanese ≥ 50\.0 %\)$/);
+  assert.match(
+    (enAsJa as { reason: string }).reason,
+    /^declared "ja" but its samples are mostly Latin script \(Japanese script 0\.0 %, Latin 100\.0 % of \d+ letters; "ja" needs Japanese ≥ 50\.0 %\)$/,
+  );
   const jaAsEn = await verdict('ja-guidelines', 'en');
   assert.equal(jaAsEn.agrees, false);
   assert.ok(jaAsEn.shares.japaneseShare! > 0.9, String(jaAsEn.shares.japaneseShare));
   const jaAsParallel = await verdict('ja-guidelines', 'parallel');
   assert.equal(jaAsParallel.agrees, false);
   assert.match((jaAsParallel as { reason: string }).reason, /almost no English side/);
-  assert.equal((await verdict('parallel-pairs', 'en')).agrees, true, 'a parallel source has more Latin letters than Japanese, so "en" is not refuted');
+  assert.equal(
+    (await verdict('parallel-pairs', 'en')).agrees,
+    true,
+    'a parallel source has more Latin letters than Japanese, so "en" is not refuted',
+  );
   assert.equal((await verdict('parallel-pairs', 'ja')).agrees, false);
 });
 
@@ -68,7 +89,10 @@ test('a tokenizer.json built by the test round-trips through a Megatron dataset'
   const d = await openLocalDataset(made.prefix);
   try {
     const r = await inspectDataset(d, { choice: { kind: 'first', count: made.texts.length }, decoder });
-    assert.deepEqual(r.samples.map((s) => s.text), made.texts);
+    assert.deepEqual(
+      r.samples.map((s) => s.text),
+      made.texts,
+    );
   } finally {
     await closeDataset(d);
   }
@@ -78,9 +102,35 @@ test('corpus-lab inspect (the bundled CLI) decodes with the SentencePiece model 
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const en = fixture.sources.find((s) => s.id === 'en-abstracts')!;
-  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'inspect', en.prefix, '--tokenizer', fixture.model, '--last', '3', '--language', 'en', '--json']);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    CLI,
+    'inspect',
+    en.prefix,
+    '--tokenizer',
+    fixture.model,
+    '--last',
+    '3',
+    '--language',
+    'en',
+    '--json',
+  ]);
   const r = JSON.parse(stdout);
-  assert.deepEqual(r.samples.map((s: { text: string }) => s.text), en.texts.slice(-3));
+  assert.deepEqual(
+    r.samples.map((s: { text: string }) => s.text),
+    en.texts.slice(-3),
+  );
   assert.deepEqual(r.language, { declared: 'en', agrees: true, japaneseShare: 0, latinShare: 1, reason: null });
-  await assert.rejects(promisify(execFile)(process.execPath, [CLI, 'inspect', en.prefix, '--tokenizer', fixture.model, '--language', 'ja']), (e: { code: number; stdout: string }) => e.code === 1 && /DISAGREES: declared "ja" but its samples are mostly Latin script/.test(e.stdout));
+  await assert.rejects(
+    promisify(execFile)(process.execPath, [
+      CLI,
+      'inspect',
+      en.prefix,
+      '--tokenizer',
+      fixture.model,
+      '--language',
+      'ja',
+    ]),
+    (e: { code: number; stdout: string }) =>
+      e.code === 1 && /DISAGREES: declared "ja" but its samples are mostly Latin script/.test(e.stdout),
+  );
 });

@@ -30,7 +30,11 @@ export interface FixtureSource {
 export function fixtureDocuments(): { id: string; language: Language; texts: string[] }[] {
   const pairs = bilingualPairs();
   return [
-    { id: 'ja-guidelines', language: 'ja', texts: [...pairs.map((p) => p.ja), '患者の体温は38.5℃で、マスク😷を着用していた。'] },
+    {
+      id: 'ja-guidelines',
+      language: 'ja',
+      texts: [...pairs.map((p) => p.ja), '患者の体温は38.5℃で、マスク😷を着用していた。'],
+    },
     { id: 'en-abstracts', language: 'en', texts: pairs.map((p) => p.en) },
     { id: 'parallel-pairs', language: 'parallel', texts: pairs.map((p) => `${p.ja} ${p.en}`) },
   ];
@@ -49,16 +53,38 @@ export function buildSentencePieceFixture(dir: string): { model: string; sources
   writeFileSync(train, `${pairs.flatMap((p) => [p.ja, p.en]).join('\n')}\n`);
   const prefix = path.join(dir, 'medical');
   try {
-    execFileSync('spm_train', [`--input=${train}`, `--model_prefix=${prefix}`, '--model_type=unigram', '--vocab_size=1200', '--hard_vocab_limit=false', '--character_coverage=1.0', '--byte_fallback=true', '--normalization_rule_name=identity', '--remove_extra_whitespaces=false', '--num_threads=1'], { stdio: 'pipe' });
+    execFileSync(
+      'spm_train',
+      [
+        `--input=${train}`,
+        `--model_prefix=${prefix}`,
+        '--model_type=unigram',
+        '--vocab_size=1200',
+        '--hard_vocab_limit=false',
+        '--character_coverage=1.0',
+        '--byte_fallback=true',
+        '--normalization_rule_name=identity',
+        '--remove_extra_whitespaces=false',
+        '--num_threads=1',
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (e) {
-    throw new Error(`spm_train failed (Debian package "sentencepiece"; test/setup-debian.sh installs it): ${(e as Error).message}`);
+    throw new Error(
+      `spm_train failed (Debian package "sentencepiece"; test/setup-debian.sh installs it): ${(e as Error).message}`,
+    );
   }
   const model = `${prefix}.model`;
   const sources = fixtureDocuments().map((s) => {
     const input = path.join(dir, `${s.id}.txt`);
     writeFileSync(input, `${s.texts.join('\n')}\n`);
-    const out = execFileSync('spm_encode', [`--model=${model}`, '--output_format=id', `--input=${input}`], { encoding: 'utf8' });
-    const ids = out.split('\n').slice(0, s.texts.length).map((l) => l.split(' ').filter(Boolean).map(Number));
+    const out = execFileSync('spm_encode', [`--model=${model}`, '--output_format=id', `--input=${input}`], {
+      encoding: 'utf8',
+    });
+    const ids = out
+      .split('\n')
+      .slice(0, s.texts.length)
+      .map((l) => l.split(' ').filter(Boolean).map(Number));
     const sequencesPerDocument = s.language === 'ja' ? 2 : 1;
     const p = path.join(dir, s.id);
     writeMegatronDataset(p, ids, sequencesPerDocument);
@@ -72,7 +98,8 @@ export function writeMegatronDataset(prefix: string, documents: readonly (readon
   const lengths: number[] = [];
   const docIdx = [0];
   for (const ids of documents) {
-    const cut = perDocument === 1 ? [ids.length] : [Math.floor(ids.length / 2), ids.length - Math.floor(ids.length / 2)];
+    const cut =
+      perDocument === 1 ? [ids.length] : [Math.floor(ids.length / 2), ids.length - Math.floor(ids.length / 2)];
     lengths.push(...cut);
     docIdx.push(lengths.length);
   }
@@ -90,19 +117,43 @@ export const BYTE_LEVEL_MERGES = ['Ġ t', 'h e', 'Ġt he', 'i n', 'Ġ a', 'e r',
  * end-of-text token), written by the test; every sentence of the bilingual text is encoded with it
  * by @huggingface/tokenizers and written as a Megatron dataset.
  */
-export async function buildTokenizerJsonFixture(dir: string): Promise<{ tokenizer: string; prefix: string; texts: string[]; ids: number[][] }> {
+export async function buildTokenizerJsonFixture(
+  dir: string,
+): Promise<{ tokenizer: string; prefix: string; texts: string[]; ids: number[][] }> {
   const vocab: Record<string, number> = {};
-  byteSymbols().forEach((s, i) => (vocab[s] = i));
+  byteSymbols().forEach((s, i) => {
+    vocab[s] = i;
+  });
   for (const m of BYTE_LEVEL_MERGES) vocab[m.replace(' ', '')] = Object.keys(vocab).length;
   vocab['<|endoftext|>'] = Object.keys(vocab).length;
   const json = {
     version: '1.0',
-    added_tokens: [{ id: vocab['<|endoftext|>'], content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    added_tokens: [
+      {
+        id: vocab['<|endoftext|>'],
+        content: '<|endoftext|>',
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      },
+    ],
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: BYTE_LEVEL_MERGES },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges: BYTE_LEVEL_MERGES,
+    },
   };
   const tokenizer = path.join(dir, 'tokenizer.json');
   writeFileSync(tokenizer, JSON.stringify(json));

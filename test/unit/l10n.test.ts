@@ -5,11 +5,13 @@ import { test } from 'node:test';
 import { ROOT } from './helpers';
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** Every string the extension passes to vscode.l10n.t, as written (single- or double-quoted literals). */
-export function l10nStrings(): Set<string> {
+function l10nStrings(): Set<string> {
   const out = new Set<string>();
   for (const f of sources(path.join(ROOT, 'src', 'extension'))) {
     const text = readFileSync(f, 'utf8');
@@ -29,8 +31,16 @@ test('every user-facing string of the extension has a Japanese translation', () 
   const ja = JSON.parse(readFileSync(path.join(ROOT, 'l10n', 'bundle.l10n.ja.json'), 'utf8')) as Record<string, string>;
   const used = l10nStrings();
   assert.ok(used.size >= 10, `found only ${used.size} strings: the extractor is broken`);
-  assert.deepEqual([...used].filter((s) => !(s in ja)), [], 'missing in l10n/bundle.l10n.ja.json');
-  assert.deepEqual(Object.keys(ja).filter((s) => !used.has(s)), [], 'stale entries in l10n/bundle.l10n.ja.json');
+  assert.deepEqual(
+    [...used].filter((s) => !(s in ja)),
+    [],
+    'missing in l10n/bundle.l10n.ja.json',
+  );
+  assert.deepEqual(
+    Object.keys(ja).filter((s) => !used.has(s)),
+    [],
+    'stale entries in l10n/bundle.l10n.ja.json',
+  );
 });
 
 test('package.nls.ja.json translates every key of package.nls.json, and package.json uses only known keys', () => {
@@ -40,5 +50,8 @@ test('package.nls.ja.json translates every key of package.nls.json, and package.
   const pkg = readFileSync(path.join(ROOT, 'package.json'), 'utf8');
   const keys = [...pkg.matchAll(/"%([\w.]+)%"/g)].map((m) => m[1]);
   assert.ok(keys.length >= 8);
-  assert.deepEqual(keys.filter((k) => !(k in en)), []);
+  assert.deepEqual(
+    keys.filter((k) => !(k in en)),
+    [],
+  );
 });

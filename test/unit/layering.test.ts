@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { ROOT } from './helpers';
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
 }
 
 const IMPORTS_VSCODE = /(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)['"]vscode['"]/;
@@ -19,7 +21,13 @@ test('src/core, src/cli and src/protocol never import vscode', () => {
 });
 
 test('the guard itself recognises every way of importing vscode', () => {
-  for (const line of [`import * as vscode from 'vscode';`, `import { window } from "vscode";`, `const v = require('vscode');`, `await import('vscode')`, `import 'vscode';`]) {
+  for (const line of [
+    `import * as vscode from 'vscode';`,
+    `import { window } from "vscode";`,
+    `const v = require('vscode');`,
+    `await import('vscode')`,
+    `import 'vscode';`,
+  ]) {
     assert.ok(IMPORTS_VSCODE.test(line), line);
   }
   assert.ok(!IMPORTS_VSCODE.test(`import { x } from './vscode-helpers';`));

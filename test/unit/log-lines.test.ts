@@ -13,7 +13,11 @@ test('a lone \\r ends a line (progress bars), \\r\\n is one end even split acros
   const text = Buffer.from('Epoch 0:  10%|█ | 1/10\rEpoch 0:  20%|██| 2/10\rdone\r\nnext line\n\rafter\nunfinished 三');
   for (const size of [1, 2, 3, 5, 7, 64]) {
     const s = new LogLineSplitter();
-    assert.deepEqual(feed(s, text, size), ['Epoch 0:  10%|█ | 1/10', 'Epoch 0:  20%|██| 2/10', 'done', 'next line', '', 'after'], `chunks of ${size}`);
+    assert.deepEqual(
+      feed(s, text, size),
+      ['Epoch 0:  10%|█ | 1/10', 'Epoch 0:  20%|██| 2/10', 'done', 'next line', '', 'after'],
+      `chunks of ${size}`,
+    );
     assert.equal(s.pending, 'unfinished 三');
   }
 });
@@ -23,7 +27,10 @@ test('a line without an end is cut at MAX_LINE_BYTES, never inside a UTF-8 chara
   // 3-byte characters: MAX_LINE_BYTES (65536) is not a multiple of 3, so the cut must step back.
   const long = Buffer.from('語'.repeat(50_000));
   const out = feed(s, long, 4096);
-  assert.deepEqual(out.map((l) => l.length), [21845, 21845]);
+  assert.deepEqual(
+    out.map((l) => l.length),
+    [21845, 21845],
+  );
   assert.ok(out.every((l) => /^語+$/.test(l)));
   assert.equal(s.cut, 2);
   assert.equal(s.pending.length, 50_000 - 2 * 21845);
@@ -42,6 +49,9 @@ test('display: escape sequences dropped, control characters made visible, bidi o
   assert.equal(displayLine('plain 日本語\tline'), 'plain 日本語\tline');
   assert.equal(displayLine('\x1b[31mred\x1b[0m \x1b[2K\x1b]0;title\x07done'), 'red done');
   assert.equal(displayLine('bell\x07 nul\x00 del\x7f cr\r'), 'bell␇ nul␀ del␡ cr␍');
-  assert.equal(displayLine('access = "user\u202e \u2066// admin\u2069\u2066"'), 'access = "user⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩⟨U+2066⟩"');
+  assert.equal(
+    displayLine('access = "user\u202e \u2066// admin\u2069\u2066"'),
+    'access = "user⟨U+202E⟩ ⟨U+2066⟩// admin⟨U+2069⟩⟨U+2066⟩"',
+  );
   assert.equal(displayLine('c1 \x9b31m'), 'c1 ⟨U+009B⟩31m');
 });

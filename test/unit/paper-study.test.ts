@@ -28,7 +28,15 @@ test('the paper study reproduces Table C.1 to its two decimals', async () => {
     const s = set.recipes.get(corpus)?.statistics;
     assert.ok(s, corpus);
     assert.deepEqual(
-      [truncate2(s.total / 1e9), truncate2(s.japanese / 1e9), truncate2(s.english / 1e9), truncate2(s.parallel / 1e9), round2(s.japaneseRatio * 100), round2(s.englishRatio * 100), round2(s.parallelRatio * 100)],
+      [
+        truncate2(s.total / 1e9),
+        truncate2(s.japanese / 1e9),
+        truncate2(s.english / 1e9),
+        truncate2(s.parallel / 1e9),
+        round2(s.japaneseRatio * 100),
+        round2(s.englishRatio * 100),
+        round2(s.parallelRatio * 100),
+      ],
       [total, ja, en, par, jaPct, enPct, parPct].map(Number),
       corpus,
     );
@@ -39,8 +47,13 @@ test('the paper study has the exact token counts of its additive design', async 
   const { set } = await loadRecipes([PAPER_STUDY]);
   const get = (n: string) => set.recipes.get(n)!.statistics;
   assert.deepEqual(get('EnJa-Base'), {
-    total: 15_006_770_000, japanese: 5_009_210_000, english: 9_508_760_000, parallel: 488_800_000,
-    japaneseRatio: 5_009_210_000 / 15_006_770_000, englishRatio: 9_508_760_000 / 15_006_770_000, parallelRatio: 488_800_000 / 15_006_770_000,
+    total: 15_006_770_000,
+    japanese: 5_009_210_000,
+    english: 9_508_760_000,
+    parallel: 488_800_000,
+    japaneseRatio: 5_009_210_000 / 15_006_770_000,
+    englishRatio: 9_508_760_000 / 15_006_770_000,
+    parallelRatio: 488_800_000 / 15_006_770_000,
   });
   // EnJa-Plus = EnDominant + half of the translated PMC.
   assert.equal(get('EnJa-Plus').japanese - get('EnDominant').japanese, 27_756_550_000 / 2);
@@ -49,7 +62,12 @@ test('the paper study has the exact token counts of its additive design', async 
   assert.equal(get('EnJa-Hybrid').parallel - get('EnJa-Balance').parallel, 6_586_140_000);
   assert.equal(get('EnJa-Hybrid').english - get('EnJa-Balance').english, -1_757_030_000);
   assert.deepEqual([...set.recipes.values()].map((r) => [r.name, r.parent ?? null]).sort(), [
-    ['EnDominant', 'EnJa-Base'], ['EnJa-Balance', 'EnDominant'], ['EnJa-Base', null], ['EnJa-Hybrid', 'EnJa-Balance'], ['EnJa-Plus', 'EnDominant'], ['JaDominant', 'EnJa-Base'],
+    ['EnDominant', 'EnJa-Base'],
+    ['EnJa-Balance', 'EnDominant'],
+    ['EnJa-Base', null],
+    ['EnJa-Hybrid', 'EnJa-Balance'],
+    ['EnJa-Plus', 'EnDominant'],
+    ['JaDominant', 'EnJa-Base'],
   ]);
 });
 
@@ -66,6 +84,20 @@ test('a recipe exports as a Megatron --data-path blend weighted by tokens after 
   const hybrid = exportBlend(set.recipes.get('EnJa-Hybrid')!);
   assert.ok(hybrid.ok);
   assert.ok(!hybrid.dataPath.includes('pubmed-abstracts_text_document 1757030000'));
-  assert.deepEqual(hybrid.entries.map((e) => e.sourceId), ['ja-medical', 'en-medical', 'parallel-medical', 'pmc-en', 'pmc-ja', 'ja-textbooks-guidelines', 'pubmed-abstracts-parallel']);
-  assert.equal(hybrid.entries.reduce((a, e) => a + e.weight, 0), set.recipes.get('EnJa-Hybrid')!.statistics.total);
+  assert.deepEqual(
+    hybrid.entries.map((e) => e.sourceId),
+    [
+      'ja-medical',
+      'en-medical',
+      'parallel-medical',
+      'pmc-en',
+      'pmc-ja',
+      'ja-textbooks-guidelines',
+      'pubmed-abstracts-parallel',
+    ],
+  );
+  assert.equal(
+    hybrid.entries.reduce((a, e) => a + e.weight, 0),
+    set.recipes.get('EnJa-Hybrid')!.statistics.total,
+  );
 });

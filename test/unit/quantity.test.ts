@@ -4,8 +4,17 @@ import { formatSignedTokens, formatTokens, parseTokenQuantity } from '../../src/
 
 test('token quantities parse exactly from their decimal text', () => {
   const cases: [unknown, number][] = [
-    ['27.76B', 27_760_000_000], ['350M', 350_000_000], ['12k', 12_000], ['2T', 2_000_000_000_000], ['0.48B', 480_000_000],
-    ['5.00921B', 5_009_210_000], [' 7 ', 7], ['1.50K', 1_500], [1234, 1234], ['007', 7], [0, 0],
+    ['27.76B', 27_760_000_000],
+    ['350M', 350_000_000],
+    ['12k', 12_000],
+    ['2T', 2_000_000_000_000],
+    ['0.48B', 480_000_000],
+    ['5.00921B', 5_009_210_000],
+    [' 7 ', 7],
+    ['1.50K', 1_500],
+    [1234, 1234],
+    ['007', 7],
+    [0, 0],
   ];
   for (const [input, tokens] of cases) assert.deepEqual(parseTokenQuantity(input), { ok: true, tokens }, String(input));
 });
@@ -21,7 +30,8 @@ test('bad token quantities say what is wrong', () => {
     ['99999999999T', 'token quantity "99999999999T" is too large'],
     [true, 'token count must be a number or a string like "27.76B" or "350M", got boolean true'],
   ];
-  for (const [input, message] of cases) assert.deepEqual(parseTokenQuantity(input), { ok: false, message }, String(input));
+  for (const [input, message] of cases)
+    assert.deepEqual(parseTokenQuantity(input), { ok: false, message }, String(input));
 });
 
 test('token counts format compactly', () => {

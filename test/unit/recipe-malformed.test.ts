@@ -27,7 +27,9 @@ for (const name of cases) {
     }
     assert.ok(expected.length > 0, 'case lists no expectation');
     const { set } = await loadRecipes([dir]);
-    const actual = set.diagnostics.map((d) => `${path.basename(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`);
+    const actual = set.diagnostics.map(
+      (d) => `${path.basename(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.message}`,
+    );
     assert.deepEqual(actual.sort(), expected.sort());
   });
 }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { JobRegistry, RegistryReadOnlyError, type JobRecord } from '../../src/core/jobs/registry';
+import { type JobRecord, JobRegistry, RegistryReadOnlyError } from '../../src/core/jobs/registry';
 import { ROOT, tempDir } from './helpers';
 
 const HOSTILE = path.join(ROOT, 'test', 'hostile', 'registry');
@@ -11,9 +11,23 @@ const HOSTILE = path.join(ROOT, 'test', 'hostile', 'registry');
 function record(tag: string, patch: Partial<JobRecord> = {}): JobRecord {
   const runDir = `/home/u/corpus-lab/runs/${tag}`;
   return {
-    tag, cluster: 'loopback', study: 's1', stage: 'eval', model: 'EnJa', name: `s1-eval-EnJa`, runDir, script: `${runDir}/job.sbatch`, log: `${runDir}/slurm.log`,
-    dependsOn: [], jobId: '120', state: 'PENDING', submittedAt: '2026-11-26T11:00:00.000Z', updatedAt: '2026-11-26T11:00:00.000Z',
-    resultsDir: '/home/u/corpus-lab/results/s1/EnJa/0-shot', sbatch: ['sbatch', '--parsable', `${runDir}/job.sbatch`], ...patch,
+    tag,
+    cluster: 'loopback',
+    study: 's1',
+    stage: 'eval',
+    model: 'EnJa',
+    name: `s1-eval-EnJa`,
+    runDir,
+    script: `${runDir}/job.sbatch`,
+    log: `${runDir}/slurm.log`,
+    dependsOn: [],
+    jobId: '120',
+    state: 'PENDING',
+    submittedAt: '2026-11-26T11:00:00.000Z',
+    updatedAt: '2026-11-26T11:00:00.000Z',
+    resultsDir: '/home/u/corpus-lab/results/s1/EnJa/0-shot',
+    sbatch: ['sbatch', '--parsable', `${runDir}/job.sbatch`],
+    ...patch,
   };
 }
 
@@ -30,11 +44,21 @@ test('bad records are reported one by one and skipped; the good ones load; nothi
   const reg = new JobRegistry(file);
   const { skipped, readOnly } = await reg.load();
   assert.equal(readOnly, undefined);
-  assert.deepEqual(reg.all().map((j) => j.tag), ['cl-s1-eval-EnJa-0001', 'cl-s1-eval-base-0002']);
+  assert.deepEqual(
+    reg.all().map((j) => j.tag),
+    ['cl-s1-eval-EnJa-0001', 'cl-s1-eval-base-0002'],
+  );
   const fields = skipped.map((s) => /: job (\d+) \(tag "([^"]*)"\): (\w+):/.exec(s)?.slice(1, 4).join(' '));
   assert.deepEqual(fields, [
-    '2 cl-s1-eval-x-0003 jobId', '3 cl-s1-eval-x-0004 stage', '4 cl-s1-eval-x-0005 log', '5 cl-s1-eval-x-0006 script', '6 cl-s1-eval-x-0007 study',
-    '7 cl-s1-eval-x-0008 resultsDir', '8 cl-s1-eval-x-0009 runDir', '9 -rf tag', '10 cl-s1-eval-x-0010 name',
+    '2 cl-s1-eval-x-0003 jobId',
+    '3 cl-s1-eval-x-0004 stage',
+    '4 cl-s1-eval-x-0005 log',
+    '5 cl-s1-eval-x-0006 script',
+    '6 cl-s1-eval-x-0007 study',
+    '7 cl-s1-eval-x-0008 resultsDir',
+    '8 cl-s1-eval-x-0009 runDir',
+    '9 -rf tag',
+    '10 cl-s1-eval-x-0010 name',
   ]);
   assert.ok(skipped.every((s) => s.startsWith(`${file}: job `)));
   assert.match(skipped[0], /jobId: must be a Slurm job id/);
@@ -43,7 +67,15 @@ test('bad records are reported one by one and skipped; the good ones load; nothi
   await reg.put(record('cl-s1-eval-new-0012'));
   const after = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(after.version, 1);
-  assert.deepEqual(after.jobs.map((j: JobRecord) => j.tag), ['cl-s1-eval-EnJa-0001', 'cl-s1-eval-base-0002', 'cl-s1-eval-new-0012', ...original.jobs.slice(1, 10).map((j: JobRecord) => j.tag)]);
+  assert.deepEqual(
+    after.jobs.map((j: JobRecord) => j.tag),
+    [
+      'cl-s1-eval-EnJa-0001',
+      'cl-s1-eval-base-0002',
+      'cl-s1-eval-new-0012',
+      ...original.jobs.slice(1, 10).map((j: JobRecord) => j.tag),
+    ],
+  );
   // The refused records are written back exactly as they were read.
   assert.deepEqual(after.jobs.slice(3), original.jobs.slice(1, 10));
 });
@@ -52,7 +84,12 @@ test('a truncated registry is refused, never written over, and can be moved asid
   const file = copy('truncated.json');
   const bytes = readFileSync(file);
   const reg = new JobRegistry(file);
-  await assert.rejects(reg.load(), (e: Error) => e instanceof RegistryReadOnlyError && e.message.startsWith(`${file} is not written in this session: not valid JSON (`));
+  await assert.rejects(
+    reg.load(),
+    (e: Error) =>
+      e instanceof RegistryReadOnlyError &&
+      e.message.startsWith(`${file} is not written in this session: not valid JSON (`),
+  );
   await assert.rejects(reg.put(record('cl-s1-eval-new-0013')), RegistryReadOnlyError);
   await assert.rejects(reg.save(), RegistryReadOnlyError);
   assert.deepEqual(readFileSync(file), bytes);
@@ -60,7 +97,10 @@ test('a truncated registry is refused, never written over, and can be moved asid
   assert.match(path.basename(aside), /^jobs\.json\.\d{4}-\d\d-\d\dT[\d-]+Z\.bak$/);
   assert.deepEqual(readFileSync(aside), bytes);
   await reg.put(record('cl-s1-eval-new-0013'));
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).jobs.map((j: JobRecord) => j.tag), ['cl-s1-eval-new-0013']);
+  assert.deepEqual(
+    JSON.parse(readFileSync(file, 'utf8')).jobs.map((j: JobRecord) => j.tag),
+    ['cl-s1-eval-new-0013'],
+  );
 });
 
 test("another version's registry loads its readable records but is never written", async () => {
@@ -71,7 +111,10 @@ test("another version's registry loads its readable records but is never written
   assert.deepEqual(skipped, []);
   assert.equal(readOnly, 'written by another version of Corpus Lab (version 2, this one writes 1)');
   assert.equal(reg.all().length, 3);
-  await assert.rejects(reg.update('cl-s1-eval-EnJa-0001', { state: 'FAILED' }), /is not written in this session: written by another version/);
+  await assert.rejects(
+    reg.update('cl-s1-eval-EnJa-0001', { state: 'FAILED' }),
+    /is not written in this session: written by another version/,
+  );
   await assert.rejects(reg.remove('cl-s1-eval-EnJa-0001'), RegistryReadOnlyError);
   assert.deepEqual(readFileSync(file), bytes);
 });
@@ -85,7 +128,10 @@ test('a failed write does not poison the next one, and leaves no temporary file'
   await assert.rejects(reg.put(record('cl-s1-eval-a-0001')));
   rmdirSync(file);
   await reg.put(record('cl-s1-eval-b-0002'));
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).jobs.map((j: JobRecord) => j.tag), ['cl-s1-eval-a-0001', 'cl-s1-eval-b-0002']);
+  assert.deepEqual(
+    JSON.parse(readFileSync(file, 'utf8')).jobs.map((j: JobRecord) => j.tag),
+    ['cl-s1-eval-a-0001', 'cl-s1-eval-b-0002'],
+  );
   assert.deepEqual(readdirSync(dir), ['jobs.json']);
 });
 
@@ -93,8 +139,14 @@ test('a record that would act outside its run directory is refused before it is 
   const file = path.join(tempDir(), 'jobs.json');
   const reg = new JobRegistry(file);
   await reg.load();
-  await assert.rejects(reg.put(record('cl-s1-eval-a-0001', { jobId: '--me' })), /^Error: job cl-s1-eval-a-0001: jobId: must be a Slurm job id/);
-  await assert.rejects(reg.put(record('cl-s1-eval-a-0001', { study: 'EnJa Plus', resultsDir: undefined })), /study: "EnJa Plus" contains a space; .*\(a safe label: "EnJa-Plus-[0-9a-f]{6}"\)/);
+  await assert.rejects(
+    reg.put(record('cl-s1-eval-a-0001', { jobId: '--me' })),
+    /^Error: job cl-s1-eval-a-0001: jobId: must be a Slurm job id/,
+  );
+  await assert.rejects(
+    reg.put(record('cl-s1-eval-a-0001', { study: 'EnJa Plus', resultsDir: undefined })),
+    /study: "EnJa Plus" contains a space; .*\(a safe label: "EnJa-Plus-[0-9a-f]{6}"\)/,
+  );
   assert.deepEqual(reg.all(), []);
 });
 
@@ -102,5 +154,8 @@ test('a FIFO as the registry is refused at once, naming the file', async () => {
   const file = path.join(tempDir(), 'jobs.json');
   execFileSync('mkfifo', [file]);
   const reg = new JobRegistry(file);
-  await assert.rejects(reg.load(), (e: Error) => e.message === `${file} is not written in this session: is a FIFO (named pipe), not a regular file`);
+  await assert.rejects(
+    reg.load(),
+    (e: Error) => e.message === `${file} is not written in this session: is a FIFO (named pipe), not a regular file`,
+  );
 });

@@ -7,8 +7,14 @@ test('semaphore: waiters are served in order; an aborted waiter leaves the queue
   const first = await s.acquire();
   const order: string[] = [];
   const ac = new AbortController();
-  const a = s.acquire({ signal: ac.signal }).then((r) => (order.push('a'), r));
-  const b = s.acquire().then((r) => (order.push('b'), r));
+  const a = s.acquire({ signal: ac.signal }).then((r) => {
+    order.push('a');
+    return r;
+  });
+  const b = s.acquire().then((r) => {
+    order.push('b');
+    return r;
+  });
   assert.equal(s.queued, 2);
   ac.abort();
   await assert.rejects(a, { name: 'AbortError' });
@@ -27,7 +33,10 @@ test('semaphore: waiters are served in order; an aborted waiter leaves the queue
 test('semaphore: a queued request times out with its own message and frees its place', async () => {
   const s = new Semaphore(1);
   const held = await s.acquire();
-  await assert.rejects(s.acquire({ timeoutMs: 20, timeoutError: () => new Error('no channel for "squeue" within 0.02 s') }), /no channel for "squeue" within 0\.02 s/);
+  await assert.rejects(
+    s.acquire({ timeoutMs: 20, timeoutError: () => new Error('no channel for "squeue" within 0.02 s') }),
+    /no channel for "squeue" within 0\.02 s/,
+  );
   assert.equal(s.queued, 0);
   held();
   assert.equal(s.inUse, 0);

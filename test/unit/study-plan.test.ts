@@ -3,7 +3,16 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
-import { chooseThroughput, cptTokens, PAPER_TFLOPS_PER_GPU, planLines, planSummary, slurmTimeHours, studyPlan, trainingGpuHours } from '../../src/core/jobs/studyPlan';
+import {
+  chooseThroughput,
+  cptTokens,
+  PAPER_TFLOPS_PER_GPU,
+  planLines,
+  planSummary,
+  slurmTimeHours,
+  studyPlan,
+  trainingGpuHours,
+} from '../../src/core/jobs/studyPlan';
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 import { ROOT } from './helpers';
 
@@ -26,9 +35,16 @@ test('Slurm time limits in hours', () => {
 });
 
 test('the plan of a study: every job with its resources, dependencies and the CPT estimate', async () => {
-  const templates = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))]))) as StageTemplates;
+  const templates = Object.fromEntries(
+    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
+  ) as StageTemplates;
   const launch = {
-    study: 'S', cluster: 'c', includeBase: true, resultsDir: '/r/results/S', templates, settings: jobSettingsSchema.parse({}),
+    study: 'S',
+    cluster: 'c',
+    includeBase: true,
+    resultsDir: '/r/results/S',
+    templates,
+    settings: jobSettingsSchema.parse({}),
     recipes: [{ name: 'EnJa-Base', dataPath: ['1', '/d/x'], totalTokens: 15_007_000_000 }],
   };
   const prepared = await prepareStudy({ remoteRoot: async () => '/r' } as unknown as JobService, launch);
@@ -45,7 +61,10 @@ test('the plan of a study: every job with its resources, dependencies and the CP
   assert.deepEqual(cpt.after, ['hf-to-megatron/base']);
   assert.equal(plan.cptGpuHours, cpt.gpuHours);
   const lines = planLines(plan);
-  assert.equal(lines.find((l) => l.startsWith('cpt/EnJa-Base')), 'cpt/EnJa-Base: 4 node(s) × 8 GPU(s) · limit 7-00:00:00 · 15.01B tokens ≈ 1,153 GPU-hours · after hf-to-megatron/base');
+  assert.equal(
+    lines.find((l) => l.startsWith('cpt/EnJa-Base')),
+    'cpt/EnJa-Base: 4 node(s) × 8 GPU(s) · limit 7-00:00:00 · 15.01B tokens ≈ 1,153 GPU-hours · after hf-to-megatron/base',
+  );
   assert.match(lines.at(-1)!, /^Continued pretraining ≈ 1,153 GPU-hours at 282\.1 TFLOP\/s per GPU \(the paper/);
   assert.deepEqual(planSummary(plan), [
     'cpt/EnJa-Base: 4 node(s) × 8 GPU(s) · limit 7-00:00:00 · 15.01B tokens ≈ 1,153 GPU-hours · after hf-to-megatron/base',
@@ -53,6 +72,12 @@ test('the plan of a study: every job with its resources, dependencies and the CP
     lines.at(-1)!,
   ]);
   // Finished runs of the workspace, when there are some, set the throughput instead.
-  const measured = chooseThroughput([{ name: 'S0/cpt/A', tflopsPerGpu: 200 }, { name: 'S0/cpt/B', tflopsPerGpu: 300 }], 282);
+  const measured = chooseThroughput(
+    [
+      { name: 'S0/cpt/A', tflopsPerGpu: 200 },
+      { name: 'S0/cpt/B', tflopsPerGpu: 300 },
+    ],
+    282,
+  );
   assert.deepEqual(measured, { tflopsPerGpu: 250, source: 'the mean of 2 finished CPT run(s): S0/cpt/A, S0/cpt/B' });
 });

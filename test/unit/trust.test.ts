@@ -17,8 +17,25 @@ test('untrusted workspaces: limited support, every folder-level setting restrict
   const u = pkg.capabilities?.untrustedWorkspaces;
   assert.equal(u?.supported, 'limited');
   assert.equal(u.description, '%capabilities.untrustedWorkspaces%');
-  const folderLevel = Object.entries(settings).filter(([, s]) => s.scope !== 'application' && s.scope !== 'machine').map(([k]) => k).sort();
+  const folderLevel = Object.entries(settings)
+    .filter(([, s]) => s.scope !== 'application' && s.scope !== 'machine')
+    .map(([k]) => k)
+    .sort();
   assert.deepEqual([...u.restrictedConfigurations].sort(), folderLevel);
-  const needTrust = (pkg.contributes.commands as { command: string; enablement?: string }[]).filter((c) => c.enablement === 'isWorkspaceTrusted').map((c) => c.command).sort();
-  assert.deepEqual(needTrust, ['corpusLab.cancelJob', 'corpusLab.cancelStudy', 'corpusLab.fetchResults', 'corpusLab.launchStudy', 'corpusLab.openJobLog', 'corpusLab.openTrainingChart', 'corpusLab.refreshJobs', 'corpusLab.resubmitJob', 'corpusLab.revealJobScript', 'corpusLab.validateStudy']);
+  const needTrust = (pkg.contributes.commands as { command: string; enablement?: string }[])
+    .filter((c) => c.enablement === 'isWorkspaceTrusted')
+    .map((c) => c.command)
+    .sort();
+  assert.deepEqual(needTrust, [
+    'corpusLab.cancelJob',
+    'corpusLab.cancelStudy',
+    'corpusLab.fetchResults',
+    'corpusLab.launchStudy',
+    'corpusLab.openJobLog',
+    'corpusLab.openTrainingChart',
+    'corpusLab.refreshJobs',
+    'corpusLab.resubmitJob',
+    'corpusLab.revealJobScript',
+    'corpusLab.validateStudy',
+  ]);
 });

@@ -1,4 +1,14 @@
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration, type Plugin } from 'chart.js';
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartConfiguration,
+  Legend,
+  LinearScale,
+  type Plugin,
+  Tooltip,
+} from 'chart.js';
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
 import type { CorrelationMatrix } from '../../src/core/analysis/analyze';
 
@@ -30,13 +40,26 @@ export const backgroundPlugin: Plugin = {
 };
 
 /** Categorical colours that read on light and dark themes. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 /** Diverging red/blue for correlations in [-1, 1]. */
 export function divergingColour(v: number | null): string {
   if (v === null) return 'rgba(128,128,128,0.25)';
   const a = Math.min(1, Math.abs(v));
-  return v >= 0 ? `rgba(214, 39, 40, ${(0.1 + 0.85 * a).toFixed(3)})` : `rgba(31, 119, 180, ${(0.1 + 0.85 * a).toFixed(3)})`;
+  return v >= 0
+    ? `rgba(214, 39, 40, ${(0.1 + 0.85 * a).toFixed(3)})`
+    : `rgba(31, 119, 180, ${(0.1 + 0.85 * a).toFixed(3)})`;
 }
 
 interface Cell {
@@ -49,28 +72,49 @@ interface Cell {
 export function heatmap(canvas: HTMLCanvasElement, matrix: CorrelationMatrix, title: string): Chart {
   const n = matrix.labels.length;
   const data: Cell[] = [];
-  matrix.values.forEach((row, i) => row.forEach((v, j) => data.push({ x: matrix.labels[j], y: matrix.labels[i], v })));
+  for (const [i, row] of matrix.values.entries()) {
+    for (const [j, v] of row.entries()) data.push({ x: matrix.labels[j], y: matrix.labels[i], v });
+  }
   const config = {
     type: 'matrix',
     data: {
-      datasets: [{
-        label: title,
-        data,
-        backgroundColor: (c: { raw?: Cell }) => divergingColour(c.raw?.v ?? null),
-        borderWidth: 0,
-        width: (c: { chart: Chart }) => (c.chart.chartArea ? c.chart.chartArea.width / n - 1 : 10),
-        height: (c: { chart: Chart }) => (c.chart.chartArea ? c.chart.chartArea.height / n - 1 : 10),
-      }],
+      datasets: [
+        {
+          label: title,
+          data,
+          backgroundColor: (c: { raw?: Cell }) => divergingColour(c.raw?.v ?? null),
+          borderWidth: 0,
+          width: (c: { chart: Chart }) => (c.chart.chartArea ? c.chart.chartArea.width / n - 1 : 10),
+          height: (c: { chart: Chart }) => (c.chart.chartArea ? c.chart.chartArea.height / n - 1 : 10),
+        },
+      ],
     },
     options: {
       maintainAspectRatio: false,
       plugins: {
         legend: { display: false },
-        tooltip: { callbacks: { title: () => '', label: (c: { raw: Cell }) => `${c.raw.y} × ${c.raw.x}: r = ${c.raw.v === null ? '–' : c.raw.v.toFixed(3)}` } },
+        tooltip: {
+          callbacks: {
+            title: () => '',
+            label: (c: { raw: Cell }) => `${c.raw.y} × ${c.raw.x}: r = ${c.raw.v === null ? '–' : c.raw.v.toFixed(3)}`,
+          },
+        },
       },
       scales: {
-        x: { type: 'category', labels: [...matrix.labels], offset: true, grid: { display: false }, ticks: { autoSkip: false, maxRotation: 90, minRotation: 60 } },
-        y: { type: 'category', labels: [...matrix.labels].reverse(), offset: true, grid: { display: false }, ticks: { autoSkip: false } },
+        x: {
+          type: 'category',
+          labels: [...matrix.labels],
+          offset: true,
+          grid: { display: false },
+          ticks: { autoSkip: false, maxRotation: 90, minRotation: 60 },
+        },
+        y: {
+          type: 'category',
+          labels: [...matrix.labels].reverse(),
+          offset: true,
+          grid: { display: false },
+          ticks: { autoSkip: false },
+        },
       },
     },
     plugins: [backgroundPlugin],

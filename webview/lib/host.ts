@@ -1,4 +1,11 @@
-import { hostMessage, parseMessage, viewState, type HostMessage, type ViewState, type WebviewMessage } from '../../src/protocol/panels';
+import {
+  type HostMessage,
+  hostMessage,
+  parseMessage,
+  type ViewState,
+  viewState,
+  type WebviewMessage,
+} from '../../src/protocol/panels';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -48,7 +55,10 @@ function showStatus(text: string, error = false) {
 }
 
 /** The analysis panels' handlers: the study to show, and export/error notices in the status line. */
-export function listenForStudy(onStudy: (m: Extract<HostMessage, { type: 'study' }>) => void, strings: () => Record<string, string>) {
+export function listenForStudy(
+  onStudy: (m: Extract<HostMessage, { type: 'study' }>) => void,
+  strings: () => Record<string, string>,
+) {
   listen({
     study: onStudy,
     exported: (m) => showStatus((strings()['Saved {0}'] ?? 'Saved {0}').replace('{0}', m.file)),

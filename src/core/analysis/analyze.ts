@@ -14,7 +14,7 @@ import {
 } from './correlation';
 import { compositionInconsistencies, determinedWithinPrecision } from './precision';
 import { DEFAULT_COVARIATES, STATISTIC_IDS, type StatisticId } from './statistics';
-import { TableError, type CompositionTable, type ScoreTable } from './tables';
+import { type CompositionTable, type ScoreTable, TableError } from './tables';
 
 /** Which tests are adjusted together: one family per statistic (one per figure), or every test of the run. */
 export type FamilyScope = 'statistic' | 'all';
@@ -54,7 +54,12 @@ export interface TestResult {
   readonly covariates: readonly StatisticId[];
   readonly n: number;
   /** ci: the 95 % Fisher-z interval of r (n − 3 degrees of freedom); ciError says why it is null while r is not. */
-  readonly regular: { readonly r: number | null; readonly p: number | null; readonly ci: Interval | null; readonly ciError?: string };
+  readonly regular: {
+    readonly r: number | null;
+    readonly p: number | null;
+    readonly ci: Interval | null;
+    readonly ciError?: string;
+  };
   /** ci: the 95 % Fisher-z interval of the partial r, with n − 3 − k degrees of freedom. */
   readonly partial: {
     readonly r: number | null;
@@ -130,20 +135,30 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * (df = n − 2 − k, as pingouin and R's ppcor), the Freedman–Lane permutation p, and BH q-values and
  * Holm-adjusted p-values within each multiple-testing family.
  */
-export function analyze(composition: CompositionTable, scores: ScoreTable, options: AnalysisOptions = {}): AnalysisResult {
+export function analyze(
+  composition: CompositionTable,
+  scores: ScoreTable,
+  options: AnalysisOptions = {},
+): AnalysisResult {
   const corpora = alignCorpora(composition, scores);
   const n = corpora.length;
   const index = corpora.map((c) => composition.corpora.indexOf(c));
   const stat = (id: StatisticId) => index.map((i) => composition.values[id][i]);
   const half = (id: StatisticId) => index.map((i) => composition.halfUnits?.[id][i] ?? 0);
-  const warnings: string[] = compositionInconsistencies(composition.file, composition.corpora, composition.values, composition.halfUnits);
+  const warnings: string[] = compositionInconsistencies(
+    composition.file,
+    composition.corpora,
+    composition.values,
+    composition.halfUnits,
+  );
   const seed = options.seed ?? DEFAULT_SEED;
   const scope = options.family ?? 'statistic';
   const samples = options.permutationSamples;
   if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1 && samples <= MAX_PERMUTATION_SAMPLES)) {
     throw new RangeError(`permutation samples must be an integer from 1 to ${MAX_PERMUTATION_SAMPLES}, got ${samples}`);
   }
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new RangeError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff))
+    throw new RangeError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
 
   const covariates = { ...DEFAULT_COVARIATES, ...options.covariates } as Record<StatisticId, readonly StatisticId[]>;
   const statistics = options.statistics ?? STATISTIC_IDS;
@@ -165,8 +180,18 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
       const y = t.values;
       const base = { task: t.task, language: t.language, category: t.category, statistic: id, covariates: cov, n };
       const r = pearson(x, y);
-      const regular = r === undefined ? { r: null, p: null, ci: null } : { r, p: correlationPValue(r, n - 2), ...interval(r, n, 0) };
-      const fail = (error: string): Mutable<TestResult> => ({ ...base, regular, partial: { r: null, p: null, pCorrected: null, pPermutation: null, ci: null }, q: null, holm: null, family: familyOf(id), permutation: null, error });
+      const regular =
+        r === undefined ? { r: null, p: null, ci: null } : { r, p: correlationPValue(r, n - 2), ...interval(r, n, 0) };
+      const fail = (error: string): Mutable<TestResult> => ({
+        ...base,
+        regular,
+        partial: { r: null, p: null, pCorrected: null, pPermutation: null, ci: null },
+        q: null,
+        holm: null,
+        family: familyOf(id),
+        permutation: null,
+        error,
+      });
       if (isConstant(y)) {
         tests.push(fail(`the score differences of "${t.task}" do not vary across corpora`));
         continue;
@@ -176,7 +201,11 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
         continue;
       }
       if (cov.length > 0 && unexplainedShare(y, z) < SINGULAR) {
-        tests.push(fail(`the score differences of "${t.task}" are a linear function of the covariates ${cov.join(', ')}: nothing is left to correlate`));
+        tests.push(
+          fail(
+            `the score differences of "${t.task}" are a linear function of the covariates ${cov.join(', ')}: nothing is left to correlate`,
+          ),
+        );
         continue;
       }
       const ry = residualizer.residuals(y);
@@ -185,18 +214,41 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
         tests.push(fail(`the residuals of "${t.task}" have no variance`));
         continue;
       }
-      const perm = freedmanLanePValue(rx, ry, residualizer.basis, { samples: options.permutationSamples, stream: streamSeed(seed, `${id}\u0000${t.task}`) });
+      const perm = freedmanLanePValue(rx, ry, residualizer.basis, {
+        samples: options.permutationSamples,
+        stream: streamSeed(seed, `${id}\u0000${t.task}`),
+      });
       const exhaustive = perm?.method === 'exact';
-      if (perm && !permutation) permutation = { scheme: 'freedman-lane', method: perm.method, permutations: perm.permutations, exhaustive, ...(exhaustive ? {} : { seed }) };
+      if (perm && !permutation)
+        permutation = {
+          scheme: 'freedman-lane',
+          method: perm.method,
+          permutations: perm.permutations,
+          exhaustive,
+          ...(exhaustive ? {} : { seed }),
+        };
       tests.push({
         ...base,
         regular,
-        partial: { r: pr, p: correlationPValue(pr, n - 2), pCorrected: correlationPValue(pr, n - 2 - cov.length), pPermutation: perm?.p ?? null, ...interval(pr, n, cov.length) },
+        partial: {
+          r: pr,
+          p: correlationPValue(pr, n - 2),
+          pCorrected: correlationPValue(pr, n - 2 - cov.length),
+          pPermutation: perm?.p ?? null,
+          ...interval(pr, n, cov.length),
+        },
         q: null,
         holm: null,
         family: familyOf(id),
         permutation: perm
-          ? { scheme: 'freedman-lane', method: perm.method, permutations: perm.permutations, exhaustive, hits: perm.hits, ...(perm.stream === undefined ? {} : { stream: perm.stream }) }
+          ? {
+              scheme: 'freedman-lane',
+              method: perm.method,
+              permutations: perm.permutations,
+              exhaustive,
+              hits: perm.hits,
+              ...(perm.stream === undefined ? {} : { stream: perm.stream }),
+            }
           : null,
       });
     }
@@ -210,12 +262,21 @@ export function analyze(composition: CompositionTable, scores: ScoreTable, optio
     averages: averages(scores, corpora),
     tests,
     warnings,
-    covariates: Object.fromEntries(statistics.map((id) => [id, covariates[id]])) as Record<StatisticId, readonly StatisticId[]>,
+    covariates: Object.fromEntries(statistics.map((id) => [id, covariates[id]])) as Record<
+      StatisticId,
+      readonly StatisticId[]
+    >,
     permutation,
     multipleTesting,
     matrices: {
       statistics: correlationMatrix(STATISTIC_IDS, STATISTIC_IDS.map(stat)),
-      tasks: options.taskMatrix === false ? null : correlationMatrix(scores.tasks.map((t) => t.task), scores.tasks.map((t) => t.values)),
+      tasks:
+        options.taskMatrix === false
+          ? null
+          : correlationMatrix(
+              scores.tasks.map((t) => t.task),
+              scores.tasks.map((t) => t.values),
+            ),
     },
   };
 }
@@ -241,7 +302,8 @@ function duplicateStatistics(
   half: (id: StatisticId) => number[],
 ): Map<StatisticId, { statistic: StatisticId; sign: 1 | -1 }> {
   const out = new Map<StatisticId, { statistic: StatisticId; sign: 1 | -1 }>();
-  const sameSet = (a: readonly StatisticId[], b: readonly StatisticId[]) => a.length === b.length && a.every((c) => b.includes(c));
+  const sameSet = (a: readonly StatisticId[], b: readonly StatisticId[]) =>
+    a.length === b.length && a.every((c) => b.includes(c));
   statistics.forEach((b, j) => {
     const rb = valid.get(b);
     if (!rb) return;
@@ -321,12 +383,20 @@ function adjust(
 
 function alignCorpora(composition: CompositionTable, scores: ScoreTable): string[] {
   scores.corpora.forEach((c, i) => {
-    if (!composition.corpora.includes(c)) throw new TableError(scores.file, 1, i + 4, `corpus "${c}" is not in the composition table ${composition.file}`);
+    if (!composition.corpora.includes(c))
+      throw new TableError(scores.file, 1, i + 4, `corpus "${c}" is not in the composition table ${composition.file}`);
   });
   for (const c of composition.corpora) {
-    if (!scores.corpora.includes(c)) throw new TableError(scores.file, 1, undefined, `missing corpus column "${c}" (listed in ${composition.file})`);
+    if (!scores.corpora.includes(c))
+      throw new TableError(scores.file, 1, undefined, `missing corpus column "${c}" (listed in ${composition.file})`);
   }
-  if (scores.corpora.length < 3) throw new TableError(scores.file, 1, undefined, `needs at least 3 corpora to correlate, found ${scores.corpora.length}`);
+  if (scores.corpora.length < 3)
+    throw new TableError(
+      scores.file,
+      1,
+      undefined,
+      `needs at least 3 corpora to correlate, found ${scores.corpora.length}`,
+    );
   return [...scores.corpora];
 }
 
@@ -346,7 +416,8 @@ function checkDesign(
   const dupe = cov.find((c, i) => cov.indexOf(c) !== i);
   if (dupe) return `covariate ${dupe} is listed twice for ${id}`;
   const df = n - 2 - cov.length;
-  if (df <= 0) return `too few corpora: n = ${n} with ${cov.length} covariates leaves n − 2 − k = ${df} degrees of freedom`;
+  if (df <= 0)
+    return `too few corpora: n = ${n} with ${cov.length} covariates leaves n − 2 − k = ${df} degrees of freedom`;
   if (isConstant(x)) return `${id} does not vary across the corpora`;
   for (let j = 0; j < cov.length; j++) {
     if (isConstant(z[j])) return `covariate ${cov[j]} does not vary across the corpora`;
@@ -359,17 +430,28 @@ function checkDesign(
   }
   if (cov.length === 0) return undefined;
   const left = unexplainedShare(x, z);
-  if (left < SINGULAR) return `${id} is a linear function of its covariates ${cov.join(', ')} (e.g. total = Japanese + English + parallel): its partial correlation is undefined`;
+  if (left < SINGULAR)
+    return `${id} is a linear function of its covariates ${cov.join(', ')} (e.g. total = Japanese + English + parallel): its partial correlation is undefined`;
   for (let j = 0; j < cov.length; j++) {
     const others = z.filter((_, k) => k !== j);
-    if (determinedWithinPrecision(z[j], hz[j], others, hz.filter((_, k) => k !== j))) {
+    if (
+      determinedWithinPrecision(
+        z[j],
+        hz[j],
+        others,
+        hz.filter((_, k) => k !== j),
+      )
+    ) {
       return `the covariates of ${id} are collinear within the printed precision of ${file}: ${cov[j]} is a linear function of ${cov.filter((_, k) => k !== j).join(', ')} up to the rounding of the table`;
     }
   }
   if (determinedWithinPrecision(x, hx, z, hz)) {
     return `${id} is determined by its covariates ${cov.join(', ')} within the printed precision of ${file} (each cell ± half its last digit): its partial correlation would measure the table's rounding`;
   }
-  if (1 / left > VIF_WARNING) warnings.push(`${id} is nearly collinear with its covariates ${cov.join(', ')} (VIF = ${(1 / left).toFixed(0)}): its partial correlations are unstable`);
+  if (1 / left > VIF_WARNING)
+    warnings.push(
+      `${id} is nearly collinear with its covariates ${cov.join(', ')} (VIF = ${(1 / left).toFixed(0)}): its partial correlations are unstable`,
+    );
   return undefined;
 }
 
@@ -379,11 +461,15 @@ function averages(scores: ScoreTable, corpora: readonly string[]): AnalysisResul
     for (const t of scores.tasks) {
       const k = key(t);
       const g = sums.get(k) ?? { sum: corpora.map(() => 0), count: 0 };
-      t.values.forEach((v, i) => (g.sum[i] += v));
+      t.values.forEach((v, i) => {
+        g.sum[i] += v;
+      });
       g.count++;
       sums.set(k, g);
     }
-    return Object.fromEntries([...sums].map(([k, g]) => [k, Object.fromEntries(corpora.map((c, i) => [c, g.sum[i] / g.count]))]));
+    return Object.fromEntries(
+      [...sums].map(([k, g]) => [k, Object.fromEntries(corpora.map((c, i) => [c, g.sum[i] / g.count]))]),
+    );
   };
   return { language: group((t) => t.language), category: group((t) => `${t.language}/${t.category}`) };
 }

@@ -68,13 +68,21 @@ export class Residualizer {
   /** Orthonormal basis of the column space of [1 | Z], one row per basis vector. */
   readonly basis: readonly Float64Array[];
 
-  constructor(readonly n: number, covariates: readonly (readonly number[])[]) {
+  constructor(
+    readonly n: number,
+    covariates: readonly (readonly number[])[],
+  ) {
     const d = new Matrix(n, covariates.length + 1);
     for (let i = 0; i < n; i++) {
       d.set(i, 0, 1);
-      covariates.forEach((z, j) => d.set(i, j + 1, z[i]));
+      covariates.forEach((z, j) => {
+        d.set(i, j + 1, z[i]);
+      });
     }
-    this.basis = new QrDecomposition(d).orthogonalMatrix.transpose().to2DArray().map((row) => Float64Array.from(row));
+    this.basis = new QrDecomposition(d).orthogonalMatrix
+      .transpose()
+      .to2DArray()
+      .map((row) => Float64Array.from(row));
   }
 
   residuals(y: ArrayLike<number>): Float64Array {
@@ -162,7 +170,7 @@ export function freedmanLanePValue(
   const m = varying.length;
   // Basis vectors side by side, q[k n + i], so the per-ordering loops touch one typed array.
   const q = new Float64Array(m * n);
-  varying.forEach((b, k) => q.set(Array.from(b), k * n));
+  for (const [k, b] of varying.entries()) q.set(Array.from(b), k * n);
   // Per ordering: sₖ = qₖ·Pe and d = rx·Pe (kept in acc[0]); the loops below are written out rather
   // than in closures, because a number a closure updates lives boxed on the heap.
   const acc = new Float64Array(m + 1);
@@ -308,7 +316,8 @@ export interface Interval {
  */
 export function fisherInterval(r: number, n: number, k: number): Interval | { readonly error: string } {
   const df = n - 3 - k;
-  if (!(df > 0)) return { error: `no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here ${n} − 3 − ${k} = ${df}` };
+  if (!(df > 0))
+    return { error: `no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here ${n} − 3 − ${k} = ${df}` };
   const z = Math.atanh(Math.max(-1, Math.min(1, r)));
   const half = Z_975 / Math.sqrt(df);
   // atanh(±1) is ±∞ and tanh brings it back to ±1: a perfect correlation's interval is the point.

@@ -43,19 +43,35 @@ export function compositionInconsistencies(
     const total = values.total_tokens[i];
     const counts = (['japanese_tokens', 'english_tokens', 'parallel_tokens'] as const).map((id) => values[id][i]);
     const sum = counts[0] + counts[1] + counts[2];
-    const sumRoom = h('total_tokens', i) + h('japanese_tokens', i) + h('english_tokens', i) + h('parallel_tokens', i) + FLOAT_SLACK * Math.abs(total);
+    const sumRoom =
+      h('total_tokens', i) +
+      h('japanese_tokens', i) +
+      h('english_tokens', i) +
+      h('parallel_tokens', i) +
+      FLOAT_SLACK * Math.abs(total);
     if (Math.abs(total - sum) > sumRoom) {
-      out.push(`${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(total)} differs from japanese + english + parallel = ${fmt(sum)} by more than the printed precision allows (±${fmt(sumRoom)})`);
+      out.push(
+        `${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(total)} differs from japanese + english + parallel = ${fmt(sum)} by more than the printed precision allows (±${fmt(sumRoom)})`,
+      );
     }
     if (!(total > 0)) return;
-    const ratios = [['japanese_ratio', 'japanese_tokens'], ['english_ratio', 'english_tokens'], ['parallel_ratio', 'parallel_tokens']] as const;
+    const ratios = [
+      ['japanese_ratio', 'japanese_tokens'],
+      ['english_ratio', 'english_tokens'],
+      ['parallel_ratio', 'parallel_tokens'],
+    ] as const;
     for (const [ratio, count] of ratios) {
       const c = values[count][i];
       const expected = (100 * c) / total;
       // d(c/t) ≤ h_c / t + c h_t / t²: the printed count and total move the ratio by at most this much.
-      const room = h(ratio, i) + 100 * (h(count, i) / total + (Math.abs(c) * h('total_tokens', i)) / (total * total)) + FLOAT_SLACK * Math.max(1, Math.abs(expected));
+      const room =
+        h(ratio, i) +
+        100 * (h(count, i) / total + (Math.abs(c) * h('total_tokens', i)) / (total * total)) +
+        FLOAT_SLACK * Math.max(1, Math.abs(expected));
       if (Math.abs(values[ratio][i] - expected) > room) {
-        out.push(`${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS[ratio]} = ${fmt(values[ratio][i])} does not match 100 × ${COMPOSITION_COLUMNS[count]} / ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(expected)} within the printed precision (±${fmt(room)})`);
+        out.push(
+          `${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS[ratio]} = ${fmt(values[ratio][i])} does not match 100 × ${COMPOSITION_COLUMNS[count]} / ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(expected)} within the printed precision (±${fmt(room)})`,
+        );
       }
     }
   });
@@ -80,7 +96,9 @@ export function determinedWithinPrecision(
   const d = new Matrix(n, predictors.length + 1);
   for (let i = 0; i < n; i++) {
     d.set(i, 0, 1);
-    predictors.forEach((z, j) => d.set(i, j + 1, z[i]));
+    predictors.forEach((z, j) => {
+      d.set(i, j + 1, z[i]);
+    });
   }
   const qr = new QrDecomposition(d);
   if (!qr.isFullRank()) return false; // collinear predictors are refused on their own account

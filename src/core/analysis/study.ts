@@ -1,15 +1,23 @@
 import { stat } from 'node:fs/promises';
-import { FileError, readTextFile } from '../regularFile';
 import * as path from 'node:path';
-import { closest } from '../validation';
-import { loadRecipes } from '../recipe/loader';
-import { analyze, type AnalysisOptions, type AnalysisResult } from './analyze';
-import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
-import type { TableOneRow } from './views';
-import { describeProvenance, readStudyResults } from '../results/studyResults';
-import { readStudyFile, resolveIn } from './studyFile';
 import { JobRegistry } from '../jobs/registry';
-import { differencesFromResults, parseCompositionCsv, parseScoreCsv, parseTableOneCsv, TableError, type CompositionTable, type ScoreTable } from './tables';
+import { loadRecipes } from '../recipe/loader';
+import { FileError, readTextFile } from '../regularFile';
+import { describeProvenance, readStudyResults } from '../results/studyResults';
+import { closest } from '../validation';
+import { type AnalysisOptions, type AnalysisResult, analyze } from './analyze';
+import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
+import { readStudyFile, resolveIn } from './studyFile';
+import {
+  type CompositionTable,
+  differencesFromResults,
+  parseCompositionCsv,
+  parseScoreCsv,
+  parseTableOneCsv,
+  type ScoreTable,
+  TableError,
+} from './tables';
+import type { TableOneRow } from './views';
 
 export interface AnalysisInputs {
   readonly composition: CompositionTable;
@@ -33,7 +41,10 @@ async function readText(file: string): Promise<string> {
 }
 
 /** Table C.1's shape computed from recipes: counts in billions, ratios in percent. */
-export function compositionFromRecipes(file: string, recipes: { name: string; statistics: import('../recipe/statistics').CompositionStatistics }[]): CompositionTable {
+export function compositionFromRecipes(
+  file: string,
+  recipes: { name: string; statistics: import('../recipe/statistics').CompositionStatistics }[],
+): CompositionTable {
   const values = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
   for (const { statistics: s } of recipes) {
     values.total_tokens.push(s.total / 1e9);
@@ -56,10 +67,20 @@ export async function readStudyDirectory(dir: string): Promise<AnalysisInputs> {
   let scores: ScoreTable;
   if (await exists(file('score-differences.csv'))) scores = await readScoreFile(file('score-differences.csv'));
   else if ((await exists(file('results-before.csv'))) && (await exists(file('results-after.csv')))) {
-    scores = differencesFromResults(await readScoreFile(file('results-before.csv')), await readScoreFile(file('results-after.csv')));
-  } else throw new TableError(dir, 1, undefined, 'a study directory needs score-differences.csv, or results-before.csv and results-after.csv');
+    scores = differencesFromResults(
+      await readScoreFile(file('results-before.csv')),
+      await readScoreFile(file('results-after.csv')),
+    );
+  } else
+    throw new TableError(
+      dir,
+      1,
+      undefined,
+      'a study directory needs score-differences.csv, or results-before.csv and results-after.csv',
+    );
 
-  if (await exists(file('composition.csv'))) return { composition: await readCompositionFile(file('composition.csv')), scores };
+  if (await exists(file('composition.csv')))
+    return { composition: await readCompositionFile(file('composition.csv')), scores };
   const { set } = await loadRecipes([dir]);
   const recipes = [...set.recipes.values()].filter((r) => scores.corpora.includes(r.name));
   return { composition: compositionFromRecipes(`${dir} (recipes)`, recipes), scores };
@@ -71,7 +92,9 @@ export function parseControls(specs: readonly string[]): Partial<Record<Statisti
   const check = (id: string, where: string): StatisticId => {
     if (isStatisticId(id)) return id;
     const hint = closest(id, STATISTIC_IDS);
-    throw new Error(`--control ${where}: unknown statistic "${id}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${STATISTIC_IDS.join(', ')}`);
+    throw new Error(
+      `--control ${where}: unknown statistic "${id}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${STATISTIC_IDS.join(', ')}`,
+    );
   };
   for (const spec of specs) {
     const m = /^([^=]+)=(.*)$/.exec(spec);
@@ -101,7 +124,10 @@ export interface StudyModel {
 }
 
 /** The evaluation job behind each model's results, from the workspace's job registry, if there is one. */
-async function evalJobsByModel(dir: string, study: string): Promise<Map<string, { jobId?: string; cluster: string; name: string }>> {
+async function evalJobsByModel(
+  dir: string,
+  study: string,
+): Promise<Map<string, { jobId?: string; cluster: string; name: string }>> {
   const out = new Map<string, { jobId?: string; cluster: string; name: string }>();
   const registry = new JobRegistry(path.join(dir, '.corpus-lab', 'jobs.json'));
   try {
@@ -114,7 +140,10 @@ async function evalJobsByModel(dir: string, study: string): Promise<Map<string, 
 }
 
 async function exists(f: string) {
-  return stat(f).then(() => true, () => false);
+  return stat(f).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A study's inputs and how they were made, before analysis (the CLI and the panels share it). */
@@ -139,7 +168,15 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
     const inputs = await readStudyDirectory(dir);
     const tableOneFile = path.join(dir, 'average-scores.csv');
     const tableOne = (await exists(tableOneFile)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
-    return { name: path.basename(path.resolve(dir)), inputs, covariates: undefined, tableOne, notes: [], problems: [], provenance: new Map() };
+    return {
+      name: path.basename(path.resolve(dir)),
+      inputs,
+      covariates: undefined,
+      tableOne,
+      notes: [],
+      problems: [],
+      provenance: new Map(),
+    };
   }
   const study = await readStudyFile(studyYaml);
   const notes: string[] = [];
@@ -151,15 +188,29 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
     notes.push(`score differences from ${study.scores}`);
   } else {
     const resultsDir = resolveIn(dir, study.results)!;
-    const r = await readStudyResults(resultsDir, { base: study.base, shots: study.shots, aggregation: study.aggregation, metric: study.metric, corpora: study.corpora });
+    const r = await readStudyResults(resultsDir, {
+      base: study.base,
+      shots: study.shots,
+      aggregation: study.aggregation,
+      metric: study.metric,
+      corpora: study.corpora,
+    });
     scores = differencesFromResults(r.before, r.after);
-    const agg = typeof study.aggregation === 'object' ? `template "${study.aggregation.template}"` : `${study.aggregation} over templates`;
-    notes.push(`results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`);
+    const agg =
+      typeof study.aggregation === 'object'
+        ? `template "${study.aggregation.template}"`
+        : `${study.aggregation} over templates`;
+    notes.push(
+      `results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
+    );
     problems.push(...r.problems);
     const jobs = await evalJobsByModel(dir, study.name);
     for (const [k, rows] of r.provenance) {
       const job = jobs.get(k.split('|')[1]);
-      provenance.set(k, `${describeProvenance(rows, dir)}${job ? `\njob ${job.jobId} on ${job.cluster} (${job.name})` : ''}`);
+      provenance.set(
+        k,
+        `${describeProvenance(rows, dir)}${job ? `\njob ${job.jobId} on ${job.cluster} (${job.name})` : ''}`,
+      );
     }
   }
   let composition: CompositionTable;
@@ -171,11 +222,30 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
   }
   const tableOneFile = resolveIn(dir, study.tableOne);
   const tableOne = tableOneFile ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
-  return { name: study.name, inputs: { composition, scores }, covariates: study.covariates, tableOne, notes, problems, provenance };
+  return {
+    name: study.name,
+    inputs: { composition, scores },
+    covariates: study.covariates,
+    tableOne,
+    notes,
+    problems,
+    provenance,
+  };
 }
 
 export async function loadStudy(dir: string, options: AnalysisOptions = {}): Promise<StudyModel> {
   const s = await readStudy(dir);
-  const result = analyze(s.inputs.composition, s.inputs.scores, { ...options, covariates: { ...s.covariates, ...options.covariates } });
-  return { name: s.name, dir, inputs: s.inputs, result, tableOne: s.tableOne, notes: [...s.notes, ...s.problems], provenance: s.provenance };
+  const result = analyze(s.inputs.composition, s.inputs.scores, {
+    ...options,
+    covariates: { ...s.covariates, ...options.covariates },
+  });
+  return {
+    name: s.name,
+    dir,
+    inputs: s.inputs,
+    result,
+    tableOne: s.tableOne,
+    notes: [...s.notes, ...s.problems],
+    provenance: s.provenance,
+  };
 }

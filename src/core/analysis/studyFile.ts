@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument } from 'yaml';
+import { z } from 'zod';
 import { LineIndex } from '../diagnostics';
 import { FileError, readTextFile } from '../regularFile';
-import { z } from 'zod';
 import { STATISTIC_IDS } from './statistics';
 
 /**
@@ -27,9 +27,12 @@ const statistic = z.enum(STATISTIC_IDS);
  * A file or folder of the study, inside it: a study.yaml that came with a download must not make the
  * panels read (and echo in their errors) `/etc/passwd` or `../../.ssh/id_ed25519`.
  */
-const inside = z.string().min(1).refine((p) => !path.isAbsolute(p) && !/^[A-Za-z]:/.test(p) && !path.normalize(p).split(/[\\/]/).includes('..'), {
-  message: 'must be a path inside the study folder (relative, without "..")',
-});
+const inside = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !/^[A-Za-z]:/.test(p) && !path.normalize(p).split(/[\\/]/).includes('..'), {
+    message: 'must be a path inside the study folder (relative, without "..")',
+  });
 export const studyFileSchema = z
   .object({
     name: z.string().min(1),
@@ -47,11 +50,18 @@ export const studyFileSchema = z
     covariates: z.record(statistic, z.array(statistic)).optional(),
   })
   .strict()
-  .refine((s) => s.results !== undefined || s.scores !== undefined, { message: 'a study needs "results" (fetched evaluation CSVs) or "scores" (precomputed differences)' });
+  .refine((s) => s.results !== undefined || s.scores !== undefined, {
+    message: 'a study needs "results" (fetched evaluation CSVs) or "scores" (precomputed differences)',
+  });
 export type StudyFile = z.infer<typeof studyFileSchema>;
 
 export class StudyFileError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly col: number, message: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+    message: string,
+  ) {
     super(`${file}:${line}:${col}: ${message}`);
     this.name = 'StudyFileError';
   }
@@ -88,8 +98,13 @@ export async function readStudyFile(file: string): Promise<StudyFile> {
     // An unknown key is pointed at itself, not at the mapping that holds it.
     const keyPath = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : undefined;
     const keyNode = keyPath ? keyAt(doc, keyPath) : undefined;
-    const node = issue.path.length ? doc.getIn(issue.path, true) as { range?: [number, number] } | undefined : undefined;
-    const parent = issue.path.length > 1 ? doc.getIn(issue.path.slice(0, -1), true) as { range?: [number, number] } | undefined : undefined;
+    const node = issue.path.length
+      ? (doc.getIn(issue.path, true) as { range?: [number, number] } | undefined)
+      : undefined;
+    const parent =
+      issue.path.length > 1
+        ? (doc.getIn(issue.path.slice(0, -1), true) as { range?: [number, number] } | undefined)
+        : undefined;
     const at = lineCol(keyNode?.range?.[0] ?? node?.range?.[0] ?? parent?.range?.[0] ?? 0);
     const field = (keyPath ?? issue.path).join('.') || 'study';
     throw new StudyFileError(file, at.line, at.col, `${field}: ${issue.message}`);

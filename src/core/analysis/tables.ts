@@ -5,7 +5,12 @@ import type { TableOneRow } from './views';
 
 /** A problem in an input table, located by file, one-based row (line) and column. */
 export class TableError extends Error {
-  constructor(readonly file: string, readonly row: number, readonly column: number | undefined, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly row: number,
+    readonly column: number | undefined,
+    readonly reason: string,
+  ) {
     super(`${file}:${row}${column === undefined ? '' : `:${column}`}: ${reason}`);
     this.name = 'TableError';
   }
@@ -19,7 +24,13 @@ interface Row {
 function readRows(file: string, text: string): { header: string[]; rows: Row[] } {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true }) as unknown as typeof records;
+    records = parse(text, {
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    }) as unknown as typeof records;
   } catch (e) {
     const err = e as { lines?: number; message: string };
     throw new TableError(file, err.lines ?? 1, undefined, `not valid CSV: ${err.message}`);
@@ -31,7 +42,8 @@ function readRows(file: string, text: string): { header: string[]; rows: Row[] }
 
 function numberCell(file: string, row: Row, col: number, header: string[]): number {
   const raw = row.cells[col];
-  if (raw === undefined || raw === '') throw new TableError(file, row.line, col + 1, `missing value for "${header[col]}"`);
+  if (raw === undefined || raw === '')
+    throw new TableError(file, row.line, col + 1, `missing value for "${header[col]}"`);
   const v = Number(raw);
   if (!Number.isFinite(v) || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)) {
     throw new TableError(file, row.line, col + 1, `"${header[col]}" must be a number, got "${raw}"`);
@@ -40,7 +52,8 @@ function numberCell(file: string, row: Row, col: number, header: string[]): numb
 }
 
 function checkWidth(file: string, row: Row, width: number) {
-  if (row.cells.length !== width) throw new TableError(file, row.line, undefined, `row has ${row.cells.length} cells, the header has ${width}`);
+  if (row.cells.length !== width)
+    throw new TableError(file, row.line, undefined, `row has ${row.cells.length} cells, the header has ${width}`);
 }
 
 export interface CompositionTable {
@@ -63,7 +76,10 @@ export function parseCompositionCsv(file: string, text: string): CompositionTabl
   }
   const corpora: string[] = [];
   const values = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
-  const halfUnits = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
+  const halfUnits = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<
+    StatisticId,
+    number[]
+  >;
   for (const row of rows) {
     checkWidth(file, row, header.length);
     const name = row.cells[0];
@@ -98,10 +114,17 @@ export function parseScoreCsv(file: string, text: string, minCorpora = 1): Score
   const { header, rows } = readRows(file, text);
   const fixed = ['task', 'language', 'category'];
   fixed.forEach((name, i) => {
-    if (header[i] !== name) throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${name}", got "${header[i] ?? ''}"`);
+    if (header[i] !== name)
+      throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${name}", got "${header[i] ?? ''}"`);
   });
   const corpora = header.slice(3);
-  if (corpora.length < minCorpora) throw new TableError(file, 1, undefined, `needs at least ${minCorpora} corpus columns after task,language,category; found ${corpora.length}`);
+  if (corpora.length < minCorpora)
+    throw new TableError(
+      file,
+      1,
+      undefined,
+      `needs at least ${minCorpora} corpus columns after task,language,category; found ${corpora.length}`,
+    );
   corpora.forEach((c, i) => {
     if (!c) throw new TableError(file, 1, i + 4, 'empty corpus name in header');
     if (corpora.indexOf(c) !== i) throw new TableError(file, 1, i + 4, `duplicate corpus column "${c}"`);
@@ -113,11 +136,18 @@ export function parseScoreCsv(file: string, text: string, minCorpora = 1): Score
     const [task, language, category] = row.cells;
     if (!task) throw new TableError(file, row.line, 1, 'missing task name');
     const first = seen.get(task);
-    if (first !== undefined) throw new TableError(file, row.line, 1, `duplicate task "${task}" (first on row ${first})`);
+    if (first !== undefined)
+      throw new TableError(file, row.line, 1, `duplicate task "${task}" (first on row ${first})`);
     seen.set(task, row.line);
     if (!language) throw new TableError(file, row.line, 2, `missing language of task "${task}"`);
     if (!category) throw new TableError(file, row.line, 3, `missing category of task "${task}"`);
-    tasks.push({ task, language, category, values: corpora.map((_, i) => numberCell(file, row, i + 3, header)), line: row.line });
+    tasks.push({
+      task,
+      language,
+      category,
+      values: corpora.map((_, i) => numberCell(file, row, i + 3, header)),
+      line: row.line,
+    });
   }
   if (tasks.length === 0) throw new TableError(file, 1, undefined, 'no task rows');
   return { file, corpora, tasks };
@@ -132,10 +162,17 @@ export function differencesFromResults(before: ScoreTable, after: ScoreTable): S
   const shared = before.corpora.length === 1 && !after.corpora.includes(before.corpora[0]);
   const tasks = after.tasks.map((t) => {
     const b = beforeByTask.get(t.task);
-    if (!b) throw new TableError(before.file, 1, undefined, `no "before" score for task "${t.task}" (row ${t.line} of ${after.file})`);
+    if (!b)
+      throw new TableError(
+        before.file,
+        1,
+        undefined,
+        `no "before" score for task "${t.task}" (row ${t.line} of ${after.file})`,
+      );
     const values = after.corpora.map((c, i) => {
       const j = shared ? 0 : before.corpora.indexOf(c);
-      if (j < 0) throw new TableError(before.file, 1, undefined, `missing corpus column "${c}" (present in ${after.file})`);
+      if (j < 0)
+        throw new TableError(before.file, 1, undefined, `missing corpus column "${c}" (present in ${after.file})`);
       return t.values[i] - b.values[j];
     });
     return { ...t, values };
@@ -147,10 +184,15 @@ export function differencesFromResults(before: ScoreTable, after: ScoreTable): S
 export function parseTableOneCsv(file: string, text: string): TableOneRow[] {
   const { header, rows } = readRows(file, text);
   ['corpus', 'japanese_tasks_avg', 'english_tasks_avg'].forEach((w, i) => {
-    if (header[i] !== w) throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${w}", got "${header[i] ?? ''}"`);
+    if (header[i] !== w)
+      throw new TableError(file, 1, i + 1, `column ${i + 1} must be "${w}", got "${header[i] ?? ''}"`);
   });
   return rows.map((row) => {
     checkWidth(file, row, header.length);
-    return { corpus: row.cells[0], japanese: numberCell(file, row, 1, header), english: numberCell(file, row, 2, header) };
+    return {
+      corpus: row.cells[0],
+      japanese: numberCell(file, row, 1, header),
+      english: numberCell(file, row, 2, header),
+    };
   });
 }

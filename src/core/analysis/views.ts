@@ -79,16 +79,29 @@ function compareBy(key: string | undefined, corpora: readonly string[], descendi
 }
 
 /** Tables E.1–E.6 side by side: tasks × corpora, grouped by language and category, best per row marked. */
-export function scoreDifferenceTable(tasks: readonly TaskScores[], corpora: readonly string[], options: ScoreViewOptions = {}, labels: Labels = DEFAULT_LABELS): DataTable {
+export function scoreDifferenceTable(
+  tasks: readonly TaskScores[],
+  corpora: readonly string[],
+  options: ScoreViewOptions = {},
+  labels: Labels = DEFAULT_LABELS,
+): DataTable {
   const grouped = options.grouped ?? true;
   const compare = compareBy(options.sortKey, corpora, options.descending ?? false);
   const columns: Column[] = [
     { key: 'task', label: labels.task },
-    ...(grouped ? [] : [{ key: 'language', label: labels.language }, { key: 'category', label: labels.category }]),
+    ...(grouped
+      ? []
+      : [
+          { key: 'language', label: labels.language },
+          { key: 'category', label: labels.category },
+        ]),
     ...corpora.map((c) => ({ key: c, label: c, digits: SCORE_DIGITS })),
   ];
   const ordered: { label?: string; tasks: TaskScores[] }[] = grouped
-    ? [...orderedGroups(tasks, (t) => `${t.language} / ${t.category}`)].map(([label, ts]) => ({ label, tasks: compare ? [...ts].sort(compare) : ts }))
+    ? [...orderedGroups(tasks, (t) => `${t.language} / ${t.category}`)].map(([label, ts]) => ({
+        label,
+        tasks: compare ? [...ts].sort(compare) : ts,
+      }))
     : [{ tasks: compare ? [...tasks].sort(compare) : [...tasks] }];
   const rows: Cell[][] = [];
   const marks: number[][] = [];
@@ -106,8 +119,14 @@ export function scoreDifferenceTable(tasks: readonly TaskScores[], corpora: read
 }
 
 /** Mean score difference per language and per language/category (the shape of Table 1). */
-export function averagesTable(result: Pick<AnalysisResult, 'corpora' | 'averages'>, labels: Labels = DEFAULT_LABELS): DataTable {
-  const columns: Column[] = [{ key: 'group', label: labels.group }, ...result.corpora.map((c) => ({ key: c, label: c, digits: SCORE_DIGITS }))];
+export function averagesTable(
+  result: Pick<AnalysisResult, 'corpora' | 'averages'>,
+  labels: Labels = DEFAULT_LABELS,
+): DataTable {
+  const columns: Column[] = [
+    { key: 'group', label: labels.group },
+    ...result.corpora.map((c) => ({ key: c, label: c, digits: SCORE_DIGITS })),
+  ];
   const rows: Cell[][] = [];
   const marks: number[][] = [];
   const add = (label: string, byCorpus: Readonly<Record<string, number>>) => {
@@ -119,7 +138,16 @@ export function averagesTable(result: Pick<AnalysisResult, 'corpora' | 'averages
   for (const [lang, v] of Object.entries(result.averages.language)) add(lang, v);
   const languageRows = rows.length;
   for (const [cat, v] of Object.entries(result.averages.category)) add(cat.replace('/', ' / '), v);
-  return { title: labels.averagesTitle, columns, rows, marks, groups: [{ row: 0, label: labels.language }, { row: languageRows, label: labels.category }] };
+  return {
+    title: labels.averagesTitle,
+    columns,
+    rows,
+    marks,
+    groups: [
+      { row: 0, label: labels.language },
+      { row: languageRows, label: labels.category },
+    ],
+  };
 }
 
 export interface TableOneRow {
@@ -134,7 +162,11 @@ export function tableOneTable(rows: readonly TableOneRow[], labels: Labels = DEF
   const bestEn = Math.max(...rows.map((r) => r.english));
   return {
     title: labels.tableOneTitle,
-    columns: [{ key: 'corpus', label: labels.corpus }, { key: 'japanese', label: labels.japaneseTasks, digits: 3 }, { key: 'english', label: labels.englishTasks, digits: 3 }],
+    columns: [
+      { key: 'corpus', label: labels.corpus },
+      { key: 'japanese', label: labels.japaneseTasks, digits: 3 },
+      { key: 'english', label: labels.englishTasks, digits: 3 },
+    ],
     rows: rows.map((r) => [r.corpus, r.japanese, r.english]),
     marks: rows.map((r) => [...(r.japanese === bestJa ? [1] : []), ...(r.english === bestEn ? [2] : [])]),
   };
@@ -151,7 +183,12 @@ export function stars(p: number | null): string {
 }
 
 /** The tests of one statistic (or all), in the panel's mode: regular shows r and p, partial everything. */
-export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId | 'all', mode: CorrelationMode, labels: Labels = DEFAULT_LABELS): DataTable {
+export function testsTable(
+  result: Pick<AnalysisResult, 'tests'>,
+  statistic: StatisticId | 'all',
+  mode: CorrelationMode,
+  labels: Labels = DEFAULT_LABELS,
+): DataTable {
   const tests = result.tests.filter((t) => statistic === 'all' || t.statistic === statistic);
   const columns: Column[] = [
     { key: 'task', label: labels.task },
@@ -184,7 +221,17 @@ export function testsTable(result: Pick<AnalysisResult, 'tests'>, statistic: Sta
     t.category,
     ...(statistic === 'all' ? [t.statistic] : []),
     ...(mode === 'partial'
-      ? [t.covariates.join(' + ') || '—', t.partial.r, t.partial.ci?.low ?? null, t.partial.ci?.high ?? null, t.partial.p, t.partial.pCorrected, t.partial.pPermutation, t.q, t.holm]
+      ? [
+          t.covariates.join(' + ') || '—',
+          t.partial.r,
+          t.partial.ci?.low ?? null,
+          t.partial.ci?.high ?? null,
+          t.partial.p,
+          t.partial.pCorrected,
+          t.partial.pPermutation,
+          t.q,
+          t.holm,
+        ]
       : [t.regular.r, t.regular.ci?.low ?? null, t.regular.ci?.high ?? null, t.regular.p]),
     testNote(t, mode),
   ]);
@@ -204,7 +251,9 @@ function testNote(t: TestResult, mode: CorrelationMode): string | null {
   if (side.ciError !== undefined) notes.push(side.ciError);
   if (mode === 'partial' && t.duplicateOf) {
     const d = t.duplicateOf;
-    const same = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`].filter(Boolean).join(' ~ ');
+    const same = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`]
+      .filter(Boolean)
+      .join(' ~ ');
     notes.push(`same test as ${same}${d.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`);
   }
   return notes.length ? notes.join('; ') : null;
@@ -234,7 +283,12 @@ export interface UndefinedGroup {
  * grouped by cause. Stars by the corrected p unless told otherwise: with covariates, n − 2 − k is the
  * partial r's degrees of freedom (the paper's n − 2 is a choice of the panel).
  */
-export function correlationBars(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode, kind: PKind = 'corrected'): { bars: Bar[]; undefinedTasks: UndefinedGroup[] } {
+export function correlationBars(
+  result: Pick<AnalysisResult, 'tests'>,
+  statistic: StatisticId,
+  mode: CorrelationMode,
+  kind: PKind = 'corrected',
+): { bars: Bar[]; undefinedTasks: UndefinedGroup[] } {
   const bars: Bar[] = [];
   const undefinedTasks = new Map<string, string[]>();
   for (const t of result.tests) {
@@ -247,7 +301,16 @@ export function correlationBars(result: Pick<AnalysisResult, 'tests'>, statistic
     }
     const p = pValueOf(t, mode, kind);
     const s = stars(p);
-    bars.push({ task: t.task, category: t.category, language: t.language, r: side.r, ci: side.ci, p, stars: s, label: `${t.task} (${p === null ? '–' : p.toFixed(3)})${s ? ` ${s}` : ''}` });
+    bars.push({
+      task: t.task,
+      category: t.category,
+      language: t.language,
+      r: side.r,
+      ci: side.ci,
+      p,
+      stars: s,
+      label: `${t.task} (${p === null ? '–' : p.toFixed(3)})${s ? ` ${s}` : ''}`,
+    });
   }
   bars.sort((a, b) => b.r - a.r || a.task.localeCompare(b.task));
   return { bars, undefinedTasks: [...undefinedTasks].map(([reason, tasks]) => ({ reason, tasks })) };
@@ -265,7 +328,11 @@ export function partialUnavailable(result: Pick<AnalysisResult, 'tests'>, statis
 }
 
 /** The mode the panel shows: the one asked for, unless it is partial and partial has no numbers. */
-export function shownMode(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId, mode: CorrelationMode): CorrelationMode {
+export function shownMode(
+  result: Pick<AnalysisResult, 'tests'>,
+  statistic: StatisticId,
+  mode: CorrelationMode,
+): CorrelationMode {
   return mode === 'partial' && partialUnavailable(result, statistic) !== null ? 'regular' : mode;
 }
 
@@ -278,7 +345,13 @@ function fill(key: string, ...args: (string | number)[]): string {
 export function barTooltip(bar: Bar, translate: (key: string, ...args: (string | number)[]) => string = fill): string {
   const p = bar.p === null ? '–' : bar.p.toPrecision(4);
   return bar.ci
-    ? translate('r = {0}, 95 % CI [{1}, {2}], p = {3}', bar.r.toFixed(4), bar.ci.low.toFixed(4), bar.ci.high.toFixed(4), p)
+    ? translate(
+        'r = {0}, 95 % CI [{1}, {2}], p = {3}',
+        bar.r.toFixed(4),
+        bar.ci.low.toFixed(4),
+        bar.ci.high.toFixed(4),
+        p,
+      )
     : translate('r = {0}, 95 % CI undefined, p = {1}', bar.r.toFixed(4), p);
 }
 
@@ -300,7 +373,12 @@ export interface PanelView extends ScoreViewOptions {
 }
 
 /** The table a panel shows under `id` in the given view: the one the panel rendered, for export. */
-export function panelTable(study: PanelStudy, id: 'scores' | 'averages' | 'tableOne' | 'tests', view: PanelView, labels: Labels = DEFAULT_LABELS): DataTable {
+export function panelTable(
+  study: PanelStudy,
+  id: 'scores' | 'averages' | 'tableOne' | 'tests',
+  view: PanelView,
+  labels: Labels = DEFAULT_LABELS,
+): DataTable {
   switch (id) {
     case 'scores':
       return scoreDifferenceTable(study.tasks, study.corpora, view, labels);

@@ -8,8 +8,18 @@ import type { AnyAuthMethod, BaseAgent, Client, ClientChannel, ConnectConfig, Pa
 let ssh2: Promise<typeof import('ssh2')> | undefined;
 // ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
 const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
+
 import { checkHostCertificate, parseHostCertificate, scanHostCertificates } from './hostCertificate';
-import { certAuthorities, checkHostKey, fingerprint, keyTypeOf, knownKeyTypes, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './knownHosts';
+import {
+  certAuthorities,
+  checkHostKey,
+  fingerprint,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+  keyTypeOf,
+  knownKeyTypes,
+  parseKnownHosts,
+} from './knownHosts';
 import { abortError, Semaphore } from './semaphore';
 import { shellCommand } from './shellQuote';
 
@@ -77,7 +87,12 @@ export class AuthenticationError extends ConnectError {
 }
 
 export class HostKeyError extends ConnectError {
-  constructor(readonly host: string, readonly port: number, readonly verdict: HostKeyVerdict | { status: 'refused' }, readonly offeredFingerprint: string) {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly verdict: HostKeyVerdict | { status: 'refused' },
+    readonly offeredFingerprint: string,
+  ) {
     super(HostKeyError.describe(host, port, verdict, offeredFingerprint));
     this.name = 'HostKeyError';
   }
@@ -114,7 +129,10 @@ export class ConnectionLostError extends Error {
  * connection: the command may or may not have done its work, and the caller knows whether to look.
  */
 export class CommandTimeoutError extends ConnectionLostError {
-  constructor(readonly command: string, readonly limitMs: number) {
+  constructor(
+    readonly command: string,
+    readonly limitMs: number,
+  ) {
     super(`running ${command}`);
     this.message = `${command} did not finish within ${seconds(limitMs)} s and was stopped`;
     this.name = 'CommandTimeoutError';
@@ -187,7 +205,10 @@ class Deadline {
   /** Rejects when the time is up; raced against every step. */
   readonly expired: Promise<never>;
 
-  constructor(private readonly ms: number, private readonly name: string) {
+  constructor(
+    private readonly ms: number,
+    private readonly name: string,
+  ) {
     this.left = ms;
     this.expired = new Promise<never>((_, reject) => (this.fail = reject));
     this.expired.catch(() => undefined);
@@ -196,7 +217,13 @@ class Deadline {
 
   private arm() {
     this.since = Date.now();
-    this.timer = setTimeout(() => this.fail(new ConnectError(`${this.name}: no connection within ${seconds(this.ms)} s (stuck at: ${this.stage})`)), Math.max(0, this.left));
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          new ConnectError(`${this.name}: no connection within ${seconds(this.ms)} s (stuck at: ${this.stage})`),
+        ),
+      Math.max(0, this.left),
+    );
   }
 
   async whileUser<T>(fn: () => Promise<T>): Promise<T> {
@@ -271,7 +298,11 @@ export class ClusterConnection extends EventEmitter {
   private blocked: Error | undefined;
   lastError: Error | undefined;
 
-  constructor(readonly name: string, private readonly target: SshTarget, private readonly hooks: ConnectionHooks) {
+  constructor(
+    readonly name: string,
+    private readonly target: SshTarget,
+    private readonly hooks: ConnectionHooks,
+  ) {
     super();
   }
 
@@ -281,7 +312,12 @@ export class ClusterConnection extends EventEmitter {
 
   /** Channels in use and waiting, and follows running and waiting: for the status bar. */
   get load(): { inUse: number; queued: number; follows: number; followsQueued: number } {
-    return { inUse: this.channels.inUse, queued: this.channels.queued, follows: this.follows.inUse, followsQueued: this.follows.queued };
+    return {
+      inUse: this.channels.inUse,
+      queued: this.channels.queued,
+      follows: this.follows.inUse,
+      followsQueued: this.follows.queued,
+    };
   }
 
   /** The failure that stopped all attempts until the user acts, if any. */
@@ -303,7 +339,10 @@ export class ClusterConnection extends EventEmitter {
     if (this.disposed) return Promise.reject(new ConnectError(`${this.name}: the connection is closed`));
     if (this.ready) return this.ready;
     if (this.blocked) return Promise.reject(this.blocked);
-    const wait = this.attempt === 0 ? 0 : Math.max(0, BACKOFF_MS[Math.min(this.attempt - 1, BACKOFF_MS.length - 1)] - (Date.now() - this.lastFailure));
+    const wait =
+      this.attempt === 0
+        ? 0
+        : Math.max(0, BACKOFF_MS[Math.min(this.attempt - 1, BACKOFF_MS.length - 1)] - (Date.now() - this.lastFailure));
     this.setState(this.attempt > 0 || this.reconnecting ? 'reconnecting' : 'connecting');
     const ready = (async () => {
       if (wait > 0) await this.sleep(wait);
@@ -381,7 +420,19 @@ export class ClusterConnection extends EventEmitter {
       for (const hop of this.target.jumps) {
         const c = await deadline.race(this.handshake(hop, known, deadline, clients, socks, sock));
         deadline.stage = `forwarding through ${hop.host} to the next hop`;
-        sock = await deadline.race(new Promise<Duplex>((resolve, reject) => c.forwardOut('127.0.0.1', 0, nextHost(this.target, hop), nextPort(this.target, hop), (err, s) => (err ? reject(new ConnectError(`${hop.host}: cannot reach ${nextHost(this.target, hop)}:${nextPort(this.target, hop)}: ${err.message}`)) : resolve(s)))));
+        sock = await deadline.race(
+          new Promise<Duplex>((resolve, reject) =>
+            c.forwardOut('127.0.0.1', 0, nextHost(this.target, hop), nextPort(this.target, hop), (err, s) =>
+              err
+                ? reject(
+                    new ConnectError(
+                      `${hop.host}: cannot reach ${nextHost(this.target, hop)}:${nextPort(this.target, hop)}: ${err.message}`,
+                    ),
+                  )
+                : resolve(s),
+            ),
+          ),
+        );
         socks.push(sock);
       }
       const client = await deadline.race(this.handshake(this.target, known, deadline, clients, socks, sock));
@@ -409,7 +460,14 @@ export class ClusterConnection extends EventEmitter {
     });
   }
 
-  private async handshake(hop: SshEndpoint, known: KnownHostEntry[], deadline: Deadline, clients: Client[], socks: Duplex[], via?: Duplex): Promise<Client> {
+  private async handshake(
+    hop: SshEndpoint,
+    known: KnownHostEntry[],
+    deadline: Deadline,
+    clients: Client[],
+    socks: Duplex[],
+    via?: Duplex,
+  ): Promise<Client> {
     const where = `${hop.username}@${hop.host}:${hop.port}`;
     deadline.stage = `TCP connection to ${hop.host}:${hop.port}`;
     const sock = via ?? (await this.tcp(hop.host, hop.port, socks));
@@ -474,15 +532,24 @@ export class ClusterConnection extends EventEmitter {
           return;
         }
         if (hostKeyProblem) return fail(hostKeyProblem);
-        if (/authentication methods failed/i.test(e.message)) return fail(new AuthenticationError(`${where}: authentication failed (tried ${describeAuth(hop)})`));
-        if (/too many authentication failures/i.test(e.message)) return fail(new AuthenticationError(`${where}: the server refused more keys ("${e.message}") after ${keysOffered} offered (tried ${describeAuth(hop)}); set identityFiles, or IdentitiesOnly in ~/.ssh/config, so that the right key is offered first`));
+        if (/authentication methods failed/i.test(e.message))
+          return fail(new AuthenticationError(`${where}: authentication failed (tried ${describeAuth(hop)})`));
+        if (/too many authentication failures/i.test(e.message))
+          return fail(
+            new AuthenticationError(
+              `${where}: the server refused more keys ("${e.message}") after ${keysOffered} offered (tried ${describeAuth(hop)}); set identityFiles, or IdentitiesOnly in ~/.ssh/config, so that the right key is offered first`,
+            ),
+          );
         fail(new ConnectError(`${where}: ${e.message} (during ${stage})`, { cause: e }));
       });
       client.on('handshake', () => setStage('authentication'));
       // sshd may just close: LoginGraceTime, MaxAuthTries reached, a restart. Then there is no 'error'.
       client.on('close', () => {
         if (hostKeyProblem) return fail(hostKeyProblem);
-        const why = stage === 'authentication' ? ` after ${keysOffered} key${keysOffered === 1 ? '' : 's'} offered (sshd's MaxAuthTries or LoginGraceTime?)` : '';
+        const why =
+          stage === 'authentication'
+            ? ` after ${keysOffered} key${keysOffered === 1 ? '' : 's'} offered (sshd's MaxAuthTries or LoginGraceTime?)`
+            : '';
         fail(new ConnectError(`${where}: the server closed the connection during ${stage}${why}`));
       });
       client.once('ready', () => {
@@ -494,14 +561,29 @@ export class ClusterConnection extends EventEmitter {
     });
   }
 
-  private async verifyHostKey(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, deadline: Deadline, direct: boolean) {
+  private async verifyHostKey(
+    hop: SshEndpoint,
+    known: KnownHostEntry[],
+    key: Buffer,
+    deadline: Deadline,
+    direct: boolean,
+  ) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
     const certificate = await this.checkCertificates(hop, known, key, direct);
     if (certificate === true) return;
-    const ok = await deadline.whileUser(() => this.hooks.confirmUnknownHost({ host: hop.host, port: hop.port, keyType: keyTypeOf(key) ?? 'unknown', fingerprint: fp, otherTypes: verdict.otherTypes, ...(certificate ? { certificate } : {}) }));
+    const ok = await deadline.whileUser(() =>
+      this.hooks.confirmUnknownHost({
+        host: hop.host,
+        port: hop.port,
+        keyType: keyTypeOf(key) ?? 'unknown',
+        fingerprint: fp,
+        otherTypes: verdict.otherTypes,
+        ...(certificate ? { certificate } : {}),
+      }),
+    );
     if (!ok) throw new HostKeyError(hop.host, hop.port, { status: 'refused' }, fp);
     await this.hooks.rememberHostKey?.(hop.host, hop.port, key);
   }
@@ -511,12 +593,19 @@ export class ClusterConnection extends EventEmitter {
    * which reaches only a host we connect to directly) certifies the key it used with us; otherwise
    * why not, for the prompt; undefined when no CA is trusted for the host.
    */
-  private async checkCertificates(hop: SshEndpoint, known: KnownHostEntry[], key: Buffer, direct: boolean): Promise<true | string | undefined> {
+  private async checkCertificates(
+    hop: SshEndpoint,
+    known: KnownHostEntry[],
+    key: Buffer,
+    direct: boolean,
+  ): Promise<true | string | undefined> {
     const authorities = certAuthorities(known, hop.host, hop.port);
     if (authorities.length === 0) return undefined;
-    if (!direct) return 'known_hosts trusts a certificate authority for this host, but its certificate cannot be fetched through a ProxyJump';
+    if (!direct)
+      return 'known_hosts trusts a certificate authority for this host, but its certificate cannot be fetched through a ProxyJump';
     const certs = await scanHostCertificates(hop.host, hop.port);
-    if (certs.length === 0) return 'known_hosts trusts a certificate authority for this host, but the server presented no host certificate (or ssh-keyscan is missing)';
+    if (certs.length === 0)
+      return 'known_hosts trusts a certificate authority for this host, but the server presented no host certificate (or ssh-keyscan is missing)';
     const reasons: string[] = [];
     for (const blob of certs) {
       try {
@@ -538,13 +627,18 @@ export class ClusterConnection extends EventEmitter {
   private async *authMethods(hop: SshEndpoint, deadline: Deadline): AsyncGenerator<AuthAttempt> {
     const lib = await loadSsh2();
     const agent = hop.agent ? (new lib.OpenSSHAgent(hop.agent) as BaseAgent) : undefined;
-    const agentKeys = agent ? await new Promise<ParsedKey[]>((resolve) => agent.getIdentities((err, keys) => resolve(err ? [] : ((keys ?? []) as ParsedKey[])))) : [];
+    const agentKeys = agent
+      ? await new Promise<ParsedKey[]>((resolve) =>
+          agent.getIdentities((err, keys) => resolve(err ? [] : ((keys ?? []) as ParsedKey[]))),
+        )
+      : [];
     const used = new Set<ParsedKey>();
     for (const file of hop.identityFiles) {
       const data = await readFile(file).catch(() => undefined);
       let blob = publicBlob(await readFile(`${file}.pub`, 'utf8').catch(() => undefined));
       let parsed = data ? lib.utils.parseKey(data) : undefined;
-      if (!blob && parsed && !(parsed instanceof Error)) blob = (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH();
+      if (!blob && parsed && !(parsed instanceof Error))
+        blob = (Array.isArray(parsed) ? parsed[0] : parsed).getPublicSSH();
       const inAgent = blob && agentKeys.find((k) => k.getPublicSSH().equals(blob!));
       if (agent && inAgent) {
         used.add(inAgent);
@@ -562,10 +656,21 @@ export class ClusterConnection extends EventEmitter {
         retry = true;
       }
       if (parsed instanceof Error) continue;
-      yield { method: { type: 'publickey', username: hop.username, key: Array.isArray(parsed) ? parsed[0] : parsed } as AnyAuthMethod, keys: 1 };
+      yield {
+        method: {
+          type: 'publickey',
+          username: hop.username,
+          key: Array.isArray(parsed) ? parsed[0] : parsed,
+        } as AnyAuthMethod,
+        keys: 1,
+      };
     }
     const rest = agentKeys.filter((k) => !used.has(k));
-    if (agent && rest.length > 0 && !hop.identitiesOnly) yield { method: { type: 'agent', username: hop.username, agent: agentSubset(lib, agent, rest) }, keys: rest.length };
+    if (agent && rest.length > 0 && !hop.identitiesOnly)
+      yield {
+        method: { type: 'agent', username: hop.username, agent: agentSubset(lib, agent, rest) },
+        keys: rest.length,
+      };
   }
 
   private onClose(client: Client) {
@@ -597,11 +702,14 @@ export class ClusterConnection extends EventEmitter {
     const what = `"${line.length > 80 ? `${line.slice(0, 80)}…` : line}"`;
     const releaseFollow = options.follow ? await this.follows.acquire({ signal: options.signal }) : undefined;
     try {
-      const queueMs = options.follow ? undefined : options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS;
+      const queueMs = options.follow ? undefined : (options.queueTimeoutMs ?? QUEUE_TIMEOUT_MS);
       const release = await this.channels.acquire({
         signal: options.signal,
         timeoutMs: queueMs,
-        timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${seconds(queueMs!)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`),
+        timeoutError: () =>
+          new Error(
+            `${this.name}: no SSH channel came free within ${seconds(queueMs!)} s for ${what} (${this.channels.inUse} in use, ${this.follows.inUse} of them following logs; ${this.channels.queued} waiting)`,
+          ),
       });
       try {
         for (let attempt = 0; ; attempt++) {
@@ -625,7 +733,7 @@ export class ClusterConnection extends EventEmitter {
 
   private runOnChannel(client: Client, line: string, what: string, options: ExecOptions): Promise<ExecResult> {
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
-    const limitMs = options.follow ? options.timeoutMs : options.timeoutMs ?? COMMAND_TIMEOUT_MS;
+    const limitMs = options.follow ? options.timeoutMs : (options.timeoutMs ?? COMMAND_TIMEOUT_MS);
     return new Promise<ExecResult>((resolve, reject) => {
       let stream: ClientChannel | undefined;
       let timedOut = false;
@@ -667,7 +775,12 @@ export class ClusterConnection extends EventEmitter {
           options.signal?.removeEventListener('abort', abort);
           if (timedOut) return;
           if (!exit && this.client !== client) return reject(new ConnectionLostError(`running ${what}`));
-          resolve({ code: exit?.code ?? null, signal: exit?.signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') });
+          resolve({
+            code: exit?.code ?? null,
+            signal: exit?.signal,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errs).toString('utf8'),
+          });
         });
         if (options.stdin !== undefined) s.end(options.stdin);
         else s.end();
@@ -682,10 +795,18 @@ export class ClusterConnection extends EventEmitter {
       const session = (async () => {
         const client = await this.connect();
         // The SFTP channel holds one slot for as long as the connection lives.
-        const release = await this.channels.acquire({ timeoutMs: QUEUE_TIMEOUT_MS, timeoutError: () => new Error(`${this.name}: no SSH channel came free within ${QUEUE_TIMEOUT_MS / 1000} s for SFTP`) });
+        const release = await this.channels.acquire({
+          timeoutMs: QUEUE_TIMEOUT_MS,
+          timeoutError: () =>
+            new Error(`${this.name}: no SSH channel came free within ${QUEUE_TIMEOUT_MS / 1000} s for SFTP`),
+        });
         try {
           const s = await new Promise<SFTPWrapper>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`${this.name}: the SFTP subsystem did not start within ${QUEUE_TIMEOUT_MS / 1000} s`)), QUEUE_TIMEOUT_MS);
+            const timer = setTimeout(
+              () =>
+                reject(new Error(`${this.name}: the SFTP subsystem did not start within ${QUEUE_TIMEOUT_MS / 1000} s`)),
+              QUEUE_TIMEOUT_MS,
+            );
             client.sftp((err, sftp) => {
               clearTimeout(timer);
               if (err) reject(err);
@@ -730,7 +851,10 @@ export class ClusterConnection extends EventEmitter {
  * command without stdin does at once, so the request goes to the protocol layer directly.
  */
 function killRemote(stream: ClientChannel) {
-  const chan = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, name: string): void } } };
+  const chan = stream as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, name: string): void } };
+  };
   if (!chan.outgoing || chan.outgoing.state === 'closed' || chan.outgoing.state === 'closing') return;
   try {
     chan._client?._protocol?.signal(chan.outgoing.id, 'KILL');
@@ -777,5 +901,11 @@ function nextPort(target: SshTarget, hop: SshEndpoint): number {
 
 /** known_hosts key types → the host key algorithms that produce them (RSA keys sign with SHA-2 today). */
 function hostKeyAlgorithms(types: readonly string[]): never[] {
-  return types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521))$/.test(t) ? [t] : [])) as never[];
+  return types.flatMap((t) =>
+    t === 'ssh-rsa'
+      ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
+      : /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521))$/.test(t)
+        ? [t]
+        : [],
+  ) as never[];
 }

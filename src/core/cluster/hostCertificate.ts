@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { keyTypeOf } from './knownHosts';
 
 /**
@@ -91,7 +91,17 @@ export function parseHostCertificate(blob: Buffer): HostCertificate {
   const caKey = r.string();
   const signedEnd = r.offset;
   const signature = r.string();
-  return { key, type, keyId, principals, validAfter, validBefore, caKey, signed: blob.subarray(0, signedEnd), signature };
+  return {
+    key,
+    type,
+    keyId,
+    principals,
+    validAfter,
+    validBefore,
+    caKey,
+    signed: blob.subarray(0, signedEnd),
+    signature,
+  };
 }
 
 const b64url = (b: Buffer) => b.toString('base64url');
@@ -101,18 +111,24 @@ const unsigned = (b: Buffer) => (b.length > 1 && b[0] === 0 ? b.subarray(1) : b)
 function publicKeyObject(blob: Buffer): KeyObject {
   const r = new Reader(blob);
   const type = r.string().toString('latin1');
-  if (type === 'ssh-ed25519') return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(r.string()) }, format: 'jwk' });
+  if (type === 'ssh-ed25519')
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(r.string()) }, format: 'jwk' });
   if (type === 'ssh-rsa') {
     const e = r.string();
     const n = r.string();
     return createPublicKey({ key: { kty: 'RSA', e: b64url(unsigned(e)), n: b64url(unsigned(n)) }, format: 'jwk' });
   }
-  const curve = { 'ecdsa-sha2-nistp256': 'P-256', 'ecdsa-sha2-nistp384': 'P-384', 'ecdsa-sha2-nistp521': 'P-521' }[type];
+  const curve = { 'ecdsa-sha2-nistp256': 'P-256', 'ecdsa-sha2-nistp384': 'P-384', 'ecdsa-sha2-nistp521': 'P-521' }[
+    type
+  ];
   if (!curve) throw new Error(`unsupported CA key type ${type}`);
   r.string();
   const q = r.string();
   const half = (q.length - 1) / 2;
-  return createPublicKey({ key: { kty: 'EC', crv: curve, x: b64url(q.subarray(1, 1 + half)), y: b64url(q.subarray(1 + half)) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'EC', crv: curve, x: b64url(q.subarray(1, 1 + half)), y: b64url(q.subarray(1 + half)) },
+    format: 'jwk',
+  });
 }
 
 /** Checks an SSH signature blob (`string algorithm, string signature`) over `data` with an SSH public key blob. */
@@ -136,26 +152,47 @@ export function verifySshSignature(keyBlob: Buffer, data: Buffer, sigBlob: Buffe
       const rs = new Reader(sig);
       const pad = (b: Buffer) => Buffer.concat([Buffer.alloc(Math.max(0, size - unsigned(b).length)), unsigned(b)]);
       const p1363 = Buffer.concat([pad(rs.string()), pad(rs.string())]);
-      return verify(bits === 256 ? 'sha256' : bits === 384 ? 'sha384' : 'sha512', data, { key, dsaEncoding: 'ieee-p1363' }, p1363);
+      return verify(
+        bits === 256 ? 'sha256' : bits === 384 ? 'sha384' : 'sha512',
+        data,
+        { key, dsaEncoding: 'ieee-p1363' },
+        p1363,
+      );
     }
     default:
       return false; // ssh-rsa (SHA-1) signatures are refused, as OpenSSH does by default
   }
 }
 
-export type CertificateVerdict = { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: string };
+export type CertificateVerdict =
+  | { readonly ok: true; readonly keyId: string }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * Whether `cert` vouches for `offered` (the key the server used in our key exchange) as the host
  * key of `host`, signed by one of `authorities` (CA public key blobs), at time `now` (seconds).
  */
-export function checkHostCertificate(cert: HostCertificate, offered: Buffer, host: string, authorities: readonly Buffer[], now = BigInt(Math.floor(Date.now() / 1000))): CertificateVerdict {
-  if (!cert.key.equals(offered)) return { ok: false, reason: 'the certificate is for another key than the one the server used' };
+export function checkHostCertificate(
+  cert: HostCertificate,
+  offered: Buffer,
+  host: string,
+  authorities: readonly Buffer[],
+  now = BigInt(Math.floor(Date.now() / 1000)),
+): CertificateVerdict {
+  if (!cert.key.equals(offered))
+    return { ok: false, reason: 'the certificate is for another key than the one the server used' };
   if (cert.type !== HOST_CERT) return { ok: false, reason: 'not a host certificate' };
-  if (!authorities.some((a) => a.equals(cert.caKey))) return { ok: false, reason: `signed by a CA that known_hosts does not trust for this host (${keyTypeOf(cert.caKey) ?? '?'})` };
-  if (now < cert.validAfter || now >= cert.validBefore) return { ok: false, reason: 'the certificate is not valid now' };
-  if (cert.principals.length > 0 && !cert.principals.includes(host)) return { ok: false, reason: `the certificate names ${cert.principals.join(', ')}, not ${host}` };
-  if (!verifySshSignature(cert.caKey, cert.signed, cert.signature)) return { ok: false, reason: 'the CA signature does not verify' };
+  if (!authorities.some((a) => a.equals(cert.caKey)))
+    return {
+      ok: false,
+      reason: `signed by a CA that known_hosts does not trust for this host (${keyTypeOf(cert.caKey) ?? '?'})`,
+    };
+  if (now < cert.validAfter || now >= cert.validBefore)
+    return { ok: false, reason: 'the certificate is not valid now' };
+  if (cert.principals.length > 0 && !cert.principals.includes(host))
+    return { ok: false, reason: `the certificate names ${cert.principals.join(', ')}, not ${host}` };
+  if (!verifySshSignature(cert.caKey, cert.signed, cert.signature))
+    return { ok: false, reason: 'the CA signature does not verify' };
   return { ok: true, keyId: cert.keyId };
 }
 
@@ -163,16 +200,21 @@ export function checkHostCertificate(cert: HostCertificate, offered: Buffer, hos
 export function scanHostCertificates(host: string, port: number, timeoutSeconds = 5): Promise<Buffer[]> {
   return new Promise((resolve) => {
     // `--` ends the options: a host name is never read as one.
-    execFile('ssh-keyscan', ['-c', '-T', String(timeoutSeconds), '-p', String(port), '--', host], { timeout: (timeoutSeconds + 2) * 1000, maxBuffer: 1 << 20 }, (err, stdout) => {
-      if (err && !stdout) return resolve([]);
-      const out: Buffer[] = [];
-      // With -c, OpenSSH prints `type base64` (no host name field, unlike plain keys).
-      for (const line of String(stdout).split('\n')) {
-        const f = line.trim().split(/\s+/);
-        const at = f.findIndex((x) => x.endsWith('-cert-v01@openssh.com'));
-        if (at >= 0 && f[at + 1]) out.push(Buffer.from(f[at + 1], 'base64'));
-      }
-      resolve(out);
-    });
+    execFile(
+      'ssh-keyscan',
+      ['-c', '-T', String(timeoutSeconds), '-p', String(port), '--', host],
+      { timeout: (timeoutSeconds + 2) * 1000, maxBuffer: 1 << 20 },
+      (err, stdout) => {
+        if (err && !stdout) return resolve([]);
+        const out: Buffer[] = [];
+        // With -c, OpenSSH prints `type base64` (no host name field, unlike plain keys).
+        for (const line of String(stdout).split('\n')) {
+          const f = line.trim().split(/\s+/);
+          const at = f.findIndex((x) => x.endsWith('-cert-v01@openssh.com'));
+          if (at >= 0 && f[at + 1]) out.push(Buffer.from(f[at + 1], 'base64'));
+        }
+        resolve(out);
+      },
+    );
   });
 }

@@ -99,7 +99,12 @@ export function entryMatches(entry: KnownHostEntry, name: string): boolean {
 }
 
 /** What known_hosts says of the key a server offered: known, unknown, changed (refuse!), revoked. */
-export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, offered: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  offered: Buffer,
+): HostKeyVerdict {
   const name = hostKeyName(host, port);
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(offered));
   if (revoked) return { status: 'revoked', line: revoked.line };
@@ -122,7 +127,9 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, 
 export function certAuthorities(entries: readonly KnownHostEntry[], host: string, port: number): Buffer[] {
   const name = hostKeyName(host, port);
   const revoked = entries.filter((e) => e.marker === 'revoked');
-  return entries.filter((e) => e.marker === 'cert-authority' && entryMatches(e, name) && !revoked.some((r) => r.key.equals(e.key))).map((e) => e.key);
+  return entries
+    .filter((e) => e.marker === 'cert-authority' && entryMatches(e, name) && !revoked.some((r) => r.key.equals(e.key)))
+    .map((e) => e.key);
 }
 
 /** The line to append when the user accepts a new key. */

@@ -3,12 +3,15 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { SshEndpoint, SshTarget } from './connection';
 import { globRegExp } from './glob';
-import { parseJump, resolveSshHost, type ResolveContext, type SshConfigFiles } from './sshConfig';
+import { parseJump, type ResolveContext, resolveSshHost, type SshConfigFiles } from './sshConfig';
 
 /** A cluster as the user configures it (setting `corpusLab.clusters`); fields override ~/.ssh/config. */
 export const clusterProfileSchema = z
   .object({
-    name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, ".", "-" and "_" only'),
+    name: z
+      .string()
+      .min(1)
+      .regex(/^[\w.-]+$/, 'letters, digits, ".", "-" and "_" only'),
     /** A Host alias of ~/.ssh/config, or a host name. */
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).optional(),
@@ -29,7 +32,8 @@ export type ClusterProfile = z.infer<typeof clusterProfileSchema>;
 
 export const clusterProfilesSchema = z.array(clusterProfileSchema).superRefine((list, ctx) => {
   list.forEach((p, i) => {
-    if (list.findIndex((q) => q.name === p.name) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate cluster name "${p.name}"` });
+    if (list.findIndex((q) => q.name === p.name) !== i)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate cluster name "${p.name}"` });
   });
 });
 
@@ -46,7 +50,10 @@ export const localSshFiles: SshConfigFiles = {
     const dir = path.dirname(pattern);
     const re = globRegExp(path.basename(pattern));
     try {
-      return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f));
+      return readdirSync(dir)
+        .filter((f) => re.test(f))
+        .sort()
+        .map((f) => path.join(dir, f));
     } catch {
       return [];
     }
@@ -67,18 +74,38 @@ export interface ResolvedProfile {
  * A profile made concrete: host, port, user, identities, agent and jumps from the profile first,
  * then ~/.ssh/config (as `ssh -G` would), then OpenSSH's defaults.
  */
-export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, ctx: ResolveContext & { agentSocket?: string }): ResolvedProfile {
+export function resolveProfile(
+  profile: ClusterProfile,
+  files: SshConfigFiles,
+  ctx: ResolveContext & { agentSocket?: string },
+): ResolvedProfile {
   const expand = (p: string) => (p === '~' ? ctx.home : p.startsWith('~/') ? path.join(ctx.home, p.slice(2)) : p);
-  const endpoint = (alias: string, over: { port?: number; user?: string; identityFiles?: readonly string[] }): SshEndpoint & { jumps: string | undefined; notes: readonly string[]; alive?: number; aliveMax?: number; knownHosts: readonly string[]; globalKnownHosts: readonly string[] } => {
+  const endpoint = (
+    alias: string,
+    over: { port?: number; user?: string; identityFiles?: readonly string[] },
+  ): SshEndpoint & {
+    jumps: string | undefined;
+    notes: readonly string[];
+    alive?: number;
+    aliveMax?: number;
+    knownHosts: readonly string[];
+    globalKnownHosts: readonly string[];
+  } => {
     const cfg = resolveSshHost(alias, files, ctx);
-    const ids = over.identityFiles?.map(expand) ?? (cfg.identityFiles.length > 0 ? cfg.identityFiles : DEFAULT_IDENTITIES.map((f) => path.join(ctx.home, '.ssh', f)).filter((f) => existsSync(f)));
+    const ids =
+      over.identityFiles?.map(expand) ??
+      (cfg.identityFiles.length > 0
+        ? cfg.identityFiles
+        : DEFAULT_IDENTITIES.map((f) => path.join(ctx.home, '.ssh', f)).filter((f) => existsSync(f)));
     return {
       host: cfg.hostName,
       port: over.port ?? cfg.port,
       username: over.user ?? cfg.user ?? ctx.localUser,
       identityFiles: ids,
-      agent: profile.useAgent ? cfg.identityAgent ?? ctx.agentSocket : undefined,
-      jumps: cfg.proxyJump.length ? cfg.proxyJump.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}${j.port ? `:${j.port}` : ''}`).join(',') : undefined,
+      agent: profile.useAgent ? (cfg.identityAgent ?? ctx.agentSocket) : undefined,
+      jumps: cfg.proxyJump.length
+        ? cfg.proxyJump.map((j) => `${j.user ? `${j.user}@` : ''}${j.host}${j.port ? `:${j.port}` : ''}`).join(',')
+        : undefined,
       notes: cfg.notes,
       alive: cfg.serverAliveInterval,
       aliveMax: cfg.serverAliveCountMax,
@@ -90,7 +117,14 @@ export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, c
   const main = endpoint(profile.host, profile);
   const jumpSpec = profile.proxyJump ?? main.jumps;
   const jumps = jumpSpec ? parseJump(jumpSpec).map((j) => endpoint(j.host, { port: j.port, user: j.user })) : [];
-  const strip = (e: ReturnType<typeof endpoint>): SshEndpoint => ({ host: e.host, port: e.port, username: e.username, identityFiles: e.identityFiles, agent: e.agent, identitiesOnly: e.identitiesOnly });
+  const strip = (e: ReturnType<typeof endpoint>): SshEndpoint => ({
+    host: e.host,
+    port: e.port,
+    username: e.username,
+    identityFiles: e.identityFiles,
+    agent: e.agent,
+    identitiesOnly: e.identitiesOnly,
+  });
   return {
     target: {
       ...strip(main),
@@ -99,7 +133,9 @@ export function resolveProfile(profile: ClusterProfile, files: SshConfigFiles, c
       keepaliveCountMax: main.aliveMax ?? profile.keepaliveCountMax,
       readyTimeoutMs: profile.connectTimeoutSeconds * 1000,
     },
-    knownHostsFiles: profile.knownHostsFiles?.map(expand) ?? (main.knownHosts.length ? main.knownHosts : [path.join(ctx.home, '.ssh', 'known_hosts')]),
+    knownHostsFiles:
+      profile.knownHostsFiles?.map(expand) ??
+      (main.knownHosts.length ? main.knownHosts : [path.join(ctx.home, '.ssh', 'known_hosts')]),
     globalKnownHostsFiles: main.globalKnownHosts,
     notes: main.notes,
   };

@@ -7,9 +7,15 @@ import { countRemoteDatasets } from './remoteDatasets';
  * prefix as the recipes resolve it to its path on the cluster. Returns counts keyed by local prefix
  * (for RecipeCatalog.setRemoteCounts) and the problems, each naming its dataset.
  */
-export async function countDatasetsOnCluster(connection: ClusterConnection, datasets: readonly { local: string; remote: string }[]): Promise<{ counts: Map<string, IndexCount>; problems: string[] }> {
+export async function countDatasetsOnCluster(
+  connection: ClusterConnection,
+  datasets: readonly { local: string; remote: string }[],
+): Promise<{ counts: Map<string, IndexCount>; problems: string[] }> {
   const sftp = await connection.sftp();
-  const results = await countRemoteDatasets(sftp, datasets.map((d) => d.remote));
+  const results = await countRemoteDatasets(
+    sftp,
+    datasets.map((d) => d.remote),
+  );
   const counts = new Map<string, IndexCount>();
   const problems: string[] = [];
   results.forEach((r, i) => {

@@ -1,10 +1,19 @@
 import * as path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { HEADER_BYTES, IndexedDatasetError, indexTailRanges, parseIndexHeader, tokensFromIndexTail, type IndexedDatasetInfo } from '../megatron/indexedDataset';
+import {
+  HEADER_BYTES,
+  IndexedDatasetError,
+  type IndexedDatasetInfo,
+  indexTailRanges,
+  parseIndexHeader,
+  tokensFromIndexTail,
+} from '../megatron/indexedDataset';
 import { Semaphore } from './semaphore';
-import { sftpCall, SFTP_NO_SUCH_FILE } from './sftp';
+import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
 
-export type RemoteCount = { readonly prefix: string; readonly ok: true; readonly info: IndexedDatasetInfo } | { readonly prefix: string; readonly ok: false; readonly error: string };
+export type RemoteCount =
+  | { readonly prefix: string; readonly ok: true; readonly info: IndexedDatasetInfo }
+  | { readonly prefix: string; readonly ok: false; readonly error: string };
 
 /**
  * Token counts of Megatron datasets on the cluster, over one SFTP session. Every request of every
@@ -12,7 +21,11 @@ export type RemoteCount = { readonly prefix: string; readonly ok: true; readonly
  * trips, not 1,000 commands. Per dataset: stat both files, read the header, then the three tail
  * fields — 33 + 20 bytes, whatever the dataset's size.
  */
-export async function countRemoteDatasets(sftp: SFTPWrapper, prefixes: readonly string[], inFlight = 128): Promise<RemoteCount[]> {
+export async function countRemoteDatasets(
+  sftp: SFTPWrapper,
+  prefixes: readonly string[],
+  inFlight = 128,
+): Promise<RemoteCount[]> {
   const gate = new Semaphore(inFlight);
   return Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix))));
 }
@@ -26,7 +39,10 @@ async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount>
       sftpCall.open(sftp, files.idx, 'r').catch((e) => Promise.reject(missing(e, files.idx))),
     ]);
     try {
-      const header = parseIndexHeader(await sftpCall.read(sftp, handle, 0, Math.min(HEADER_BYTES, idxStat.size)), files.idx);
+      const header = parseIndexHeader(
+        await sftpCall.read(sftp, handle, 0, Math.min(HEADER_BYTES, idxStat.size)),
+        files.idx,
+      );
       const at = indexTailRanges(header);
       const fits = idxStat.size >= at.lastDocumentIndex + 8;
       const [len, ptr, doc] = fits
@@ -36,7 +52,16 @@ async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount>
             sftpCall.read(sftp, handle, at.lastDocumentIndex, 8),
           ])
         : [Buffer.alloc(4), Buffer.alloc(8), Buffer.alloc(8)];
-      const info = tokensFromIndexTail(header, { idx: idxStat.size, bin: binStat.size }, { lastLength: len.readInt32LE(0), lastPointer: ptr.readBigInt64LE(0), lastDocumentIndex: doc.readBigInt64LE(0) }, files);
+      const info = tokensFromIndexTail(
+        header,
+        { idx: idxStat.size, bin: binStat.size },
+        {
+          lastLength: len.readInt32LE(0),
+          lastPointer: ptr.readBigInt64LE(0),
+          lastDocumentIndex: doc.readBigInt64LE(0),
+        },
+        files,
+      );
       return { prefix, ok: true, info };
     } finally {
       await sftpCall.close(sftp, handle).catch(() => undefined);
@@ -55,11 +80,13 @@ export async function findRemoteDatasets(sftp: SFTPWrapper, dir: string): Promis
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await sftpCall.readdir(sftp, d);
-    await Promise.all(entries.map(async (e) => {
-      const p = path.posix.join(d, e.filename);
-      if (e.attrs.isDirectory()) await walk(p);
-      else if (e.attrs.isFile() && e.filename.endsWith('.idx')) out.push(p.slice(0, -4));
-    }));
+    await Promise.all(
+      entries.map(async (e) => {
+        const p = path.posix.join(d, e.filename);
+        if (e.attrs.isDirectory()) await walk(p);
+        else if (e.attrs.isFile() && e.filename.endsWith('.idx')) out.push(p.slice(0, -4));
+      }),
+    );
   };
   await walk(dir);
   return out.sort();

@@ -49,7 +49,11 @@ export class Semaphore {
         };
         this.waiting.push(waiter);
         signal?.addEventListener('abort', onAbort, { once: true });
-        if (options.timeoutMs !== undefined) timer = setTimeout(() => leave(options.timeoutError?.() ?? new Error(`no slot came free within ${options.timeoutMs} ms`)), options.timeoutMs);
+        if (options.timeoutMs !== undefined)
+          timer = setTimeout(
+            () => leave(options.timeoutError?.() ?? new Error(`no slot came free within ${options.timeoutMs} ms`)),
+            options.timeoutMs,
+          );
       });
     }
     let released = false;
@@ -57,7 +61,8 @@ export class Semaphore {
       if (released) return;
       released = true;
       const next = this.waiting.shift();
-      if (next) next.grant(); // the slot passes straight to the next waiter
+      if (next)
+        next.grant(); // the slot passes straight to the next waiter
       else this.active--;
     };
   }

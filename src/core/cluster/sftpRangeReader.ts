@@ -1,8 +1,8 @@
 import type { SFTPWrapper } from 'ssh2';
-import { IndexedDatasetError } from '../megatron/indexedDataset';
 import type { OpenedDataset } from '../megatron/datasetInspection';
+import { IndexedDatasetError } from '../megatron/indexedDataset';
 import type { RangeReader } from '../megatron/rangeReader';
-import { sftpCall, sftpRequest, SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS } from './sftp';
+import { SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS, sftpCall, sftpRequest } from './sftp';
 
 /**
  * OpenSSH's sftp-server answers at most 256 KiB per read (its limits@openssh.com max-read-length),
@@ -26,7 +26,8 @@ export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<Ra
     async read(offset, length, into) {
       const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       const parts: Promise<void>[] = [];
-      for (let at = 0; at < length; at += MAX_REQUEST) parts.push(readExactly(sftp, handle, file, offset + at, buf.subarray(at, Math.min(length, at + MAX_REQUEST))));
+      for (let at = 0; at < length; at += MAX_REQUEST)
+        parts.push(readExactly(sftp, handle, file, offset + at, buf.subarray(at, Math.min(length, at + MAX_REQUEST))));
       await Promise.all(parts);
       return buf;
     },
@@ -35,11 +36,26 @@ export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<Ra
 }
 
 /** Fills `into` from `offset`; a server may answer a read with fewer bytes than asked, and the rest is asked for again. */
-async function readExactly(sftp: SFTPWrapper, handle: Buffer, file: string, offset: number, into: Buffer): Promise<void> {
+async function readExactly(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  file: string,
+  offset: number,
+  into: Buffer,
+): Promise<void> {
   let done = 0;
   while (done < into.length) {
-    const n = await sftpRequest<number>(sftp, `${file}: read of ${into.length - done} bytes at ${offset + done}`, SFTP_REQUEST_TIMEOUT_MS, (finish) => sftp.read(handle, into, done, into.length - done, offset + done, (e, got) => finish(e, got)));
-    if (n === 0) throw new IndexedDatasetError(file, `short read: ${done} of ${into.length} bytes at offset ${offset} (the file shrank?)`);
+    const n = await sftpRequest<number>(
+      sftp,
+      `${file}: read of ${into.length - done} bytes at ${offset + done}`,
+      SFTP_REQUEST_TIMEOUT_MS,
+      (finish) => sftp.read(handle, into, done, into.length - done, offset + done, (e, got) => finish(e, got)),
+    );
+    if (n === 0)
+      throw new IndexedDatasetError(
+        file,
+        `short read: ${done} of ${into.length} bytes at offset ${offset} (the file shrank?)`,
+      );
     done += n;
   }
 }
@@ -57,8 +73,12 @@ function missing(e: Error & { code?: number }, file: string): Error {
 
 /** A dataset on the cluster, both files opened for ranged reads on one SFTP session. */
 export async function openRemoteDataset(sftp: SFTPWrapper, prefix: string, cluster: string): Promise<OpenedDataset> {
-  const [idx, bin] = await Promise.allSettled([openSftpRange(sftp, `${prefix}.idx`), openSftpRange(sftp, `${prefix}.bin`)]);
-  if (idx.status === 'fulfilled' && bin.status === 'fulfilled') return { prefix, location: cluster, idx: idx.value, bin: bin.value };
+  const [idx, bin] = await Promise.allSettled([
+    openSftpRange(sftp, `${prefix}.idx`),
+    openSftpRange(sftp, `${prefix}.bin`),
+  ]);
+  if (idx.status === 'fulfilled' && bin.status === 'fulfilled')
+    return { prefix, location: cluster, idx: idx.value, bin: bin.value };
   for (const r of [idx, bin]) if (r.status === 'fulfilled') await r.value.close().catch(() => undefined);
   throw (idx.status === 'rejected' ? idx.reason : (bin as PromiseRejectedResult).reason) as Error;
 }

@@ -55,8 +55,7 @@ export function tokenizeConfigLine(raw: string): { keyword: string; args: string
   if (!m) return { keyword: line.toLowerCase(), args: [] };
   const args: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
-  let t: RegExpExecArray | null;
-  while ((t = re.exec(m[2]))) {
+  for (const t of m[2].matchAll(re)) {
     if (t[2]?.startsWith('#')) break;
     args.push(t[1] ?? t[2]);
   }
@@ -134,7 +133,9 @@ export function resolveSshHost(alias: string, files: SshConfigFiles, ctx: Resolv
       if (t.keyword === 'include') {
         for (const arg of t.args) {
           const pattern = expandTilde(arg, ctx.home);
-          const abs = path.isAbsolute(pattern) ? pattern : path.join(file === ctx.systemConfig ? '/etc/ssh' : sshDir, pattern);
+          const abs = path.isAbsolute(pattern)
+            ? pattern
+            : path.join(file === ctx.systemConfig ? '/etc/ssh' : sshDir, pattern);
           for (const f of /[*?]/.test(abs) ? files.glob(abs) : [abs]) visit(f, depth + 1, true);
         }
         return;
@@ -154,9 +155,17 @@ export function resolveSshHost(alias: string, files: SshConfigFiles, ctx: Resolv
 
   const one = (k: string) => values.get(k)?.[0];
   const port = Number(one('port') ?? 22);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`Port "${one('port')}" for ${alias} is not a port number`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`Port "${one('port')}" for ${alias} is not a port number`);
   const user = one('user');
-  const hostName = expandTokens(one('hostname') ?? alias, { h: alias, n: alias, u: ctx.localUser, d: ctx.home, r: user ?? ctx.localUser, p: String(port) });
+  const hostName = expandTokens(one('hostname') ?? alias, {
+    h: alias,
+    n: alias,
+    u: ctx.localUser,
+    d: ctx.home,
+    r: user ?? ctx.localUser,
+    p: String(port),
+  });
   const tokens = { h: hostName, n: alias, u: ctx.localUser, d: ctx.home, r: user ?? ctx.localUser, p: String(port) };
   const expandPath = (p: string) => expandTilde(expandTokens(p, tokens), ctx.home);
   const jump = one('proxyjump');
@@ -170,9 +179,14 @@ export function resolveSshHost(alias: string, files: SshConfigFiles, ctx: Resolv
     proxyJump: jump ? parseJump(jump) : [],
     serverAliveInterval: num('serveraliveinterval'),
     serverAliveCountMax: num('serveralivecountmax'),
-    identityAgent: one('identityagent') && one('identityagent')!.toLowerCase() !== 'none' ? expandPath(one('identityagent')!) : undefined,
+    identityAgent:
+      one('identityagent') && one('identityagent')!.toLowerCase() !== 'none'
+        ? expandPath(one('identityagent')!)
+        : undefined,
     userKnownHostsFiles: (values.get('userknownhostsfile') ?? []).map(expandPath),
-    globalKnownHostsFiles: (values.get('globalknownhostsfile') ?? DEFAULT_GLOBAL_KNOWN_HOSTS).filter((f) => f.toLowerCase() !== 'none').map(expandPath),
+    globalKnownHostsFiles: (values.get('globalknownhostsfile') ?? DEFAULT_GLOBAL_KNOWN_HOSTS)
+      .filter((f) => f.toLowerCase() !== 'none')
+      .map(expandPath),
     identitiesOnly: one('identitiesonly')?.toLowerCase() === 'yes',
     notes,
   };
@@ -186,5 +200,5 @@ function expandTilde(p: string, home: string): string {
 
 /** OpenSSH's % tokens in HostName, IdentityFile and friends. */
 export function expandTokens(s: string, tokens: Record<string, string>): string {
-  return s.replace(/%(.)/g, (whole, c: string) => (c === '%' ? '%' : tokens[c] ?? whole));
+  return s.replace(/%(.)/g, (whole, c: string) => (c === '%' ? '%' : (tokens[c] ?? whole)));
 }

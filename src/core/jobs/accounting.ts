@@ -39,7 +39,8 @@ export function parseSlurmDuration(s: string): number | undefined {
   const [, d, a, b, c] = m;
   // With a day and two fields, Slurm means D-HH:MM; a lone number is minutes.
   if (c !== undefined) return Number(d ?? 0) * 86400 + Number(a ?? 0) * 3600 + Number(b) * 60 + Number(c);
-  if (a !== undefined) return d !== undefined ? Number(d) * 86400 + Number(a) * 3600 + Number(b) * 60 : Number(a) * 60 + Number(b);
+  if (a !== undefined)
+    return d !== undefined ? Number(d) * 86400 + Number(a) * 3600 + Number(b) * 60 : Number(a) * 60 + Number(b);
   return d !== undefined ? Number(d) * 86400 + Number(b) * 3600 : Number(b) * 60;
 }
 
@@ -62,13 +63,34 @@ export function formatSlurmDuration(seconds: number): string {
  * the allocation line, MaxRSS only exists on steps (the largest is kept), and a step killed for
  * memory while the allocation says FAILED still makes the job OUT_OF_MEMORY.
  */
-export const SACCT_FIELDS = ['JobID', 'State', 'ExitCode', 'ElapsedRaw', 'Elapsed', 'Start', 'End', 'NodeList', 'AllocTRES', 'MaxRSS', 'Reason', 'WorkDir', 'JobName'] as const;
+export const SACCT_FIELDS = [
+  'JobID',
+  'State',
+  'ExitCode',
+  'ElapsedRaw',
+  'Elapsed',
+  'Start',
+  'End',
+  'NodeList',
+  'AllocTRES',
+  'MaxRSS',
+  'Reason',
+  'WorkDir',
+  'JobName',
+] as const;
 const SEP = '\x1f';
 
 export function sacctArgv(jobIds: readonly string[]): string[] {
   if (jobIds.length === 0) throw new Error('sacct: no job ids');
   // With --jobs, sacct's start time defaults to the epoch: a job from last month is still found.
-  return ['sacct', '--parsable2', '--noheader', `--delimiter=${SEP}`, `--jobs=${jobIds.join(',')}`, `--format=${SACCT_FIELDS.join(',')}`];
+  return [
+    'sacct',
+    '--parsable2',
+    '--noheader',
+    `--delimiter=${SEP}`,
+    `--jobs=${jobIds.join(',')}`,
+    `--format=${SACCT_FIELDS.join(',')}`,
+  ];
 }
 
 /**
@@ -78,7 +100,15 @@ export function sacctArgv(jobIds: readonly string[]): string[] {
 export function sacctSinceArgv(jobName: string, since: string): string[] {
   // --name takes a comma-separated list: a name with a comma is matched here instead.
   const byName = jobName.includes(',') ? [] : [`--name=${jobName}`];
-  return ['sacct', '--parsable2', '--noheader', `--delimiter=${SEP}`, ...byName, `--starttime=${since}`, `--format=${SACCT_FIELDS.join(',')}`];
+  return [
+    'sacct',
+    '--parsable2',
+    '--noheader',
+    `--delimiter=${SEP}`,
+    ...byName,
+    `--starttime=${since}`,
+    `--format=${SACCT_FIELDS.join(',')}`,
+  ];
 }
 
 /** sacct's refusal on a cluster with AccountingStorageType=accounting_storage/none. */
@@ -114,7 +144,10 @@ function bytes(s: string): number | undefined {
 
 /** GPUs in AllocTRES: `gres/gpu=N`, or the sum of typed `gres/gpu:a100=N` when only those appear. */
 export function gpusInTres(tres: string): number | undefined {
-  const pairs = tres.split(',').map((p) => p.split('=')).filter((p) => p.length === 2);
+  const pairs = tres
+    .split(',')
+    .map((p) => p.split('='))
+    .filter((p) => p.length === 2);
   const plain = pairs.find(([k]) => k === 'gres/gpu');
   if (plain) return Number(plain[1]);
   const typed = pairs.filter(([k]) => k.startsWith('gres/gpu:'));
@@ -147,9 +180,29 @@ export function parseSacct(stdout: string): { jobs: Map<string, SacctJob>; probl
   stdout.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     const f = line.split(SEP);
-    const parsed = sacctLine.safeParse(Object.fromEntries(['jobId', 'state', 'exitCode', 'elapsedRaw', 'elapsed', 'start', 'end', 'nodes', 'allocTres', 'maxRss', 'reason', 'workDir', 'name'].map((k, j) => [k, j === 12 ? f.slice(12).join(SEP) : f[j]])));
+    const parsed = sacctLine.safeParse(
+      Object.fromEntries(
+        [
+          'jobId',
+          'state',
+          'exitCode',
+          'elapsedRaw',
+          'elapsed',
+          'start',
+          'end',
+          'nodes',
+          'allocTres',
+          'maxRss',
+          'reason',
+          'workDir',
+          'name',
+        ].map((k, j) => [k, j === 12 ? f.slice(12).join(SEP) : f[j]]),
+      ),
+    );
     if (!parsed.success || f.length < SACCT_FIELDS.length) {
-      const why = parsed.success ? `${f.length} fields, expected ${SACCT_FIELDS.length}` : parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
+      const why = parsed.success
+        ? `${f.length} fields, expected ${SACCT_FIELDS.length}`
+        : parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
       problems.push(`sacct line ${i + 1}: ${why}: ${JSON.stringify(line.slice(0, 160))}`);
       return;
     }
@@ -163,10 +216,20 @@ export function parseSacct(stdout: string): { jobs: Map<string, SacctJob>; probl
     const [code, signal] = r.exitCode.split(':').map(Number);
     const reason = by ? `cancelled by uid ${by}` : r.reason === 'None' ? undefined : r.reason;
     jobs.set(id, {
-      jobId: id, state, reason, exitCode: code, signal, elapsedSeconds: r.elapsedRaw, elapsed: r.elapsed,
-      start: NOT_A_TIME.has(r.start) ? undefined : r.start, end: NOT_A_TIME.has(r.end) ? undefined : r.end,
-      nodes: r.nodes === 'None assigned' || r.nodes === '' ? undefined : r.nodes, gpus: gpusInTres(r.allocTres),
-      maxRssBytes: bytes(r.maxRss), workDir: r.workDir, name: r.name,
+      jobId: id,
+      state,
+      reason,
+      exitCode: code,
+      signal,
+      elapsedSeconds: r.elapsedRaw,
+      elapsed: r.elapsed,
+      start: NOT_A_TIME.has(r.start) ? undefined : r.start,
+      end: NOT_A_TIME.has(r.end) ? undefined : r.end,
+      nodes: r.nodes === 'None assigned' || r.nodes === '' ? undefined : r.nodes,
+      gpus: gpusInTres(r.allocTres),
+      maxRssBytes: bytes(r.maxRss),
+      workDir: r.workDir,
+      name: r.name,
     });
   });
   for (const s of steps) {
@@ -184,8 +247,21 @@ export function finalFromSacct(j: SacctJob, requestedGpus: number): FinalState {
   // sacct says `Dependency` where squeue said DependencyNeverSatisfied; one name for one cause.
   const reason = j.state === 'CANCELLED' && j.reason === 'Dependency' ? 'DependencyNeverSatisfied' : j.reason;
   return {
-    jobId: j.jobId, state: j.state, reason, elapsed: formatSlurmDuration(j.elapsedSeconds), node: j.nodes,
-    end: { source: 'sacct', exitCode: j.exitCode, signal: j.signal, start: j.start, end: j.end, elapsedSeconds: j.elapsedSeconds, gpus: j.gpus ?? requestedGpus, maxRssBytes: j.maxRssBytes },
+    jobId: j.jobId,
+    state: j.state,
+    reason,
+    elapsed: formatSlurmDuration(j.elapsedSeconds),
+    node: j.nodes,
+    end: {
+      source: 'sacct',
+      exitCode: j.exitCode,
+      signal: j.signal,
+      start: j.start,
+      end: j.end,
+      elapsedSeconds: j.elapsedSeconds,
+      gpus: j.gpus ?? requestedGpus,
+      maxRssBytes: j.maxRssBytes,
+    },
   };
 }
 
@@ -208,7 +284,9 @@ const FINISH = '# <<< corpus-lab';
 export function withEndRecord(script: string, runDir: string): string {
   const body = withoutEndRecord(script);
   const nl = body.indexOf('\n');
-  const [shebang, rest] = body.startsWith('#!') ? [body.slice(0, nl < 0 ? body.length : nl + 1), nl < 0 ? '' : body.slice(nl + 1)] : ['#!/bin/bash\n', body];
+  const [shebang, rest] = body.startsWith('#!')
+    ? [body.slice(0, nl < 0 ? body.length : nl + 1), nl < 0 ? '' : body.slice(nl + 1)]
+    : ['#!/bin/bash\n', body];
   const file = shellQuote(`${runDir}/${END_RECORD}`);
   const preamble = [
     BEGIN,
@@ -231,7 +309,7 @@ export function withEndRecord(script: string, runDir: string): string {
 export function withoutEndRecord(script: string): string {
   const a = script.indexOf(BEGIN);
   if (a < 0) return script;
-  const b = script.indexOf(FINISH + '\n', a);
+  const b = script.indexOf(`${FINISH}\n`, a);
   return b < 0 ? script : script.slice(0, a) + script.slice(b + FINISH.length + 1);
 }
 
@@ -296,7 +374,8 @@ export function parseEndRecords(stdout: string): Map<string, EndEvidence> {
     if (kv.size > 0) {
       const r = recordSchema.safeParse(Object.fromEntries(kv));
       if (r.success) record = r.data;
-      else recordProblem = `${dir}/${END_RECORD}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`;
+      else
+        recordProblem = `${dir}/${END_RECORD}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`;
     }
     out.set(dir, { record, recordProblem, hasLog, slurm });
   }
@@ -321,7 +400,8 @@ export function withLogVerdict(f: FinalState, e: EndEvidence): FinalState {
 /** What Slurm's own lines in the log say ended the job, if anything. */
 export function slurmVerdict(slurm: readonly string[]): { state: string; reason: string } | undefined {
   const text = slurm.join('\n');
-  if (/oom[-_]kill|xceeded (job|step) memory limit|memory limit.*being killed/.test(text)) return { state: 'OUT_OF_MEMORY', reason: 'killed for exceeding its memory limit' };
+  if (/oom[-_]kill|xceeded (job|step) memory limit|memory limit.*being killed/.test(text))
+    return { state: 'OUT_OF_MEMORY', reason: 'killed for exceeding its memory limit' };
   if (/DUE TO TIME LIMIT/.test(text)) return { state: 'TIMEOUT', reason: 'time limit reached' };
   if (/DUE TO PREEMPTION/.test(text)) return { state: 'PREEMPTED', reason: 'preempted' };
   if (/DUE TO NODE FAIL/.test(text)) return { state: 'NODE_FAIL', reason: 'node failure' };
@@ -334,7 +414,12 @@ export function slurmVerdict(slurm: readonly string[]): { state: string; reason:
  * record, a job that left a log was killed outright (SIGKILL: no trap runs); one that left
  * nothing never started, which after a failed dependency is Slurm's dependency cancellation.
  */
-export function finalFromRecord(jobId: string, e: EndEvidence, requestedGpus: number, dependencyFailed: boolean): FinalState {
+export function finalFromRecord(
+  jobId: string,
+  e: EndEvidence,
+  requestedGpus: number,
+  dependencyFailed: boolean,
+): FinalState {
   const v = slurmVerdict(e.slurm);
   const r = e.record;
   if (r) {
@@ -343,12 +428,34 @@ export function finalFromRecord(jobId: string, e: EndEvidence, requestedGpus: nu
     // A plain failure needs no reason beyond its exit code or signal, which are shown anyway.
     const reason = v?.reason;
     return {
-      jobId, state, reason, elapsed: formatSlurmDuration(elapsedSeconds), node: r.node_list || undefined,
-      end: { source: 'record', exitCode: r.exit_code, signal: r.signal, start: new Date(r.start * 1000).toISOString(), end: new Date(r.end * 1000).toISOString(), elapsedSeconds, gpus: r.gpus_on_node ? r.gpus_on_node * r.nodes : requestedGpus },
+      jobId,
+      state,
+      reason,
+      elapsed: formatSlurmDuration(elapsedSeconds),
+      node: r.node_list || undefined,
+      end: {
+        source: 'record',
+        exitCode: r.exit_code,
+        signal: r.signal,
+        start: new Date(r.start * 1000).toISOString(),
+        end: new Date(r.end * 1000).toISOString(),
+        elapsedSeconds,
+        gpus: r.gpus_on_node ? r.gpus_on_node * r.nodes : requestedGpus,
+      },
     };
   }
   const none = { source: 'none' as const, elapsedSeconds: 0, gpus: requestedGpus };
-  if (e.hasLog) return { jobId, state: v?.state ?? 'FAILED', reason: v?.reason ?? 'killed without recording its end (SIGKILL: out of memory or node failure?); the cluster has no accounting to say which', elapsed: '', end: none };
-  if (dependencyFailed) return { jobId, state: 'CANCELLED', reason: 'DependencyNeverSatisfied', elapsed: '', end: none };
+  if (e.hasLog)
+    return {
+      jobId,
+      state: v?.state ?? 'FAILED',
+      reason:
+        v?.reason ??
+        'killed without recording its end (SIGKILL: out of memory or node failure?); the cluster has no accounting to say which',
+      elapsed: '',
+      end: none,
+    };
+  if (dependencyFailed)
+    return { jobId, state: 'CANCELLED', reason: 'DependencyNeverSatisfied', elapsed: '', end: none };
   return { jobId, state: 'CANCELLED', reason: 'ended before it started', elapsed: '', end: none };
 }

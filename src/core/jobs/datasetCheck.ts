@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { sftpCall, SFTP_NO_SUCH_FILE } from '../cluster/sftp';
+import { SFTP_NO_SUCH_FILE, sftpCall } from '../cluster/sftp';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
 
 /**
@@ -9,7 +9,12 @@ import type { PreparedStudy, StudyLaunch } from './studyLaunch';
  * loaded the model, so a missing one costs a day's wait and the GPUs' start-up. A relative prefix
  * is refused too: the job runs in its own run directory, where it would not resolve as meant.
  */
-export async function missingDatasets(sftp: SFTPWrapper, launch: Pick<StudyLaunch, 'recipes'>, prepared: PreparedStudy, home: string): Promise<string[]> {
+export async function missingDatasets(
+  sftp: SFTPWrapper,
+  launch: Pick<StudyLaunch, 'recipes'>,
+  prepared: PreparedStudy,
+  home: string,
+): Promise<string[]> {
   const problems: string[] = [];
   const checks: Promise<void>[] = [];
   for (const job of prepared.jobs) {
@@ -17,23 +22,35 @@ export async function missingDatasets(sftp: SFTPWrapper, launch: Pick<StudyLaunc
     const words = launch.recipes.find((r) => r.name === job.planned.model)?.dataPath ?? [];
     for (let i = 1; i < words.length; i += 2) {
       const prefix = words[i];
-      const abs = prefix.startsWith('$HOME/') ? path.posix.join(home, prefix.slice(6)) : prefix.startsWith('~/') ? path.posix.join(home, prefix.slice(2)) : prefix;
+      const abs = prefix.startsWith('$HOME/')
+        ? path.posix.join(home, prefix.slice(6))
+        : prefix.startsWith('~/')
+          ? path.posix.join(home, prefix.slice(2))
+          : prefix;
       if (!path.posix.isAbsolute(abs)) {
-        problems.push(`${job.planned.key}: the blend's dataset "${prefix}" is a relative path, which the job (run in its own directory) would not find: set corpusLab.dataRoot`);
+        problems.push(
+          `${job.planned.key}: the blend's dataset "${prefix}" is a relative path, which the job (run in its own directory) would not find: set corpusLab.dataRoot`,
+        );
         continue;
       }
-      checks.push((async () => {
-        for (const ext of ['idx', 'bin']) {
-          try {
-            const st = await sftpCall.stat(sftp, `${abs}.${ext}`);
-            if (!st.isFile()) problems.push(`${job.planned.key}: ${abs}.${ext} on the cluster is not a regular file`);
-          } catch (e) {
-            const code = (e as { code?: number }).code;
-            problems.push(code === SFTP_NO_SUCH_FILE ? `${job.planned.key}: the blend's dataset ${abs} is missing on the cluster (no ${abs}.${ext})` : `${job.planned.key}: cannot check ${abs}.${ext} on the cluster: ${(e as Error).message}`);
-            return;
+      checks.push(
+        (async () => {
+          for (const ext of ['idx', 'bin']) {
+            try {
+              const st = await sftpCall.stat(sftp, `${abs}.${ext}`);
+              if (!st.isFile()) problems.push(`${job.planned.key}: ${abs}.${ext} on the cluster is not a regular file`);
+            } catch (e) {
+              const code = (e as { code?: number }).code;
+              problems.push(
+                code === SFTP_NO_SUCH_FILE
+                  ? `${job.planned.key}: the blend's dataset ${abs} is missing on the cluster (no ${abs}.${ext})`
+                  : `${job.planned.key}: cannot check ${abs}.${ext} on the cluster: ${(e as Error).message}`,
+              );
+              return;
+            }
           }
-        }
-      })());
+        })(),
+      );
     }
   }
   await Promise.all(checks);

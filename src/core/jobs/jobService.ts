@@ -1,11 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { ConnectionLostError, type ClusterConnection } from '../cluster/connection';
+import { type ClusterConnection, ConnectionLostError } from '../cluster/connection';
 import { readRemoteFile, sftpCall, uploadAtomic } from '../cluster/sftp';
-import { accountingDisabled, endRecordsArgv, finalFromRecord, finalFromSacct, killedOutright, parseEndRecords, withLogVerdict, parseSacct, sacctArgv, sacctSinceArgv, withEndRecord, type FinalState } from './accounting';
+import {
+  accountingDisabled,
+  endRecordsArgv,
+  type FinalState,
+  finalFromRecord,
+  finalFromSacct,
+  killedOutright,
+  parseEndRecords,
+  parseSacct,
+  sacctArgv,
+  sacctSinceArgv,
+  withEndRecord,
+  withLogVerdict,
+} from './accounting';
 import { requestedGpus } from './present';
-import { JobRegistry, type JobRecord } from './registry';
-import { FINISHED_STATES, parseSbatchOutput, parseSqueue, sbatchArgv, squeueArgv, type SbatchOptions } from './slurm';
+import type { JobRecord, JobRegistry } from './registry';
+import { FINISHED_STATES, parseSbatchOutput, parseSqueue, type SbatchOptions, sbatchArgv, squeueArgv } from './slurm';
 import type { Stage } from './templates';
 
 export interface SlurmResources {
@@ -42,7 +55,11 @@ export interface JobServiceOptions {
   readonly remoteRoot: (cluster: string) => string;
 }
 
-const safe = (s: string) => s.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
+const safe = (s: string) =>
+  s
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40) || 'x';
 
 /** Runs a read-only command, again after a reconnect if the connection dropped under it. */
 async function readOnly(conn: ClusterConnection, argv: string[]) {
@@ -68,7 +85,11 @@ export class JobService {
   /** Clusters found without accounting: sacct is not asked again. */
   private readonly noAccounting = new Set<string>();
 
-  constructor(readonly registry: JobRegistry, private readonly connection: (cluster: string) => ClusterConnection, private readonly options: JobServiceOptions) {}
+  constructor(
+    readonly registry: JobRegistry,
+    private readonly connection: (cluster: string) => ClusterConnection,
+    private readonly options: JobServiceOptions,
+  ) {}
 
   /** The cluster's root for runs and results, absolute (the home directory is asked once per cluster). */
   async remoteRoot(cluster: string): Promise<string> {
@@ -87,7 +108,12 @@ export class JobService {
   }
 
   /** Where a job lives and the sbatch call that submits it (or, with testOnly, only checks it). */
-  private async plan(spec: JobSpec, tag: string, afterOk: string[], testOnly = false): Promise<{ runDir: string; scriptPath: string; argv: string[] }> {
+  private async plan(
+    spec: JobSpec,
+    tag: string,
+    afterOk: string[],
+    testOnly = false,
+  ): Promise<{ runDir: string; scriptPath: string; argv: string[] }> {
     const runDir = path.posix.join(await this.remoteRoot(spec.cluster), 'runs', tag);
     const scriptPath = path.posix.join(runDir, 'job.sbatch');
     const argv = sbatchArgv(scriptPath, this.sbatchOptions(spec, tag, runDir, afterOk, testOnly));
@@ -95,14 +121,31 @@ export class JobService {
     return { runDir, scriptPath, argv };
   }
 
-  private sbatchOptions(spec: Pick<JobSpec, 'name' | 'resources'>, tag: string, runDir: string, afterOk: string[], testOnly = false): SbatchOptions {
-    return { jobName: spec.name, tag, output: path.posix.join(runDir, 'slurm.log'), chdir: runDir, afterOk, testOnly, ...spec.resources };
+  private sbatchOptions(
+    spec: Pick<JobSpec, 'name' | 'resources'>,
+    tag: string,
+    runDir: string,
+    afterOk: string[],
+    testOnly = false,
+  ): SbatchOptions {
+    return {
+      jobName: spec.name,
+      tag,
+      output: path.posix.join(runDir, 'slurm.log'),
+      chdir: runDir,
+      afterOk,
+      testOnly,
+      ...spec.resources,
+    };
   }
 
   private dependencyIds(spec: JobSpec): string[] {
     return (spec.dependsOn ?? []).map((t) => {
       const dep = this.registry.get(t);
-      if (!dep?.jobId) throw new Error(`${spec.name}: dependency ${t} has no job id (state ${dep?.state ?? 'unknown'}); submit it first`);
+      if (!dep?.jobId)
+        throw new Error(
+          `${spec.name}: dependency ${t} has no job id (state ${dep?.state ?? 'unknown'}); submit it first`,
+        );
       return dep.jobId;
     });
   }
@@ -120,9 +163,21 @@ export class JobService {
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, this.dependencyIds(spec));
     const now = new Date().toISOString();
     const record: JobRecord = {
-      tag, cluster: spec.cluster, study: spec.study, stage: spec.stage, model: spec.model, name: spec.name, runDir, script: scriptPath,
-      log: path.posix.join(runDir, 'slurm.log'), dependsOn: [...(spec.dependsOn ?? [])], state: 'SUBMITTING', submittedAt: now, updatedAt: now,
-      resultsDir: spec.resultsDir?.(runDir), sbatch: argv,
+      tag,
+      cluster: spec.cluster,
+      study: spec.study,
+      stage: spec.stage,
+      model: spec.model,
+      name: spec.name,
+      runDir,
+      script: scriptPath,
+      log: path.posix.join(runDir, 'slurm.log'),
+      dependsOn: [...(spec.dependsOn ?? [])],
+      state: 'SUBMITTING',
+      submittedAt: now,
+      updatedAt: now,
+      resultsDir: spec.resultsDir?.(runDir),
+      sbatch: argv,
     };
     await this.registry.put(record);
     try {
@@ -159,17 +214,26 @@ export class JobService {
     if (!rec) throw new Error(`no job with tag ${tag}`);
     const { rows } = parseSqueue((await readOnly(this.connection(rec.cluster), squeueArgv())).stdout);
     const found = rows.find((r) => r.comment === tag);
-    if (found) return this.registry.update(tag, { jobId: found.jobId, state: found.state, reason: found.reason || undefined });
+    if (found)
+      return this.registry.update(tag, { jobId: found.jobId, state: found.state, reason: found.reason || undefined });
     // squeue forgets a job MinJobAge after it ends; accounting, or the job's own end record, still knows it.
     const conn = this.connection(rec.cluster);
     if (!this.noAccounting.has(rec.cluster)) {
       const since = new Date(Date.parse(rec.submittedAt) - 86_400_000).toISOString().slice(0, 19);
       const r = await readOnly(conn, sacctSinceArgv(rec.name, since));
       if (r.code !== 0 && accountingDisabled(r.stderr)) this.noAccounting.add(rec.cluster);
-      const hit = r.code === 0 ? [...parseSacct(r.stdout).jobs.values()].find((j) => j.workDir === rec.runDir) : undefined;
+      const hit =
+        r.code === 0 ? [...parseSacct(r.stdout).jobs.values()].find((j) => j.workDir === rec.runDir) : undefined;
       if (hit && FINISHED_STATES.has(hit.state)) {
         const f = finalFromSacct(hit, requestedGpus(rec.sbatch));
-        return this.registry.update(tag, { jobId: f.jobId, state: f.state, reason: f.reason, elapsed: f.elapsed, node: f.node, end: f.end });
+        return this.registry.update(tag, {
+          jobId: f.jobId,
+          state: f.state,
+          reason: f.reason,
+          elapsed: f.elapsed,
+          node: f.node,
+          end: f.end,
+        });
       }
       if (hit) return this.registry.update(tag, { jobId: hit.jobId, state: hit.state, reason: hit.reason });
     }
@@ -177,9 +241,19 @@ export class JobService {
     const record = ev.code === 0 ? parseEndRecords(ev.stdout).get(rec.runDir) : undefined;
     if (record?.record?.job_id) {
       const f = finalFromRecord(record.record.job_id, record, requestedGpus(rec.sbatch), false);
-      return this.registry.update(tag, { jobId: f.jobId, state: f.state, reason: f.reason, elapsed: f.elapsed, node: f.node, end: f.end });
+      return this.registry.update(tag, {
+        jobId: f.jobId,
+        state: f.state,
+        reason: f.reason,
+        elapsed: f.elapsed,
+        node: f.node,
+        end: f.end,
+      });
     }
-    return this.registry.update(tag, { state: 'UNSUBMITTED', reason: 'the connection was lost before sbatch replied, and the cluster has no job with this tag' });
+    return this.registry.update(tag, {
+      state: 'UNSUBMITTED',
+      reason: 'the connection was lost before sbatch replied, and the cluster has no job with this tag',
+    });
   }
 
   /** `sbatch --test-only`: Slurm's own check of the script and resources, nothing submitted. */
@@ -187,7 +261,9 @@ export class JobService {
     const conn = this.connection(spec.cluster);
     const sftp = await conn.sftp();
     const tag = newTag(spec.study, spec.stage, `${spec.model}-check`);
-    const deps = (spec.dependsOn ?? []).map((t) => this.registry.get(t)?.jobId).filter((x): x is string => x !== undefined);
+    const deps = (spec.dependsOn ?? [])
+      .map((t) => this.registry.get(t)?.jobId)
+      .filter((x): x is string => x !== undefined);
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, deps, true);
     try {
       await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
@@ -224,8 +300,19 @@ export class JobService {
       if (!rec.jobId || rec.state === 'UNSUBMITTED' || rec.end) continue;
       const row = byId.get(rec.jobId);
       if (row) {
-        const patch = { state: row.state, reason: row.reason || undefined, elapsed: row.elapsed, limit: row.limit, node: row.nodes || undefined };
-        if (patch.state !== rec.state || patch.reason !== rec.reason || patch.elapsed !== rec.elapsed || patch.node !== rec.node) {
+        const patch = {
+          state: row.state,
+          reason: row.reason || undefined,
+          elapsed: row.elapsed,
+          limit: row.limit,
+          node: row.nodes || undefined,
+        };
+        if (
+          patch.state !== rec.state ||
+          patch.reason !== rec.reason ||
+          patch.elapsed !== rec.elapsed ||
+          patch.node !== rec.node
+        ) {
           await this.registry.update(rec.tag, patch);
           changed.add(rec.tag);
         }
@@ -242,8 +329,15 @@ export class JobService {
         if (!f) continue;
         // squeue's reason for a job it listed as finished (DependencyNeverSatisfied…) stands where
         // sacct has none; NonZeroExitCode says no more than the exit code now shown beside it.
-        const listedReason = FINISHED_STATES.has(rec.state) && rec.reason !== 'NonZeroExitCode' ? rec.reason : undefined;
-        await this.registry.update(rec.tag, { state: f.state, reason: f.reason ?? listedReason, elapsed: f.elapsed || rec.elapsed, node: f.node ?? rec.node, end: f.end });
+        const listedReason =
+          FINISHED_STATES.has(rec.state) && rec.reason !== 'NonZeroExitCode' ? rec.reason : undefined;
+        await this.registry.update(rec.tag, {
+          state: f.state,
+          reason: f.reason ?? listedReason,
+          elapsed: f.elapsed || rec.elapsed,
+          node: f.node ?? rec.node,
+          end: f.end,
+        });
         changed.add(rec.tag);
         if (!FINISHED_STATES.has(rec.state)) ended.add(rec.tag);
       }
@@ -253,7 +347,12 @@ export class JobService {
   }
 
   /** Final states of jobs that ended (or that squeue no longer lists), by tag; a job still unsure is left out. */
-  private async finalStates(cluster: string, jobs: JobRecord[], squeue: Map<string, { state: string }>, problems: string[]): Promise<Map<string, FinalState>> {
+  private async finalStates(
+    cluster: string,
+    jobs: JobRecord[],
+    squeue: Map<string, { state: string }>,
+    problems: string[],
+  ): Promise<Map<string, FinalState>> {
     const conn = this.connection(cluster);
     const finals = new Map<string, FinalState>();
     let pending = jobs;
@@ -264,8 +363,7 @@ export class JobService {
       else if (r.code !== 0) {
         sacctFailed = true;
         problems.push(`sacct exited with ${r.code}: ${r.stderr.trim().slice(0, 300)}`);
-      }
-      else {
+      } else {
         const { jobs: acct, problems: p } = parseSacct(r.stdout);
         problems.push(...p);
         pending = [];
@@ -299,7 +397,10 @@ export class JobService {
       // Still listed by squeue and no record yet: squeue's state stands until the record is there.
       // Accounting that failed this once may know better next poll than a missing record can say.
       if ((squeue.has(j.jobId!) || sacctFailed) && !e.record) continue;
-      const depFailed = j.dependsOn.some((t) => { const s = stateOf(t); return s !== undefined && FINISHED_STATES.has(s) && s !== 'COMPLETED'; });
+      const depFailed = j.dependsOn.some((t) => {
+        const s = stateOf(t);
+        return s !== undefined && FINISHED_STATES.has(s) && s !== 'COMPLETED';
+      });
       finals.set(j.tag, finalFromRecord(j.jobId!, e, requestedGpus(j.sbatch), depFailed));
     }
     return finals;
@@ -314,7 +415,16 @@ export class JobService {
 
   /** Cancels every live job of a study, one scancel per cluster; the jobs it cancelled. */
   async cancelStudy(study: string): Promise<JobRecord[]> {
-    const live = this.registry.all().filter((j) => j.study === study && j.jobId && !FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED' && j.state !== 'SUBMITTING');
+    const live = this.registry
+      .all()
+      .filter(
+        (j) =>
+          j.study === study &&
+          j.jobId &&
+          !FINISHED_STATES.has(j.state) &&
+          j.state !== 'UNSUBMITTED' &&
+          j.state !== 'SUBMITTING',
+      );
     for (const cluster of new Set(live.map((j) => j.cluster))) {
       const ids = live.filter((j) => j.cluster === cluster).map((j) => j.jobId!);
       const r = await this.connection(cluster).exec(['scancel', ...ids]);
@@ -324,17 +434,30 @@ export class JobService {
   }
 
   /** Submits the same script again under a new tag (its dependencies must still have ids). */
-  async resubmit(tag: string, moved: ReadonlyMap<string, string> = new Map(), retagged: ReadonlyMap<string, string> = new Map()): Promise<JobRecord> {
+  async resubmit(
+    tag: string,
+    moved: ReadonlyMap<string, string> = new Map(),
+    retagged: ReadonlyMap<string, string> = new Map(),
+  ): Promise<JobRecord> {
     const old = this.registry.get(tag);
     if (!old) throw new Error(`no job with tag ${tag}`);
     const script = (await readRemoteFile(await this.connection(old.cluster).sftp(), old.script)).toString('utf8');
     // Inputs made by jobs resubmitted before this one now live in their new run directories.
     const relocated = [...moved].reduce((text, [from, to]) => text.split(from).join(to), script);
     return this.submit({
-      cluster: old.cluster, study: old.study, stage: old.stage, model: old.model, name: old.name,
+      cluster: old.cluster,
+      study: old.study,
+      stage: old.stage,
+      model: old.model,
+      name: old.name,
       script: (runDir) => relocated.split(old.runDir).join(runDir),
       resources: resourcesFromArgv(old.sbatch),
-      dependsOn: old.dependsOn.map((t) => retagged.get(t) ?? t).filter((t) => { const d = this.registry.get(t); return d?.jobId && !FINISHED_STATES.has(d.state); }),
+      dependsOn: old.dependsOn
+        .map((t) => retagged.get(t) ?? t)
+        .filter((t) => {
+          const d = this.registry.get(t);
+          return d?.jobId && !FINISHED_STATES.has(d.state);
+        }),
       resultsDir: old.resultsDir ? (runDir) => old.resultsDir!.split(old.runDir).join(runDir) : undefined,
     });
   }

@@ -5,4 +5,5 @@
  */
 export const PAPER_RUN = { parameters: 13e9, tokens: 80e9, hours: 24, gpus: 256 } as const;
 
-export const PAPER_TFLOPS_PER_GPU = (6 * PAPER_RUN.parameters * PAPER_RUN.tokens) / (PAPER_RUN.hours * 3600 * PAPER_RUN.gpus) / 1e12;
+export const PAPER_TFLOPS_PER_GPU =
+  (6 * PAPER_RUN.parameters * PAPER_RUN.tokens) / (PAPER_RUN.hours * 3600 * PAPER_RUN.gpus) / 1e12;

@@ -37,15 +37,28 @@ export const converterKinds = (c: Converter): { from: ModelKind; to: ModelKind }
 
 const modelKind = z.enum(MODEL_KINDS);
 /** What each main stage's tool consumes and produces (the defaults are the paper's tools). */
-export const pipelineSchema = z.object({
-  cpt: z.object({ consumes: modelKind.default('megatron'), produces: modelKind.default('megatron') }).strict().default({}),
-  sft: z.object({ consumes: modelKind.default('nemo'), produces: modelKind.default('nemo') }).strict().default({}),
-  eval: z.object({ consumes: modelKind.default('hf') }).strict().default({}),
-}).strict();
+export const pipelineSchema = z
+  .object({
+    cpt: z
+      .object({ consumes: modelKind.default('megatron'), produces: modelKind.default('megatron') })
+      .strict()
+      .default({}),
+    sft: z
+      .object({ consumes: modelKind.default('nemo'), produces: modelKind.default('nemo') })
+      .strict()
+      .default({}),
+    eval: z
+      .object({ consumes: modelKind.default('hf') })
+      .strict()
+      .default({}),
+  })
+  .strict();
 export type PipelineSettings = z.infer<typeof pipelineSchema>;
 
 /** An artifact: given (a path in the settings) or made by a planned job. */
-export type Artifact = { readonly kind: ArtifactKind; readonly path: string; readonly job?: undefined } | { readonly kind: ArtifactKind; readonly job: string; readonly path?: undefined };
+export type Artifact =
+  | { readonly kind: ArtifactKind; readonly path: string; readonly job?: undefined }
+  | { readonly kind: ArtifactKind; readonly job: string; readonly path?: undefined };
 
 export interface PlannedJob {
   /** Unique within the plan; also the order of submission (a job comes after what it consumes). */
@@ -74,7 +87,11 @@ export interface PlanInput {
 }
 
 /** Shortest chain of configured converters from one kind to another (breadth first). */
-export function converterPath(from: ModelKind, to: ModelKind, available: ReadonlySet<Converter>): Converter[] | undefined {
+export function converterPath(
+  from: ModelKind,
+  to: ModelKind,
+  available: ReadonlySet<Converter>,
+): Converter[] | undefined {
   if (from === to) return [];
   const prev = new Map<ModelKind, Converter>();
   const queue: ModelKind[] = [from];
@@ -89,7 +106,8 @@ export function converterPath(from: ModelKind, to: ModelKind, available: Readonl
       prev.set(t, c);
       if (t === to) {
         const chain: Converter[] = [];
-        for (let cur: ModelKind = to; cur !== from; cur = converterKinds(prev.get(cur)!).from) chain.unshift(prev.get(cur)!);
+        for (let cur: ModelKind = to; cur !== from; cur = converterKinds(prev.get(cur)!).from)
+          chain.unshift(prev.get(cur)!);
         return chain;
       }
       queue.push(t);
@@ -132,7 +150,9 @@ export function planPipeline(input: PlanInput): PipelinePlan {
     if (!chain) {
       const possible = converterPath(from, to, new Set(CONVERTERS));
       const missing = possible?.filter((c) => !input.converters.has(c));
-      const hint = missing ? `: configure a launcher for ${missing.join(' and ')}` : ': no known converter bridges them';
+      const hint = missing
+        ? `: configure a launcher for ${missing.join(' and ')}`
+        : ': no known converter bridges them';
       problems.add(`${stageName(by)} gives a ${KIND_NAMES[from]}, but ${consumer} consumes a ${KIND_NAMES[to]}${hint}`);
       return undefined;
     }
@@ -153,7 +173,9 @@ export function planPipeline(input: PlanInput): PipelinePlan {
     }
     const start = (['hf', 'megatron', 'nemo'] as const).find((k) => input.base[k]);
     if (!start) {
-      problems.add(`${consumer} needs the base model as a ${KIND_NAMES[to]}, and no base model is configured (jobs.baseModel)`);
+      problems.add(
+        `${consumer} needs the base model as a ${KIND_NAMES[to]}, and no base model is configured (jobs.baseModel)`,
+      );
       return undefined;
     }
     const a = bridge({ kind: start, path: input.base[start]! }, 'base', to, consumer);

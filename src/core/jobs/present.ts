@@ -1,7 +1,7 @@
 import { parseSlurmDuration } from './accounting';
+import { STAGES } from './pipeline';
 import type { JobRecord } from './registry';
 import { FINISHED_STATES } from './slurm';
-import { STAGES } from './pipeline';
 
 /** How a job reads in the tree: state, time used of the limit, exit code, GPU-hours, and where or why. */
 export function jobDescription(j: JobRecord): string {
@@ -28,7 +28,11 @@ export function exitText(j: JobRecord): string | undefined {
 export function endDetails(j: JobRecord): string[] {
   const e = j.end;
   if (!e) return [];
-  const src = { sacct: 'Slurm accounting (sacct)', record: "the job's own end record (no accounting)", none: 'no record: the job left none, and the cluster has no accounting' }[e.source];
+  const src = {
+    sacct: 'Slurm accounting (sacct)',
+    record: "the job's own end record (no accounting)",
+    none: 'no record: the job left none, and the cluster has no accounting',
+  }[e.source];
   const lines = [`ended: ${[exitText(j), e.end && `at ${e.end}`].filter(Boolean).join(' ')} — from ${src}`];
   if (e.start) lines.push(`ran ${e.start} → ${e.end ?? '?'} (${j.elapsed || `${e.elapsedSeconds} s`})`);
   lines.push(`${e.gpus} GPU${e.gpus === 1 ? '' : 's'} · ${formatGpuHours(jobGpuHours(j))}`);
@@ -39,7 +43,9 @@ export function endDetails(j: JobRecord): string[] {
 /** GPUs a job asked for: `--gres=gpu[:type]:N` per node, times `--nodes`. */
 export function requestedGpus(sbatch: readonly string[]): number {
   const get = (k: string) => sbatch.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
-  const gres = get('gres')?.split(',').find((g) => g.startsWith('gpu'));
+  const gres = get('gres')
+    ?.split(',')
+    .find((g) => g.startsWith('gpu'));
   const perNode = gres ? Number(gres.split(':').pop()) : 0;
   const nodes = Number(get('nodes') ?? 1);
   return Number.isFinite(perNode) && Number.isFinite(nodes) ? perNode * nodes : 0;
@@ -70,7 +76,9 @@ export function studySummary(jobs: readonly JobRecord[]): string {
   const count = (f: (s: string) => boolean) => jobs.filter((j) => f(j.state)).length;
   const done = count((s) => s === 'COMPLETED');
   const cancelled = count((s) => s === 'CANCELLED');
-  const failed = count((s) => (FINISHED_STATES.has(s) && s !== 'COMPLETED' && s !== 'CANCELLED') || s === 'UNSUBMITTED');
+  const failed = count(
+    (s) => (FINISHED_STATES.has(s) && s !== 'COMPLETED' && s !== 'CANCELLED') || s === 'UNSUBMITTED',
+  );
   const parts = [`${done} completed`];
   if (failed) parts.push(`${failed} failed`);
   if (cancelled) parts.push(`${cancelled} cancelled`);
@@ -84,7 +92,20 @@ export function studySummary(jobs: readonly JobRecord[]): string {
  * Reasons squeue gives a job while it waits. A job that ended keeps the last one a poll saw (a job
  * that fails at once may never be seen running), and it says nothing about why it ended.
  */
-const WAITING_REASONS = new Set(['None', 'Dependency', 'Priority', 'Resources', 'BeginTime', 'JobHeldUser', 'JobHeldAdmin', 'ReqNodeNotAvail', 'PartitionTimeLimit', 'QOSMaxJobsPerUserLimit', 'AssocGrpGRES', 'Reservation']);
+const WAITING_REASONS = new Set([
+  'None',
+  'Dependency',
+  'Priority',
+  'Resources',
+  'BeginTime',
+  'JobHeldUser',
+  'JobHeldAdmin',
+  'ReqNodeNotAvail',
+  'PartitionTimeLimit',
+  'QOSMaxJobsPerUserLimit',
+  'AssocGrpGRES',
+  'Reservation',
+]);
 
 /** The reason worth showing: a waiting job's reason while it waits, an ended job's only when it tells why it ended. */
 export function shownReason(j: JobRecord): string | undefined {
@@ -93,7 +114,16 @@ export function shownReason(j: JobRecord): string | undefined {
 }
 
 export function endReason(j: JobRecord): string {
-  const what: Record<string, string> = { FAILED: 'failed', CANCELLED: 'was cancelled', TIMEOUT: 'reached its time limit', OUT_OF_MEMORY: 'was killed: out of memory', NODE_FAIL: 'was killed: node failure', PREEMPTED: 'was preempted', BOOT_FAIL: 'failed: node boot failure', DEADLINE: 'passed its deadline' };
+  const what: Record<string, string> = {
+    FAILED: 'failed',
+    CANCELLED: 'was cancelled',
+    TIMEOUT: 'reached its time limit',
+    OUT_OF_MEMORY: 'was killed: out of memory',
+    NODE_FAIL: 'was killed: node failure',
+    PREEMPTED: 'was preempted',
+    BOOT_FAIL: 'failed: node boot failure',
+    DEADLINE: 'passed its deadline',
+  };
   const how = [exitText(j), shownReason(j)].filter(Boolean).join(', ');
   return `${what[j.state] ?? `ended ${j.state}`}${how ? ` (${how})` : ''}`;
 }
@@ -141,7 +171,9 @@ export class JobEndWatch {
       else if (!needsPoll(j) && this.alive.delete(j.tag)) ended.push(j);
     }
     const failures = ended.filter((j) => j.state !== 'COMPLETED' && j.reason !== 'DependencyNeverSatisfied');
-    const studies = [...new Set(ended.map((j) => j.study))].filter((s) => !jobs.some((j) => j.study === s && needsPoll(j)));
+    const studies = [...new Set(ended.map((j) => j.study))].filter(
+      (s) => !jobs.some((j) => j.study === s && needsPoll(j)),
+    );
     return { failures, studies };
   }
 }
@@ -150,16 +182,32 @@ export class JobEndWatch {
 export const STAGE_ORDER: readonly string[] = STAGES;
 
 /** Studies → stages → jobs, newest study first, jobs by model. */
-export function groupJobs(jobs: readonly JobRecord[]): { study: string; stages: { stage: string; jobs: JobRecord[] }[] }[] {
+export function groupJobs(
+  jobs: readonly JobRecord[],
+): { study: string; stages: { stage: string; jobs: JobRecord[] }[] }[] {
   const studies = new Map<string, JobRecord[]>();
   for (const j of jobs) studies.set(j.study, [...(studies.get(j.study) ?? []), j]);
   return [...studies]
-    .sort((a, b) => Math.max(...b[1].map((j) => Date.parse(j.submittedAt))) - Math.max(...a[1].map((j) => Date.parse(j.submittedAt))))
+    .sort(
+      (a, b) =>
+        Math.max(...b[1].map((j) => Date.parse(j.submittedAt))) -
+        Math.max(...a[1].map((j) => Date.parse(j.submittedAt))),
+    )
     .map(([study, js]) => ({
       study,
       // Known stages in pipeline order, any other stage after them in the order first submitted.
-      stages: [...new Set([...STAGE_ORDER, ...[...js].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt)).map((j) => j.stage)])]
-        .map((stage) => ({ stage, jobs: js.filter((j) => j.stage === stage).sort((a, b) => a.model.localeCompare(b.model) || a.submittedAt.localeCompare(b.submittedAt)) }))
+      stages: [
+        ...new Set([
+          ...STAGE_ORDER,
+          ...[...js].sort((a, b) => a.submittedAt.localeCompare(b.submittedAt)).map((j) => j.stage),
+        ]),
+      ]
+        .map((stage) => ({
+          stage,
+          jobs: js
+            .filter((j) => j.stage === stage)
+            .sort((a, b) => a.model.localeCompare(b.model) || a.submittedAt.localeCompare(b.submittedAt)),
+        }))
         .filter((g) => g.jobs.length > 0),
     }));
 }

@@ -1,12 +1,12 @@
 import { rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { hasUnsafeChars, quoted } from '../printable';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
-import { hasUnsafeChars, quoted } from '../printable';
+import { jobEnd } from './accounting';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
-import { jobEnd } from './accounting';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
@@ -24,10 +24,15 @@ const SLURM_JOB_ID = /^\d+(_\d+)?$/;
 const TAG = /^[A-Za-z0-9][\w.-]*$/;
 
 /** A name that ends up in a path or a terminal: no `/`, no `.`/`..`, no control or bidi characters. */
-const segment = z.string().min(1).refine((s) => !s.includes('/') && !s.includes('\\') && s !== '.' && s !== '..' && !hasUnsafeChars(s), {
-  message: 'must be one path segment without control characters (no "/", not "." or "..")',
-});
-const text = z.string().refine((s) => !hasUnsafeChars(s), { message: 'must not contain control or bidirectional formatting characters' });
+const segment = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('/') && !s.includes('\\') && s !== '.' && s !== '..' && !hasUnsafeChars(s), {
+    message: 'must be one path segment without control characters (no "/", not "." or "..")',
+  });
+const text = z
+  .string()
+  .refine((s) => !hasUnsafeChars(s), { message: 'must not contain control or bidirectional formatting characters' });
 const remotePath = z.string().refine((p) => p.startsWith('/') && path.posix.normalize(p) === p && !hasUnsafeChars(p), {
   message: 'must be an absolute, normalised remote path (no "..", no "//") without control characters',
 });
@@ -71,11 +76,13 @@ const recordFields = z.object({
  */
 export const jobRecord = recordFields.superRefine((r, ctx) => {
   const bad = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
-  if (path.posix.basename(r.runDir) !== r.tag || path.posix.basename(path.posix.dirname(r.runDir)) !== 'runs') bad('runDir', `must be <root>/runs/${r.tag}`);
+  if (path.posix.basename(r.runDir) !== r.tag || path.posix.basename(path.posix.dirname(r.runDir)) !== 'runs')
+    bad('runDir', `must be <root>/runs/${r.tag}`);
   if (r.script !== `${r.runDir}/job.sbatch`) bad('script', 'must be job.sbatch in the run directory');
   if (r.log !== `${r.runDir}/slurm.log`) bad('log', 'must be slurm.log in the run directory');
   const root = path.posix.dirname(path.posix.dirname(r.runDir));
-  if (r.resultsDir !== undefined && !r.resultsDir.startsWith(`${path.posix.join(root, 'results', r.study)}/`)) bad('resultsDir', `must be under ${path.posix.join(root, 'results', r.study)}/`);
+  if (r.resultsDir !== undefined && !r.resultsDir.startsWith(`${path.posix.join(root, 'results', r.study)}/`))
+    bad('resultsDir', `must be under ${path.posix.join(root, 'results', r.study)}/`);
 });
 export type JobRecord = z.infer<typeof jobRecord>;
 
@@ -90,7 +97,10 @@ export interface RegistryLoad {
 }
 
 export class RegistryReadOnlyError extends Error {
-  constructor(readonly file: string, readonly why: string) {
+  constructor(
+    readonly file: string,
+    readonly why: string,
+  ) {
     super(`${file} is not written in this session: ${why}`);
     this.name = 'RegistryReadOnlyError';
   }
@@ -133,7 +143,10 @@ export class JobRegistry {
       return this.refuse(`not valid JSON (${(e as Error).message}); fix it, or move it aside to start a new registry`);
     }
     const top = z.object({ version: z.number(), jobs: z.array(z.unknown()) }).safeParse(json);
-    if (!top.success) return this.refuse(`expected {"version": ${REGISTRY_VERSION}, "jobs": […]}: ${top.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ')}`);
+    if (!top.success)
+      return this.refuse(
+        `expected {"version": ${REGISTRY_VERSION}, "jobs": […]}: ${top.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ')}`,
+      );
     const jobs = new Map<string, JobRecord>();
     const kept: unknown[] = [];
     const skipped: string[] = [];
@@ -142,14 +155,19 @@ export class JobRegistry {
       const tag = (raw as { tag?: unknown } | null)?.tag;
       const what = `${this.file}: job ${i + 1}${typeof tag === 'string' ? ` (tag ${quoted(tag)})` : ''}`;
       if (!r.success) {
-        skipped.push(`${what}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`);
+        skipped.push(
+          `${what}: ${r.error.issues.map((x) => `${x.path.join('.') || 'record'}: ${x.message}`).join('; ')}`,
+        );
         kept.push(raw);
       } else if (jobs.has(r.data.tag)) {
         skipped.push(`${what}: a second record with this tag`);
         kept.push(raw);
       } else jobs.set(r.data.tag, r.data);
     });
-    const newer = top.data.version !== REGISTRY_VERSION ? `written by another version of Corpus Lab (version ${top.data.version}, this one writes ${REGISTRY_VERSION})` : undefined;
+    const newer =
+      top.data.version !== REGISTRY_VERSION
+        ? `written by another version of Corpus Lab (version ${top.data.version}, this one writes ${REGISTRY_VERSION})`
+        : undefined;
     this.replace(jobs, kept, newer);
     return { skipped, readOnly: newer };
   }
@@ -194,7 +212,10 @@ export class JobRegistry {
   async put(record: JobRecord): Promise<void> {
     this.writable();
     const r = jobRecord.safeParse(record);
-    if (!r.success) throw new Error(`job ${record.tag}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!r.success)
+      throw new Error(
+        `job ${record.tag}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+      );
     this.jobs.set(record.tag, r.data);
     await this.save();
   }
@@ -220,8 +241,13 @@ export class JobRegistry {
    * state of its turn, and one that failed (a full disk) does not stop the next from trying.
    */
   save(): Promise<void> {
-    if (this.readOnlyReason !== undefined) return Promise.reject(new RegistryReadOnlyError(this.file, this.readOnlyReason));
-    const write = () => writeFileAtomic(this.file, JSON.stringify({ version: REGISTRY_VERSION, jobs: [...this.all(), ...this.kept] }, null, 2) + '\n');
+    if (this.readOnlyReason !== undefined)
+      return Promise.reject(new RegistryReadOnlyError(this.file, this.readOnlyReason));
+    const write = () =>
+      writeFileAtomic(
+        this.file,
+        `${JSON.stringify({ version: REGISTRY_VERSION, jobs: [...this.all(), ...this.kept] }, null, 2)}\n`,
+      );
     const next = this.saving.then(write, write);
     this.saving = next.catch(() => undefined);
     return next;

@@ -2,9 +2,41 @@ import { z } from 'zod';
 import { pathArg } from '../cluster/shellQuote';
 
 /** Slurm's job states, as squeue prints them (long form). */
-export const JOB_STATES = ['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'SUSPENDED', 'BOOT_FAIL', 'DEADLINE', 'REQUEUED', 'RESIZING', 'REVOKED', 'SPECIAL_EXIT', 'STOPPED'] as const;
+export const JOB_STATES = [
+  'PENDING',
+  'CONFIGURING',
+  'RUNNING',
+  'COMPLETING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'SUSPENDED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REQUEUED',
+  'RESIZING',
+  'REVOKED',
+  'SPECIAL_EXIT',
+  'STOPPED',
+] as const;
 export type SlurmState = (typeof JOB_STATES)[number];
-export const FINISHED_STATES: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'REVOKED', 'SPECIAL_EXIT']);
+export const FINISHED_STATES: ReadonlySet<string> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
+]);
 
 export interface SbatchOptions {
   readonly jobName: string;
@@ -27,14 +59,22 @@ export interface SbatchOptions {
 
 /** The sbatch argument vector; every value is its own argument, quoted by shellCommand later. */
 export function sbatchArgv(script: string, o: SbatchOptions): string[] {
-  const argv = ['sbatch', '--parsable', `--job-name=${o.jobName}`, `--comment=${o.tag}`, `--output=${o.output}`, `--chdir=${o.chdir}`];
+  const argv = [
+    'sbatch',
+    '--parsable',
+    `--job-name=${o.jobName}`,
+    `--comment=${o.tag}`,
+    `--output=${o.output}`,
+    `--chdir=${o.chdir}`,
+  ];
   if (o.partition) argv.push(`--partition=${o.partition}`);
   if (o.nodes) argv.push(`--nodes=${o.nodes}`);
   if (o.gpusPerNode) argv.push(`--gres=gpu:${o.gpusPerNode}`);
   if (o.ntasksPerNode) argv.push(`--ntasks-per-node=${o.ntasksPerNode}`);
   if (o.cpusPerTask) argv.push(`--cpus-per-task=${o.cpusPerTask}`);
   if (o.timeLimit) argv.push(`--time=${o.timeLimit}`);
-  if (o.afterOk && o.afterOk.length > 0) argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');
+  if (o.afterOk && o.afterOk.length > 0)
+    argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');
   if (o.testOnly) argv.push('--test-only');
   argv.push(...(o.extra ?? []), pathArg(script));
   return argv;
@@ -53,7 +93,13 @@ export function parseSbatchOutput(stdout: string): string {
 export const SQUEUE_FORMAT = ['%i', '%k', '%T', '%r', '%M', '%l', '%N', '%j'].join('\x1f');
 
 export function squeueArgv(user?: string): string[] {
-  return ['squeue', '--noheader', '--states=all', ...(user ? [`--user=${user}`] : ['--me']), `--format=${SQUEUE_FORMAT}`];
+  return [
+    'squeue',
+    '--noheader',
+    '--states=all',
+    ...(user ? [`--user=${user}`] : ['--me']),
+    `--format=${SQUEUE_FORMAT}`,
+  ];
 }
 
 export const squeueRow = z.object({
@@ -75,9 +121,21 @@ export function parseSqueue(stdout: string): { rows: SqueueRow[]; problems: stri
   stdout.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     const f = line.split('\x1f');
-    const r = squeueRow.safeParse({ jobId: f[0]?.trim(), comment: f[1] === '(null)' ? '' : f[1], state: f[2]?.trim(), reason: f[3] === 'None' ? '' : f[3], elapsed: f[4], limit: f[5], nodes: f[6], name: f[7] });
+    const r = squeueRow.safeParse({
+      jobId: f[0]?.trim(),
+      comment: f[1] === '(null)' ? '' : f[1],
+      state: f[2]?.trim(),
+      reason: f[3] === 'None' ? '' : f[3],
+      elapsed: f[4],
+      limit: f[5],
+      nodes: f[6],
+      name: f[7],
+    });
     if (r.success) rows.push(r.data);
-    else problems.push(`squeue line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}: ${JSON.stringify(line.slice(0, 120))}`);
+    else
+      problems.push(
+        `squeue line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}: ${JSON.stringify(line.slice(0, 120))}`,
+      );
   });
   return { rows, problems };
 }

@@ -1,111 +1,148 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { JobRecord } from './registry';
-import { newTag, type JobService, type JobSpec, type SlurmResources } from './jobService';
-import { CONVERTERS, MAIN_STAGES, MODEL_KINDS, pipelineSchema, planPipeline, STAGES, type Converter, type ModelKind, type PlannedJob, type Stage } from './pipeline';
-import { renderStage } from './templates';
-import { PAPER_RUN, PAPER_TFLOPS_PER_GPU } from './paperRun';
-import { checkLayout } from './launchChecks';
+import { type JobService, type JobSpec, newTag, type SlurmResources } from './jobService';
 import { labelProblem } from './labels';
+import { checkLayout } from './launchChecks';
+import { PAPER_RUN, PAPER_TFLOPS_PER_GPU } from './paperRun';
+import {
+  CONVERTERS,
+  type Converter,
+  MAIN_STAGES,
+  MODEL_KINDS,
+  type ModelKind,
+  type PlannedJob,
+  pipelineSchema,
+  planPipeline,
+  STAGES,
+  type Stage,
+} from './pipeline';
+import type { JobRecord } from './registry';
+import { renderStage } from './templates';
 
 /** Launch settings (`corpusLab.jobs`): launchers and environment per stage, so real clusters can adapt them. */
-const resources = z.object({
-  partition: z.string().optional(),
-  nodes: z.number().int().positive().optional(),
-  gpusPerNode: z.number().int().nonnegative().optional(),
-  cpusPerTask: z.number().int().positive().optional(),
-  /** Tasks per node for srun: NeMo (Lightning) wants one per GPU, and `trainer.devices` is set to it. */
-  ntasksPerNode: z.number().int().positive().optional(),
-  timeLimit: z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, 'Slurm time, e.g. 2-00:00:00 or 30:00').optional(),
-}).strict();
+const resources = z
+  .object({
+    partition: z.string().optional(),
+    nodes: z.number().int().positive().optional(),
+    gpusPerNode: z.number().int().nonnegative().optional(),
+    cpusPerTask: z.number().int().positive().optional(),
+    /** Tasks per node for srun: NeMo (Lightning) wants one per GPU, and `trainer.devices` is set to it. */
+    ntasksPerNode: z.number().int().positive().optional(),
+    timeLimit: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, 'Slurm time, e.g. 2-00:00:00 or 30:00')
+      .optional(),
+  })
+  .strict();
 
-const gpu = (nodes: number, gpusPerNode: number, timeLimit: string, ntasksPerNode?: number) => resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit, ...(ntasksPerNode ? { ntasksPerNode } : {}) });
+const gpu = (nodes: number, gpusPerNode: number, timeLimit: string, ntasksPerNode?: number) =>
+  resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit, ...(ntasksPerNode ? { ntasksPerNode } : {}) });
 
 /**
  * The command each stage runs; the template appends the tool's options. Converters left empty are
  * not configured: the planner then refuses a pipeline that needs them, naming the two stages.
  * The defaults name the upstream scripts (see templates/ for the commit whose options they use).
  */
-const launchers = z.object({
-  // One torchrun per node (srun), which starts a process per GPU and sets WORLD_SIZE for Megatron.
-  cpt: z.string().min(1).default('srun --ntasks-per-node=1 torchrun --nnodes="$SLURM_NNODES" --nproc-per-node="$SLURM_GPUS_ON_NODE" --rdzv-id="$SLURM_JOB_ID" --rdzv-backend=c10d --rdzv-endpoint="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1):29500" "$HOME/Megatron-LM/pretrain_gpt.py"'),
-  // Lightning's SLURM environment: one task per GPU, started by srun.
-  sft: z.string().min(1).default('srun python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
-  eval: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE"'),
-  'hf-to-megatron': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
-  'megatron-to-hf': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
-  'hf-to-nemo': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_hf_to_nemo.py"'),
-  'nemo-to-hf': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_nemo_to_hf.py"'),
-}).strict();
+const launchers = z
+  .object({
+    // One torchrun per node (srun), which starts a process per GPU and sets WORLD_SIZE for Megatron.
+    cpt: z
+      .string()
+      .min(1)
+      .default(
+        'srun --ntasks-per-node=1 torchrun --nnodes="$SLURM_NNODES" --nproc-per-node="$SLURM_GPUS_ON_NODE" --rdzv-id="$SLURM_JOB_ID" --rdzv-backend=c10d --rdzv-endpoint="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1):29500" "$HOME/Megatron-LM/pretrain_gpt.py"',
+      ),
+    // Lightning's SLURM environment: one task per GPU, started by srun.
+    sft: z
+      .string()
+      .min(1)
+      .default('srun python "$HOME/NeMo/examples/nlp/language_modeling/tuning/megatron_gpt_finetuning.py"'),
+    eval: z.string().min(1).default('torchrun --nproc_per_node="$SLURM_GPUS_ON_NODE"'),
+    'hf-to-megatron': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
+    'megatron-to-hf': z.string().default('python "$HOME/Megatron-LM/tools/checkpoint/convert.py"'),
+    'hf-to-nemo': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_hf_to_nemo.py"'),
+    'nemo-to-hf': z.string().default('python "$HOME/NeMo/scripts/checkpoint_converters/convert_llama_nemo_to_hf.py"'),
+  })
+  .strict();
 
 /** med-eval's template per task family, as its own scripts pair them (nii-nlp/med-eval scripts/). */
-const evalTemplates = z.object({
-  mcqa: z.string().min(1).default('mcqa_with_options'),
-  mcqaJa: z.string().min(1).default('mcqa_with_options_jp'),
-  contextMcqa: z.string().min(1).default('context_based_mcqa'),
-  contextMcqaJa: z.string().min(1).default('context_based_mcqa_jp'),
-  dc: z.string().min(1).default('dc_with_options_jp'),
-  mtEnJa: z.string().min(1).default('english_japanese'),
-  mtJaEn: z.string().min(1).default('japanese_english'),
-  ner: z.string().min(1).default('standard'),
-  sts: z.string().min(1).default('sts_as_nli_jp'),
-}).strict();
+const evalTemplates = z
+  .object({
+    mcqa: z.string().min(1).default('mcqa_with_options'),
+    mcqaJa: z.string().min(1).default('mcqa_with_options_jp'),
+    contextMcqa: z.string().min(1).default('context_based_mcqa'),
+    contextMcqaJa: z.string().min(1).default('context_based_mcqa_jp'),
+    dc: z.string().min(1).default('dc_with_options_jp'),
+    mtEnJa: z.string().min(1).default('english_japanese'),
+    mtJaEn: z.string().min(1).default('japanese_english'),
+    ner: z.string().min(1).default('standard'),
+    sts: z.string().min(1).default('sts_as_nli_jp'),
+  })
+  .strict();
 
 const checkStyle = z.enum(['argparse', 'probe', 'hydra', 'none']);
 
-export const jobSettingsSchema = z.object({
-  setup: z.string().default(''),
-  launchers: launchers.default({}),
-  /** The interpreter Validate Study uses to ask each tool for its options (`--help`, `--cfg job`). */
-  python: z.string().min(1).default('python'),
-  /**
-   * How Validate Study asks each stage's tool what it accepts: argparse `--help`; `probe` (its own
-   * arguments and one it cannot know: for tools whose plugins add options, as convert.py's);
-   * Hydra `--cfg job`; or not at all.
-   */
-  checks: z.object({
-    cpt: checkStyle.default('argparse'),
-    sft: checkStyle.default('hydra'),
-    eval: checkStyle.default('argparse'),
-    'hf-to-megatron': checkStyle.default('probe'),
-    'megatron-to-hf': checkStyle.default('probe'),
-    'hf-to-nemo': checkStyle.default('argparse'),
-    'nemo-to-hf': checkStyle.default('argparse'),
-  }).strict().default({}),
-  /** What each stage's tool consumes and produces; converters are inserted between kinds. */
-  pipeline: pipelineSchema.default({}),
-  resources: z.object({
-    cpt: gpu(4, 8, '7-00:00:00'),
-    sft: gpu(1, 8, '1-00:00:00', 8),
-    eval: gpu(1, 8, '12:00:00'),
-    'hf-to-megatron': gpu(1, 1, '6:00:00'),
-    'megatron-to-hf': gpu(1, 1, '6:00:00'),
-    'hf-to-nemo': gpu(1, 1, '6:00:00'),
-    'nemo-to-hf': gpu(1, 1, '6:00:00'),
-  }).strict().default({}),
-  tokenizerModel: z.string().default('$HOME/llm-jp-tokenizer/models/ver3.0/llm-jp-tokenizer-100k.ver3.0b1.model'),
-  /** The base model as a Hugging Face directory: the study's starting point. */
-  baseModel: z.string().default('$HOME/checkpoints/llm-jp-3-13b'),
-  /** The base model already converted, if you have it; empty: converted once per study. */
-  baseMegatronModel: z.string().default(''),
-  baseNemoModel: z.string().default(''),
-  sftData: z.string().default('$HOME/sft/ichikara-instruction.jsonl'),
-  /** NeMo requires a validation set; empty: the training file. */
-  sftValidationData: z.string().default(''),
-  medEvalDir: z.string().default('$HOME/med-eval'),
-  evalTemplates: evalTemplates.default({}),
-  numFewshot: z.number().int().nonnegative().default(3),
-  /** Training iterations of continued pretraining; 0: one epoch of the recipe's tokens. */
-  trainIters: z.number().int().nonnegative().default(0),
-  /** The model's parameter count, for GPU-hour estimates (llm-jp-3-13b). */
-  modelParameters: z.number().positive().default(PAPER_RUN.parameters),
-  /** Sustained TFLOP/s per GPU for estimates when no finished CPT run of the workspace tells; default: the paper's run. */
-  tflopsPerGpu: z.number().positive().default(PAPER_TFLOPS_PER_GPU),
-  /** The sbatch program, for sites that wrap it. */
-  sbatch: z.string().default('sbatch'),
-  /** How often the job tree asks Slurm (one squeue per cluster). */
-  pollSeconds: z.number().min(2).default(15),
-}).strict();
+export const jobSettingsSchema = z
+  .object({
+    setup: z.string().default(''),
+    launchers: launchers.default({}),
+    /** The interpreter Validate Study uses to ask each tool for its options (`--help`, `--cfg job`). */
+    python: z.string().min(1).default('python'),
+    /**
+     * How Validate Study asks each stage's tool what it accepts: argparse `--help`; `probe` (its own
+     * arguments and one it cannot know: for tools whose plugins add options, as convert.py's);
+     * Hydra `--cfg job`; or not at all.
+     */
+    checks: z
+      .object({
+        cpt: checkStyle.default('argparse'),
+        sft: checkStyle.default('hydra'),
+        eval: checkStyle.default('argparse'),
+        'hf-to-megatron': checkStyle.default('probe'),
+        'megatron-to-hf': checkStyle.default('probe'),
+        'hf-to-nemo': checkStyle.default('argparse'),
+        'nemo-to-hf': checkStyle.default('argparse'),
+      })
+      .strict()
+      .default({}),
+    /** What each stage's tool consumes and produces; converters are inserted between kinds. */
+    pipeline: pipelineSchema.default({}),
+    resources: z
+      .object({
+        cpt: gpu(4, 8, '7-00:00:00'),
+        sft: gpu(1, 8, '1-00:00:00', 8),
+        eval: gpu(1, 8, '12:00:00'),
+        'hf-to-megatron': gpu(1, 1, '6:00:00'),
+        'megatron-to-hf': gpu(1, 1, '6:00:00'),
+        'hf-to-nemo': gpu(1, 1, '6:00:00'),
+        'nemo-to-hf': gpu(1, 1, '6:00:00'),
+      })
+      .strict()
+      .default({}),
+    tokenizerModel: z.string().default('$HOME/llm-jp-tokenizer/models/ver3.0/llm-jp-tokenizer-100k.ver3.0b1.model'),
+    /** The base model as a Hugging Face directory: the study's starting point. */
+    baseModel: z.string().default('$HOME/checkpoints/llm-jp-3-13b'),
+    /** The base model already converted, if you have it; empty: converted once per study. */
+    baseMegatronModel: z.string().default(''),
+    baseNemoModel: z.string().default(''),
+    sftData: z.string().default('$HOME/sft/ichikara-instruction.jsonl'),
+    /** NeMo requires a validation set; empty: the training file. */
+    sftValidationData: z.string().default(''),
+    medEvalDir: z.string().default('$HOME/med-eval'),
+    evalTemplates: evalTemplates.default({}),
+    numFewshot: z.number().int().nonnegative().default(3),
+    /** Training iterations of continued pretraining; 0: one epoch of the recipe's tokens. */
+    trainIters: z.number().int().nonnegative().default(0),
+    /** The model's parameter count, for GPU-hour estimates (llm-jp-3-13b). */
+    modelParameters: z.number().positive().default(PAPER_RUN.parameters),
+    /** Sustained TFLOP/s per GPU for estimates when no finished CPT run of the workspace tells; default: the paper's run. */
+    tflopsPerGpu: z.number().positive().default(PAPER_TFLOPS_PER_GPU),
+    /** The sbatch program, for sites that wrap it. */
+    sbatch: z.string().default('sbatch'),
+    /** How often the job tree asks Slurm (one squeue per cluster). */
+    pollSeconds: z.number().min(2).default(15),
+  })
+  .strict();
 export type JobSettings = z.infer<typeof jobSettingsSchema>;
 
 export interface LaunchRecipe {
@@ -139,7 +176,12 @@ export const CPT_LAYOUT = { tensorParallel: 2, pipelineParallel: 2 } as const;
 export const SFT_LAYOUT = { tensorParallel: 2, pipelineParallel: 1 } as const;
 
 /** Where each stage leaves what it produces, inside its run directory (eval: the study's results). */
-export function outputOf(stage: Stage, runDir: string, model: string, launch: Pick<StudyLaunch, 'resultsDir' | 'settings'>): string {
+export function outputOf(
+  stage: Stage,
+  runDir: string,
+  model: string,
+  launch: Pick<StudyLaunch, 'resultsDir' | 'settings'>,
+): string {
   switch (stage) {
     case 'hf-to-megatron':
     case 'cpt':
@@ -161,7 +203,12 @@ function stageParams(job: PlannedJob, runDir: string, launch: StudyLaunch): Reco
   const recipe = launch.recipes.find((r) => r.name === job.model);
   switch (job.stage) {
     case 'cpt':
-      return { dataPath: [...recipe!.dataPath], tokenizerModel: s.tokenizerModel, trainIters: s.trainIters || epochIterations(recipe!.totalTokens), ...CPT_LAYOUT };
+      return {
+        dataPath: [...recipe!.dataPath],
+        tokenizerModel: s.tokenizerModel,
+        trainIters: s.trainIters || epochIterations(recipe!.totalTokens),
+        ...CPT_LAYOUT,
+      };
     case 'hf-to-megatron':
       return { ...CPT_LAYOUT };
     case 'megatron-to-hf':
@@ -172,7 +219,14 @@ function stageParams(job: PlannedJob, runDir: string, launch: StudyLaunch): Reco
       return { baseModel: s.baseModel, workDir: path.posix.join(runDir, 'convert') };
     case 'sft': {
       const r = s.resources.sft;
-      return { trainData: s.sftData, validationData: s.sftValidationData || s.sftData, workDir: path.posix.join(runDir, 'sft'), devices: r.ntasksPerNode ?? (r.gpusPerNode || 1), numNodes: r.nodes ?? 1, ...SFT_LAYOUT };
+      return {
+        trainData: s.sftData,
+        validationData: s.sftValidationData || s.sftData,
+        workDir: path.posix.join(runDir, 'sft'),
+        devices: r.ntasksPerNode ?? (r.gpusPerNode || 1),
+        numNodes: r.nodes ?? 1,
+        ...SFT_LAYOUT,
+      };
     }
     case 'eval':
       return { modelLabel: job.model, numFewshot: s.numFewshot, medEvalDir: s.medEvalDir, templates: s.evalTemplates };
@@ -200,7 +254,8 @@ export class LaunchRefused extends Error {
   }
 }
 
-const configuredConverters = (s: JobSettings) => new Set(CONVERTERS.filter((c) => s.launchers[c].trim() !== '')) as ReadonlySet<Converter>;
+const configuredConverters = (s: JobSettings) =>
+  new Set(CONVERTERS.filter((c) => s.launchers[c].trim() !== '')) as ReadonlySet<Converter>;
 
 /**
  * Plans, renders and checks every job of a study — nothing is submitted here. A study is either
@@ -208,7 +263,10 @@ const configuredConverters = (s: JobSettings) => new Set(CONVERTERS.filter((c) =
  * render, a layout that does not fit its GPUs or artifacts that do not connect are all found
  * before the first sbatch.
  */
-export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, launch: StudyLaunch): Promise<PreparedStudy> {
+export async function prepareStudy(
+  service: Pick<JobService, 'remoteRoot'>,
+  launch: StudyLaunch,
+): Promise<PreparedStudy> {
   const s = launch.settings;
   const problems: string[] = [];
   const studyProblem = labelProblem(launch.study);
@@ -217,8 +275,18 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
     const p = labelProblem(r.name);
     if (p) problems.push(`recipe name (it labels its jobs and results): ${p}`);
   }
-  const base: Partial<Record<ModelKind, string>> = { hf: s.baseModel || undefined, megatron: s.baseMegatronModel || undefined, nemo: s.baseNemoModel || undefined };
-  const plan = planPipeline({ recipes: launch.recipes.map((r) => r.name), includeBase: launch.includeBase, pipeline: s.pipeline, base, converters: configuredConverters(s) });
+  const base: Partial<Record<ModelKind, string>> = {
+    hf: s.baseModel || undefined,
+    megatron: s.baseMegatronModel || undefined,
+    nemo: s.baseNemoModel || undefined,
+  };
+  const plan = planPipeline({
+    recipes: launch.recipes.map((r) => r.name),
+    includeBase: launch.includeBase,
+    pipeline: s.pipeline,
+    base,
+    converters: configuredConverters(s),
+  });
   problems.push(...plan.problems);
 
   const root = await service.remoteRoot(launch.cluster);
@@ -230,10 +298,20 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
     const runDir = runDirOf(job.key);
     const input = job.input.path ?? outputs.get(job.input.job!)!;
     const res = s.resources[job.stage] as SlurmResources;
-    const params = stageParams(job, runDir, launch) as Record<string, unknown> & { tensorParallel?: number; pipelineParallel?: number };
+    const params = stageParams(job, runDir, launch) as Record<string, unknown> & {
+      tensorParallel?: number;
+      pipelineParallel?: number;
+    };
     let script = '';
     try {
-      script = renderStage(job.stage, launch.templates[job.stage], { runDir, setup: s.setup, launcher: s.launchers[job.stage], input, output: outputs.get(job.key)!, ...params });
+      script = renderStage(job.stage, launch.templates[job.stage], {
+        runDir,
+        setup: s.setup,
+        launcher: s.launchers[job.stage],
+        input,
+        output: outputs.get(job.key)!,
+        ...params,
+      });
     } catch (e) {
       problems.push(`${job.key}: ${(e as Error).message}`);
     }
@@ -242,7 +320,9 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
       if (layout) problems.push(`${job.key}: ${layout}`);
     }
     if (job.stage === 'sft' && res.ntasksPerNode !== res.gpusPerNode) {
-      problems.push(`${job.key}: NeMo runs one task per GPU (Lightning checks SLURM_NTASKS_PER_NODE against trainer.devices), so resources.sft.ntasksPerNode (${res.ntasksPerNode ?? 'unset'}) must equal resources.sft.gpusPerNode (${res.gpusPerNode ?? 'unset'})`);
+      problems.push(
+        `${job.key}: NeMo runs one task per GPU (Lightning checks SLURM_NTASKS_PER_NODE against trainer.devices), so resources.sft.ntasksPerNode (${res.ntasksPerNode ?? 'unset'}) must equal resources.sft.gpusPerNode (${res.gpusPerNode ?? 'unset'})`,
+      );
     }
     const rendered = script;
     jobs.push({
@@ -271,14 +351,22 @@ export async function prepareStudy(service: Pick<JobService, 'remoteRoot'>, laun
  * CPT → conversions → SFT → conversion → evaluation, and the base model's own SFT → evaluation.
  * Slurm runs it; we only submit. Nothing is submitted unless every job renders and checks.
  */
-export async function launchStudy(service: JobService, launch: StudyLaunch, progress: (done: number, total: number, what: string) => void = () => undefined): Promise<JobRecord[]> {
+export async function launchStudy(
+  service: JobService,
+  launch: StudyLaunch,
+  progress: (done: number, total: number, what: string) => void = () => undefined,
+): Promise<JobRecord[]> {
   const prepared = await prepareStudy(service, launch);
   if (prepared.problems.length) throw new LaunchRefused(prepared.problems);
   return submitPrepared(service, prepared, progress);
 }
 
 /** Submits a prepared study's jobs in plan order (each after what it consumes); refuses one with problems. */
-export async function submitPrepared(service: JobService, prepared: PreparedStudy, progress: (done: number, total: number, what: string) => void = () => undefined): Promise<JobRecord[]> {
+export async function submitPrepared(
+  service: JobService,
+  prepared: PreparedStudy,
+  progress: (done: number, total: number, what: string) => void = () => undefined,
+): Promise<JobRecord[]> {
   if (prepared.problems.length) throw new LaunchRefused(prepared.problems);
   const out: JobRecord[] = [];
   for (const j of prepared.jobs) {

@@ -1,8 +1,7 @@
 import type { SlurmResources } from './jobService';
+import { PAPER_TFLOPS_PER_GPU } from './paperRun';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
 import { epochIterations } from './studyLaunch';
-
-import { PAPER_TFLOPS_PER_GPU } from './paperRun';
 
 /**
  * What a study will cost before it is submitted. Training compute is 6 · parameters · tokens
@@ -51,7 +50,12 @@ export interface StudyPlan {
 export function slurmTimeHours(limit: string): number | undefined {
   const m = /^(?:(\d+)-)?(\d+)(?::(\d{2}))?(?::(\d{2}))?$/.exec(limit.trim());
   if (!m) return undefined;
-  const [days, a, b, c] = [Number(m[1] ?? 0), Number(m[2]), m[3] === undefined ? undefined : Number(m[3]), m[4] === undefined ? undefined : Number(m[4])];
+  const [days, a, b, c] = [
+    Number(m[1] ?? 0),
+    Number(m[2]),
+    m[3] === undefined ? undefined : Number(m[3]),
+    m[4] === undefined ? undefined : Number(m[4]),
+  ];
   // With a day, or with three fields, the first is hours; `MM` and `MM:SS` start with minutes.
   const seconds = m[1] !== undefined || c !== undefined ? a * 3600 + (b ?? 0) * 60 + (c ?? 0) : a * 60 + (b ?? 0);
   return days * 24 + seconds / 3600;
@@ -67,7 +71,12 @@ export function cptTokens(launch: StudyLaunch, totalTokens: number): number {
   return tokensSeen(totalTokens, launch.settings.trainIters);
 }
 
-export function studyPlan(prepared: PreparedStudy, launch: StudyLaunch, throughput: Throughput, parameters = launch.settings.modelParameters): StudyPlan {
+export function studyPlan(
+  prepared: PreparedStudy,
+  launch: StudyLaunch,
+  throughput: Throughput,
+  parameters = launch.settings.modelParameters,
+): StudyPlan {
   const keyOfTag = new Map(prepared.jobs.map((j) => [j.spec.tag, j.planned.key]));
   let cptGpuHours = 0;
   const rows = prepared.jobs.map((j): PlanRow => {
@@ -76,8 +85,15 @@ export function studyPlan(prepared: PreparedStudy, launch: StudyLaunch, throughp
     const gpus = nodes * (res.gpusPerNode ?? 0);
     const limit = res.timeLimit ? slurmTimeHours(res.timeLimit) : undefined;
     const base = {
-      key: j.planned.key, name: j.spec.name, stage: j.planned.stage, model: j.planned.model, nodes, gpus, timeLimit: res.timeLimit,
-      after: (j.spec.dependsOn ?? []).map((t) => keyOfTag.get(t) ?? t), maxGpuHours: limit === undefined ? undefined : limit * gpus,
+      key: j.planned.key,
+      name: j.spec.name,
+      stage: j.planned.stage,
+      model: j.planned.model,
+      nodes,
+      gpus,
+      timeLimit: res.timeLimit,
+      after: (j.spec.dependsOn ?? []).map((t) => keyOfTag.get(t) ?? t),
+      maxGpuHours: limit === undefined ? undefined : limit * gpus,
     };
     if (j.planned.stage !== 'cpt') return base;
     const recipe = launch.recipes.find((r) => r.name === j.planned.model)!;
@@ -90,14 +106,25 @@ export function studyPlan(prepared: PreparedStudy, launch: StudyLaunch, throughp
 }
 
 /** Throughput from finished runs' logs (mean TFLOP/s per GPU over their iterations), else the setting. */
-export function chooseThroughput(fromRuns: readonly { name: string; tflopsPerGpu: number }[], setting: number): Throughput {
+export function chooseThroughput(
+  fromRuns: readonly { name: string; tflopsPerGpu: number }[],
+  setting: number,
+): Throughput {
   const runs = fromRuns.filter((r) => Number.isFinite(r.tflopsPerGpu) && r.tflopsPerGpu > 0);
   if (runs.length) {
     const mean = runs.reduce((s, r) => s + r.tflopsPerGpu, 0) / runs.length;
-    return { tflopsPerGpu: mean, source: `the mean of ${runs.length} finished CPT run(s): ${runs.map((r) => r.name).join(', ')}` };
+    return {
+      tflopsPerGpu: mean,
+      source: `the mean of ${runs.length} finished CPT run(s): ${runs.map((r) => r.name).join(', ')}`,
+    };
   }
   const paper = Math.abs(setting - PAPER_TFLOPS_PER_GPU) < 0.5;
-  return { tflopsPerGpu: setting, source: paper ? 'the paper (80B tokens of a 13B model in ~24 h on 256 H100s)' : 'the setting corpusLab.jobs.tflopsPerGpu' };
+  return {
+    tflopsPerGpu: setting,
+    source: paper
+      ? 'the paper (80B tokens of a 13B model in ~24 h on 256 H100s)'
+      : 'the setting corpusLab.jobs.tflopsPerGpu',
+  };
 }
 
 const grouped = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -107,11 +134,14 @@ export function planLines(plan: StudyPlan): string[] {
   const lines = plan.rows.map((r) => {
     const parts = [`${r.key}: ${r.nodes} node(s) × ${r.gpus / Math.max(1, r.nodes)} GPU(s)`];
     if (r.timeLimit) parts.push(`limit ${r.timeLimit}`);
-    if (r.tokens !== undefined) parts.push(`${(r.tokens / 1e9).toFixed(2)}B tokens ≈ ${grouped(r.gpuHours!)} GPU-hours`);
+    if (r.tokens !== undefined)
+      parts.push(`${(r.tokens / 1e9).toFixed(2)}B tokens ≈ ${grouped(r.gpuHours!)} GPU-hours`);
     if (r.after.length) parts.push(`after ${r.after.join(', ')}`);
     return parts.join(' · ');
   });
-  lines.push(`Continued pretraining ≈ ${grouped(plan.cptGpuHours)} GPU-hours at ${plan.throughput.tflopsPerGpu.toFixed(1)} TFLOP/s per GPU (${plan.throughput.source}), ${(plan.parameters / 1e9).toFixed(1)}B parameters, 6·N·D FLOPs.`);
+  lines.push(
+    `Continued pretraining ≈ ${grouped(plan.cptGpuHours)} GPU-hours at ${plan.throughput.tflopsPerGpu.toFixed(1)} TFLOP/s per GPU (${plan.throughput.source}), ${(plan.parameters / 1e9).toFixed(1)}B parameters, 6·N·D FLOPs.`,
+  );
   return lines;
 }
 
@@ -122,7 +152,9 @@ export function planLines(plan: StudyPlan): string[] {
  */
 export function planSummary(plan: StudyPlan): string[] {
   const all = planLines(plan);
-  const cpt = plan.rows.map((r, i) => (r.stage === 'cpt' ? all[i] : undefined)).filter((l): l is string => l !== undefined);
+  const cpt = plan.rows
+    .map((r, i) => (r.stage === 'cpt' ? all[i] : undefined))
+    .filter((l): l is string => l !== undefined);
   const others = new Map<string, number>();
   for (const r of plan.rows) if (r.stage !== 'cpt') others.set(r.stage, (others.get(r.stage) ?? 0) + 1);
   const rest = [...others].map(([stage, n]) => `${n} × ${stage}`).join(', ');
@@ -133,8 +165,16 @@ export function planSummary(plan: StudyPlan): string[] {
  * The cost of one epoch of continued pretraining on a recipe, for the editor: its tokens rounded up
  * to whole iterations of 1024 × 4096, at the given size and throughput.
  */
-export function recipeEstimate(totalTokens: number, parameters: number, tflopsPerGpu: number): { tokens: number; gpuHours: number; text: string } {
+export function recipeEstimate(
+  totalTokens: number,
+  parameters: number,
+  tflopsPerGpu: number,
+): { tokens: number; gpuHours: number; text: string } {
   const tokens = tokensSeen(totalTokens);
   const gpuHours = trainingGpuHours(parameters, tokens, tflopsPerGpu);
-  return { tokens, gpuHours, text: `≈ ${grouped(gpuHours)} GPU-hours of CPT (one epoch, ${(parameters / 1e9).toFixed(0)}B at ${tflopsPerGpu.toFixed(0)} TFLOP/s/GPU)` };
+  return {
+    tokens,
+    gpuHours,
+    text: `≈ ${grouped(gpuHours)} GPU-hours of CPT (one epoch, ${(parameters / 1e9).toFixed(0)}B at ${tflopsPerGpu.toFixed(0)} TFLOP/s/GPU)`,
+  };
 }

@@ -2,9 +2,19 @@ import type { SFTPWrapper } from 'ssh2';
 import type { ExecResult } from '../cluster/connection';
 import { missingDatasets } from './datasetCheck';
 import type { JobService } from './jobService';
-import { prepareStudy, type JobSettings, type StudyLaunch } from './studyLaunch';
+import { type JobSettings, prepareStudy, type StudyLaunch } from './studyLaunch';
 import { quoteValue } from './templates';
-import { argparseOptions, checkCommand, checkKey, hydraKeys, hydraProblems, probeProblems, toolInvocations, unknownOptions, type Invocation } from './toolCheck';
+import {
+  argparseOptions,
+  checkCommand,
+  checkKey,
+  hydraKeys,
+  hydraProblems,
+  type Invocation,
+  probeProblems,
+  toolInvocations,
+  unknownOptions,
+} from './toolCheck';
 
 export interface StudyValidation {
   /** Every reason the study would fail, each naming its job (and line, for tool options); empty when none. */
@@ -25,17 +35,33 @@ type Exec = (argv: string[]) => Promise<ExecResult>;
  * names every rendered option it would refuse; then `sbatch --test-only` for every job. Nothing
  * is submitted; the check's run directories are removed.
  */
-export async function validateStudy(service: JobService, exec: Exec, launch: StudyLaunch, sftp?: SFTPWrapper): Promise<StudyValidation> {
+export async function validateStudy(
+  service: JobService,
+  exec: Exec,
+  launch: StudyLaunch,
+  sftp?: SFTPWrapper,
+): Promise<StudyValidation> {
   const prepared = await prepareStudy(service, launch);
   const problems = [...prepared.problems];
   if (sftp) problems.push(...(await missingDatasets(sftp, launch, prepared, await service.home(launch.cluster))));
   const s = launch.settings;
-  const byProgram = new Map<string, { stage: string; style: 'argparse' | 'probe' | 'hydra'; first: Invocation; uses: { key: string; inv: Invocation }[] }>();
+  const byProgram = new Map<
+    string,
+    {
+      stage: string;
+      style: 'argparse' | 'probe' | 'hydra';
+      first: Invocation;
+      uses: { key: string; inv: Invocation }[];
+    }
+  >();
   for (const job of prepared.jobs) {
     const style = s.checks[job.planned.stage];
     if (style === 'none' || !job.script) continue;
     const invocations = toolInvocations(job.script, s.launchers[job.planned.stage]);
-    if (invocations.length === 0) problems.push(`${job.planned.key}: its script (${launch.templates[job.planned.stage].file}) has no command that starts with the ${job.planned.stage} launcher and runs a .py program, so its options cannot be checked`);
+    if (invocations.length === 0)
+      problems.push(
+        `${job.planned.key}: its script (${launch.templates[job.planned.stage].file}) has no command that starts with the ${job.planned.stage} launcher and runs a .py program, so its options cannot be checked`,
+      );
     for (const inv of invocations) {
       const id = checkKey(style, inv);
       const entry = byProgram.get(id) ?? { stage: job.planned.stage, style, first: inv, uses: [] };
@@ -50,15 +76,25 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
     if (style === 'probe') {
       // One probe speaks for every use: the same program with the same option names.
       const { unknown, other } = probeProblems(r);
-      const bad = [...unknown.map((o) => `the installed ${program.value} does not accept ${o}`), ...(other ? [`${program.value} refused its arguments: ${other}`] : [])];
+      const bad = [
+        ...unknown.map((o) => `the installed ${program.value} does not accept ${o}`),
+        ...(other ? [`${program.value} refused its arguments: ${other}`] : []),
+      ];
       for (const b of bad) problems.push(`${uses[0].key} (script line ${first.line}): ${b}`);
-      tools.push({ stage, program: program.value, ok: bad.length === 0, message: bad.length ? `${bad.length} problem(s)` : 'all options accepted' });
+      tools.push({
+        stage,
+        program: program.value,
+        ok: bad.length === 0,
+        message: bad.length ? `${bad.length} problem(s)` : 'all options accepted',
+      });
       continue;
     }
     if (r.code !== 0 || !r.stdout.trim()) {
       const why = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') || `exit ${r.code}`;
       tools.push({ stage, program: program.value, ok: false, message: why });
-      problems.push(`${stage}: could not ask ${program.value} what it accepts (${style === 'hydra' ? '--cfg job' : '--help'}): ${why}`);
+      problems.push(
+        `${stage}: could not ask ${program.value} what it accepts (${style === 'hydra' ? '--cfg job' : '--help'}): ${why}`,
+      );
       continue;
     }
     let found = 0;
@@ -67,7 +103,10 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
       for (const { key, inv } of uses) {
         const bad = unknownOptions(inv.args, known);
         found += bad.length;
-        if (bad.length) problems.push(`${key} (script line ${inv.line}): the installed ${program.value} does not accept ${bad.join(', ')}`);
+        if (bad.length)
+          problems.push(
+            `${key} (script line ${inv.line}): the installed ${program.value} does not accept ${bad.join(', ')}`,
+          );
       }
     } else {
       let cfg: ReturnType<typeof hydraKeys>;
@@ -83,7 +122,12 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
         for (const b of bad) problems.push(`${key} (script line ${inv.line}): ${b}`);
       }
     }
-    tools.push({ stage, program: program.value, ok: found === 0, message: found ? `${found} option(s) refused` : 'all options accepted' });
+    tools.push({
+      stage,
+      program: program.value,
+      ok: found === 0,
+      message: found ? `${found} option(s) refused` : 'all options accepted',
+    });
   }
   if (prepared.jobs.some((j) => j.planned.stage === 'eval') && s.checks.eval !== 'none') {
     const problem = await checkEvalTemplates(exec, s);
@@ -104,14 +148,25 @@ export async function validateStudy(service: JobService, exec: Exec, launch: Stu
 
 /** Which of med-eval's template registries (`templates/<module>.py`, `TEMPLATE_SET`) holds each configured template. */
 const TEMPLATE_MODULES: Record<keyof JobSettings['evalTemplates'], string> = {
-  mcqa: 'mcqa', mcqaJa: 'mcqa', contextMcqa: 'mcqa', contextMcqaJa: 'mcqa', dc: 'mcqa', mtEnJa: 'mt', mtJaEn: 'mt', ner: 'ner', sts: 'nli',
+  mcqa: 'mcqa',
+  mcqaJa: 'mcqa',
+  contextMcqa: 'mcqa',
+  contextMcqaJa: 'mcqa',
+  dc: 'mcqa',
+  mtEnJa: 'mt',
+  mtJaEn: 'mt',
+  ner: 'ner',
+  sts: 'nli',
 };
 
 /**
  * med-eval looks a template up by name only when a task runs (a KeyError hours into the job), so
  * the installed checkout is asked for its registries up front.
  */
-export async function checkEvalTemplates(exec: Exec, s: JobSettings): Promise<{ tool?: StudyValidation['tools'][number]; problems: string[] }> {
+export async function checkEvalTemplates(
+  exec: Exec,
+  s: JobSettings,
+): Promise<{ tool?: StudyValidation['tools'][number]; problems: string[] }> {
   const modules = [...new Set(Object.values(TEMPLATE_MODULES))];
   const py = `import importlib, json; print(json.dumps({m: sorted(importlib.import_module("templates." + m).TEMPLATE_SET) for m in ${JSON.stringify(modules)}}))`;
   const cmd = `${s.setup ? `${s.setup}\n` : ''}cd ${quoteValue(s.medEvalDir)} && ${s.python} -c ${quoteValue(py)}`;
@@ -121,12 +176,24 @@ export async function checkEvalTemplates(exec: Exec, s: JobSettings): Promise<{ 
     registry = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, string[]>;
   } catch {
     const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ') || `exit ${r.code}`;
-    return { tool: { stage: 'eval', program: `${s.medEvalDir}/templates`, ok: false, message: why }, problems: [`eval: could not read med-eval's template registries in ${s.medEvalDir}/templates: ${why}`] };
+    return {
+      tool: { stage: 'eval', program: `${s.medEvalDir}/templates`, ok: false, message: why },
+      problems: [`eval: could not read med-eval's template registries in ${s.medEvalDir}/templates: ${why}`],
+    };
   }
   const problems: string[] = [];
   for (const [key, module] of Object.entries(TEMPLATE_MODULES) as [keyof JobSettings['evalTemplates'], string][]) {
     const name = s.evalTemplates[key];
-    if (!(registry[module] ?? []).includes(name)) problems.push(`eval: med-eval has no template "${name}" (jobs.evalTemplates.${key}) in templates/${module}.py`);
+    if (!(registry[module] ?? []).includes(name))
+      problems.push(`eval: med-eval has no template "${name}" (jobs.evalTemplates.${key}) in templates/${module}.py`);
   }
-  return { tool: { stage: 'eval', program: `${s.medEvalDir}/templates`, ok: problems.length === 0, message: problems.length ? `${problems.length} template(s) missing` : 'every template known' }, problems };
+  return {
+    tool: {
+      stage: 'eval',
+      program: `${s.medEvalDir}/templates`,
+      ok: problems.length === 0,
+      message: problems.length ? `${problems.length} template(s) missing` : 'every template known',
+    },
+    problems,
+  };
 }

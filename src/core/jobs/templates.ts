@@ -72,26 +72,51 @@ export const sftParams = z.object({
   epochs: z.number().int().positive().default(2),
 });
 
-const taskList = (tasks: string[]) => z.string().regex(/^[\w.-]+(,[\w.-]+)*$/, 'task ids separated by commas').default(tasks.join(','));
+const taskList = (tasks: string[]) =>
+  z
+    .string()
+    .regex(/^[\w.-]+(,[\w.-]+)*$/, 'task ids separated by commas')
+    .default(tasks.join(','));
 /** JMedBench (nii-nlp/med-eval): one evaluate_*.py call per task family and template, CSVs under results/<model>/<shots>-shot/. */
 export const evalParams = z.object({
   ...common,
-  modelLabel: z.string().min(1).regex(/^[\w.-]+$/),
+  modelLabel: z
+    .string()
+    .min(1)
+    .regex(/^[\w.-]+$/),
   numFewshot: z.number().int().nonnegative().default(3),
   templates: z.object({
-    mcqa: z.string().min(1), mcqaJa: z.string().min(1), contextMcqa: z.string().min(1), contextMcqaJa: z.string().min(1),
-    dc: z.string().min(1), mtEnJa: z.string().min(1), mtJaEn: z.string().min(1), ner: z.string().min(1), sts: z.string().min(1),
+    mcqa: z.string().min(1),
+    mcqaJa: z.string().min(1),
+    contextMcqa: z.string().min(1),
+    contextMcqaJa: z.string().min(1),
+    dc: z.string().min(1),
+    mtEnJa: z.string().min(1),
+    mtJaEn: z.string().min(1),
+    ner: z.string().min(1),
+    sts: z.string().min(1),
   }),
   /** Task ids as med-eval's --task takes them: comma-joined, one call per family and template. */
-  tasks: z.object({
-    mcqa: taskList(['medmcqa', 'usmleqa', 'medqa', 'mmlu_medical', 'igakuqa_en']),
-    mcqaJa: taskList(['medmcqa_jp', 'usmleqa_jp', 'medqa_jp', 'mmlu_medical_jp', 'igakuqa', 'jmmlu_medical']),
-    contextMcqa: taskList(['pubmedqa']),
-    contextMcqaJa: taskList(['pubmedqa_jp']),
-    dc: taskList(['crade', 'rrtnm', 'smdis']),
-    ner: taskList(['mrner_disease', 'mrner_medicine', 'nrner', 'bc2gm_jp', 'bc5chem_jp', 'bc5disease_jp', 'jnlpba_jp', 'ncbi_disease_jp']),
-    sts: taskList(['jcsts']),
-  }).default({}),
+  tasks: z
+    .object({
+      mcqa: taskList(['medmcqa', 'usmleqa', 'medqa', 'mmlu_medical', 'igakuqa_en']),
+      mcqaJa: taskList(['medmcqa_jp', 'usmleqa_jp', 'medqa_jp', 'mmlu_medical_jp', 'igakuqa', 'jmmlu_medical']),
+      contextMcqa: taskList(['pubmedqa']),
+      contextMcqaJa: taskList(['pubmedqa_jp']),
+      dc: taskList(['crade', 'rrtnm', 'smdis']),
+      ner: taskList([
+        'mrner_disease',
+        'mrner_medicine',
+        'nrner',
+        'bc2gm_jp',
+        'bc5chem_jp',
+        'bc5disease_jp',
+        'jnlpba_jp',
+        'ncbi_disease_jp',
+      ]),
+      sts: taskList(['jcsts']),
+    })
+    .default({}),
   /** The med-eval checkout on the cluster. */
   medEvalDir: z.string().min(1),
 });
@@ -100,7 +125,12 @@ export const evalParams = z.object({
 export const hfToMegatronParams = z.object({ ...common, ...layout });
 export const megatronToHfParams = z.object({ ...common, baseModel: z.string().min(1) });
 export const hfToNemoParams = z.object({ ...common, precision: z.string().default('bf16') });
-export const nemoToHfParams = z.object({ ...common, baseModel: z.string().min(1), workDir: z.string().min(1), precision: z.string().default('bf16') });
+export const nemoToHfParams = z.object({
+  ...common,
+  baseModel: z.string().min(1),
+  workDir: z.string().min(1),
+  precision: z.string().default('bf16'),
+});
 
 export const STAGE_PARAMS = {
   'hf-to-megatron': hfToMegatronParams,
@@ -114,7 +144,11 @@ export const STAGE_PARAMS = {
 export type StageParams = { [S in Stage]: z.infer<(typeof STAGE_PARAMS)[S]> };
 
 export class TemplateError extends Error {
-  constructor(readonly file: string, readonly line: number, message: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
     super(`${file}:${line}: ${message}`);
     this.name = 'TemplateError';
   }
@@ -123,14 +157,19 @@ export class TemplateError extends Error {
 function flatten(params: Record<string, unknown>, prefix = ''): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const [k, v] of Object.entries(params)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [kk, vv] of flatten(v as Record<string, unknown>, `${prefix}${k}.`)) out.set(kk, vv);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [kk, vv] of flatten(v as Record<string, unknown>, `${prefix}${k}.`)) out.set(kk, vv);
     else out.set(`${prefix}${k}`, v);
   }
   return out;
 }
 
 function formatValue(v: unknown): string {
-  return typeof v === 'number' ? (Number.isInteger(v) || Math.abs(v) >= 1e-3 ? String(v) : v.toExponential()) : String(v);
+  return typeof v === 'number'
+    ? Number.isInteger(v) || Math.abs(v) >= 1e-3
+      ? String(v)
+      : v.toExponential()
+    : String(v);
 }
 
 /** Quotes a value; a leading `$HOME/` or `~/` stays expandable, so settings can name paths in the home directory. */
@@ -146,7 +185,12 @@ export function renderTemplate(file: string, template: string, params: Record<st
   const used = new Set<string>();
   const out = template.split('\n').map((line, i) =>
     line.replace(/\{\{(!?)\s*([\w.]+)\s*\}\}/g, (_, raw: string, name: string) => {
-      if (!values.has(name)) throw new TemplateError(file, i + 1, `unknown parameter {{${raw}${name}}}; known: ${[...values.keys()].sort().join(', ')}`);
+      if (!values.has(name))
+        throw new TemplateError(
+          file,
+          i + 1,
+          `unknown parameter {{${raw}${name}}}; known: ${[...values.keys()].sort().join(', ')}`,
+        );
       used.add(name);
       const v = values.get(name);
       if (raw) return Array.isArray(v) ? v.map(formatValue).join(' ') : formatValue(v ?? '');
@@ -158,8 +202,15 @@ export function renderTemplate(file: string, template: string, params: Record<st
 }
 
 /** The template of a stage: the workspace's override when there is one, else the shipped default. */
-export async function loadTemplate(stage: Stage, shippedDir: string, workspaceDir?: string): Promise<{ file: string; text: string }> {
-  const candidates = [...(workspaceDir ? [path.join(workspaceDir, '.corpus-lab', 'templates', `${stage}.sbatch`)] : []), path.join(shippedDir, `${stage}.sbatch`)];
+export async function loadTemplate(
+  stage: Stage,
+  shippedDir: string,
+  workspaceDir?: string,
+): Promise<{ file: string; text: string }> {
+  const candidates = [
+    ...(workspaceDir ? [path.join(workspaceDir, '.corpus-lab', 'templates', `${stage}.sbatch`)] : []),
+    path.join(shippedDir, `${stage}.sbatch`),
+  ];
   for (const file of candidates) {
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text !== undefined) return { file, text };
@@ -170,6 +221,9 @@ export async function loadTemplate(stage: Stage, shippedDir: string, workspaceDi
 /** Validates parameters for a stage and renders its script; errors name the field. */
 export function renderStage<S extends Stage>(stage: S, template: { file: string; text: string }, raw: unknown): string {
   const r = (STAGE_PARAMS[stage] as z.ZodTypeAny).safeParse(raw);
-  if (!r.success) throw new Error(`${stage} parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `${stage} parameters: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   return renderTemplate(template.file, template.text, r.data as Record<string, unknown>);
 }

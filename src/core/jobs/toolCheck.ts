@@ -107,7 +107,13 @@ export function toolInvocations(script: string, launcher: string): Invocation[] 
     while (/\\\s*$/.test(command) && j + 1 < lines.length) command = command.replace(/\\\s*$/, ' ') + lines[++j];
     const words = shellWords(command.trim());
     const p = words.findIndex((w) => /\.py$/.test(w.value));
-    if (p >= 0) out.push({ line: i + 1, program: words[p], args: words.slice(p + 1).map((w) => w.value), rawArgs: words.slice(p + 1).map((w) => w.raw) });
+    if (p >= 0)
+      out.push({
+        line: i + 1,
+        program: words[p],
+        args: words.slice(p + 1).map((w) => w.value),
+        rawArgs: words.slice(p + 1).map((w) => w.raw),
+      });
     i = j;
   }
   return out;
@@ -148,14 +154,18 @@ export function hydraKeys(yamlText: string): { keys: Set<string>; mandatory: Set
 }
 
 /** What Hydra would refuse in a set of overrides: keys not in the config, mandatory keys left unset. */
-export function hydraProblems(args: readonly string[], cfg: { keys: ReadonlySet<string>; mandatory: ReadonlySet<string> }): string[] {
+export function hydraProblems(
+  args: readonly string[],
+  cfg: { keys: ReadonlySet<string>; mandatory: ReadonlySet<string> },
+): string[] {
   const problems: string[] = [];
   const set = new Set<string>();
   for (const a of args) {
     const m = /^(\+{0,2})([\w.]+)=/.exec(a);
     if (!m) continue;
     set.add(m[2]);
-    if (!m[1] && !cfg.keys.has(m[2])) problems.push(`${m[2]} is not a key of its config (Hydra refuses to override it; "+${m[2]}=…" would add it)`);
+    if (!m[1] && !cfg.keys.has(m[2]))
+      problems.push(`${m[2]} is not a key of its config (Hydra refuses to override it; "+${m[2]}=…" would add it)`);
   }
   for (const k of cfg.mandatory) if (!set.has(k)) problems.push(`${k} is mandatory (???) in its config and is not set`);
   return problems;
@@ -167,8 +177,16 @@ export function hydraProblems(args: readonly string[], cfg: { keys: ReadonlySet<
  * when it reaches the flag, before it judges the rest, and tools that add options by plugin
  * (Megatron's convert.py: its loader's and saver's) then list those too.
  */
-export function checkCommand(setup: string, python: string, inv: Pick<Invocation, 'program' | 'rawArgs'>, style: Exclude<CheckStyle, 'none'>): string {
-  const ask = style === 'hydra' ? `${inv.program.raw} --cfg job` : `${inv.program.raw} ${inv.rawArgs.join(' ')} ${style === 'probe' ? PROBE_OPTION : '--help'}`;
+export function checkCommand(
+  setup: string,
+  python: string,
+  inv: Pick<Invocation, 'program' | 'rawArgs'>,
+  style: Exclude<CheckStyle, 'none'>,
+): string {
+  const ask =
+    style === 'hydra'
+      ? `${inv.program.raw} --cfg job`
+      : `${inv.program.raw} ${inv.rawArgs.join(' ')} ${style === 'probe' ? PROBE_OPTION : '--help'}`;
   return `${setup ? `${setup}\n` : ''}${python} ${ask}`;
 }
 
@@ -176,19 +194,35 @@ export function checkCommand(setup: string, python: string, inv: Pick<Invocation
  * What a probed tool refused: the options named by argparse's "unrecognized arguments" (ours
  * aside), or its other complaint (a bad choice, a missing required option) as it said it.
  */
-export function probeProblems(result: { code: number | null; stdout: string; stderr: string }): { unknown: string[]; other?: string } {
+export function probeProblems(result: { code: number | null; stdout: string; stderr: string }): {
+  unknown: string[];
+  other?: string;
+} {
   const text = `${result.stderr}\n${result.stdout}`;
   const m = /unrecognized arguments: (.*)/.exec(text);
   if (m) {
-    const unknown = m[1].trim().split(/\s+/).filter((a) => a.startsWith('--') && a !== PROBE_OPTION).map((a) => a.split('=')[0]);
+    const unknown = m[1]
+      .trim()
+      .split(/\s+/)
+      .filter((a) => a.startsWith('--') && a !== PROBE_OPTION)
+      .map((a) => a.split('=')[0]);
     if (m[1].includes(PROBE_OPTION)) return { unknown };
   }
-  if (result.code === 0) return { unknown: [], other: `it did not refuse ${PROBE_OPTION}, so it may ignore unknown options; check it with "argparse" (--help) or "none" instead` };
-  const error = /^.*error: (.*)$/m.exec(text)?.[1] ?? (text.trim().split('\n').slice(-2).join(' ') || `exit ${result.code}`);
+  if (result.code === 0)
+    return {
+      unknown: [],
+      other: `it did not refuse ${PROBE_OPTION}, so it may ignore unknown options; check it with "argparse" (--help) or "none" instead`,
+    };
+  const error =
+    /^.*error: (.*)$/m.exec(text)?.[1] ?? (text.trim().split('\n').slice(-2).join(' ') || `exit ${result.code}`);
   return { unknown: [], other: error };
 }
 
 /** Invocations that ask the same question of a tool: the same program with the same option names. */
 export function checkKey(style: CheckStyle, inv: Invocation): string {
-  return [style, inv.program.raw, ...(style === 'hydra' ? [] : inv.args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]))].join('\u0000');
+  return [
+    style,
+    inv.program.raw,
+    ...(style === 'hydra' ? [] : inv.args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0])),
+  ].join('\u0000');
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ConnectError, ConnectionLostError, type ClusterConnection } from '../cluster/connection';
-import { sftpCall, SFTP_NO_SUCH_FILE } from '../cluster/sftp';
+import { type ClusterConnection, ConnectError, ConnectionLostError } from '../cluster/connection';
+import { SFTP_NO_SUCH_FILE, sftpCall } from '../cluster/sftp';
 import { pathArg, shellCommand } from '../cluster/shellQuote';
 import { LogLineSplitter } from './megatronLog';
 
@@ -36,7 +36,11 @@ export class LogFollower extends EventEmitter {
   private dropFirstLine = false;
   private readonly connection: () => ClusterConnection;
 
-  constructor(connection: ClusterConnection | (() => ClusterConnection), readonly path: string, private readonly options: FollowOptions = {}) {
+  constructor(
+    connection: ClusterConnection | (() => ClusterConnection),
+    readonly path: string,
+    private readonly options: FollowOptions = {},
+  ) {
     super();
     this.connection = typeof connection === 'function' ? connection : () => connection;
     this.offsetValue = options.offset ?? 0;
@@ -98,7 +102,9 @@ export class LogFollower extends EventEmitter {
         });
         if (this.stopped) break;
         // tail -F ends only when killed or unable to go on.
-        throw new Error(`tail stopped following ${this.path} (${r.code !== null ? `exit status ${r.code}` : `signal ${r.signal ?? '?'}`})${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`);
+        throw new Error(
+          `tail stopped following ${this.path} (${r.code !== null ? `exit status ${r.code}` : `signal ${r.signal ?? '?'}`})${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`,
+        );
       } catch (e) {
         if (this.stopped) break;
         if (e instanceof ConnectionLostError) {

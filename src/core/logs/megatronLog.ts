@@ -78,7 +78,8 @@ export class LogLineSplitter {
   constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
 
   /** Complete lines in `chunk` (with what was left from before); the unfinished end is kept. */
-  push(chunk: Buffer): string[] {
+  push(input: Buffer): string[] {
+    let chunk = input;
     if (this.afterCR && chunk.length > 0) {
       this.afterCR = false;
       if (chunk[0] === 10) chunk = chunk.subarray(1);
@@ -114,7 +115,18 @@ export class LogLineSplitter {
   }
 }
 
-const COLUMNS = ['iteration', 'totalIterations', 'consumedSamples', 'elapsedMs', 'tflopsPerGpu', 'learningRate', 'lmLoss', 'gradNorm', 'skipped', 'nan'] as const;
+const COLUMNS = [
+  'iteration',
+  'totalIterations',
+  'consumedSamples',
+  'elapsedMs',
+  'tflopsPerGpu',
+  'learningRate',
+  'lmLoss',
+  'gradNorm',
+  'skipped',
+  'nan',
+] as const;
 
 /**
  * The iterations of a log, stored column by column in growable Float64Arrays (NaN for a missing
@@ -149,7 +161,9 @@ export class MegatronMetrics {
         return next;
       });
     }
-    COLUMNS.forEach((k, j) => (this.columns[j][this.size] = m[k] ?? NaN));
+    COLUMNS.forEach((k, j) => {
+      this.columns[j][this.size] = m[k] ?? NaN;
+    });
     this.size++;
   }
 

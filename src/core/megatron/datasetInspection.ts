@@ -1,8 +1,22 @@
 import { Semaphore } from '../cluster/semaphore';
+import {
+  addCounts,
+  countScripts,
+  judgeLanguage,
+  type LanguageVerdict,
+  type ScriptShares,
+  shares,
+} from '../recipe/languageCheck';
 import type { Language } from '../recipe/model';
-import { countScripts, judgeLanguage, addCounts, shares, type LanguageVerdict, type ScriptShares } from '../recipe/languageCheck';
 import type { TokenDecoder } from '../tokenizers/decoder';
-import { lengthDistribution, readDocument, readHeader, sampleDocuments, type LengthDistribution, type SampleChoice } from './inspect';
+import {
+  type LengthDistribution,
+  lengthDistribution,
+  readDocument,
+  readHeader,
+  type SampleChoice,
+  sampleDocuments,
+} from './inspect';
 import { openLocalRange, type RangeReader } from './rangeReader';
 
 /** A dataset's two files, opened for ranged reads (locally or over SFTP). */
@@ -69,13 +83,22 @@ export async function inspectDataset(d: OpenedDataset, o: InspectOptions): Promi
     docs.map((n) =>
       gate.with(async (): Promise<InspectedSample> => {
         const doc = await readDocument(d.idx, header, d.bin, n);
-        const base = { document: n, tokens: doc.ids.length, byteStart: doc.byteStart, byteEnd: doc.byteEnd, ids: doc.ids };
+        const base = {
+          document: n,
+          tokens: doc.ids.length,
+          byteStart: doc.byteStart,
+          byteEnd: doc.byteEnd,
+          ids: doc.ids,
+        };
         if (!o.decoder) return base;
         const text = o.decoder.decode(doc.ids);
         return { ...base, text, scripts: shares(countScripts(text)) };
       }),
     ),
   );
-  const language = o.declared && o.decoder ? { declared: o.declared, verdict: judgeLanguage(o.declared, addCounts(samples.map((s) => s.scripts!))) } : undefined;
+  const language =
+    o.declared && o.decoder
+      ? { declared: o.declared, verdict: judgeLanguage(o.declared, addCounts(samples.map((s) => s.scripts!))) }
+      : undefined;
   return { prefix: d.prefix, location: d.location, distribution, samples, tokenizer: o.decoder?.format, language };
 }

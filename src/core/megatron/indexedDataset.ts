@@ -1,6 +1,6 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { describeFsError, openRegular } from '../regularFile';
 import * as path from 'node:path';
+import { describeFsError, openRegular } from '../regularFile';
 
 /**
  * Megatron-LM's indexed dataset (`MMapIndexedDataset`): a `.idx` index beside a `.bin` of tokens.
@@ -40,7 +40,10 @@ export interface IndexedDatasetInfo {
 }
 
 export class IndexedDatasetError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'IndexedDatasetError';
   }
@@ -50,13 +53,18 @@ export class IndexedDatasetError extends Error {
 export function parseIndexHeader(buf: Uint8Array, file: string): IndexHeader {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < INDEX_MAGIC.length || !b.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) {
-    throw new IndexedDatasetError(file, 'not a Megatron indexed dataset index (wrong magic; expected "MMIDIDX\\x00\\x00")');
+    throw new IndexedDatasetError(
+      file,
+      'not a Megatron indexed dataset index (wrong magic; expected "MMIDIDX\\x00\\x00")',
+    );
   }
-  if (b.length < HEADER_BYTES) throw new IndexedDatasetError(file, `truncated header: ${b.length} of ${HEADER_BYTES} bytes`);
+  if (b.length < HEADER_BYTES)
+    throw new IndexedDatasetError(file, `truncated header: ${b.length} of ${HEADER_BYTES} bytes`);
   let o = INDEX_MAGIC.length;
   const version = b.readBigUInt64LE(o);
   o += 8;
-  if (version !== 1n) throw new IndexedDatasetError(file, `unsupported index version ${version} (only version 1 is known)`);
+  if (version !== 1n)
+    throw new IndexedDatasetError(file, `unsupported index version ${version} (only version 1 is known)`);
   const dtypeCode = b.readUInt8(o);
   o += 1;
   const dtype = DTYPES[dtypeCode];
@@ -64,7 +72,11 @@ export function parseIndexHeader(buf: Uint8Array, file: string): IndexHeader {
   const sequences = toSafe(b.readBigUInt64LE(o), file, 'sequence count');
   o += 8;
   const documentCount = toSafe(b.readBigUInt64LE(o), file, 'document count');
-  if (documentCount < 1) throw new IndexedDatasetError(file, 'document count is 0; a valid index holds at least the leading 0 document index');
+  if (documentCount < 1)
+    throw new IndexedDatasetError(
+      file,
+      'document count is 0; a valid index holds at least the leading 0 document index',
+    );
   return { version: 1, dtypeCode, dtype: dtype.name, itemSize: dtype.size, sequences, documentCount };
 }
 
@@ -81,19 +93,31 @@ export function expectedIndexBytes(h: IndexHeader): number {
 /** The index's size must be exactly what its header describes. */
 function checkIndexSize(h: IndexHeader, size: number, file: string) {
   const expected = expectedIndexBytes(h);
-  if (size < expected) throw new IndexedDatasetError(file, `truncated index: ${size} bytes, expected ${expected} for ${h.sequences} sequences and ${h.documentCount} document indices`);
-  if (size > expected) throw new IndexedDatasetError(file, `index has ${size - expected} trailing bytes beyond the ${expected} its header describes`);
+  if (size < expected)
+    throw new IndexedDatasetError(
+      file,
+      `truncated index: ${size} bytes, expected ${expected} for ${h.sequences} sequences and ${h.documentCount} document indices`,
+    );
+  if (size > expected)
+    throw new IndexedDatasetError(
+      file,
+      `index has ${size - expected} trailing bytes beyond the ${expected} its header describes`,
+    );
 }
 
 /** The document indices end with the sequence count. */
 function checkLastDocumentIndex(h: IndexHeader, last: number | bigint, file: string) {
-  if (Number(last) !== h.sequences) throw new IndexedDatasetError(file, `last document index is ${last}, expected the sequence count ${h.sequences}`);
+  if (Number(last) !== h.sequences)
+    throw new IndexedDatasetError(file, `last document index is ${last}, expected the sequence count ${h.sequences}`);
 }
 
 /** The `.bin` holds exactly the tokens the index describes. */
 function checkBinSize(h: IndexHeader, tokens: number, binSize: number, file: string) {
   if (binSize !== tokens * h.itemSize) {
-    throw new IndexedDatasetError(file, `size ${binSize} bytes disagrees with the index: ${tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tokens * h.itemSize}`);
+    throw new IndexedDatasetError(
+      file,
+      `size ${binSize} bytes disagrees with the index: ${tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tokens * h.itemSize}`,
+    );
   }
 }
 
@@ -184,7 +208,11 @@ export async function findIndexedDatasets(dir: string): Promise<string[]> {
 }
 
 /** Writes a dataset in Megatron's format; used by tests, benchmarks and the demo data generator. */
-export function encodeIndex(sequenceLengths: readonly number[], documentIndices: readonly number[], dtypeCode = 8): Buffer {
+export function encodeIndex(
+  sequenceLengths: readonly number[],
+  documentIndices: readonly number[],
+  dtypeCode = 8,
+): Buffer {
   const dtype = DTYPES[dtypeCode];
   if (!dtype) throw new Error(`unknown dtype code ${dtypeCode}`);
   const n = sequenceLengths.length;
@@ -205,11 +233,19 @@ export function encodeIndex(sequenceLengths: readonly number[], documentIndices:
 }
 
 /** Byte ranges of an index that `tokensFromIndexTail` needs: the header and three fixed-size fields at the end. */
-export function indexTailRanges(h: IndexHeader): { lastLength: number; lastPointer: number; lastDocumentIndex: number } {
+export function indexTailRanges(h: IndexHeader): {
+  lastLength: number;
+  lastPointer: number;
+  lastDocumentIndex: number;
+} {
   const lengths = HEADER_BYTES;
   const pointers = lengths + 4 * h.sequences;
   const docs = pointers + 8 * h.sequences;
-  return { lastLength: lengths + 4 * (h.sequences - 1), lastPointer: pointers + 8 * (h.sequences - 1), lastDocumentIndex: docs + 8 * (h.documentCount - 1) };
+  return {
+    lastLength: lengths + 4 * (h.sequences - 1),
+    lastPointer: pointers + 8 * (h.sequences - 1),
+    lastDocumentIndex: docs + 8 * (h.documentCount - 1),
+  };
 }
 
 /**
@@ -231,7 +267,11 @@ export function tokensFromIndexTail(
   if (h.sequences > 0) {
     if (tail.lastLength < 0) throw new IndexedDatasetError(files.idx, `negative sequence length ${tail.lastLength}`);
     const start = Number(tail.lastPointer);
-    if (start < 0 || start % h.itemSize !== 0) throw new IndexedDatasetError(files.idx, `last sequence pointer ${start} is not a multiple of the ${h.itemSize}-byte ${h.dtype}`);
+    if (start < 0 || start % h.itemSize !== 0)
+      throw new IndexedDatasetError(
+        files.idx,
+        `last sequence pointer ${start} is not a multiple of the ${h.itemSize}-byte ${h.dtype}`,
+      );
     tokens = start / h.itemSize + tail.lastLength;
   }
   checkBinSize(h, tokens, sizes.bin, files.bin);

@@ -1,5 +1,11 @@
 import { mulberry32 } from '../analysis/correlation';
-import { expectedIndexBytes, HEADER_BYTES, IndexedDatasetError, parseIndexHeader, type IndexHeader } from './indexedDataset';
+import {
+  expectedIndexBytes,
+  HEADER_BYTES,
+  IndexedDatasetError,
+  type IndexHeader,
+  parseIndexHeader,
+} from './indexedDataset';
 import type { RangeReader } from './rangeReader';
 
 /**
@@ -58,7 +64,11 @@ export interface LengthDistribution {
 export async function readHeader(idx: RangeReader): Promise<IndexHeader> {
   const header = parseIndexHeader(await idx.read(0, Math.min(HEADER_BYTES, idx.size)), idx.file);
   const expected = expectedIndexBytes(header);
-  if (idx.size !== expected) throw new IndexedDatasetError(idx.file, `size ${idx.size} bytes, but its header describes ${expected} (${header.sequences} sequences, ${header.documentCount} document indices)`);
+  if (idx.size !== expected)
+    throw new IndexedDatasetError(
+      idx.file,
+      `size ${idx.size} bytes, but its header describes ${expected} (${header.sequences} sequences, ${header.documentCount} document indices)`,
+    );
   return header;
 }
 
@@ -74,7 +84,12 @@ export function arrayOffsets(h: IndexHeader): { lengths: number; pointers: numbe
  * A window's buffer is reused once the caller asks for the next one, so READ_AHEAD + 1 buffers serve
  * the whole array.
  */
-async function* windows(r: RangeReader, start: number, count: number, itemBytes: number): AsyncGenerator<{ first: number; data: Buffer }> {
+async function* windows(
+  r: RangeReader,
+  start: number,
+  count: number,
+  itemBytes: number,
+): AsyncGenerator<{ first: number; data: Buffer }> {
   const free: Buffer[] = [];
   const pending: { first: number; into: Buffer; data: Promise<Buffer> }[] = [];
   let next = 0;
@@ -120,8 +135,10 @@ class Tally {
       this.longBins.set(bin, (this.longBins.get(bin) ?? 0) + 1);
     }
     // Ties keep the earliest document: a later one replaces only a strictly shorter or longer one.
-    if (this.shortest.length < EXTREMES || len < this.shortest[this.shortest.length - 1].tokens) insert(this.shortest, { document, tokens: len }, (a, b) => a.tokens - b.tokens || a.document - b.document);
-    if (this.longest.length < EXTREMES || len > this.longest[this.longest.length - 1].tokens) insert(this.longest, { document, tokens: len }, (a, b) => b.tokens - a.tokens || a.document - b.document);
+    if (this.shortest.length < EXTREMES || len < this.shortest[this.shortest.length - 1].tokens)
+      insert(this.shortest, { document, tokens: len }, (a, b) => a.tokens - b.tokens || a.document - b.document);
+    if (this.longest.length < EXTREMES || len > this.longest[this.longest.length - 1].tokens)
+      insert(this.longest, { document, tokens: len }, (a, b) => b.tokens - a.tokens || a.document - b.document);
   }
 
   percentile(p: number): Percentile {
@@ -133,7 +150,8 @@ class Tally {
     }
     for (const g of [...this.geometric.keys()].sort((a, b) => a - b)) {
       seen += this.geometric.get(g)!;
-      if (seen >= rank) return { p, tokens: Math.max(EXACT_LENGTHS, Math.ceil(Math.exp(g * GEOMETRIC_STEP))), exact: false };
+      if (seen >= rank)
+        return { p, tokens: Math.max(EXACT_LENGTHS, Math.ceil(Math.exp(g * GEOMETRIC_STEP))), exact: false };
     }
     throw new Error('unreachable: rank beyond the documents counted');
   }
@@ -147,7 +165,15 @@ class Tally {
     }
     return [...bins.keys()]
       .sort((a, b) => a - b)
-      .map((b) => (b < 0 ? { lower: 0, upper: 1, count: bins.get(b)! } : { lower: Math.ceil(2 ** (b / BINS_PER_OCTAVE)), upper: Math.ceil(2 ** ((b + 1) / BINS_PER_OCTAVE)), count: bins.get(b)! }));
+      .map((b) =>
+        b < 0
+          ? { lower: 0, upper: 1, count: bins.get(b)! }
+          : {
+              lower: Math.ceil(2 ** (b / BINS_PER_OCTAVE)),
+              upper: Math.ceil(2 ** ((b + 1) / BINS_PER_OCTAVE)),
+              count: bins.get(b)!,
+            },
+      );
   }
 }
 
@@ -162,7 +188,11 @@ function insert(list: DocumentLength[], item: DocumentLength, order: (a: Documen
  * The length distribution of every document, from the index. `binSize` is the `.bin`'s size, which
  * must hold exactly the tokens the lengths add up to.
  */
-export async function lengthDistribution(idx: RangeReader, binSize: number, binFile: string): Promise<LengthDistribution> {
+export async function lengthDistribution(
+  idx: RangeReader,
+  binSize: number,
+  binFile: string,
+): Promise<LengthDistribution> {
   const h = await readHeader(idx);
   const at = arrayOffsets(h);
   const tally = new Tally();
@@ -178,15 +208,25 @@ export async function lengthDistribution(idx: RangeReader, binSize: number, binF
       const k = w.first + i;
       const lo = view.getUint32(8 * i, true);
       const hi = view.getInt32(8 * i + 4, true);
-      if (hi < 0 || hi >= 1 << 21) throw new IndexedDatasetError(idx.file, `document index ${k} is ${hi < 0 ? 'negative' : 'implausibly large'}`);
+      if (hi < 0 || hi >= 1 << 21)
+        throw new IndexedDatasetError(idx.file, `document index ${k} is ${hi < 0 ? 'negative' : 'implausibly large'}`);
       const boundary = hi * 2 ** 32 + lo;
       if (k === 0) {
-        if (boundary !== 0) throw new IndexedDatasetError(idx.file, `the first document index is ${boundary}, expected 0`);
+        if (boundary !== 0)
+          throw new IndexedDatasetError(idx.file, `the first document index is ${boundary}, expected 0`);
         previous = 0;
         continue;
       }
-      if (boundary < previous) throw new IndexedDatasetError(idx.file, `document index ${k} is ${boundary}, below the previous one (${previous})`);
-      if (boundary > h.sequences) throw new IndexedDatasetError(idx.file, `document index ${k} is ${boundary}, beyond the ${h.sequences} sequences`);
+      if (boundary < previous)
+        throw new IndexedDatasetError(
+          idx.file,
+          `document index ${k} is ${boundary}, below the previous one (${previous})`,
+        );
+      if (boundary > h.sequences)
+        throw new IndexedDatasetError(
+          idx.file,
+          `document index ${k} is ${boundary}, beyond the ${h.sequences} sequences`,
+        );
       let sum = 0;
       while (seq < boundary) {
         if (!lenWin || seq >= lenWin.first + lenWin.data.byteLength / 4) {
@@ -205,9 +245,16 @@ export async function lengthDistribution(idx: RangeReader, binSize: number, binF
     }
   }
   await lengths.return(undefined);
-  if (previous !== h.sequences) throw new IndexedDatasetError(idx.file, `last document index is ${previous}, expected the sequence count ${h.sequences}`);
+  if (previous !== h.sequences)
+    throw new IndexedDatasetError(
+      idx.file,
+      `last document index is ${previous}, expected the sequence count ${h.sequences}`,
+    );
   if (binSize !== tally.tokens * h.itemSize) {
-    throw new IndexedDatasetError(binFile, `size ${binSize} bytes disagrees with the index: ${tally.tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tally.tokens * h.itemSize}`);
+    throw new IndexedDatasetError(
+      binFile,
+      `size ${binSize} bytes disagrees with the index: ${tally.tokens} tokens × ${h.itemSize} bytes (${h.dtype}) = ${tally.tokens * h.itemSize}`,
+    );
   }
   return {
     documents: tally.documents,
@@ -232,18 +279,34 @@ export interface DocumentTokens {
 }
 
 /** The tokens of one document: its sequences' lengths and first pointer from the index, then its bytes from the `.bin`. */
-export async function readDocument(idx: RangeReader, h: IndexHeader, bin: RangeReader, document: number): Promise<DocumentTokens> {
+export async function readDocument(
+  idx: RangeReader,
+  h: IndexHeader,
+  bin: RangeReader,
+  document: number,
+): Promise<DocumentTokens> {
   const documents = h.documentCount - 1;
-  if (!Number.isInteger(document) || document < 0 || document >= documents) throw new IndexedDatasetError(idx.file, `document ${document} does not exist (the dataset has ${documents}, numbered 0–${documents - 1})`);
+  if (!Number.isInteger(document) || document < 0 || document >= documents)
+    throw new IndexedDatasetError(
+      idx.file,
+      `document ${document} does not exist (the dataset has ${documents}, numbered 0–${documents - 1})`,
+    );
   const at = arrayOffsets(h);
   const bounds = await idx.read(at.documents + 8 * document, 16);
   const first = Number(bounds.readBigInt64LE(0));
   const last = Number(bounds.readBigInt64LE(8));
-  if (first < 0 || last < first || last > h.sequences) throw new IndexedDatasetError(idx.file, `document ${document} spans sequences ${first}–${last}, outside 0–${h.sequences}`);
+  if (first < 0 || last < first || last > h.sequences)
+    throw new IndexedDatasetError(
+      idx.file,
+      `document ${document} spans sequences ${first}–${last}, outside 0–${h.sequences}`,
+    );
   let tokens = 0;
   let byteStart = 0;
   if (last > first) {
-    const [lens, pointer] = await Promise.all([idx.read(at.lengths + 4 * first, 4 * (last - first)), idx.read(at.pointers + 8 * first, 8)]);
+    const [lens, pointer] = await Promise.all([
+      idx.read(at.lengths + 4 * first, 4 * (last - first)),
+      idx.read(at.pointers + 8 * first, 8),
+    ]);
     for (let i = 0; i < last - first; i++) {
       const len = lens.readInt32LE(4 * i);
       if (len < 0) throw new IndexedDatasetError(idx.file, `sequence ${first + i} has a negative length ${len}`);
@@ -252,7 +315,11 @@ export async function readDocument(idx: RangeReader, h: IndexHeader, bin: RangeR
     byteStart = Number(pointer.readBigInt64LE(0));
   }
   const byteEnd = byteStart + tokens * h.itemSize;
-  if (byteStart < 0 || byteEnd > bin.size) throw new IndexedDatasetError(bin.file, `document ${document} lies at bytes ${byteStart}–${byteEnd}, beyond the file's ${bin.size} bytes`);
+  if (byteStart < 0 || byteEnd > bin.size)
+    throw new IndexedDatasetError(
+      bin.file,
+      `document ${document} lies at bytes ${byteStart}–${byteEnd}, beyond the file's ${bin.size} bytes`,
+    );
   const bytes = tokens > 0 ? await bin.read(byteStart, byteEnd - byteStart) : Buffer.alloc(0);
   return { document, ids: tokenIds(bytes, h.dtypeCode), byteStart, byteEnd };
 }
@@ -263,20 +330,39 @@ function tokenIds(b: Buffer, dtypeCode: number): number[] {
   const step = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 8, 7: 4, 8: 2 }[dtypeCode]!;
   for (let o = 0; o < b.byteLength; o += step) {
     switch (dtypeCode) {
-      case 1: out.push(view.getUint8(o)); break;
-      case 2: out.push(view.getInt8(o)); break;
-      case 3: out.push(view.getInt16(o, true)); break;
-      case 4: out.push(view.getInt32(o, true)); break;
-      case 5: out.push(Number(view.getBigInt64(o, true))); break;
-      case 6: out.push(view.getFloat64(o, true)); break;
-      case 7: out.push(view.getFloat32(o, true)); break;
-      case 8: out.push(view.getUint16(o, true)); break;
+      case 1:
+        out.push(view.getUint8(o));
+        break;
+      case 2:
+        out.push(view.getInt8(o));
+        break;
+      case 3:
+        out.push(view.getInt16(o, true));
+        break;
+      case 4:
+        out.push(view.getInt32(o, true));
+        break;
+      case 5:
+        out.push(Number(view.getBigInt64(o, true)));
+        break;
+      case 6:
+        out.push(view.getFloat64(o, true));
+        break;
+      case 7:
+        out.push(view.getFloat32(o, true));
+        break;
+      case 8:
+        out.push(view.getUint16(o, true));
+        break;
     }
   }
   return out;
 }
 
-export type SampleChoice = { readonly kind: 'indices'; readonly indices: readonly number[] } | { readonly kind: 'first' | 'last'; readonly count: number } | { readonly kind: 'random'; readonly count: number; readonly seed: number };
+export type SampleChoice =
+  | { readonly kind: 'indices'; readonly indices: readonly number[] }
+  | { readonly kind: 'first' | 'last'; readonly count: number }
+  | { readonly kind: 'random'; readonly count: number; readonly seed: number };
 
 /** The document numbers a choice names, ascending; a random sample is drawn without replacement (Floyd's algorithm) from the seed. */
 export function sampleDocuments(choice: SampleChoice, documents: number): number[] {

@@ -1,4 +1,4 @@
-import type { Inspection, InspectedSample } from './datasetInspection';
+import type { InspectedSample, Inspection } from './datasetInspection';
 
 const BAR = 40;
 const n = (x: number) => x.toLocaleString('en-US');
@@ -32,18 +32,27 @@ export function formatInspection(r: Inspection): string {
     const v = r.language.verdict;
     const s = v.shares;
     const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
-    out.push(`language   declared ${r.language.declared}; samples: Japanese script ${pct(s.japaneseShare)}, Latin ${pct(s.latinShare)}`);
-    out.push(`           ${v.agrees === true ? 'agrees with the declaration' : v.agrees === false ? `DISAGREES: ${v.reason}` : `undecided: ${v.reason}`}`);
+    out.push(
+      `language   declared ${r.language.declared}; samples: Japanese script ${pct(s.japaneseShare)}, Latin ${pct(s.latinShare)}`,
+    );
+    out.push(
+      `           ${v.agrees === true ? 'agrees with the declaration' : v.agrees === false ? `DISAGREES: ${v.reason}` : `undecided: ${v.reason}`}`,
+    );
     out.push('');
   }
   if (r.samples.length > 0) {
-    out.push(`${r.samples.length} sample document${r.samples.length === 1 ? '' : 's'}${r.tokenizer ? `, decoded with the ${r.tokenizer} tokenizer` : ' (no tokenizer: token ids)'}`);
+    out.push(
+      `${r.samples.length} sample document${r.samples.length === 1 ? '' : 's'}${r.tokenizer ? `, decoded with the ${r.tokenizer} tokenizer` : ' (no tokenizer: token ids)'}`,
+    );
     for (const s of r.samples) out.push('', sampleHeading(s), s.text ?? s.ids.join(' '));
   }
   return `${out.join('\n')}\n`;
 }
 
 export function sampleHeading(s: InspectedSample): string {
-  const scripts = s.scripts && s.scripts.japaneseShare !== null ? `, Japanese ${(100 * s.scripts.japaneseShare).toFixed(0)} % / Latin ${(100 * s.scripts.latinShare!).toFixed(0)} %` : '';
+  const scripts =
+    s.scripts && s.scripts.japaneseShare !== null
+      ? `, Japanese ${(100 * s.scripts.japaneseShare).toFixed(0)} % / Latin ${(100 * s.scripts.latinShare!).toFixed(0)} %`
+      : '';
   return `── document ${n(s.document)}: ${n(s.tokens)} tokens, bytes ${n(s.byteStart)}–${n(s.byteEnd)} of the .bin${scripts} ──`;
 }

@@ -34,7 +34,11 @@ export async function openLocalRange(file: string): Promise<RangeReader> {
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw new IndexedDatasetError(file, `short read: ${done} of ${length} bytes at offset ${offset} (the file shrank?)`);
+        if (bytesRead === 0)
+          throw new IndexedDatasetError(
+            file,
+            `short read: ${done} of ${length} bytes at offset ${offset} (the file shrank?)`,
+          );
         done += bytesRead;
       }
       return buf;

@@ -9,7 +9,9 @@ export interface BlendEntry {
   readonly sourceId: string;
 }
 
-export type BlendResult = { ok: true; entries: BlendEntry[]; dataPath: string } | { ok: false; diagnostics: Diagnostic[] };
+export type BlendResult =
+  | { ok: true; entries: BlendEntry[]; dataPath: string }
+  | { ok: false; diagnostics: Diagnostic[] };
 
 /** A `megatron:` prefix as the cluster sees it: relative ones under `dataRoot` (the corpus root there). */
 export function clusterPrefix(megatron: string, dataRoot?: string): string {
@@ -27,7 +29,12 @@ export function exportBlend(recipe: ResolvedRecipe, dataRoot?: string): BlendRes
   const entries: BlendEntry[] = [];
   for (const s of recipe.sources) {
     if (s.megatron === undefined) {
-      diagnostics.push({ file: s.file, range: s.idRange, severity: 'error', message: `source "${s.id}" has no "megatron" prefix; a --data-path blend needs one for every source` });
+      diagnostics.push({
+        file: s.file,
+        range: s.idRange,
+        severity: 'error',
+        message: `source "${s.id}" has no "megatron" prefix; a --data-path blend needs one for every source`,
+      });
       continue;
     }
     const prefix = clusterPrefix(s.megatron, dataRoot);

@@ -3,7 +3,7 @@ import { readIndexedDataset } from '../megatron/indexedDataset';
 import { clusterPrefix } from './blend';
 import type { RecipeDocument } from './model';
 import { failedRecipe, parseRecipe } from './parse';
-import { datasetPath, datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
+import { datasetPath, datasetPaths, type IndexCount, type RecipeSet, resolveRecipes } from './resolve';
 
 /**
  * The recipes of a workspace, kept parsed per file and re-resolved as a set when any changes. Token
@@ -36,10 +36,14 @@ export class RecipeCatalog {
   async resolve(): Promise<RecipeSet> {
     const docs = [...this.docs.values()];
     const prefixes = datasetPaths(docs);
-    const counts = new Map(await Promise.all(prefixes.map(async (p) => {
-      const local = await this.count(p);
-      return [p, !local.ok && this.remote.has(p) ? this.remote.get(p)! : local] as const;
-    })));
+    const counts = new Map(
+      await Promise.all(
+        prefixes.map(async (p) => {
+          const local = await this.count(p);
+          return [p, !local.ok && this.remote.has(p) ? this.remote.get(p)! : local] as const;
+        }),
+      ),
+    );
     return resolveRecipes(docs, counts);
   }
 
@@ -62,7 +66,10 @@ export class RecipeCatalog {
   }
 
   private async count(prefix: string): Promise<IndexCount> {
-    const stamp = await stat(`${prefix}.idx`).then((s) => `${s.size}:${s.mtimeMs}`, () => 'missing');
+    const stamp = await stat(`${prefix}.idx`).then(
+      (s) => `${s.size}:${s.mtimeMs}`,
+      () => 'missing',
+    );
     const cached = this.counts.get(prefix);
     if (cached && cached.stamp === stamp) return cached.count;
     let count: IndexCount;

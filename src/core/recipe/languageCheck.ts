@@ -70,34 +70,77 @@ export function shares(c: ScriptCounts): ScriptShares {
 }
 
 export function addCounts(list: readonly ScriptCounts[]): ScriptCounts {
-  return list.reduce((a, c) => ({ japanese: a.japanese + c.japanese, latin: a.latin + c.latin }), { japanese: 0, latin: 0 });
+  return list.reduce((a, c) => ({ japanese: a.japanese + c.japanese, latin: a.latin + c.latin }), {
+    japanese: 0,
+    latin: 0,
+  });
 }
 
-export type LanguageVerdict = { readonly agrees: true; readonly shares: ScriptShares } | { readonly agrees: false; readonly shares: ScriptShares; readonly reason: string } | { readonly agrees: null; readonly shares: ScriptShares; readonly reason: string };
+export type LanguageVerdict =
+  | { readonly agrees: true; readonly shares: ScriptShares }
+  | { readonly agrees: false; readonly shares: ScriptShares; readonly reason: string }
+  | { readonly agrees: null; readonly shares: ScriptShares; readonly reason: string };
 
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
 
 /** Whether the samples' scripts agree with the declared language, and why not. */
 export function judgeLanguage(declared: Language, counts: ScriptCounts): LanguageVerdict {
   const s = shares(counts);
-  if (counts.japanese + counts.latin < MINIMUM_LETTERS) return { agrees: null, shares: s, reason: `only ${counts.japanese + counts.latin} Japanese or Latin letters in the samples (at least ${MINIMUM_LETTERS} are needed to judge)` };
+  if (counts.japanese + counts.latin < MINIMUM_LETTERS)
+    return {
+      agrees: null,
+      shares: s,
+      reason: `only ${counts.japanese + counts.latin} Japanese or Latin letters in the samples (at least ${MINIMUM_LETTERS} are needed to judge)`,
+    };
   const ja = s.japaneseShare!;
   const la = s.latinShare!;
   const seen = `Japanese script ${pct(ja)}, Latin ${pct(la)} of ${counts.japanese + counts.latin} letters`;
   switch (declared) {
     case 'en':
-      return la < MAJORITY ? { agrees: false, shares: s, reason: `declared "en" but its samples are mostly Japanese (${seen}; "en" needs Latin ≥ ${pct(MAJORITY)})` } : { agrees: true, shares: s };
+      return la < MAJORITY
+        ? {
+            agrees: false,
+            shares: s,
+            reason: `declared "en" but its samples are mostly Japanese (${seen}; "en" needs Latin ≥ ${pct(MAJORITY)})`,
+          }
+        : { agrees: true, shares: s };
     case 'ja':
-      return ja < MAJORITY ? { agrees: false, shares: s, reason: `declared "ja" but its samples are mostly Latin script (${seen}; "ja" needs Japanese ≥ ${pct(MAJORITY)})` } : { agrees: true, shares: s };
+      return ja < MAJORITY
+        ? {
+            agrees: false,
+            shares: s,
+            reason: `declared "ja" but its samples are mostly Latin script (${seen}; "ja" needs Japanese ≥ ${pct(MAJORITY)})`,
+          }
+        : { agrees: true, shares: s };
     case 'parallel':
-      if (ja < PARALLEL_MINIMUM) return { agrees: false, shares: s, reason: `declared "parallel" but its samples have almost no Japanese side (${seen}; "parallel" needs each script ≥ ${pct(PARALLEL_MINIMUM)})` };
-      if (la < PARALLEL_MINIMUM) return { agrees: false, shares: s, reason: `declared "parallel" but its samples have almost no English side (${seen}; "parallel" needs each script ≥ ${pct(PARALLEL_MINIMUM)})` };
+      if (ja < PARALLEL_MINIMUM)
+        return {
+          agrees: false,
+          shares: s,
+          reason: `declared "parallel" but its samples have almost no Japanese side (${seen}; "parallel" needs each script ≥ ${pct(PARALLEL_MINIMUM)})`,
+        };
+      if (la < PARALLEL_MINIMUM)
+        return {
+          agrees: false,
+          shares: s,
+          reason: `declared "parallel" but its samples have almost no English side (${seen}; "parallel" needs each script ≥ ${pct(PARALLEL_MINIMUM)})`,
+        };
       return { agrees: true, shares: s };
   }
 }
 
 /** The verdict as a recipe diagnostic on the source's `language:` (a warning: the samples are evidence, not proof). */
-export function languageDiagnostic(file: string, source: SourceSpec, verdict: LanguageVerdict, sampled: number): Diagnostic | undefined {
+export function languageDiagnostic(
+  file: string,
+  source: SourceSpec,
+  verdict: LanguageVerdict,
+  sampled: number,
+): Diagnostic | undefined {
   if (verdict.agrees !== false) return undefined;
-  return { file, range: source.languageRange ?? source.idRange, severity: 'warning', message: `source "${source.id}": ${verdict.reason}, in ${sampled} sampled document${sampled === 1 ? '' : 's'}` };
+  return {
+    file,
+    range: source.languageRange ?? source.idRange,
+    severity: 'warning',
+    message: `source "${source.id}": ${verdict.reason}, in ${sampled} sampled document${sampled === 1 ? '' : 's'}`,
+  };
 }

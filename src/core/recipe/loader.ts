@@ -4,7 +4,7 @@ import { readIndexedDataset } from '../megatron/indexedDataset';
 import { describeFsError, FileError, readTextFile } from '../regularFile';
 import { RECIPE_FILE_SUFFIX, type RecipeDocument } from './model';
 import { failedRecipe, parseRecipe } from './parse';
-import { datasetPaths, resolveRecipes, type IndexCount, type RecipeSet } from './resolve';
+import { datasetPaths, type IndexCount, type RecipeSet, resolveRecipes } from './resolve';
 
 /**
  * Recipe files under the given files and directories (recursively), sorted and without duplicates.
@@ -61,7 +61,11 @@ export async function readRecipe(file: string): Promise<RecipeDocument> {
   try {
     return parseRecipe(file, await readTextFile(file));
   } catch (e) {
-    return failedRecipe(file, e instanceof FileError ? e.reason : describeFsError(e), e instanceof FileError ? e.line : undefined);
+    return failedRecipe(
+      file,
+      e instanceof FileError ? e.reason : describeFsError(e),
+      e instanceof FileError ? e.line : undefined,
+    );
   }
 }
 

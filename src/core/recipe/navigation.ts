@@ -1,10 +1,10 @@
 import type { Range } from '../diagnostics';
 import type { RecipeDocument } from './model';
+import { LANGUAGES, ORIGINS } from './model';
 import { formatTokens } from './quantity';
+import { summaryLine } from './report';
 import type { RecipeSet, ResolvedRecipe } from './resolve';
 import { RECIPE_FIELDS, SOURCE_FIELDS } from './schema';
-import { LANGUAGES, ORIGINS } from './model';
-import { summaryLine } from './report';
 
 /** Where a name in a recipe is defined: a file and the range of the name there. */
 export interface Location {
@@ -65,7 +65,13 @@ const SOURCE_ID_CHARS = /[A-Za-z0-9._-]*$/;
  * the context (which key, which list) is read from indentation rather than from the parse. The
  * workspace's recipes (`set`) supply parent names and inherited ids.
  */
-export function completionAt(set: RecipeSet, file: string, text: string, line: number, character: number): Completion | undefined {
+export function completionAt(
+  set: RecipeSet,
+  file: string,
+  text: string,
+  line: number,
+  character: number,
+): Completion | undefined {
   const lines = text.split(/\r?\n/);
   if (line >= lines.length) return undefined;
   const before = lines[line].slice(0, character);
@@ -101,7 +107,12 @@ export function completionAt(set: RecipeSet, file: string, text: string, line: n
   const flow = /^remove:\s*\[([^\]]*)$/.exec(before);
   const inBlock = enclosing === 'remove' && /^\s*-\s+[A-Za-z0-9._-]*$|^\s*-?$/.test(before);
   if (flow || inBlock) {
-    const listed = flow ? flow[1].split(',').slice(0, -1).map((s) => s.trim().replace(/^["']|["']$/g, '')) : removeBlockIds(lines, line);
+    const listed = flow
+      ? flow[1]
+          .split(',')
+          .slice(0, -1)
+          .map((s) => s.trim().replace(/^["']|["']$/g, ''))
+      : removeBlockIds(lines, line);
     return { range: word(SOURCE_ID_CHARS), items: inheritedIds(set, parentName(lines), new Set(listed)) };
   }
   return undefined;
@@ -153,7 +164,12 @@ function inheritedIds(set: RecipeSet, parent: string | undefined, listed: Readon
   if (!p) return [];
   return p.sources
     .filter((s) => !listed.has(s.id))
-    .map((s) => ({ label: s.id, kind: 'source', insertText: s.id, detail: `${s.language}, ${s.origin}, ${formatTokens(s.effectiveTokens)} from ${s.definedIn}` }));
+    .map((s) => ({
+      label: s.id,
+      kind: 'source',
+      insertText: s.id,
+      detail: `${s.language}, ${s.origin}, ${formatTokens(s.effectiveTokens)} from ${s.definedIn}`,
+    }));
 }
 
 /** The top-level key whose block holds `line`: the nearest key at column 0 above it. */

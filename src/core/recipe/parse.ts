@@ -1,5 +1,5 @@
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type ParsedNode } from 'yaml';
-import { LineIndex, ZERO_RANGE, type Diagnostic, type Range } from '../diagnostics';
+import { type Document, isMap, isScalar, isSeq, type Node, type ParsedNode, parseDocument } from 'yaml';
+import { type Diagnostic, LineIndex, type Range, ZERO_RANGE } from '../diagnostics';
 import { describeIssue } from '../validation';
 import type { RecipeDocument, RemoveSpec, SourceSpec } from './model';
 import { parseTokenQuantity } from './quantity';
@@ -15,11 +15,17 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
   const empty: RecipeDocument = { file, nameRange: ZERO_RANGE, sources: [], remove: [], diagnostics };
 
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
-  for (const e of doc.errors) error(lines.range(e.pos[0], Math.max(e.pos[1], e.pos[0])), `YAML: ${firstLine(e.message)}`);
+  for (const e of doc.errors)
+    error(lines.range(e.pos[0], Math.max(e.pos[1], e.pos[0])), `YAML: ${firstLine(e.message)}`);
   if (doc.errors.length > 0) return empty;
   if (!isMap(doc.contents)) {
     const range = doc.contents ? rangeOf(lines, doc.contents) : ZERO_RANGE;
-    error(range, doc.contents ? 'a recipe must be a mapping with "name", "tokenizer" and "sources"' : 'empty recipe: expected a mapping with "name", "tokenizer" and "sources"');
+    error(
+      range,
+      doc.contents
+        ? 'a recipe must be a mapping with "name", "tokenizer" and "sources"'
+        : 'empty recipe: expected a mapping with "name", "tokenizer" and "sources"',
+    );
     return empty;
   }
 
@@ -45,7 +51,8 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
     for (const issue of top.error.issues) {
       const value = valueAt(data, issue.path);
       if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) error(at([...issue.path, k], true), describeIssue({ ...issue, keys: [k] }, value, RECIPE_FIELDS));
+        for (const k of issue.keys)
+          error(at([...issue.path, k], true), describeIssue({ ...issue, keys: [k] }, value, RECIPE_FIELDS));
         continue;
       }
       bad.add(String(issue.path[0]));
@@ -66,7 +73,10 @@ export function parseRecipe(file: string, text: string): RecipeDocument {
     if (parsedSource) sources.push(parsedSource);
   });
 
-  const remove: RemoveSpec[] = ((good.remove as string[] | undefined) ?? []).map((id, i) => ({ id, range: at(['remove', i]) }));
+  const remove: RemoveSpec[] = ((good.remove as string[] | undefined) ?? []).map((id, i) => ({
+    id,
+    range: at(['remove', i]),
+  }));
 
   if (!('extends' in data) && !('sources' in data) && good.name !== undefined) {
     error(at(['name'], true), 'a recipe needs "sources" or "extends"');
@@ -115,7 +125,8 @@ function parseSource(
       const full = [...path, ...issue.path];
       const value = valueAt(raw, issue.path);
       if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) error(at([...full, k], true), describeIssue({ ...issue, path: full, keys: [k] }, value, SOURCE_FIELDS));
+        for (const k of issue.keys)
+          error(at([...full, k], true), describeIssue({ ...issue, path: full, keys: [k] }, value, SOURCE_FIELDS));
       } else {
         error(at(full), describeIssue({ ...issue, path: full }, value, SOURCE_FIELDS));
       }
@@ -125,7 +136,10 @@ function parseSource(
   if (tokensBad) return undefined;
   const s = parsed.data;
   if (tokens === undefined && s.megatron === undefined) {
-    error(at([...path, 'id'], true), `source "${s.id}" needs "tokens" (e.g. 27.76B) or "megatron" (an indexed dataset prefix)`);
+    error(
+      at([...path, 'id'], true),
+      `source "${s.id}" needs "tokens" (e.g. 27.76B) or "megatron" (an indexed dataset prefix)`,
+    );
     return undefined;
   }
   return {
@@ -152,15 +166,28 @@ function checkQuantity(value: number | string, text: string | undefined): Return
   if (typeof value === 'number' && text !== undefined) {
     const written = text.trim();
     if (/^\d+$/.test(written)) return parseTokenQuantity(written);
-    if (Number.isInteger(value) && value >= 0) return { ok: false, message: `"${written}" reads as ${value}; write token counts in decimal digits or with a suffix ("27.76B")` };
+    if (Number.isInteger(value) && value >= 0)
+      return {
+        ok: false,
+        message: `"${written}" reads as ${value}; write token counts in decimal digits or with a suffix ("27.76B")`,
+      };
   }
   return parseTokenQuantity(value);
 }
 
 /** A recipe file that could not be read at all: one diagnostic, so the rest of the workspace carries on. */
 export function failedRecipe(file: string, reason: string, line?: number): RecipeDocument {
-  const range = line === undefined ? ZERO_RANGE : { start: { line: line - 1, character: 0 }, end: { line: line - 1, character: 0 } };
-  return { file, nameRange: ZERO_RANGE, sources: [], remove: [], diagnostics: [{ file, range, severity: 'error', message: `cannot read this recipe: ${reason}` }] };
+  const range =
+    line === undefined
+      ? ZERO_RANGE
+      : { start: { line: line - 1, character: 0 }, end: { line: line - 1, character: 0 } };
+  return {
+    file,
+    nameRange: ZERO_RANGE,
+    sources: [],
+    remove: [],
+    diagnostics: [{ file, range, severity: 'error', message: `cannot read this recipe: ${reason}` }],
+  };
 }
 
 function formatField(path: Path, field: string): string {

@@ -10,15 +10,27 @@ export type QuantityResult = { ok: true; tokens: number } | { ok: false; message
 
 export function parseTokenQuantity(value: unknown): QuantityResult {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return { ok: false, message: `token count must be a non-negative number, got ${value}` };
-    if (!Number.isInteger(value)) return { ok: false, message: `token count must be a whole number of tokens, got ${value}; write "${value}B" for billions` };
+    if (!Number.isFinite(value) || value < 0)
+      return { ok: false, message: `token count must be a non-negative number, got ${value}` };
+    if (!Number.isInteger(value))
+      return {
+        ok: false,
+        message: `token count must be a whole number of tokens, got ${value}; write "${value}B" for billions`,
+      };
     return { ok: true, tokens: value };
   }
   if (typeof value !== 'string') {
-    return { ok: false, message: `token count must be a number or a string like "27.76B" or "350M", got ${describe(value)}` };
+    return {
+      ok: false,
+      message: `token count must be a number or a string like "27.76B" or "350M", got ${describe(value)}`,
+    };
   }
   const m = QUANTITY.exec(value);
-  if (!m) return { ok: false, message: `invalid token quantity "${value}": expected a number of tokens or a string like "27.76B", "350M", "12K"` };
+  if (!m)
+    return {
+      ok: false,
+      message: `invalid token quantity "${value}": expected a number of tokens or a string like "27.76B", "350M", "12K"`,
+    };
   const [, whole, fractionDigits = '', suffix] = m;
   const shift = SUFFIX_DIGITS[suffix.toLowerCase()];
   const significant = fractionDigits.replace(/0+$/, '');
@@ -40,7 +52,12 @@ function describe(value: unknown): string {
 /** Compact form for tree labels and hovers: 27.76B, 350.00M, 12.00K, 950. */
 export function formatTokens(tokens: number, decimals = 2): string {
   const abs = Math.abs(tokens);
-  for (const [suffix, scale] of [['T', 1e12], ['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) {
+  for (const [suffix, scale] of [
+    ['T', 1e12],
+    ['B', 1e9],
+    ['M', 1e6],
+    ['K', 1e3],
+  ] as const) {
     if (abs >= scale) return `${(tokens / scale).toFixed(decimals)}${suffix}`;
   }
   return Number.isInteger(tokens) ? String(tokens) : tokens.toFixed(decimals);

@@ -1,6 +1,6 @@
 import { formatPercent, formatSignedTokens, formatTokens } from './quantity';
 import type { RecipeSet, ResolvedRecipe, ResolvedSource } from './resolve';
-import { STATISTIC_LABELS, subtractStatistics, type CompositionStatistics } from './statistics';
+import { type CompositionStatistics, STATISTIC_LABELS, subtractStatistics } from './statistics';
 
 /** What the editor shows about recipes, as plain data and Markdown, so that tests can read it. */
 
@@ -23,9 +23,17 @@ export function statisticRows(s: CompositionStatistics): [string, string][] {
 
 export function statisticsMarkdown(r: ResolvedRecipe): string {
   const rows = statisticRows(r.statistics).map(([k, v]) => `| ${k} | ${v} |`);
-  const lines = [`### ${escapeMd(r.name)}`, '', r.doc.description ? `${escapeMd(r.doc.description)}\n` : '', '| Statistic | Value |', '|---|---:|', ...rows];
+  const lines = [
+    `### ${escapeMd(r.name)}`,
+    '',
+    r.doc.description ? `${escapeMd(r.doc.description)}\n` : '',
+    '| Statistic | Value |',
+    '|---|---:|',
+    ...rows,
+  ];
   if (r.parent) lines.push('', `Extends **${escapeMd(r.parent)}**.`);
-  if (!r.complete) lines.push('', '⚠ This recipe or an ancestor has errors; the numbers cover only the sources that could be read.');
+  if (!r.complete)
+    lines.push('', '⚠ This recipe or an ancestor has errors; the numbers cover only the sources that could be read.');
   return lines.join('\n');
 }
 
@@ -35,8 +43,11 @@ export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSour
     `**${escapeMd(source.id)}** — ${source.language}, ${source.origin}${source.kind ? `, ${escapeMd(source.kind)}` : ''}`,
     `Tokens: ${formatTokens(source.tokens)} (${source.tokensFrom === 'index' ? 'counted from the indexed dataset' : source.tokensFrom === 'cluster' ? 'counted from the indexed dataset on the cluster' : 'declared'})`,
   ];
-  if (source.fraction !== undefined && source.fraction !== 1) lines.push(`Fraction: ${source.fraction} → ${formatTokens(source.effectiveTokens)}`);
-  lines.push(`Contribution: ${formatTokens(source.effectiveTokens)} = ${formatPercent(share)} of ${escapeMd(recipe.name)}`);
+  if (source.fraction !== undefined && source.fraction !== 1)
+    lines.push(`Fraction: ${source.fraction} → ${formatTokens(source.effectiveTokens)}`);
+  lines.push(
+    `Contribution: ${formatTokens(source.effectiveTokens)} = ${formatPercent(share)} of ${escapeMd(recipe.name)}`,
+  );
   if (source.megatron) lines.push(`Dataset: \`${source.megatron}\``);
   return lines.join('\n\n');
 }
@@ -92,8 +103,14 @@ export function comparisonMarkdown(cmp: RecipeComparison, set: RecipeSet): strin
   const addedIds = new Set(cmp.added.map((s) => s.id));
   const both = new Set(cmp.removed.map((s) => s.id).filter((id) => addedIds.has(id)));
   const from = (s: ResolvedSource) => (both.has(s.id) ? ` of ${escapeMd(s.definedIn)}` : '');
-  for (const s of cmp.added) lines.push(`- added **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(s.effectiveTokens)}`);
-  for (const s of cmp.removed) lines.push(`- removed **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(-s.effectiveTokens)}`);
+  for (const s of cmp.added)
+    lines.push(
+      `- added **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(s.effectiveTokens)}`,
+    );
+  for (const s of cmp.removed)
+    lines.push(
+      `- removed **${escapeMd(s.id)}**${from(s)} (${s.language}, ${s.origin}): ${formatSignedTokens(-s.effectiveTokens)}`,
+    );
   return lines.join('\n');
 }
 
@@ -107,7 +124,12 @@ function escapeMd(s: string): string {
 }
 
 /** The source whose item range covers a zero-based position in a file, if any. */
-export function sourceAt(set: RecipeSet, file: string, line: number, character: number): { recipe: ResolvedRecipe; source: ResolvedSource } | undefined {
+export function sourceAt(
+  set: RecipeSet,
+  file: string,
+  line: number,
+  character: number,
+): { recipe: ResolvedRecipe; source: ResolvedSource } | undefined {
   for (const recipe of set.recipes.values()) {
     if (recipe.doc.file !== file) continue;
     for (const source of recipe.sources) {

@@ -3,7 +3,7 @@ import type { Diagnostic, Range } from '../diagnostics';
 import { closest } from '../validation';
 import type { RecipeDocument, SourceSpec } from './model';
 import { formatTokens } from './quantity';
-import { computeStatistics, type CompositionStatistics } from './statistics';
+import { type CompositionStatistics, computeStatistics } from './statistics';
 
 /** A dataset's count: read from its index (locally, or `onCluster` over SFTP), or why not. */
 export type IndexCount = { ok: true; tokens: number; onCluster?: string } | { ok: false; message: string };
@@ -53,7 +53,10 @@ export function datasetPaths(docs: readonly RecipeDocument[]): string[] {
  * Resolves `extends`/`remove` across a set of recipe documents and computes their statistics.
  * Pure: token counts of indexed datasets come in `counts`, keyed by absolute prefix.
  */
-export function resolveRecipes(docs: readonly RecipeDocument[], counts: ReadonlyMap<string, IndexCount> = new Map()): RecipeSet {
+export function resolveRecipes(
+  docs: readonly RecipeDocument[],
+  counts: ReadonlyMap<string, IndexCount> = new Map(),
+): RecipeSet {
   const diagnostics: Diagnostic[] = docs.flatMap((d) => d.diagnostics);
   const report = (file: string, range: Range, message: string, severity: Diagnostic['severity'] = 'error') =>
     diagnostics.push({ file, range, severity, message });
@@ -63,7 +66,11 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
     if (d.name === undefined) continue;
     const first = byName.get(d.name);
     if (first) {
-      report(d.file, d.nameRange, `recipe name "${d.name}" is already used by ${first.file}:${first.nameRange.start.line + 1}`);
+      report(
+        d.file,
+        d.nameRange,
+        `recipe name "${d.name}" is already used by ${first.file}:${first.nameRange.start.line + 1}`,
+      );
       continue;
     }
     byName.set(d.name, d);
@@ -85,7 +92,11 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
     if (doc.extends !== undefined) {
       if (!byName.has(doc.extends)) {
         const hint = closest(doc.extends, [...byName.keys()]);
-        report(doc.file, doc.extendsRange!, `unknown parent recipe "${doc.extends}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+        report(
+          doc.file,
+          doc.extendsRange!,
+          `unknown parent recipe "${doc.extends}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        );
         failed.add(name);
         return;
       }
@@ -98,7 +109,11 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
       complete &&= parent.complete;
       if (tokenizer === undefined) tokenizer = parent.tokenizer;
       else if (parent.tokenizer !== undefined && parent.tokenizer !== tokenizer) {
-        report(doc.file, doc.tokenizerRange!, `tokenizer "${tokenizer}" differs from parent "${parent.name}"'s "${parent.tokenizer}": token counts would not be comparable`);
+        report(
+          doc.file,
+          doc.tokenizerRange!,
+          `tokenizer "${tokenizer}" differs from parent "${parent.name}"'s "${parent.tokenizer}": token counts would not be comparable`,
+        );
         complete = false;
       }
     }
@@ -107,13 +122,24 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
     const removed = new Set<string>();
     for (const r of doc.remove) {
       if (doc.extends === undefined) {
-        report(doc.file, r.range, `cannot remove "${r.id}": "remove" needs "extends", there is nothing inherited to remove from`);
+        report(
+          doc.file,
+          r.range,
+          `cannot remove "${r.id}": "remove" needs "extends", there is nothing inherited to remove from`,
+        );
         complete = false;
       } else if (removed.has(r.id)) {
         report(doc.file, r.range, `"${r.id}" is removed twice`);
       } else if (!inheritedSource(parentLevel, r.id)) {
-        const hint = closest(r.id, parent!.sources.map((x) => x.id));
-        report(doc.file, r.range, `cannot remove "${r.id}": parent "${doc.extends}" has no source with that id${hint ? ` (did you mean "${hint}"?)` : ''}`);
+        const hint = closest(
+          r.id,
+          parent!.sources.map((x) => x.id),
+        );
+        report(
+          doc.file,
+          r.range,
+          `cannot remove "${r.id}": parent "${doc.extends}" has no source with that id${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        );
         complete = false;
       }
       removed.add(r.id);
@@ -131,7 +157,11 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
       }
       const inheritedTwin = kept.get(x.id);
       if (inheritedTwin) {
-        report(doc.file, x.idRange, `source id "${x.id}" is already inherited from "${inheritedTwin.definedIn}"; add it to "remove" to replace it`);
+        report(
+          doc.file,
+          x.idRange,
+          `source id "${x.id}" is already inherited from "${inheritedTwin.definedIn}"; add it to "remove" to replace it`,
+        );
         complete = false;
         continue;
       }
@@ -146,16 +176,26 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
 
     // Without removals the counts continue the parent's sums in the same order, so they are the
     // very same floating-point numbers as summing the whole list, at the cost of this level only.
-    const statistics = parent && removed.size === 0
-      ? computeStatistics(added, parent.statistics)
-      : computeStatistics([...(parent ? parent.sources.filter((x) => !removed.has(x.id)) : []), ...added]);
+    const statistics =
+      parent && removed.size === 0
+        ? computeStatistics(added, parent.statistics)
+        : computeStatistics([...(parent ? parent.sources.filter((x) => !removed.has(x.id)) : []), ...added]);
     if (!Number.isSafeInteger(Math.round(statistics.total))) {
-      report(doc.file, doc.nameRange, `the recipe's ${statistics.total} tokens exceed 2^53, beyond which counts are no longer exact`);
+      report(
+        doc.file,
+        doc.nameRange,
+        `the recipe's ${statistics.total} tokens exceed 2^53, beyond which counts are no longer exact`,
+      );
       complete = false;
     }
     const level: Level = { parent, removed, added, ids: new Map(added.map((x) => [x.id, x])) };
     const recipe: ResolvedRecipe = {
-      name, doc, parent: doc.extends, tokenizer, statistics, complete,
+      name,
+      doc,
+      parent: doc.extends,
+      tokenizer,
+      statistics,
+      complete,
       get sources() {
         return sourcesOf(level);
       },
@@ -177,7 +217,11 @@ export function resolveRecipes(docs: readonly RecipeDocument[], counts: Readonly
   const resolveChain = (start: RecipeDocument) => {
     const chain: RecipeDocument[] = [];
     const position = new Map<string, number>();
-    for (let d: RecipeDocument | undefined = start; d && !resolved.has(d.name!) && !failed.has(d.name!); d = d.extends === undefined ? undefined : byName.get(d.extends)) {
+    for (
+      let d: RecipeDocument | undefined = start;
+      d && !resolved.has(d.name!) && !failed.has(d.name!);
+      d = d.extends === undefined ? undefined : byName.get(d.extends)
+    ) {
       const at = position.get(d.name!);
       if (at !== undefined) {
         const members = chain.slice(at);
@@ -246,17 +290,43 @@ function countSource(
   const counted = counts.get(dataset);
   if (counted?.ok) {
     if (s.tokens !== undefined && s.tokens !== counted.tokens) {
-      report(doc.file, s.tokensRange!, `declared ${formatTokens(s.tokens)} tokens (${s.tokens}) but the indexed dataset ${s.megatron} holds ${counted.tokens} (${formatTokens(counted.tokens)}); the index wins`, 'warning');
+      report(
+        doc.file,
+        s.tokensRange!,
+        `declared ${formatTokens(s.tokens)} tokens (${s.tokens}) but the indexed dataset ${s.megatron} holds ${counted.tokens} (${formatTokens(counted.tokens)}); the index wins`,
+        'warning',
+      );
     }
-    return { ...base, datasetPath: dataset, tokens: counted.tokens, tokensFrom: counted.onCluster ? 'cluster' : 'index', effectiveTokens: counted.tokens * fraction };
+    return {
+      ...base,
+      datasetPath: dataset,
+      tokens: counted.tokens,
+      tokensFrom: counted.onCluster ? 'cluster' : 'index',
+      effectiveTokens: counted.tokens * fraction,
+    };
   }
   // A declared count stands in for a dataset that lives elsewhere (on the cluster, say).
-  if (s.tokens !== undefined) return { ...base, datasetPath: dataset, tokens: s.tokens, tokensFrom: 'declared', effectiveTokens: s.tokens * fraction };
-  report(doc.file, s.megatronRange!, `cannot count tokens of "${s.megatron}": ${counted ? counted.message : 'the indexed dataset was not read'}`);
+  if (s.tokens !== undefined)
+    return {
+      ...base,
+      datasetPath: dataset,
+      tokens: s.tokens,
+      tokensFrom: 'declared',
+      effectiveTokens: s.tokens * fraction,
+    };
+  report(
+    doc.file,
+    s.megatronRange!,
+    `cannot count tokens of "${s.megatron}": ${counted ? counted.message : 'the indexed dataset was not read'}`,
+  );
   return undefined;
 }
 
 /** Recipes in the order a tree shows them: parents before children, siblings by name. */
 export function childrenOf(set: RecipeSet, parent: string | undefined): ResolvedRecipe[] {
-  return [...set.recipes.values()].filter((r) => r.parent === parent || (parent === undefined && r.parent !== undefined && !set.recipes.has(r.parent))).sort((a, b) => a.name.localeCompare(b.name));
+  return [...set.recipes.values()]
+    .filter(
+      (r) => r.parent === parent || (parent === undefined && r.parent !== undefined && !set.recipes.has(r.parent)),
+    )
+    .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -3,7 +3,10 @@ import { hasUnsafeChars } from '../printable';
 import { LANGUAGES, ORIGINS } from './model';
 
 /** Text that reaches terminals, job names and squeue's output: no control or bidirectional formatting characters. */
-const plain = (schema: z.ZodString) => schema.refine((s) => !hasUnsafeChars(s), { message: 'must not contain control or bidirectional formatting characters' });
+const plain = (schema: z.ZodString) =>
+  schema.refine((s) => !hasUnsafeChars(s), {
+    message: 'must not contain control or bidirectional formatting characters',
+  });
 
 /**
  * The recipe file format. The top level and each source are validated separately so that one bad
@@ -24,7 +27,9 @@ export const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const sourceSchema = z
   .object({
-    id: z.string().regex(SOURCE_ID, 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"'),
+    id: z
+      .string()
+      .regex(SOURCE_ID, 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"'),
     language: z.enum(LANGUAGES),
     origin: z.enum(ORIGINS),
     tokens: z.union([z.number(), z.string()]).optional(),

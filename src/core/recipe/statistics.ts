@@ -11,10 +11,17 @@ export interface CompositionStatistics {
   readonly parallelRatio: number;
 }
 
-const LANGUAGE_KEY: Record<Language, 'japanese' | 'english' | 'parallel'> = { ja: 'japanese', en: 'english', parallel: 'parallel' };
+const LANGUAGE_KEY: Record<Language, 'japanese' | 'english' | 'parallel'> = {
+  ja: 'japanese',
+  en: 'english',
+  parallel: 'parallel',
+};
 
 /** The statistics of `sources`, or of `start`'s sources followed by these (the same sums, continued). */
-export function computeStatistics(sources: Iterable<{ language: Language; effectiveTokens: number }>, start?: CompositionStatistics): CompositionStatistics {
+export function computeStatistics(
+  sources: Iterable<{ language: Language; effectiveTokens: number }>,
+  start?: CompositionStatistics,
+): CompositionStatistics {
   const counts = { japanese: start?.japanese ?? 0, english: start?.english ?? 0, parallel: start?.parallel ?? 0 };
   for (const s of sources) counts[LANGUAGE_KEY[s.language]] += s.effectiveTokens;
   const total = counts.japanese + counts.english + counts.parallel;

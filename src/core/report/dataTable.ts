@@ -43,8 +43,13 @@ export function neutraliseFormula(s: string): string {
 /** RFC 4180 CSV; numbers at full precision so that nothing is lost in the export. */
 export function toCsv(table: DataTable): string {
   const lines = [table.columns.map((c) => csvField(neutraliseFormula(c.label))).join(',')];
-  for (const row of table.rows) lines.push(row.map((cell) => csvField(cell === null ? '' : typeof cell === 'number' ? String(cell) : neutraliseFormula(cell))).join(','));
-  return lines.join('\r\n') + '\r\n';
+  for (const row of table.rows)
+    lines.push(
+      row
+        .map((cell) => csvField(cell === null ? '' : typeof cell === 'number' ? String(cell) : neutraliseFormula(cell)))
+        .join(','),
+    );
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 const LATEX_SPECIALS: Record<string, string> = {
@@ -65,13 +70,28 @@ const LATEX_SPECIALS: Record<string, string> = {
  * Unicode minus of the headers is the minus sign it stands for).
  */
 const LATEX_UNICODE: Record<string, string> = {
-  '\u2212': '$-$', '\u00d7': '$\\times$', '\u2264': '$\\leq$', '\u2265': '$\\geq$', '\u2260': '$\\neq$', '\u03c1': '$\\rho$',
-  '\u2192': '$\\rightarrow$', '\u2190': '$\\leftarrow$', '\u00b1': '$\\pm$', '\u2013': '--', '\u2014': '---', '\u2026': '\\ldots{}', '\u2605': '$\\star$',
-  '\u00b7': '$\\cdot$', '\u2248': '$\\approx$',
+  '\u2212': '$-$',
+  '\u00d7': '$\\times$',
+  '\u2264': '$\\leq$',
+  '\u2265': '$\\geq$',
+  '\u2260': '$\\neq$',
+  '\u03c1': '$\\rho$',
+  '\u2192': '$\\rightarrow$',
+  '\u2190': '$\\leftarrow$',
+  '\u00b1': '$\\pm$',
+  '\u2013': '--',
+  '\u2014': '---',
+  '\u2026': '\\ldots{}',
+  '\u2605': '$\\star$',
+  '\u00b7': '$\\cdot$',
+  '\u2248': '$\\approx$',
 };
 
 export function latexEscape(s: string): string {
-  return s.replace(/[\\&%$#_{}~^\u2212\u00d7\u2264\u2265\u2260\u03c1\u2192\u2190\u00b1\u2013\u2014\u2026\u2605\u00b7\u2248]/g, (c) => LATEX_SPECIALS[c] ?? LATEX_UNICODE[c]);
+  return s.replace(
+    /[\\&%$#_{}~^\u2212\u00d7\u2264\u2265\u2260\u03c1\u2192\u2190\u00b1\u2013\u2014\u2026\u2605\u00b7\u2248]/g,
+    (c) => LATEX_SPECIALS[c] ?? LATEX_UNICODE[c],
+  );
 }
 
 /** A number as LaTeX sets it: a minus sign, not a hyphen. */
@@ -81,7 +101,13 @@ function latexNumber(text: string): string {
 
 /** `tab:` and the title's ASCII letters and digits: a label \ref can name. */
 export function latexLabel(title: string): string {
-  return `tab:${title.normalize('NFKD').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'table'}`;
+  return `tab:${
+    title
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'table'
+  }`;
 }
 
 /**
@@ -100,7 +126,7 @@ export function toLatex(table: DataTable): string {
     `\\label{${latexLabel(table.title)}}`,
     `\\begin{tabular}{${align}}`,
     '\\toprule',
-    table.columns.map((c) => latexEscape(c.label)).join(' & ') + ' \\\\',
+    `${table.columns.map((c) => latexEscape(c.label)).join(' & ')} \\\\`,
     '\\midrule',
   ];
   table.rows.forEach((row, i) => {
@@ -110,11 +136,15 @@ export function toLatex(table: DataTable): string {
       out.push(`\\multicolumn{${table.columns.length}}{l}{\\textit{${latexEscape(group)}}} \\\\`);
     }
     const marks = new Set(table.marks?.[i] ?? []);
-    out.push(row.map((cell, j) => {
-      const formatted = formatCell(cell, table.columns[j]);
-      const text = typeof cell === 'number' ? latexNumber(formatted) : latexEscape(formatted);
-      return marks.has(j) && text ? `\\textbf{${text}}` : text;
-    }).join(' & ') + ' \\\\');
+    out.push(
+      `${row
+        .map((cell, j) => {
+          const formatted = formatCell(cell, table.columns[j]);
+          const text = typeof cell === 'number' ? latexNumber(formatted) : latexEscape(formatted);
+          return marks.has(j) && text ? `\\textbf{${text}}` : text;
+        })
+        .join(' & ')} \\\\`,
+    );
   });
   out.push('\\bottomrule', '\\end{tabular}', '\\end{table}', '');
   return out.join('\n');

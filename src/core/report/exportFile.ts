@@ -3,7 +3,11 @@ import * as path from 'node:path';
 
 /** Turns a title into a portable file name: letters, digits, dot, dash; nothing that walks directories. */
 export function safeFileStem(title: string): string {
-  const stem = title.normalize('NFKC').replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[-.]+|[-.]+$/g, '').replace(/-{2,}/g, '-');
+  const stem = title
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .replace(/-{2,}/g, '-');
   return (stem || 'export').slice(0, 120);
 }
 
@@ -13,7 +17,12 @@ export function safeFileStem(title: string): string {
  * The content goes to a temporary name first and is hard-linked into place, which fails rather
  * than overwrite when another writer took the name meanwhile, so a half-written export is never seen.
  */
-export async function writeExport(dir: string, stem: string, ext: string, content: string | Uint8Array): Promise<string> {
+export async function writeExport(
+  dir: string,
+  stem: string,
+  ext: string,
+  content: string | Uint8Array,
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${safeFileStem(stem)}.${process.pid}.${Date.now()}.tmp`);
   await writeFile(tmp, content);
@@ -36,7 +45,10 @@ export async function writeExport(dir: string, stem: string, ext: string, conten
 
 async function sameContent(file: string, content: string | Uint8Array): Promise<boolean> {
   const existing = await readFile(file).catch(() => undefined);
-  return existing !== undefined && Buffer.compare(existing, typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content)) === 0;
+  return (
+    existing !== undefined &&
+    Buffer.compare(existing, typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content)) === 0
+  );
 }
 
 let tmpCounter = 0;
@@ -76,6 +88,7 @@ export function decodePngDataUrl(url: string): Uint8Array {
   const m = /^data:image\/png;base64,([A-Za-z0-9+/]+={0,2})$/.exec(url);
   if (!m) throw new Error('not a base64 PNG data URL');
   const bytes = Buffer.from(m[1], 'base64');
-  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new Error('the data is not a PNG image (bad signature)');
+  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b))
+    throw new Error('the data is not a PNG image (bad signature)');
   return new Uint8Array(bytes);
 }

@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
 import { labelProblem } from '../jobs/labels';
-import { hasUnsafeChars, printable } from '../printable';
 import type { JobRecord } from '../jobs/registry';
+import { hasUnsafeChars, printable } from '../printable';
 
 export interface FetchReport {
   readonly fetched: string[];
@@ -44,10 +44,12 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
   const dir = job.resultsDir!;
   const parts = [path.posix.basename(path.posix.dirname(dir)), path.posix.basename(dir)];
   for (const p of parts) {
-    if (p === '' || p === '.' || p === '..' || hasUnsafeChars(p) || p.includes('\\')) throw new Error(`${job.name}: results directory ${printable(dir)} does not end in <model>/<shots>-shot`);
+    if (p === '' || p === '.' || p === '..' || hasUnsafeChars(p) || p.includes('\\'))
+      throw new Error(`${job.name}: results directory ${printable(dir)} does not end in <model>/<shots>-shot`);
   }
   const target = path.join(localDir, ...parts);
-  if (!isInside(localDir, target)) throw new Error(`${job.name}: ${printable(dir)} would be fetched outside ${localDir}`);
+  if (!isInside(localDir, target))
+    throw new Error(`${job.name}: ${printable(dir)} would be fetched outside ${localDir}`);
   return target;
 }
 
@@ -57,7 +59,11 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
  * that differs from the new one is kept as `<file>.<timestamp>.bak`, never overwritten. Every
  * target is checked to stay inside `localDir`, after symbolic links, before anything is written.
  */
-export async function fetchStudyResults(connection: ClusterConnection, jobs: readonly JobRecord[], localDir: string): Promise<FetchReport> {
+export async function fetchStudyResults(
+  connection: ClusterConnection,
+  jobs: readonly JobRecord[],
+  localDir: string,
+): Promise<FetchReport> {
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
   const sftp = await connection.sftp();
   for (const job of jobs) {
@@ -80,7 +86,8 @@ export async function fetchStudyResults(connection: ClusterConnection, jobs: rea
     }
     const list = await sftpCall.readdir(sftp, job.resultsDir).catch(() => []);
     const names = list.map((x) => x.filename);
-    for (const n of names.filter((f) => f.endsWith('.csv') && !isPlainCsvName(f)).sort()) report.problems.push(`${job.name}: skipped "${printable(n)}": not a plain file name`);
+    for (const n of names.filter((f) => f.endsWith('.csv') && !isPlainCsvName(f)).sort())
+      report.problems.push(`${job.name}: skipped "${printable(n)}": not a plain file name`);
     const csvs = names.filter(isPlainCsvName).sort();
     if (csvs.length === 0) {
       report.problems.push(`${job.name}: no result CSVs in ${job.resultsDir}`);
@@ -116,7 +123,12 @@ async function linkOnTheWay(folder: string, dir: string): Promise<string | undef
   return undefined;
 }
 
-async function fetchOne(sftp: Awaited<ReturnType<ClusterConnection['sftp']>>, remote: string, target: string, report: FetchReport) {
+async function fetchOne(
+  sftp: Awaited<ReturnType<ClusterConnection['sftp']>>,
+  remote: string,
+  target: string,
+  report: FetchReport,
+) {
   const old = await lstat(target).catch(() => undefined);
   if (old && !old.isFile()) throw new Error(`${target} exists and is not a regular file; left alone`);
   const incoming = `${target}.incoming`;

@@ -47,7 +47,10 @@ export const TASKS: Readonly<Record<string, TaskInfo>> = {
 export type McqaMetric = 'Accuracy' | 'Norm_accuracy';
 
 /** Which column holds a family's score, and the factor that brings it to 0–1. */
-export function metricFor(category: TaskInfo['category'], mcqa: McqaMetric = 'Accuracy'): { column: string; scale: number } {
+export function metricFor(
+  category: TaskInfo['category'],
+  mcqa: McqaMetric = 'Accuracy',
+): { column: string; scale: number } {
   switch (category) {
     case 'MCQA':
     case 'DC':
@@ -82,13 +85,29 @@ export function parseResultCsv(file: string, text: string, mcqa: McqaMetric = 'A
   const rows: ResultRow[] = [];
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true }) as never;
+    records = parse(text, {
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    }) as never;
   } catch (e) {
-    return { rows, problems: [`${file}:${(e as { lines?: number }).lines ?? 1}: not valid CSV: ${(e as Error).message}`] };
+    return {
+      rows,
+      problems: [`${file}:${(e as { lines?: number }).lines ?? 1}: not valid CSV: ${(e as Error).message}`],
+    };
   }
-  if (records.length === 0) return { rows, problems: [`${file}:1: empty file: expected a header "Task,Template,<metric>…"`] };
+  if (records.length === 0)
+    return { rows, problems: [`${file}:1: empty file: expected a header "Task,Template,<metric>…"`] };
   const header = records[0].record;
-  if (header[0] !== 'Task' || header[1] !== 'Template') return { rows, problems: [`${file}:1:1: expected the header to start with "Task,Template", got "${header.slice(0, 2).join(',')}"`] };
+  if (header[0] !== 'Task' || header[1] !== 'Template')
+    return {
+      rows,
+      problems: [
+        `${file}:1:1: expected the header to start with "Task,Template", got "${header.slice(0, 2).join(',')}"`,
+      ],
+    };
   for (const { record, info } of records.slice(1)) {
     const line = info.lines;
     const csvTask = record[0];
@@ -101,7 +120,9 @@ export function parseResultCsv(file: string, text: string, mcqa: McqaMetric = 'A
     const { column, scale } = metricFor(task.category, mcqa);
     const col = header.indexOf(column);
     if (col < 0) {
-      problems.push(`${file}:${line}: no "${column}" column for ${task.category} task "${csvTask}" (header: ${header.join(',')})`);
+      problems.push(
+        `${file}:${line}: no "${column}" column for ${task.category} task "${csvTask}" (header: ${header.join(',')})`,
+      );
       continue;
     }
     const raw = record[col];
@@ -118,7 +139,10 @@ export function parseResultCsv(file: string, text: string, mcqa: McqaMetric = 'A
 export type Aggregation = 'mean' | 'max' | { readonly template: string };
 
 /** One score per task from its templates, by the chosen aggregation; the sources are kept. */
-export function aggregate(rows: readonly ResultRow[], how: Aggregation): Map<string, { score: number; from: ResultRow[] }> {
+export function aggregate(
+  rows: readonly ResultRow[],
+  how: Aggregation,
+): Map<string, { score: number; from: ResultRow[] }> {
   const byTask = new Map<string, ResultRow[]>();
   for (const r of rows) byTask.set(r.info.task, [...(byTask.get(r.info.task) ?? []), r]);
   const out = new Map<string, { score: number; from: ResultRow[] }>();

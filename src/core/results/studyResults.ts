@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
-import { readTextFile } from '../regularFile';
 import * as path from 'node:path';
 import type { ScoreTable, TaskRow } from '../analysis/tables';
-import { aggregate, parseResultCsv, TASKS, type Aggregation, type McqaMetric, type ResultRow } from './jmedbench';
+import { readTextFile } from '../regularFile';
+import { type Aggregation, aggregate, type McqaMetric, parseResultCsv, type ResultRow, TASKS } from './jmedbench';
 
 /**
  * Fetched evaluation results, `results/<study>/<model>/<shots>-shot/*.csv`, as before/after score
@@ -28,19 +28,28 @@ export interface StudyResults {
 }
 
 async function dirs(d: string): Promise<string[]> {
-  return (await readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return (await readdir(d, { withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 export async function readStudyResults(dir: string, o: ResultsOptions): Promise<StudyResults> {
   const problems: string[] = [];
   const models = await dirs(dir);
-  if (!models.includes(o.base)) throw new Error(`${dir}: no results of the base model "${o.base}" (found: ${models.join(', ') || 'nothing'}); its scores are the "before" of every difference`);
+  if (!models.includes(o.base))
+    throw new Error(
+      `${dir}: no results of the base model "${o.base}" (found: ${models.join(', ') || 'nothing'}); its scores are the "before" of every difference`,
+    );
   const shotDirs = new Set<string>();
   for (const m of models) for (const s of await dirs(path.join(dir, m))) shotDirs.add(s);
   let shots = o.shots;
   if (shots === undefined) {
     const found = [...shotDirs].map((s) => /^(\d+)-shot$/.exec(s)?.[1]).filter((x): x is string => x !== undefined);
-    if (found.length !== 1) throw new Error(`${dir}: results for ${found.length ? found.join(', ') + ' shots' : 'no <n>-shot folder'}; choose one with "shots" in study.yaml`);
+    if (found.length !== 1)
+      throw new Error(
+        `${dir}: results for ${found.length ? `${found.join(', ')} shots` : 'no <n>-shot folder'}; choose one with "shots" in study.yaml`,
+      );
     shots = Number(found[0]);
   }
   const perModel = new Map<string, Map<string, { score: number; from: ResultRow[] }>>();
@@ -64,7 +73,10 @@ export async function readStudyResults(dir: string, o: ResultsOptions): Promise<
     if (rows.length === 0) problems.push(`${shotDir}: no results for model "${m}"`);
     else perModel.set(m, aggregate(rows, o.aggregation));
   }
-  const corpora = [...(o.corpora ?? []).filter((c) => perModel.has(c)), ...[...perModel.keys()].filter((m) => m !== o.base && !(o.corpora ?? []).includes(m)).sort()];
+  const corpora = [
+    ...(o.corpora ?? []).filter((c) => perModel.has(c)),
+    ...[...perModel.keys()].filter((m) => m !== o.base && !(o.corpora ?? []).includes(m)).sort(),
+  ];
   for (const c of o.corpora ?? []) if (!perModel.has(c)) problems.push(`${dir}: no results for corpus "${c}"`);
   const base = perModel.get(o.base);
   if (!base) throw new Error(`${dir}/${o.base}/${shots}-shot: no readable results of the base model`);
@@ -84,11 +96,17 @@ export async function readStudyResults(dir: string, o: ResultsOptions): Promise<
     provenance.set(`${info.task}|${o.base}`, b.from);
     const line = b.from[0].row;
     beforeRows.push({ task: info.task, language: info.language, category: info.category, values: [b.score], line });
-    afterRows.push({ task: info.task, language: info.language, category: info.category, values: corpora.map((c) => {
-      const s = perModel.get(c)!.get(info.task)!;
-      provenance.set(`${info.task}|${c}`, s.from);
-      return s.score;
-    }), line });
+    afterRows.push({
+      task: info.task,
+      language: info.language,
+      category: info.category,
+      values: corpora.map((c) => {
+        const s = perModel.get(c)!.get(info.task)!;
+        provenance.set(`${info.task}|${c}`, s.from);
+        return s.score;
+      }),
+      line,
+    });
   }
   return {
     before: { file: `${dir}/${o.base}`, corpora: [o.base], tasks: beforeRows },
@@ -101,5 +119,7 @@ export async function readStudyResults(dir: string, o: ResultsOptions): Promise<
 
 /** "file:row (template)" lines for a number's tooltip. */
 export function describeProvenance(rows: readonly ResultRow[], root: string): string {
-  return rows.map((r) => `${path.relative(root, r.file)}:${r.row} (${r.template || 'no template'}) = ${r.score}`).join('\n');
+  return rows
+    .map((r) => `${path.relative(root, r.file)}:${r.row} (${r.template || 'no template'}) = ${r.score}`)
+    .join('\n');
 }

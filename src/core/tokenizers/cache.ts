@@ -5,7 +5,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { readRemoteFile, sftpCall } from '../cluster/sftp';
 import { readRegularFile } from '../regularFile';
-import { loadTokenizer, tokenizerFormat, type TokenDecoder } from './decoder';
+import { loadTokenizer, type TokenDecoder, tokenizerFormat } from './decoder';
 
 /**
  * Tokenizers by content hash. A model on the cluster is fetched once: its SHA-256 is remembered
@@ -77,7 +77,12 @@ export class TokenizerCache {
   }
 }
 
-const IndexEntry = z.object({ size: z.number(), mtime: z.number(), sha256: z.string().regex(/^[0-9a-f]{64}$/), format: z.enum(['tokenizer.json', 'sentencepiece']) });
+const IndexEntry = z.object({
+  size: z.number(),
+  mtime: z.number(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  format: z.enum(['tokenizer.json', 'sentencepiece']),
+});
 type IndexEntry = z.infer<typeof IndexEntry>;
 const RemoteIndex = z.record(z.string(), IndexEntry);
 

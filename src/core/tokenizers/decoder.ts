@@ -17,7 +17,10 @@ export interface TokenDecoder {
 }
 
 export class TokenizerError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'TokenizerError';
   }
@@ -26,7 +29,17 @@ export class TokenizerError extends Error {
 /** Which format the bytes are: a tokenizer.json is a JSON object; a SentencePiece model is a protobuf. */
 export function tokenizerFormat(bytes: Uint8Array): TokenDecoder['format'] {
   let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09 || bytes[i] === 0xef || bytes[i] === 0xbb || bytes[i] === 0xbf)) i++;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 ||
+      bytes[i] === 0x0a ||
+      bytes[i] === 0x0d ||
+      bytes[i] === 0x09 ||
+      bytes[i] === 0xef ||
+      bytes[i] === 0xbb ||
+      bytes[i] === 0xbf)
+  )
+    i++;
   return bytes[i] === 0x7b ? 'tokenizer.json' : 'sentencepiece';
 }
 
@@ -36,8 +49,21 @@ export async function loadTokenizer(bytes: Uint8Array, file: string): Promise<To
 
 const TokenizerJson = z
   .object({
-    model: z.object({ type: z.string().optional(), vocab: z.union([z.record(z.string(), z.number().int().nonnegative()), z.array(z.tuple([z.string(), z.number()]))], { message: 'expected the vocabulary: an object of token → id (BPE, WordPiece, WordLevel) or a list of [piece, score] (Unigram)' }) }).passthrough(),
-    added_tokens: z.array(z.object({ id: z.number().int().nonnegative(), content: z.string() }).passthrough()).optional(),
+    model: z
+      .object({
+        type: z.string().optional(),
+        vocab: z.union(
+          [z.record(z.string(), z.number().int().nonnegative()), z.array(z.tuple([z.string(), z.number()]))],
+          {
+            message:
+              'expected the vocabulary: an object of token → id (BPE, WordPiece, WordLevel) or a list of [piece, score] (Unigram)',
+          },
+        ),
+      })
+      .passthrough(),
+    added_tokens: z
+      .array(z.object({ id: z.number().int().nonnegative(), content: z.string() }).passthrough())
+      .optional(),
   })
   .passthrough();
 
@@ -51,7 +77,10 @@ async function loadTokenizerJson(bytes: Uint8Array, file: string): Promise<Token
   const parsed = TokenizerJson.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TokenizerError(file, `not a Hugging Face tokenizer.json: field "${issue.path.join('.') || '(root)'}": ${issue.message}`);
+    throw new TokenizerError(
+      file,
+      `not a Hugging Face tokenizer.json: field "${issue.path.join('.') || '(root)'}": ${issue.message}`,
+    );
   }
   const vocab = parsed.data.model.vocab;
   const ids = Array.isArray(vocab) ? [vocab.length - 1] : Object.values(vocab);
@@ -68,7 +97,11 @@ async function loadTokenizerJson(bytes: Uint8Array, file: string): Promise<Token
     format: 'tokenizer.json',
     vocabularySize,
     // Special tokens (an end-of-document id Megatron appended) stay visible: the view shows what the dataset holds.
-    decode: (tokens) => tokenizer.decode(checkIds(tokens, vocabularySize, file), { skip_special_tokens: false, clean_up_tokenization_spaces: false }),
+    decode: (tokens) =>
+      tokenizer.decode(checkIds(tokens, vocabularySize, file), {
+        skip_special_tokens: false,
+        clean_up_tokenization_spaces: false,
+      }),
   };
 }
 
@@ -126,7 +159,11 @@ async function loadSentencePiece(bytes: Uint8Array, file: string): Promise<Token
 function checkIds(ids: readonly number[], size: number, file: string): number[] {
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
-    if (!Number.isInteger(id) || id < 0 || id >= size) throw new TokenizerError(file, `token ${i} of the document is id ${id}, outside this tokenizer's vocabulary of ${size} (was the dataset made with another tokenizer?)`);
+    if (!Number.isInteger(id) || id < 0 || id >= size)
+      throw new TokenizerError(
+        file,
+        `token ${i} of the document is id ${id}, outside this tokenizer's vocabulary of ${size} (was the dataset made with another tokenizer?)`,
+      );
   }
   return ids as number[];
 }
