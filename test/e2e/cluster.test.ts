@@ -111,10 +111,7 @@ test('an encrypted key asks for its passphrase once; it is kept in SecretStorage
   await pickCluster('locked');
   const box = page.locator('.quick-input-widget input[type="password"]');
   await box.waitFor();
-  assert.match(
-    await page.locator('.quick-input-widget .quick-input-title').innerText(),
-    /Passphrase for .*id_locked/,
-  );
+  assert.match(await page.locator('.quick-input-widget .quick-input-title').innerText(), /Passphrase for .*id_locked/);
   await box.fill('open sesame');
   await box.press('Enter');
   await page.locator(`${CLUSTER_STATUS}[aria-label*="locked: connected"]`).waitFor();
