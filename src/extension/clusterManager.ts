@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { ClusterConnection, type ConnectionState, type HostKeyPrompt } from '../core/cluster/connection';
 import { knownHostsLine } from '../core/cluster/knownHosts';
 import { type ClusterProfile, localSshFiles, resolveProfile } from '../core/cluster/profile';
+import { COMMANDS } from './commandIds';
 
 const SECRET_PREFIX = 'corpusLab.passphrase:';
 
@@ -23,7 +24,7 @@ export class ClusterManager implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.status.name = vscode.l10n.t('Corpus Lab cluster');
-    this.status.command = 'corpusLab.connectCluster';
+    this.status.command = COMMANDS.connectCluster;
   }
 
   names(): string[] {

@@ -3,6 +3,8 @@ import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { COMMANDS } from './commandIds';
+import { CommandRegistry } from './commands';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
@@ -40,6 +42,7 @@ export function activate(context: vscode.ExtensionContext) {
   const lenses = new RecipeCodeLensProvider(load, estimate);
   const reports = new ReportDocuments();
   const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const commands = new CommandRegistry(log);
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
   const exportDir = () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
@@ -79,18 +82,18 @@ export function activate(context: vscode.ExtensionContext) {
       ...RecipeCompletionProvider.triggerCharacters,
     ),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    ...registerRecipeCommands(load, reports, () => settings().dataRoot),
+    ...registerRecipeCommands(commands, load, reports, () => settings().dataRoot),
     log,
     panels,
-    vscode.commands.registerCommand('corpusLab.openScoreDifferences', () => panels.open('scores')),
-    vscode.commands.registerCommand('corpusLab.openCorrelations', () => panels.open('correlations')),
+    commands.register(COMMANDS.openScoreDifferences, () => panels.open('scores')),
+    commands.register(COMMANDS.openCorrelations, () => panels.open('correlations')),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
     clusters,
-    ...registerClusterCommands(clusters, workspace, settings),
-    ...registerDatasetInspector({ load, clusters, settings, storageUri: context.globalStorageUri, log }),
+    ...registerClusterCommands(commands, clusters, workspace, settings),
+    ...registerDatasetInspector({ commands, load, clusters, settings, storageUri: context.globalStorageUri, log }),
     jobs,
     vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
-    ...jobs.commands(),
+    ...jobs.commands(commands),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();
