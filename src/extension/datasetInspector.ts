@@ -7,13 +7,14 @@ import type { ClusterManager } from './clusterManager';
 import { COMMANDS } from './commandIds';
 import { type CommandRegistry, explained } from './commands';
 import { toRange } from './convert';
+import { Disposable } from './dispose';
 
 export const INSPECT_SCHEME = 'corpus-lab-inspect';
 
 /** Read-only documents holding inspections: a virtual document cannot be edited or saved over anything. */
-class InspectionDocuments implements vscode.TextDocumentContentProvider {
+class InspectionDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly emitter = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -248,6 +249,7 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
   };
 
   return [
+    docs,
     languageDiagnostics,
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, docs),
     deps.commands.register(

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
@@ -18,23 +17,14 @@ import {
 } from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
+import { SettingsStore } from './settings';
 import { locateStudy } from './studyLocator';
+import { workspaceFolder } from './workspaceFolder';
 
 /** Wires the core to the editor. Everything registered is owned by `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext) {
-  // Settings are read often; each invalid value is reported once, not at every read.
-  const reported = new Set<string>();
-  const settings = () => {
-    const { settings, problems } = parseSettings(
-      vscode.workspace.getConfiguration('corpusLab') as unknown as Record<string, unknown>,
-    );
-    for (const p of problems) {
-      if (reported.has(p)) continue;
-      reported.add(p);
-      void vscode.window.showWarningMessage(vscode.l10n.t('Invalid setting: {0}', p));
-    }
-    return settings;
-  };
+  const store = new SettingsStore();
+  const settings = () => store.get();
   const workspace = new RecipeWorkspace(settings().recipeGlob);
   const load = () => workspace.recipes();
   const tree = new RecipeTreeProvider(load);
@@ -45,7 +35,7 @@ export function activate(context: vscode.ExtensionContext) {
   const commands = new CommandRegistry(log);
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
   const exportDir = () => {
-    const folder = vscode.workspace.workspaceFolders?.[0];
+    const folder = workspaceFolder();
     return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
   };
   const jobs = new JobsController({
@@ -66,7 +56,11 @@ export function activate(context: vscode.ExtensionContext) {
   });
 
   context.subscriptions.push(
+    store,
     workspace,
+    tree,
+    lenses,
+    reports,
     vscode.window.createTreeView('corpusLab.recipes', { treeDataProvider: tree, showCollapseAll: true }),
     workspace.onDidChange((set) => {
       tree.refresh(set);
@@ -87,7 +81,10 @@ export function activate(context: vscode.ExtensionContext) {
     panels,
     commands.register(COMMANDS.openScoreDifferences, () => panels.open('scores')),
     commands.register(COMMANDS.openCorrelations, () => panels.open('correlations')),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
+    store.onDidChange((keys) => {
+      if (keys.has('study')) panels.reload();
+      if (keys.has('recipeGlob')) void workspace.setGlob(settings().recipeGlob);
+    }),
     clusters,
     ...registerClusterCommands(commands, clusters, workspace, settings),
     ...registerDatasetInspector({ commands, load, clusters, settings, storageUri: context.globalStorageUri, log }),

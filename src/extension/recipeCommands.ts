@@ -10,14 +10,15 @@ import {
 import type { RecipeSet, ResolvedRecipe } from '../core/recipe/resolve';
 import { COMMANDS } from './commandIds';
 import type { CommandRegistry } from './commands';
+import { Disposable } from './dispose';
 import type { RecipeNode } from './recipeTree';
 
 export const REPORT_SCHEME = 'corpus-lab-report';
 
 /** Read-only Markdown documents for reports, shown in the Markdown preview. */
-export class ReportDocuments implements vscode.TextDocumentContentProvider {
+export class ReportDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly emitter = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
 
   provideTextDocumentContent(uri: vscode.Uri): string {

@@ -5,6 +5,7 @@ import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/rep
 import type { RecipeSet } from '../core/recipe/resolve';
 import { COMMANDS } from './commandIds';
 import { toRange } from './convert';
+import { Disposable } from './dispose';
 
 export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-recipe', scheme: 'file' };
 
@@ -12,14 +13,16 @@ export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-reci
 export type EstimateSettings = () => { modelParameters: number; tflopsPerGpu: number };
 
 /** A CodeLens over each recipe's name with its statistics, and "Compare with parent" where it extends. */
-export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
-  private readonly emitter = new vscode.EventEmitter<void>();
+export class RecipeCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly emitter = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.emitter.event;
 
   constructor(
     private readonly load: () => Promise<RecipeSet>,
     private readonly estimate: EstimateSettings,
-  ) {}
+  ) {
+    super();
+  }
 
   refresh() {
     this.emitter.fire();
