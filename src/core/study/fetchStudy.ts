@@ -53,16 +53,19 @@ export async function fetchStudy(source: ResultsSource, o: FetchStudyOptions): P
   const dir = path.join(o.workspace, 'results', o.study);
   const report = await fetchStudyResults(source, evals, dir);
   const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
-  const study = await writeStudyFolder(dir, o, evals[0].cluster, corpora);
+  const study = await writeStudyFolder(dir, { ...o, cluster: evals[0].cluster, corpora });
   return { ...report, study };
 }
 
-async function writeStudyFolder(
+/**
+ * Makes `dir` (results/<study>) a study of its own, unless it has a study.yaml: `study.yaml`
+ * pointing at the results beside it and `composition.csv` of the corpora that have a recipe.
+ */
+export async function writeStudyFolder(
   dir: string,
-  o: FetchStudyOptions,
-  cluster: string,
-  corpora: readonly string[],
+  o: Pick<FetchStudyOptions, 'study' | 'shots' | 'recipes'> & { cluster: string; corpora: readonly string[] },
 ): Promise<StudyFolderReport> {
+  const { cluster, corpora } = o;
   const studyFile = path.join(dir, 'study.yaml');
   const withRecipe = corpora.filter((c) => o.recipes.has(c));
   const withoutRecipe = corpora.filter((c) => !o.recipes.has(c));
