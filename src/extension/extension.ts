@@ -16,6 +16,7 @@ import {
 } from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
+import { chooseStudy } from './studyCommands';
 import { locateStudy } from './studyLocator';
 
 /** Wires the core to the editor. Everything registered is owned by `context.subscriptions`. */
@@ -84,6 +85,7 @@ export function activate(context: vscode.ExtensionContext) {
     panels,
     vscode.commands.registerCommand('corpusLab.openScoreDifferences', () => panels.open('scores')),
     vscode.commands.registerCommand('corpusLab.openCorrelations', () => panels.open('correlations')),
+    vscode.commands.registerCommand('corpusLab.chooseStudy', () => chooseStudy(context.extensionUri)),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
     clusters,
     ...registerClusterCommands(clusters, workspace, settings),

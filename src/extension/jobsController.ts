@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterProfile } from '../core/cluster/profile';
@@ -15,7 +14,7 @@ import {
   needsPoll,
   studySummary,
 } from '../core/jobs/present';
-import { type JobRecord, JobRegistry } from '../core/jobs/registry';
+import { type JobRecord, type JobRegistry, workspaceRegistry } from '../core/jobs/registry';
 import { throughputOfRuns } from '../core/jobs/runThroughput';
 import {
   type JobSettings,
@@ -30,18 +29,12 @@ import { validateStudy } from '../core/jobs/studyValidate';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
 import type { RecipeSet } from '../core/recipe/resolve';
-import { writeFileAtomic } from '../core/report/exportFile';
-import { type FetchReport, fetchStudyResults } from '../core/results/fetch';
+import { type FetchStudyReport, fetchStudy } from '../core/study/fetchStudy';
 import type { ClusterManager } from './clusterManager';
 import { type JobNode, JobTreeProvider } from './jobTree';
 import { LOG_SCHEME, LogDocuments } from './logDocuments';
+import { showStudyInPanels } from './studyCommands';
 import { TrainingPanel } from './trainingPanel';
-
-const fileExists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
 
 /** Job scripts shown read-only, named by study, stage, model and job id; the query holds the job's tag. */
 const SCRIPT_SCHEME = 'corpus-lab-script';
@@ -51,22 +44,6 @@ const scriptUri = (j: JobRecord) =>
     path: `/${j.study}/${j.stage}/${j.model}${j.jobId ? `-${j.jobId}` : ''}.sbatch`,
     query: j.tag,
   });
-
-/** The study.yaml written after the first fetch: the panels then show this study's own results. */
-function studyYaml(name: string, cluster: string, results: string, shots: number, corpora: string[]): string {
-  return [
-    `# Written by Corpus Lab when the results of ${name} were first fetched. Edit freely.`,
-    `name: ${JSON.stringify(name)}`,
-    `cluster: ${JSON.stringify(cluster)}`,
-    `results: ${JSON.stringify(results)}`,
-    'base: base',
-    `shots: ${shots}`,
-    'aggregation: mean',
-    'metric: Accuracy',
-    `corpora: [${corpora.map((c) => JSON.stringify(c)).join(', ')}]`,
-    '',
-  ].join('\n');
-}
 
 export interface JobsContext {
   readonly extensionUri: vscode.Uri;
@@ -101,7 +78,7 @@ export class JobsController implements vscode.Disposable {
 
   constructor(private readonly ctx: JobsContext) {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? ctx.storageUri;
-    this.registry = new JobRegistry(path.join(folder.fsPath, '.corpus-lab', 'jobs.json'));
+    this.registry = workspaceRegistry(folder.fsPath);
     const profile = (name: string) => ctx.settings().clusters.find((p) => p.name === name);
     this.service = new JobService(this.registry, (c) => ctx.clusters.get(c), {
       remoteRoot: (c) => profile(c)?.remoteRoot ?? 'corpus-lab',
@@ -444,10 +421,10 @@ export class JobsController implements vscode.Disposable {
   }
 
   /**
-   * Copies a study's evaluation results into `results/<study>/` of the workspace and, when the
-   * workspace has no study.yaml yet, writes one that points the analysis panels at them.
+   * Copies a study's evaluation results into `results/<study>/` of the workspace, which becomes a
+   * study of its own (core: fetchStudy), and offers to show it in the analysis panels.
    */
-  async fetchResults(study?: string): Promise<FetchReport | undefined> {
+  async fetchResults(study?: string): Promise<FetchStudyReport | undefined> {
     await this.poll();
     const studies = [
       ...new Set(
@@ -467,36 +444,52 @@ export class JobsController implements vscode.Disposable {
     if (!name) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     if (!folder) throw new Error(vscode.l10n.t('Open a folder to fetch results into.'));
-    const jobs = this.registry.all().filter((j) => j.study === name);
-    const evals = jobs.filter((j) => j.stage === 'eval');
-    const cluster = evals[0]?.cluster;
+    const jobs = this.registry.all();
+    const cluster = jobs.find((j) => j.study === name && j.stage === 'eval')?.cluster;
     if (!cluster) throw new Error(vscode.l10n.t('Study {0} has no evaluation jobs.', name));
-    const local = path.join(folder, 'results', name);
+    const recipes = (await this.ctx.recipes()).recipes;
     const report = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching results of {0}…', name) },
-      () => fetchStudyResults(this.ctx.clusters.get(cluster), evals, local),
+      () =>
+        fetchStudy(this.ctx.clusters.get(cluster), {
+          workspace: folder,
+          study: name,
+          jobs,
+          shots: this.ctx.settings().jobs.numFewshot,
+          recipes,
+        }),
     );
     for (const p of report.problems) this.ctx.log.warn(p);
-    const studyFile = path.join(folder, 'study.yaml');
-    if (!(await fileExists(studyFile))) {
-      const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
-      const shots = this.ctx.settings().jobs.numFewshot;
-      await writeFileAtomic(studyFile, studyYaml(name, cluster, `results/${name}`, shots, corpora));
-    }
-    this.ctx.onResultsFetched();
-    const msg = vscode.l10n.t(
-      'Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept). The study used {4}.',
-      report.fetched.length,
-      name,
-      report.unchanged.length,
-      report.kept.length,
-      formatGpuHours(gpuHours(jobs)),
-    );
-    if (report.problems.length)
-      void vscode.window.showWarningMessage(
-        `${msg} ${vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length)}`,
+    const studyFile = vscode.workspace.asRelativePath(report.study.studyFile);
+    if (report.study.withoutRecipe.length)
+      this.ctx.log.warn(
+        `${name}: no recipe in the workspace for ${report.study.withoutRecipe.join(', ')}; their composition is not in the study`,
       );
-    else void vscode.window.showInformationMessage(msg);
+    this.ctx.onResultsFetched();
+    const msg = [
+      vscode.l10n.t(
+        'Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept). The study used {4}.',
+        report.fetched.length,
+        name,
+        report.unchanged.length,
+        report.kept.length,
+        formatGpuHours(gpuHours(jobs.filter((j) => j.study === name))),
+      ),
+      report.study.studyFileState === 'written'
+        ? vscode.l10n.t('Wrote {0}.', studyFile)
+        : vscode.l10n.t('{0} was already there and is kept as it is.', studyFile),
+      report.problems.length ? vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length) : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const open = vscode.l10n.t('Open in Panels');
+    const shown = report.problems.length
+      ? vscode.window.showWarningMessage(msg, open)
+      : vscode.window.showInformationMessage(msg, open);
+    void shown.then((pick) => {
+      if (pick === open)
+        void showStudyInPanels(report.study.dir).catch((e: Error) => vscode.window.showErrorMessage(e.message));
+    });
     return report;
   }
 
