@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { findStudies } from '../core/study/findStudies';
 
 /** The paper's study, shipped with the extension: always offered, workspace or not. */
-export function embeddedStudy(extensionUri: vscode.Uri): string {
+function embeddedStudy(extensionUri: vscode.Uri): string {
   return vscode.Uri.joinPath(extensionUri, 'examples', 'paper-study').fsPath;
 }
 
