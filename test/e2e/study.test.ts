@@ -261,8 +261,11 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   assert.ok(csv.includes(`igakuqa,mcqa_with_options_jp,${fakeScore('Tiny-B', 'igakuqa')},`), csv);
 
   // "Open in Panels" names the study in the workspace's settings and opens it.
+  // In its toast, or in the notification centre if the wait for it opened that.
   await page
-    .locator('.notification-toast', { hasText: 'Fetched 36 result files of e2e-study' })
+    .locator('.notification-toast, .notifications-center .notification-list-item', {
+      hasText: 'Fetched 36 result files of e2e-study',
+    })
     .first()
     .locator('.monaco-button', { hasText: 'Open in Panels' })
     .click();
