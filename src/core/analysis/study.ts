@@ -6,6 +6,7 @@ import { FileError, readTextFile } from '../regularFile';
 import { describeProvenance, readStudyResults } from '../results/studyResults';
 import { closest } from '../validation';
 import { type AnalysisOptions, type AnalysisResult, analyze } from './analyze';
+import type { TableOneRow } from './schemas';
 import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
 import { readStudyFile, resolveIn } from './studyFile';
 import {
@@ -17,7 +18,6 @@ import {
   type ScoreTable,
   TableError,
 } from './tables';
-import type { TableOneRow } from './views';
 
 export interface AnalysisInputs {
   readonly composition: CompositionTable;
