@@ -4,10 +4,10 @@ import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
 /** The messages between the two analysis panels and the extension, built from the core's own schemas. */
 
-export const PANEL_KINDS = ['scores', 'correlations'] as const;
+const PANEL_KINDS = ['scores', 'correlations'] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
-export const studyPayload = z
+const studyPayload = z
   .object({
     name: z.string(),
     /** Where the numbers came from, shown in the panel. */

@@ -12,12 +12,12 @@ const num = z.number().finite();
 const nullableNum = num.nullable();
 const statistic = z.enum(STATISTIC_IDS);
 
-export const interval = z.object({ low: num, high: num }).strict().readonly();
+const interval = z.object({ low: num, high: num }).strict().readonly();
 export type Interval = z.infer<typeof interval>;
 
 const permutationMethod = z.enum(['exact', 'monte-carlo']);
 
-export const testPermutation = z
+const testPermutation = z
   .object({
     scheme: z.literal('freedman-lane'),
     method: permutationMethod,
@@ -31,16 +31,14 @@ export const testPermutation = z
   })
   .strict()
   .readonly();
-export type TestPermutation = z.infer<typeof testPermutation>;
 
 /** The same test as another of its family (negated when sign is −1): counted there, once. */
-export const duplicate = z
+const duplicate = z
   .object({ statistic, task: z.string(), sign: z.union([z.literal(1), z.literal(-1)]) })
   .strict()
   .readonly();
-export type Duplicate = z.infer<typeof duplicate>;
 
-export const testResult = z
+const testResult = z
   .object({
     task: z.string(),
     language: z.string(),
@@ -80,7 +78,7 @@ export const testResult = z
   .readonly();
 export type TestResult = z.infer<typeof testResult>;
 
-export const correlationMatrix = z
+const correlationMatrix = z
   .object({ labels: z.array(z.string()).readonly(), values: z.array(z.array(nullableNum).readonly()).readonly() })
   .strict()
   .readonly();
@@ -90,7 +88,7 @@ export type CorrelationMatrix = z.infer<typeof correlationMatrix>;
 export const FAMILY_SCOPES = ['statistic', 'all'] as const;
 export type FamilyScope = (typeof FAMILY_SCOPES)[number];
 
-export const multipleTesting = z
+const multipleTesting = z
   .object({
     scope: z.enum(FAMILY_SCOPES),
     methods: z
@@ -149,10 +147,10 @@ export type TaskScores = z.infer<typeof taskScores>;
 export const tableOneRow = z.object({ corpus: z.string(), japanese: num, english: num }).strict().readonly();
 export type TableOneRow = z.infer<typeof tableOneRow>;
 
-export const CORRELATION_MODES = ['regular', 'partial'] as const;
+const CORRELATION_MODES = ['regular', 'partial'] as const;
 export type CorrelationMode = (typeof CORRELATION_MODES)[number];
 /** Which p-value decides the stars of a partial correlation: the paper's, df-corrected, or permutation. */
-export const P_KINDS = ['paper', 'corrected', 'permutation'] as const;
+const P_KINDS = ['paper', 'corrected', 'permutation'] as const;
 export type PKind = (typeof P_KINDS)[number];
 
 /** The tables and charts a panel can export, by the ids its page sends. */
