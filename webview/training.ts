@@ -195,6 +195,14 @@ function draw() {
   lrBox.style.height = '240px';
   curves = lossChart(lossCanvas);
   schedule = scheduleChart(lrCanvas);
+  markCounts();
+}
+
+/** How many points each curve holds, on its chart's box: what a reader (or a test) can check against the log. */
+function markCounts() {
+  const box = (id: string) => document.getElementById(id)?.parentElement;
+  box('training-chart')?.setAttribute('data-points', `lm loss ${raw.loss.length}, grad norm ${raw.gradNorm.length}`);
+  box('schedule-chart')?.setAttribute('data-points', `learning rate ${raw.lr.length}, throughput ${raw.tflops.length}`);
 }
 
 function reset(m: Extract<TrainingToPage, { type: 'reset' }>) {
@@ -228,6 +236,7 @@ function append(iterations: Iterations) {
     curves.update('none');
   }
   schedule?.update('none');
+  markCounts();
   const el = document.getElementById('count');
   if (el && count > 0) el.textContent = t(strings, '{0} iterations', count);
 }
