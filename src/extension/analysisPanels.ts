@@ -3,7 +3,13 @@ import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl } from '../core/report/exportFile';
-import { type AnalysisToHost, type AnalysisToPage, analysisProtocol, type PanelKind } from '../protocol/panels';
+import {
+  type AnalysisToHost,
+  type AnalysisToPage,
+  analysisProtocol,
+  PANEL_KINDS,
+  type PanelKind,
+} from '../protocol/panels';
 import { toStudyPayload } from '../protocol/studyPayload';
 import {
   openPanel,
@@ -50,7 +56,7 @@ export class AnalysisPanels implements vscode.Disposable {
   private watchedDir: string | undefined;
 
   constructor(private readonly options: AnalysisPanelsOptions) {
-    for (const kind of Object.keys(DESCRIPTORS) as PanelKind[]) {
+    for (const kind of PANEL_KINDS) {
       this.disposables.push(
         registerPanelSerializer(DESCRIPTORS[kind], (webviewPanel) => {
           // The page restores its own view from its saved state; the host only needs to attach.

@@ -4,7 +4,7 @@ import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
 /** The messages between the two analysis panels and the extension, built from the core's own schemas. */
 
-const PANEL_KINDS = ['scores', 'correlations'] as const;
+export const PANEL_KINDS = ['scores', 'correlations'] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
 const studyPayload = z
