@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { type AnalysisResult, analyze } from '../../src/core/analysis/analyze';
-import { analysisResult, panelView } from '../../src/core/analysis/schemas';
+import { analysisResult, CHART_IDS, panelView, TABLE_IDS } from '../../src/core/analysis/schemas';
 import { loadStudy } from '../../src/core/analysis/study';
 import { parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
+import { exportStem, panelTable } from '../../src/core/analysis/views';
 import { MegatronMetrics } from '../../src/core/logs/megatronLog';
 import { MAX_SMOOTHING, smoothEma } from '../../src/core/logs/smoothing';
 import { parseMessage, readyMessage } from '../../src/protocol/panelProtocol';
@@ -174,6 +175,32 @@ test('analysis messages: bad ones are refused with the field named; ready is the
     strings: {},
   });
   assert.deepEqual(nan, { ok: false, error: 'study.tasks.0.values.0: Expected number, received nan' });
+});
+
+test('every table and chart id the protocol accepts is one the core can build and name', async () => {
+  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
+  assert.deepEqual(
+    TABLE_IDS.map((id) => panelTable(study, id, view).title),
+    [
+      'Score differences (after − before continued pretraining)',
+      'Average score differences',
+      'Average scores after continued pretraining and SFT (Table 1)',
+      'Correlation tests — Total token count (partial)',
+    ],
+  );
+  assert.deepEqual(
+    [...TABLE_IDS, ...CHART_IDS].map((id) => exportStem(id, view)),
+    [
+      'scores',
+      'averages',
+      'table-1',
+      'tests-total_tokens-partial',
+      'averages',
+      'bars-total_tokens-partial',
+      'heatmap-statistics',
+      'heatmap-tasks',
+    ],
+  );
 });
 
 test('the panel view: its defaults, and a stale or foreign key refused', () => {
