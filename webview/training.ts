@@ -108,7 +108,13 @@ function scheduleChart(canvas: HTMLCanvasElement): Chart {
       interaction: { mode: 'nearest', intersect: false },
       scales: {
         x: { type: 'linear', title: axisTitle(t(strings, 'iteration')) },
-        lr: { type: 'linear', position: 'left', title: axisTitle(t(strings, 'learning rate')) },
+        lr: {
+          type: 'linear',
+          position: 'left',
+          title: axisTitle(t(strings, 'learning rate')),
+          // Learning rates are 1e-6…1e-3: two significant digits in exponent form read better than 9.00000E-5.
+          ticks: { callback: (v) => Number(v).toExponential(1) },
+        },
         tflops: {
           type: 'linear',
           position: 'right',
