@@ -221,7 +221,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
   for (const id of STATISTIC_IDS) {
     const tests = result.tests.filter((t) => t.statistic === id);
     if (tests.length === 0) continue;
-    io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
+    io.out(`${id} | covariates: ${(result.covariates[id] ?? []).join(', ') || 'none'}\n`);
     const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
     io.out(
       table([

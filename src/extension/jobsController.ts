@@ -243,12 +243,7 @@ export class JobsController extends Disposable {
         withJob(async (j) => {
           const open = this.charts.get(j.tag);
           if (open) return open.reveal();
-          const panel = new TrainingPanel(
-            j,
-            () => this.ctx.clusters.get(j.cluster),
-            this.ctx.extensionUri,
-            this.ctx.exportDir,
-          );
+          const panel = new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx);
           this.charts.set(j.tag, panel);
           panel.onDidDispose(() => this.charts.delete(j.tag));
         }),

@@ -233,6 +233,20 @@ test('the training chart of a CPT job plots the iterations of its log', async ()
   const frame = await webviewFrame(page, 'Training: Tiny-B');
   await frame.locator('#count', { hasText: '12 iterations' }).waitFor();
   assert.equal(await frame.locator('h1').innerText(), 'e2e-study/cpt/Tiny-B');
+  // Every curve has each of the 12 iterations: loss and grad norm above, learning rate and throughput below.
+  assert.equal(
+    await frame.locator('.chart:has(#training-chart)').getAttribute('data-points'),
+    'lm loss 12, grad norm 12',
+  );
+  assert.equal(
+    await frame.locator('.chart:has(#schedule-chart)').getAttribute('data-points'),
+    'learning rate 12, throughput 12',
+  );
+  // Loss on a log axis and the smoothing weight are the page's view: set, the charts are redrawn with them.
+  await frame.locator('#log-loss').check();
+  await frame.locator('#smoothing').fill('0.9');
+  await frame.locator('#smoothing-value', { hasText: '0.90' }).waitFor();
+  assert.ok(await frame.locator('#log-loss').isChecked());
   await page.screenshot({ path: path.join(SHOTS, 'training-chart.png') });
 });
 
