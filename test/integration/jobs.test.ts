@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
 import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
+import { isFinished } from '../../src/core/jobs/jobState';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
-import { FINISHED_STATES } from '../../src/core/jobs/slurm';
 import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch';
 import { validateStudy } from '../../src/core/jobs/studyValidate';
@@ -78,7 +78,7 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_00
 
 const finished = (tags: string[]) => async () => {
   await service.poll('loopback');
-  return tags.every((t) => FINISHED_STATES.has(registry.get(t)!.state));
+  return tags.every((t) => isFinished(registry.get(t)!.state));
 };
 
 before(async () => {
