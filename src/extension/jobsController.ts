@@ -110,9 +110,14 @@ export class JobsController implements vscode.Disposable {
     this.tree = new JobTreeProvider(
       () => this.registry.all(),
       (c) => this.staleNote(c),
+      () => this.loaded,
     );
     this.logs = new LogDocuments((c) => ctx.clusters.get(c));
-    this.disposables.push(this.logs, vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
+    this.disposables.push(
+      this.tree,
+      this.logs,
+      vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs),
+    );
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(SCRIPT_SCHEME, {
         provideTextDocumentContent: async (uri) => {
