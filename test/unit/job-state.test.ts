@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { parseSacct } from '../../src/core/jobs/accounting';
-import { isFinished, readSlurmState, stateText } from '../../src/core/jobs/jobState';
+import { isFinished, jobState, readSlurmState, stateText } from '../../src/core/jobs/jobState';
 import { jobDescription, jobIcon, NO_LIMIT, timeLimitText } from '../../src/core/jobs/present';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
 import { resourceArgs, resourcesOfOldSbatch, slurmResources } from '../../src/core/jobs/resources';
@@ -49,6 +49,13 @@ test('a state Slurm prints that this version does not know is UNKNOWN, with Slur
   // Not finished: it is polled until Slurm says something known.
   assert.equal(isFinished('UNKNOWN'), false);
   assert.equal(jobIcon('UNKNOWN'), 'unknown');
+  assert.equal(jobIcon('REQUEUE_HOLD'), 'pending');
+  assert.equal(jobIcon('STAGE_OUT'), 'running');
+  // A finished job never shows as waiting or running, and only UNKNOWN shows as unknown.
+  for (const s of jobState.options) {
+    if (isFinished(s)) assert.ok(['done', 'failed', 'cancelled'].includes(jobIcon(s)), s);
+    assert.equal(jobIcon(s) === 'unknown', s === 'UNKNOWN', s);
+  }
 });
 
 const OLD_RECORD = {

@@ -141,13 +141,40 @@ export function endReason(j: JobRecord): string {
 
 export type JobIcon = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'unknown';
 
+/** Every state's icon; a state added to the union without one here does not compile. */
+const ICON_OF: Record<JobState, JobIcon> = {
+  SUBMITTING: 'pending',
+  PENDING: 'pending',
+  REQUEUED: 'pending',
+  REQUEUE_FED: 'pending',
+  REQUEUE_HOLD: 'pending',
+  RESV_DEL_HOLD: 'pending',
+  EXPEDITING: 'pending',
+  SUSPENDED: 'pending',
+  STOPPED: 'pending',
+  CONFIGURING: 'running',
+  RUNNING: 'running',
+  RESIZING: 'running',
+  SIGNALING: 'running',
+  COMPLETING: 'running',
+  STAGE_OUT: 'running',
+  COMPLETED: 'done',
+  CANCELLED: 'cancelled',
+  FAILED: 'failed',
+  TIMEOUT: 'failed',
+  NODE_FAIL: 'failed',
+  OUT_OF_MEMORY: 'failed',
+  PREEMPTED: 'failed',
+  BOOT_FAIL: 'failed',
+  DEADLINE: 'failed',
+  REVOKED: 'failed',
+  SPECIAL_EXIT: 'failed',
+  UNSUBMITTED: 'failed',
+  UNKNOWN: 'unknown',
+};
+
 export function jobIcon(state: JobState): JobIcon {
-  if (state === 'COMPLETED') return 'done';
-  if (state === 'RUNNING' || state === 'COMPLETING' || state === 'CONFIGURING') return 'running';
-  if (state === 'PENDING' || state === 'SUBMITTING' || state === 'REQUEUED') return 'pending';
-  if (state === 'CANCELLED') return 'cancelled';
-  if (isFinished(state) || state === 'UNSUBMITTED') return 'failed';
-  return 'unknown';
+  return ICON_OF[state];
 }
 
 export function isActive(j: JobRecord): boolean {
