@@ -301,6 +301,11 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   assert.notEqual(again.tag, cpt.tag);
   assert.notEqual(again.jobId, cpt.jobId);
   assert.equal(again.model, 'broken');
+  // It asks Slurm for what the first asked, read from the record rather than from its sbatch line.
+  assert.deepEqual(again.resources, cpt.resources);
+  const asked = (argv: readonly string[]) => argv.filter((x) => /^--(partition|nodes|gres|time)=/.test(x));
+  assert.deepEqual(asked(again.sbatch), asked(cpt.sbatch));
+  assert.equal(asked(again.sbatch).length, 4);
   const script = (await readRemoteFile(await conn.sftp(), again.script)).toString('utf8');
   assert.ok(
     script.includes(again.runDir) && !script.includes(cpt.runDir),
