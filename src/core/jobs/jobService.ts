@@ -75,6 +75,11 @@ export class JobService {
   private readonly homes = new Map<string, string>();
   /** Clusters found without accounting: sacct is not asked again. */
   private readonly noAccounting = new Set<string>();
+  /**
+   * Tags this service is submitting now. A poll leaves them to their submission: recovering one
+   * whose sbatch has not answered yet would find no such job and write UNSUBMITTED over it.
+   */
+  private readonly submitting = new Set<string>();
 
   constructor(
     readonly registry: JobRegistry,
@@ -171,14 +176,19 @@ export class JobService {
       resources: spec.resources,
       sbatch: argv,
     };
-    await this.registry.put(record);
+    this.submitting.add(tag);
     try {
-      await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
-    } catch (e) {
-      await this.registry.update(tag, { state: 'UNSUBMITTED', reason: `upload failed: ${(e as Error).message}` });
-      throw e;
+      await this.registry.put(record);
+      try {
+        await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
+      } catch (e) {
+        await this.registry.update(tag, { state: 'UNSUBMITTED', reason: `upload failed: ${(e as Error).message}` });
+        throw e;
+      }
+      return await this.runSbatch(tag, argv);
+    } finally {
+      this.submitting.delete(tag);
     }
-    return this.runSbatch(tag, argv);
   }
 
   private async runSbatch(tag: string, argv: string[]): Promise<JobRecord> {
@@ -296,9 +306,12 @@ export class JobService {
     const changed = new Set<string>();
     const ended = new Set<string>();
     const unresolved: JobRecord[] = [];
-    for (const rec of this.registry.all().filter((j) => j.cluster === cluster)) {
+    for (const { tag } of this.registry.all().filter((j) => j.cluster === cluster)) {
+      // Read at its turn: a submission that was running when the poll began may have settled since.
+      const rec = this.registry.get(tag);
+      if (!rec) continue;
       if (rec.state === 'SUBMITTING') {
-        changed.add((await this.recover(rec.tag)).tag);
+        if (!this.submitting.has(tag)) changed.add((await this.recover(tag)).tag);
         continue;
       }
       if (!rec.jobId || rec.state === 'UNSUBMITTED' || rec.end) continue;
