@@ -55,6 +55,8 @@ export class JobsController extends Disposable {
   private readonly polling: JobPolling;
   private readonly flow: StudyLaunchFlow;
   private readonly endWatch = new JobEndWatch();
+  /** Settles once the registry is read: the Jobs view's first answer waits for it. */
+  private loaded: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: JobsContext) {
     super();
@@ -71,7 +73,9 @@ export class JobsController extends Disposable {
     this.tree = new JobTreeProvider(
       () => this.registry.all(),
       (c) => this.polling.staleNote(c),
+      () => this.loaded,
     );
+    this.own(this.tree);
     this.logs = this.own(new LogDocuments((c) => ctx.clusters.get(c)));
     this.own(vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
     this.own(
@@ -99,6 +103,7 @@ export class JobsController extends Disposable {
       this.tree.refresh();
       if (ok) this.polling.schedule(SOON_MS);
     });
+    this.loaded = loaded;
     this.polling = this.own(
       new JobPolling(
         {

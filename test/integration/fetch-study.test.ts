@@ -45,6 +45,7 @@ function job(stage: 'cpt' | 'eval', model: string): JobRecord {
     updatedAt: '',
     ...(stage === 'eval' ? { resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/3-shot` } : {}),
     sbatch: [],
+    resources: {},
   };
 }
 
