@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
-import { countDatasetsOnCluster } from '../core/cluster/recipeCounts';
+import { countDatasetsOnCluster } from '../core/recipe/recipeCounts';
 import type { ClusterManager } from './clusterManager';
 import type { RecipeWorkspace } from './recipeWorkspace';
+
+/** Datasets named in the notification; the Problems panel names every one. */
+const MAX_NAMED_PROBLEMS = 3;
 
 export function registerClusterCommands(
   clusters: ClusterManager,
@@ -43,25 +46,31 @@ export function registerClusterCommands(
         return;
       }
       try {
-        const { counts, problems } = await vscode.window.withProgress(
+        const { counts, problems, reused } = await vscode.window.withProgress(
           {
             location: vscode.ProgressLocation.Notification,
             title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked),
           },
-          () => countDatasetsOnCluster(clusters.get(picked), datasets),
+          async () => countDatasetsOnCluster(clusters.get(picked), datasets, await recipes.countCache()),
         );
         await recipes.setRemoteCounts(counts);
         if (problems.length)
           void vscode.window.showWarningMessage(
             vscode.l10n.t(
-              '{0} of {1} datasets could not be counted; see the Problems panel.',
+              '{0} of {1} datasets could not be counted: {2}. Each is named at its megatron: line in the Problems panel.',
               problems.length,
               datasets.length,
+              problems.slice(0, MAX_NAMED_PROBLEMS).join('; ') + (problems.length > MAX_NAMED_PROBLEMS ? '; …' : ''),
             ),
           );
         else
           void vscode.window.showInformationMessage(
-            vscode.l10n.t('Counted {0} datasets on {1}.', datasets.length, picked),
+            vscode.l10n.t(
+              'Counted {0} datasets on {1} ({2} unchanged since their last count).',
+              datasets.length,
+              picked,
+              reused.length,
+            ),
           );
       } catch (e) {
         void vscode.window.showErrorMessage(

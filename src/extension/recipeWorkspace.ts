@@ -1,7 +1,16 @@
 import * as vscode from 'vscode';
 import type { RecipeCatalog } from '../core/recipe/catalog';
+import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
+
+export interface RecipeWorkspaceOptions {
+  /** Where exact counts are kept across reloads (in the workspace's storage); none: not kept. */
+  readonly countCacheFile?: string;
+  /** `corpusLab.dataCluster` and `dataRoot`, read at each resolve so a changed setting needs no reload. */
+  readonly dataCluster: () => { dataCluster: string; dataRoot: string };
+  readonly log: (message: string) => void;
+}
 
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
@@ -11,9 +20,13 @@ export class RecipeWorkspace implements vscode.Disposable {
   // The parser (yaml, zod schemas) loads just after activation, not during it.
   private catalogLoad: Promise<RecipeCatalog> | undefined;
   private catalog(): Promise<RecipeCatalog> {
-    this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog());
+    this.catalogLoad ??= Promise.all([import('../core/recipe/catalog.js'), this.loadCache()]).then(
+      ([m, cache]) => new m.RecipeCatalog(cache),
+    );
     return this.catalogLoad;
   }
+  /** Saves of the count cache, one after another. */
+  private saving: Promise<void> = Promise.resolve();
   private readonly emitter = new vscode.EventEmitter<RecipeSet>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private current: RecipeSet | undefined;
@@ -22,7 +35,10 @@ export class RecipeWorkspace implements vscode.Disposable {
 
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly glob: string) {
+  constructor(
+    private readonly glob: string,
+    private readonly options: RecipeWorkspaceOptions,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher(glob);
     this.disposables.push(
       watcher,
@@ -55,10 +71,36 @@ export class RecipeWorkspace implements vscode.Disposable {
     return (await this.catalog()).remoteDatasets(dataRoot);
   }
 
-  /** Counts read on the cluster; statistics, tree and diagnostics update at once. */
+  /** Counts read on the cluster; statistics, tree and diagnostics update at once, and the cache keeps them. */
   async setRemoteCounts(counts: Parameters<RecipeCatalog['setRemoteCounts']>[0]) {
     (await this.catalog()).setRemoteCounts(counts);
     await this.publish();
+  }
+
+  /** The count cache, which Count Dataset Tokens on Cluster consults and fills. */
+  async countCache(): Promise<CountCache> {
+    return (await this.catalog()).cache;
+  }
+
+  private async loadCache(): Promise<CountCache> {
+    const m = await import('../core/recipe/countCache.js');
+    const file = this.options.countCacheFile;
+    if (!file) return new m.CountCache();
+    const { cache, problem } = await m.loadCountCache(file);
+    if (problem) this.options.log(`Token counts will be read again: ${problem}`);
+    return cache;
+  }
+
+  private saveCache(cache: CountCache) {
+    const file = this.options.countCacheFile;
+    if (!file || !cache.changed) return;
+    this.saving = this.saving.then(async () => {
+      if (!cache.changed) return;
+      const { saveCountCache } = await import('../core/recipe/countCache.js');
+      await saveCountCache(file, cache).catch((e) =>
+        this.options.log(`Cannot keep token counts in ${file}: ${(e as Error).message}`),
+      );
+    });
   }
 
   private isRecipe(d: vscode.TextDocument): boolean {
@@ -98,7 +140,12 @@ export class RecipeWorkspace implements vscode.Disposable {
   }
 
   private async publish(): Promise<RecipeSet> {
-    const set = await (await this.catalog()).resolve();
+    const catalog = await this.catalog();
+    const { dataCluster, dataRoot } = this.options.dataCluster();
+    const cluster = dataCluster || catalog.cache.latestCluster();
+    catalog.setDataCluster(cluster ? { cluster, dataRoot } : undefined);
+    const set = await catalog.resolve();
+    this.saveCache(catalog.cache);
     this.current = set;
     this.emitter.fire(set);
     return set;

@@ -12,12 +12,12 @@ import {
   type HostKeyPrompt,
   MAX_CHANNELS,
 } from '../../src/core/cluster/connection';
-import { countDatasetsOnCluster } from '../../src/core/cluster/recipeCounts';
 import { countRemoteDatasets, findRemoteDatasets } from '../../src/core/cluster/remoteDatasets';
 import { downloadAtomic, readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
 import { pathArg, shellAnd } from '../../src/core/cluster/shellQuote';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
 import { RecipeCatalog } from '../../src/core/recipe/catalog';
+import { countDatasetsOnCluster } from '../../src/core/recipe/recipeCounts';
 import { connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 
 /** The ssh2 client against the real OpenSSH server of the loopback cluster (test/cluster/start.sh). */
