@@ -4,7 +4,7 @@ import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
 
-export interface RecipeWorkspaceOptions {
+interface RecipeWorkspaceOptions {
   /** Where exact counts are kept across reloads (in the workspace's storage); none: not kept. */
   readonly countCacheFile?: string;
   /** `corpusLab.dataCluster` and `dataRoot`, read at each resolve so a changed setting needs no reload. */

@@ -12,7 +12,7 @@ import { Semaphore } from './semaphore';
 import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
 
 /** A file's size and modification time on the cluster (SFTP gives whole seconds). */
-export interface RemoteStamp {
+interface RemoteStamp {
   readonly size: number;
   readonly mtimeMs: number;
 }

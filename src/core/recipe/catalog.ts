@@ -8,7 +8,7 @@ import { failedRecipe, parseRecipe } from './parse';
 import { datasetPath, datasetPaths, type IndexCount, type RecipeSet, resolveRecipes } from './resolve';
 
 /** Where the recipes' datasets live on the cluster: `corpusLab.dataCluster` and `dataRoot`. */
-export interface DataCluster {
+interface DataCluster {
   readonly cluster: string;
   readonly dataRoot: string;
 }

@@ -32,11 +32,11 @@ const ClusterEntry = z
 const Entry = z.discriminatedUnion('where', [LocalEntry, ClusterEntry]);
 type CacheEntry = z.infer<typeof Entry>;
 
-export const COUNT_CACHE_VERSION = 1;
+const COUNT_CACHE_VERSION = 1;
 const CacheFile = z.object({ version: z.literal(COUNT_CACHE_VERSION), entries: z.array(Entry) }).strict();
 
 /** A count read on a cluster, as the cache keeps it. */
-export interface ClusterCount {
+interface ClusterCount {
   readonly tokens: number;
   readonly countedAt: string;
   readonly idx: FileStamp;

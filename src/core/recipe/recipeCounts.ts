@@ -3,7 +3,7 @@ import { countRemoteDatasets, statRemoteDatasets } from '../cluster/remoteDatase
 import type { CountCache } from './countCache';
 import type { IndexCount } from './resolve';
 
-export interface ClusterCounts {
+interface ClusterCounts {
   /** By local prefix, for RecipeCatalog.setRemoteCounts: every dataset asked about, counted or not. */
   readonly counts: Map<string, IndexCount>;
   /** One line per dataset that could not be counted, naming it and why. */
