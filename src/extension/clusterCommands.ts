@@ -1,9 +1,12 @@
 import * as vscode from 'vscode';
-import { countDatasetsOnCluster } from '../core/cluster/recipeCounts';
+import { countDatasetsOnCluster } from '../core/recipe/recipeCounts';
 import type { ClusterManager } from './clusterManager';
 import { COMMANDS } from './commandIds';
 import { type CommandRegistry, explained } from './commands';
 import type { RecipeWorkspace } from './recipeWorkspace';
+
+/** Datasets named in the notification; the Problems panel names every one. */
+const MAX_NAMED_PROBLEMS = 3;
 
 export function registerClusterCommands(
   commands: CommandRegistry,
@@ -43,7 +46,7 @@ export function registerClusterCommands(
         void vscode.window.showInformationMessage(vscode.l10n.t('No recipe names a megatron: dataset.'));
         return;
       }
-      const { counts, problems } = await explained(
+      const { counts, problems, reused } = await explained(
         (m) => vscode.l10n.t('Cannot count tokens on {0}: {1}', picked, m),
         () =>
           vscode.window.withProgress(
@@ -51,21 +54,27 @@ export function registerClusterCommands(
               location: vscode.ProgressLocation.Notification,
               title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked),
             },
-            () => countDatasetsOnCluster(clusters.get(picked), datasets),
+            async () => countDatasetsOnCluster(clusters.get(picked), datasets, await recipes.countCache()),
           ),
       );
       await recipes.setRemoteCounts(counts);
       if (problems.length)
         void vscode.window.showWarningMessage(
           vscode.l10n.t(
-            '{0} of {1} datasets could not be counted; see the Problems panel.',
+            '{0} of {1} datasets could not be counted: {2}. Each is named at its megatron: line in the Problems panel.',
             problems.length,
             datasets.length,
+            problems.slice(0, MAX_NAMED_PROBLEMS).join('; ') + (problems.length > MAX_NAMED_PROBLEMS ? '; …' : ''),
           ),
         );
       else
         void vscode.window.showInformationMessage(
-          vscode.l10n.t('Counted {0} datasets on {1}.', datasets.length, picked),
+          vscode.l10n.t(
+            'Counted {0} datasets on {1} ({2} unchanged since their last count).',
+            datasets.length,
+            picked,
+            reused.length,
+          ),
         );
     }),
   ];

@@ -26,13 +26,17 @@ import { workspaceFolder } from './workspaceFolder';
 export function activate(context: vscode.ExtensionContext) {
   const store = new SettingsStore();
   const settings = () => store.get();
-  const workspace = new RecipeWorkspace(settings().recipeGlob);
+  const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const workspace = new RecipeWorkspace(settings().recipeGlob, {
+    countCacheFile: context.storageUri && vscode.Uri.joinPath(context.storageUri, 'token-counts.json').fsPath,
+    dataCluster: settings,
+    log: (m) => log.warn(m),
+  });
   const load = () => workspace.recipes();
   const tree = new RecipeTreeProvider(load);
   const estimate = () => settings().jobs;
   const lenses = new RecipeCodeLensProvider(load, estimate);
   const reports = new ReportDocuments();
-  const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
   const commands = new CommandRegistry(log);
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
   const exportDir = () => {

@@ -1,9 +1,18 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { RecipeCatalog } from '../core/recipe/catalog';
+import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
 import { Disposable, toDisposable } from './dispose';
+
+interface RecipeWorkspaceOptions {
+  /** Where exact counts are kept across reloads (in the workspace's storage); none: not kept. */
+  readonly countCacheFile?: string;
+  /** `corpusLab.dataCluster` and `dataRoot`, read at each resolve so a changed setting needs no reload. */
+  readonly dataCluster: () => { dataCluster: string; dataRoot: string };
+  readonly log: (message: string) => void;
+}
 
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
@@ -13,9 +22,13 @@ export class RecipeWorkspace extends Disposable {
   // The parser (yaml, zod schemas) loads just after activation, not during it.
   private catalogLoad: Promise<RecipeCatalog> | undefined;
   private catalog(): Promise<RecipeCatalog> {
-    this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog());
+    this.catalogLoad ??= Promise.all([import('../core/recipe/catalog.js'), this.loadCache()]).then(
+      ([m, cache]) => new m.RecipeCatalog(cache),
+    );
     return this.catalogLoad;
   }
+  /** Saves of the count cache, one after another. */
+  private saving: Promise<void> = Promise.resolve();
   private readonly emitter = this.own(new vscode.EventEmitter<RecipeSet>());
   private current: RecipeSet | undefined;
   private pending: NodeJS.Timeout | undefined;
@@ -24,7 +37,10 @@ export class RecipeWorkspace extends Disposable {
 
   readonly onDidChange = this.emitter.event;
 
-  constructor(private glob: string) {
+  constructor(
+    private glob: string,
+    private readonly options: RecipeWorkspaceOptions,
+  ) {
     super();
     this.watcher = this.watch(glob);
     this.own(
@@ -87,10 +103,36 @@ export class RecipeWorkspace extends Disposable {
     return (await this.catalog()).remoteDatasets(dataRoot);
   }
 
-  /** Counts read on the cluster; statistics, tree and diagnostics update at once. */
+  /** Counts read on the cluster; statistics, tree and diagnostics update at once, and the cache keeps them. */
   async setRemoteCounts(counts: Parameters<RecipeCatalog['setRemoteCounts']>[0]) {
     (await this.catalog()).setRemoteCounts(counts);
     await this.publish();
+  }
+
+  /** The count cache, which Count Dataset Tokens on Cluster consults and fills. */
+  async countCache(): Promise<CountCache> {
+    return (await this.catalog()).cache;
+  }
+
+  private async loadCache(): Promise<CountCache> {
+    const m = await import('../core/recipe/countCache.js');
+    const file = this.options.countCacheFile;
+    if (!file) return new m.CountCache();
+    const { cache, problem } = await m.loadCountCache(file);
+    if (problem) this.options.log(`Token counts will be read again: ${problem}`);
+    return cache;
+  }
+
+  private saveCache(cache: CountCache) {
+    const file = this.options.countCacheFile;
+    if (!file || !cache.changed) return;
+    this.saving = this.saving.then(async () => {
+      if (!cache.changed) return;
+      const { saveCountCache } = await import('../core/recipe/countCache.js');
+      await saveCountCache(file, cache).catch((e) =>
+        this.options.log(`Cannot keep token counts in ${file}: ${errorMessage(e)}`),
+      );
+    });
   }
 
   private isRecipe(d: vscode.TextDocument): boolean {
@@ -130,7 +172,12 @@ export class RecipeWorkspace extends Disposable {
   }
 
   private async publish(): Promise<RecipeSet> {
-    const set = await (await this.catalog()).resolve();
+    const catalog = await this.catalog();
+    const { dataCluster, dataRoot } = this.options.dataCluster();
+    const cluster = dataCluster || catalog.cache.latestCluster();
+    catalog.setDataCluster(cluster ? { cluster, dataRoot } : undefined);
+    const set = await catalog.resolve();
+    this.saveCache(catalog.cache);
     this.current = set;
     this.emitter.fire(set);
     return set;
