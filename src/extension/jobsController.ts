@@ -35,7 +35,7 @@ import { type FetchReport, fetchStudyResults } from '../core/results/fetch';
 import type { ClusterManager } from './clusterManager';
 import { type JobNode, JobTreeProvider } from './jobTree';
 import { LOG_SCHEME, LogDocuments } from './logDocuments';
-import { TrainingPanel } from './trainingPanel';
+import { registerTrainingCharts, TrainingPanel } from './trainingPanel';
 
 const fileExists = (f: string) =>
   stat(f).then(
@@ -123,6 +123,17 @@ export class JobsController implements vscode.Disposable {
           return r.stdout;
         },
       }),
+    );
+    this.disposables.push(
+      registerTrainingCharts(
+        ctx,
+        async (tag) => {
+          await this.loaded;
+          const j = this.registry.get(tag);
+          return j && { job: j, connection: () => ctx.clusters.get(j.cluster) };
+        },
+        (tag, chart) => this.trackChart(tag, chart),
+      ),
     );
     // A shipped .corpus-lab/jobs.json is not acted on (polled, cancelled, tailed) in a folder not yet trusted.
     this.loaded = (
@@ -638,12 +649,15 @@ export class JobsController implements vscode.Disposable {
         withJob(async (j) => {
           const open = this.charts.get(j.tag);
           if (open) return open.reveal();
-          const panel = new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx);
-          this.charts.set(j.tag, panel);
-          panel.onDidDispose(() => this.charts.delete(j.tag));
+          this.trackChart(j.tag, new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx));
         }),
       ),
     ];
+  }
+
+  private trackChart(tag: string, chart: TrainingPanel) {
+    this.charts.set(tag, chart);
+    chart.onDidDispose(() => this.charts.delete(tag));
   }
 
   dispose() {
