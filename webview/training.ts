@@ -213,6 +213,8 @@ function markCounts() {
 
 function reset(m: Extract<TrainingToPage, { type: 'reset' }>) {
   strings = m.strings;
+  view = { ...view, job: m.job };
+  saveState(view);
   applyTheme();
   for (const series of Object.values(raw)) series.length = 0;
   count = 0;

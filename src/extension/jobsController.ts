@@ -16,7 +16,7 @@ import { type JobNode, JobTreeProvider } from './jobTree';
 import { LOG_SCHEME, LogDocuments } from './logDocuments';
 import { fetchResults } from './resultsFetching';
 import { StudyLaunchFlow } from './studyLaunchFlow';
-import { TrainingPanel } from './trainingPanel';
+import { registerTrainingCharts, TrainingPanel } from './trainingPanel';
 import { workspaceFolder } from './workspaceFolder';
 
 /** Job scripts shown read-only, named by study, stage, model and job id; the query holds the job's tag. */
@@ -90,6 +90,17 @@ export class JobsController extends Disposable {
       }),
     );
     this.own(
+      registerTrainingCharts(
+        ctx,
+        async (tag) => {
+          await this.loaded;
+          const j = this.registry.get(tag);
+          return j && { job: j, connection: () => ctx.clusters.get(j.cluster) };
+        },
+        (tag, chart) => this.trackChart(tag, chart),
+      ),
+    );
+    this.own(
       toDisposable(() => {
         for (const c of this.charts.values()) c.dispose();
       }),
@@ -159,6 +170,11 @@ export class JobsController extends Disposable {
       },
       study,
     );
+  }
+
+  private trackChart(tag: string, chart: TrainingPanel) {
+    this.charts.set(tag, chart);
+    chart.onDidDispose(() => this.charts.delete(tag));
   }
 
   /** Jobs were added or changed here: the tree redraws, and the next poll comes soon. */
@@ -248,9 +264,7 @@ export class JobsController extends Disposable {
         withJob(async (j) => {
           const open = this.charts.get(j.tag);
           if (open) return open.reveal();
-          const panel = new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx);
-          this.charts.set(j.tag, panel);
-          panel.onDidDispose(() => this.charts.delete(j.tag));
+          this.trackChart(j.tag, new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx));
         }),
       ),
     ];

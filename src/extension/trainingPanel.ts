@@ -5,8 +5,15 @@ import type { IterationMetrics } from '../core/logs/iterationMetrics';
 import { LogFollower } from '../core/logs/logFollower';
 import { MegatronMetrics } from '../core/logs/megatronLog';
 import { decodePngDataUrl } from '../core/report/exportFile';
-import { type TrainingToHost, type TrainingToPage, trainingProtocol } from '../protocol/training';
-import { openPanel, type Panel, type PanelContext, type PanelDescriptor } from './panelHost';
+import { type TrainingToHost, type TrainingToPage, trainingProtocol, trainingView } from '../protocol/training';
+import {
+  openPanel,
+  Panel,
+  type PanelContext,
+  type PanelDescriptor,
+  type PanelHandlers,
+  registerPanelSerializer,
+} from './panelHost';
 import { trainingStrings } from './panelStrings';
 
 const TRAINING_PANEL: PanelDescriptor<TrainingToPage, TrainingToHost> = {
@@ -31,27 +38,34 @@ export class TrainingPanel implements vscode.Disposable {
   private readonly panel: Panel<TrainingToPage, TrainingToHost>;
   private disposed = false;
 
-  constructor(job: JobRecord, connection: () => ClusterConnection, context: PanelContext) {
+  /** A new chart, or (restored) one VS Code brought back after a reload. */
+  constructor(
+    job: JobRecord,
+    connection: () => ClusterConnection,
+    context: PanelContext,
+    restored?: vscode.WebviewPanel,
+  ) {
     this.jobState = job.state;
-    this.panel = openPanel(
-      TRAINING_PANEL,
-      context,
-      { title: vscode.l10n.t('Training: {0}', job.model), column: vscode.ViewColumn.Beside },
-      {
-        ready: (panel) => {
-          // Everything so far in one message; what arrives later is appended.
-          this.pending = [];
-          void panel.post({
-            type: 'reset',
-            title: job.name,
-            state: this.stateText(),
-            iterations: [...this.metrics.iterations],
-            strings: trainingStrings(),
-          });
-        },
-        exportChart: (m, panel) => panel.saveExport(`training-${job.model}`, 'png', decodePngDataUrl(m.dataUrl)),
+    const title = vscode.l10n.t('Training: {0}', job.model);
+    const handlers: PanelHandlers<TrainingToPage, TrainingToHost> = {
+      ready: (panel) => {
+        // Everything so far in one message; what arrives later is appended.
+        this.pending = [];
+        void panel.post({
+          type: 'reset',
+          job: job.tag,
+          title: job.name,
+          state: this.stateText(),
+          iterations: [...this.metrics.iterations],
+          strings: trainingStrings(),
+        });
       },
-    );
+      exportChart: (m, panel) => panel.saveExport(`training-${job.model}`, 'png', decodePngDataUrl(m.dataUrl)),
+    };
+    if (restored) {
+      restored.title = title;
+      this.panel = new Panel(restored, TRAINING_PANEL, context, handlers);
+    } else this.panel = openPanel(TRAINING_PANEL, context, { title, column: vscode.ViewColumn.Beside }, handlers);
     // From the first byte: a chart of only the last megabyte would miss the start of training.
     this.follower = new LogFollower(connection, job.log, { offset: 0 });
     // A failure is shown and the follower goes on (it resumes at the exact byte once the cluster is back).
@@ -106,4 +120,24 @@ export class TrainingPanel implements vscode.Disposable {
     this.follower.stop();
     this.panel.dispose();
   }
+}
+
+/**
+ * Brings back the training charts that were open before a window reload: each page kept its job's
+ * tag; `find` gives that job and its cluster (after the registry is loaded), else the chart closes.
+ */
+export function registerTrainingCharts(
+  context: PanelContext,
+  find: (tag: string) => Promise<{ job: JobRecord; connection: () => ClusterConnection } | undefined>,
+  opened: (tag: string, chart: TrainingPanel) => void,
+): vscode.Disposable {
+  return registerPanelSerializer(TRAINING_PANEL, async (webviewPanel, state) => {
+    const tag = trainingView.safeParse(state ?? {}).data?.job;
+    const found = tag === undefined ? undefined : await find(tag);
+    if (!tag || !found) {
+      webviewPanel.dispose();
+      return;
+    }
+    opened(tag, new TrainingPanel(found.job, found.connection, context, webviewPanel));
+  });
 }

@@ -12,6 +12,8 @@ const toPage = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('reset'),
+      /** The job's tag: the page keeps it so that the chart can be brought back after a reload. */
+      job: z.string(),
       title: z.string(),
       state: z.string(),
       iterations: z.array(iterationMetrics),
@@ -36,6 +38,8 @@ export const trainingView = z
     /** The EMA weight of the loss and grad-norm curves (TensorBoard's smoothing); 0 is raw. */
     smoothing: z.number().min(0).max(MAX_SMOOTHING).default(0.6),
     logLoss: z.boolean().default(false),
+    /** The tag of the job shown, for restore after a reload. */
+    job: z.string().max(200).optional(),
   })
   .strict();
 export type TrainingView = z.infer<typeof trainingView>;

@@ -341,3 +341,13 @@ test('fetching again keeps a locally changed file instead of overwriting it', as
   );
   assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli_jp,/);
 });
+
+test('after a window reload the training chart comes back, following its job, in the view it had', async () => {
+  await reloadWorkbench();
+  await page.locator('.tab', { hasText: 'Training: Tiny-B' }).first().click();
+  const frame = await webviewFrame(page, 'Training: Tiny-B');
+  await frame.locator('#count', { hasText: '12 iterations' }).waitFor();
+  assert.equal(await frame.locator('h1').innerText(), 'e2e-study/cpt/Tiny-B');
+  assert.ok(await frame.locator('#log-loss').isChecked());
+  assert.equal(await frame.locator('#smoothing-value').innerText(), '0.90');
+});

@@ -237,7 +237,7 @@ test('training messages: the parsed iterations, grad norm and learning rate incl
     skipped: 0,
     nan: 0,
   });
-  const sent = crossing({ type: 'reset', title: 'study/cpt/A', state: 'RUNNING', iterations, strings: {} });
+  const sent = crossing({ type: 'reset', job: 'j1', title: 'study/cpt/A', state: 'RUNNING', iterations, strings: {} });
   const received = parseMessage(trainingProtocol.toPage, sent);
   assert.ok(received.ok);
   assert.deepEqual(crossing(received.message), sent);
