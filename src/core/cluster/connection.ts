@@ -273,6 +273,14 @@ interface AuthAttempt {
   readonly keys: number;
 }
 
+/** What a connection tells its listeners: its state, a retry asked for, a drop, its end. */
+export interface ConnectionEvents {
+  state: [state: ConnectionState];
+  retry: [];
+  lost: [];
+  disposed: [];
+}
+
 /**
  * One SSH connection to a cluster, shared by everything that talks to it: commands run on
  * channels of this connection (at most MAX_CHANNELS at once, the rest queue), SFTP on one more.
@@ -280,7 +288,7 @@ interface AuthAttempt {
  * it reconnects with backoff; commands that were running fail with ConnectionLostError (the caller
  * knows whether a retry is safe), commands issued meanwhile wait for the new connection.
  */
-export class ClusterConnection extends EventEmitter {
+export class ClusterConnection extends EventEmitter<ConnectionEvents> {
   private client: Client | undefined;
   private jumpClients: Client[] = [];
   private ready: Promise<Client> | undefined;
