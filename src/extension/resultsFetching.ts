@@ -5,6 +5,7 @@ import { formatGpuHours, gpuHours } from '../core/jobs/present';
 import type { JobRegistry } from '../core/jobs/registry';
 import { writeFileAtomic } from '../core/report/exportFile';
 import { type FetchReport, fetchStudyResults } from '../core/results/fetch';
+import { abortSignalOf } from './cancellation';
 import type { ClusterManager } from './clusterManager';
 import { workspacePath } from './workspaceFolder';
 
@@ -70,8 +71,13 @@ export async function fetchResults(deps: FetchDeps, study?: string): Promise<Fet
   if (!cluster) throw new Error(vscode.l10n.t('Study {0} has no evaluation jobs.', name));
   const local = path.join(folder, 'results', name);
   const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching results of {0}…', name) },
-    () => fetchStudyResults(deps.clusters.get(cluster), evals, local),
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Fetching results of {0}…', name),
+      cancellable: true,
+    },
+    // Cancelled, nothing more is fetched and no study.yaml is written; the files fetched so far are whole.
+    (_, token) => fetchStudyResults(deps.clusters.get(cluster), evals, local, { signal: abortSignalOf(token) }),
   );
   for (const p of report.problems) deps.log.warn(p);
   const studyFile = path.join(folder, 'study.yaml');

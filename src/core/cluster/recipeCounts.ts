@@ -1,3 +1,4 @@
+import { abortable } from '../cancellation';
 import type { IndexCount } from '../recipe/resolve';
 import type { ClusterConnection } from './connection';
 import { countRemoteDatasets } from './remoteDatasets';
@@ -5,16 +6,19 @@ import { countRemoteDatasets } from './remoteDatasets';
 /**
  * Counts, on the cluster, the datasets that recipes name: each `{local, remote}` pair maps the
  * prefix as the recipes resolve it to its path on the cluster. Returns counts keyed by local prefix
- * (for RecipeCatalog.setRemoteCounts) and the problems, each naming its dataset.
+ * (for RecipeCatalog.setRemoteCounts) and the problems, each naming its dataset. Aborted, it
+ * rejects with the signal's reason and returns no counts at all, never some of them.
  */
 export async function countDatasetsOnCluster(
   connection: ClusterConnection,
   datasets: readonly { local: string; remote: string }[],
+  options: { signal?: AbortSignal } = {},
 ): Promise<{ counts: Map<string, IndexCount>; problems: string[] }> {
-  const sftp = await connection.sftp();
+  const sftp = await abortable(connection.sftp(), options.signal);
   const results = await countRemoteDatasets(
     sftp,
     datasets.map((d) => d.remote),
+    { signal: options.signal },
   );
   const counts = new Map<string, IndexCount>();
   const problems: string[] = [];

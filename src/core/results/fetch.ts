@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { abortable, throwIfAborted } from '../cancellation';
 import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
 import { labelProblem } from '../jobs/labels';
@@ -58,15 +59,20 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
  * (`<model>/<shots>-shot/<file>.csv`, mirroring the cluster). Downloads are atomic; a local file
  * that differs from the new one is kept as `<file>.<timestamp>.bak`, never overwritten. Every
  * target is checked to stay inside `localDir`, after symbolic links, before anything is written.
+ * Aborted, it stops between files and rejects with the signal's reason: each file is then either
+ * its old self or wholly the new one, and no temporary file is left.
  */
 export async function fetchStudyResults(
   connection: ClusterConnection,
   jobs: readonly JobRecord[],
   localDir: string,
+  options: { signal?: AbortSignal } = {},
 ): Promise<FetchReport> {
+  const { signal } = options;
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
-  const sftp = await connection.sftp();
+  const sftp = await abortable(connection.sftp(), signal);
   for (const job of jobs) {
+    throwIfAborted(signal);
     if (job.stage !== 'eval' || !job.resultsDir) continue;
     if (job.state !== 'COMPLETED') {
       report.problems.push(`${job.name}: ${job.state}${job.reason ? ` (${job.reason})` : ''}; no results fetched`);
@@ -84,7 +90,10 @@ export async function fetchStudyResults(
       report.problems.push((e as Error).message);
       continue;
     }
-    const list = await sftpCall.readdir(sftp, job.resultsDir).catch(() => []);
+    const list = await abortable(
+      sftpCall.readdir(sftp, job.resultsDir).catch(() => []),
+      signal,
+    );
     const names = list.map((x) => x.filename);
     for (const n of names.filter((f) => f.endsWith('.csv') && !isPlainCsvName(f)).sort())
       report.problems.push(`${job.name}: skipped "${printable(n)}": not a plain file name`);
@@ -101,6 +110,7 @@ export async function fetchStudyResults(
     }
     await mkdir(dir, { recursive: true });
     for (const f of csvs) {
+      throwIfAborted(signal);
       try {
         await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report);
       } catch (e) {
