@@ -5,6 +5,9 @@ import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
 import { Disposable, toDisposable } from './dispose';
 
+/** How long typing must pause before the recipes are resolved again. */
+const TYPING_PAUSE_MS = 150;
+
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
  * editors, so that statistics and diagnostics follow typing. Owns no logic beyond that.
@@ -126,7 +129,7 @@ export class RecipeWorkspace extends Disposable {
   /** Typing fires many changes; resolve once they pause. */
   private schedule() {
     clearTimeout(this.pending);
-    this.pending = setTimeout(() => void this.publish(), 150);
+    this.pending = setTimeout(() => void this.publish(), TYPING_PAUSE_MS);
   }
 
   private async publish(): Promise<RecipeSet> {

@@ -77,7 +77,11 @@ export async function fetchResults(deps: FetchDeps, study?: string): Promise<Fet
       cancellable: true,
     },
     // Cancelled, nothing more is fetched and no study.yaml is written; the files fetched so far are whole.
-    (_, token) => fetchStudyResults(deps.clusters.get(cluster), evals, local, { signal: abortSignalOf(token) }),
+    (progress, token) =>
+      fetchStudyResults(deps.clusters.get(cluster), evals, local, {
+        signal: abortSignalOf(token),
+        onFile: (f) => progress.report({ message: path.relative(local, f) }),
+      }),
   );
   for (const p of report.problems) deps.log.warn(p);
   const studyFile = path.join(folder, 'study.yaml');

@@ -106,10 +106,6 @@ export function parseControls(specs: readonly string[]): Partial<Record<Statisti
   return out;
 }
 
-export function analyzeInputs(inputs: AnalysisInputs, options: AnalysisOptions = {}): AnalysisResult {
-  return analyze(inputs.composition, inputs.scores, options);
-}
-
 /** Everything the analysis panels show about one study directory. */
 export interface StudyModel {
   readonly name: string;

@@ -173,6 +173,9 @@ export const MAX_CHANNELS = 10;
 /** Channels that follows (open logs, training charts) may hold: one is SFTP's, three stay for commands. */
 export const MAX_FOLLOWS = MAX_CHANNELS - 4;
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+/** A channel the server refused to open, tried again this often, waiting one more step each time (≈ 5 s in all). */
+const CHANNEL_OPEN_RETRIES = 20;
+const CHANNEL_OPEN_STEP_MS = 25;
 export const QUEUE_TIMEOUT_MS = 60_000;
 /** "0.5", "60": seconds for messages. */
 export function seconds(ms: number): string {
@@ -727,8 +730,8 @@ export class ClusterConnection extends EventEmitter<ConnectionEvents> {
           } catch (e) {
             // The server still counts a session that just closed for a moment, or allows fewer than
             // MAX_CHANNELS: opening failed before anything ran, so trying again is safe.
-            if (!(e instanceof ChannelOpenError) || attempt >= 20) throw e;
-            await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+            if (!(e instanceof ChannelOpenError) || attempt >= CHANNEL_OPEN_RETRIES) throw e;
+            await new Promise((r) => setTimeout(r, CHANNEL_OPEN_STEP_MS * (attempt + 1)));
           }
         }
       } finally {

@@ -1,4 +1,4 @@
-import { abortable } from '../cancellation';
+import { abortable, throwIfAborted } from '../cancellation';
 import type { IndexCount } from '../recipe/resolve';
 import type { ClusterConnection } from './connection';
 import { countRemoteDatasets } from './remoteDatasets';
@@ -14,6 +14,7 @@ export async function countDatasetsOnCluster(
   datasets: readonly { local: string; remote: string }[],
   options: { signal?: AbortSignal } = {},
 ): Promise<{ counts: Map<string, IndexCount>; problems: string[] }> {
+  throwIfAborted(options.signal);
   const sftp = await abortable(connection.sftp(), options.signal);
   const results = await countRemoteDatasets(
     sftp,

@@ -3,12 +3,19 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { abortable, throwIfAborted } from '../cancellation';
+import { abortable, isCancelled, throwIfAborted } from '../cancellation';
 import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
 import { labelProblem } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 import { hasUnsafeChars, printable } from '../printable';
+
+export interface FetchOptions {
+  /** Aborted: no further file is started, the one in transit is dropped, and the call rejects with the reason. */
+  readonly signal?: AbortSignal;
+  /** Each result file once it is in place (fetched, unchanged or its old version kept). */
+  readonly onFile?: (file: string) => void;
+}
 
 export interface FetchReport {
   readonly fetched: string[];
@@ -66,10 +73,11 @@ export async function fetchStudyResults(
   connection: ClusterConnection,
   jobs: readonly JobRecord[],
   localDir: string,
-  options: { signal?: AbortSignal } = {},
+  options: FetchOptions = {},
 ): Promise<FetchReport> {
   const { signal } = options;
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
+  throwIfAborted(signal);
   const sftp = await abortable(connection.sftp(), signal);
   for (const job of jobs) {
     throwIfAborted(signal);
@@ -112,8 +120,10 @@ export async function fetchStudyResults(
     for (const f of csvs) {
       throwIfAborted(signal);
       try {
-        await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report);
+        await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report, signal);
+        options.onFile?.(path.join(dir, f));
       } catch (e) {
+        if (isCancelled(e)) throw e;
         report.problems.push(`${job.name}: ${f}: ${(e as Error).message}`);
       }
     }
@@ -138,11 +148,19 @@ async function fetchOne(
   remote: string,
   target: string,
   report: FetchReport,
+  signal: AbortSignal | undefined,
 ) {
   const old = await lstat(target).catch(() => undefined);
   if (old && !old.isFile()) throw new Error(`${target} exists and is not a regular file; left alone`);
   const incoming = `${target}.incoming`;
-  await downloadAtomic(sftp, remote, incoming);
+  const transfer = downloadAtomic(sftp, remote, incoming);
+  try {
+    await abortable(transfer, signal);
+  } catch (e) {
+    // SFTP cannot stop a transfer: the caller stops waiting now, and the file it leaves goes when it ends.
+    if (isCancelled(e)) void transfer.then(() => unlink(incoming)).catch(() => undefined);
+    throw e;
+  }
   if (old && (await hashFile(target)) === (await hashFile(incoming))) {
     await rename(incoming, target);
     report.unchanged.push(target);
