@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { abortable } from '../core/cancellation';
 import { countDatasetsOnCluster } from '../core/recipe/recipeCounts';
+import { abortSignalOf } from './cancellation';
 import type { ClusterManager } from './clusterManager';
 import { COMMANDS } from './commandIds';
 import { type CommandRegistry, explained } from './commands';
@@ -23,11 +25,17 @@ export function registerClusterCommands(
         (m) => vscode.l10n.t('Cannot connect to {0}: {1}', picked, m),
         () =>
           vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Connecting to {0}…', picked) },
-            async () => {
+            {
+              location: vscode.ProgressLocation.Notification,
+              title: vscode.l10n.t('Connecting to {0}…', picked),
+              cancellable: true,
+            },
+            async (_, token) => {
+              const signal = abortSignalOf(token);
               // The user asks: a failure that waited for them is lifted, and no backoff is waited out.
-              await connection.retry();
-              return (await connection.exec(['hostname'])).stdout.trim();
+              // Cancelled, the command stops waiting; the shared connection's attempt ends on its own deadline.
+              await abortable(connection.retry(), signal);
+              return (await connection.exec(['hostname'], { signal })).stdout.trim();
             },
           ),
       );
@@ -53,8 +61,13 @@ export function registerClusterCommands(
             {
               location: vscode.ProgressLocation.Notification,
               title: vscode.l10n.t('Counting {0} datasets on {1}…', datasets.length, picked),
+              cancellable: true,
             },
-            async () => countDatasetsOnCluster(clusters.get(picked), datasets, await recipes.countCache()),
+            async (_, token) =>
+              countDatasetsOnCluster(clusters.get(picked), datasets, {
+                cache: await recipes.countCache(),
+                signal: abortSignalOf(token),
+              }),
           ),
       );
       await recipes.setRemoteCounts(counts);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { errorMessage, isCancelled } from '../core/errors';
+import { isCancelled } from '../core/cancellation';
+import { errorMessage } from '../core/errors';
 import { COMMANDS, type CommandId } from './commandIds';
 
 /** What each command says when it fails: its purpose in the user's words, then why. */

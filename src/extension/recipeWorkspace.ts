@@ -6,6 +6,9 @@ import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
 import { Disposable, toDisposable } from './dispose';
 
+/** How long typing must pause before the recipes are resolved again. */
+const TYPING_PAUSE_MS = 150;
+
 interface RecipeWorkspaceOptions {
   /** Where exact counts are kept across reloads (in the workspace's storage); none: not kept. */
   readonly countCacheFile?: string;
@@ -168,7 +171,7 @@ export class RecipeWorkspace extends Disposable {
   /** Typing fires many changes; resolve once they pause. */
   private schedule() {
     clearTimeout(this.pending);
-    this.pending = setTimeout(() => void this.publish(), 150);
+    this.pending = setTimeout(() => void this.publish(), TYPING_PAUSE_MS);
   }
 
   private async publish(): Promise<RecipeSet> {

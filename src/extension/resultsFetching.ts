@@ -1,8 +1,10 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatGpuHours, gpuHours } from '../core/jobs/present';
 import type { JobRegistry } from '../core/jobs/registry';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { type FetchStudyReport, fetchStudy } from '../core/study/fetchStudy';
+import { abortSignalOf } from './cancellation';
 import type { ClusterManager } from './clusterManager';
 import { showStudyInPanels } from './studyCommands';
 import { workspacePath } from './workspaceFolder';
@@ -48,9 +50,20 @@ export async function fetchResults(deps: FetchDeps, study?: string): Promise<Fet
   if (!cluster) throw new Error(vscode.l10n.t('Study {0} has no evaluation jobs.', name));
   const recipes = (await deps.recipes()).recipes;
   const report = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching results of {0}…', name) },
-    () =>
-      fetchStudy(deps.clusters.get(cluster), { workspace: folder, study: name, jobs, shots: deps.shots(), recipes }),
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('Fetching results of {0}…', name),
+      cancellable: true,
+    },
+    (progress, token) =>
+      fetchStudy(
+        deps.clusters.get(cluster),
+        { workspace: folder, study: name, jobs, shots: deps.shots(), recipes },
+        {
+          signal: abortSignalOf(token),
+          onFile: (f) => progress.report({ message: path.relative(path.join(folder, 'results', name), f) }),
+        },
+      ),
   );
   for (const p of report.problems) deps.log.warn(p);
   const studyFile = vscode.workspace.asRelativePath(report.study.studyFile);

@@ -136,7 +136,7 @@ test('a dataset missing on the cluster is named where a declared count stands in
 test('a count read on the cluster survives a reload (a new catalog and connection): reused while its files are unchanged, read again when one changes', async () => {
   const cacheFile = path.join(scratch, 'storage', 'token-counts.json');
   const first = catalogOf(new CountCache());
-  const counted = await countDatasetsOnCluster(conn, first.remoteDatasets(root), first.cache);
+  const counted = await countDatasetsOnCluster(conn, first.remoteDatasets(root), { cache: first.cache });
   assert.deepEqual(counted.reused, []);
   assert.deepEqual(counted.counts.get(path.join(scratch, 'ja', 'medical_text_document')), {
     ok: true,
@@ -158,7 +158,7 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
   // Counting again on a new connection: one stat batch finds the files unchanged; only the absent one is read.
   const again = connection(c);
   try {
-    const recount = await countDatasetsOnCluster(again, second.remoteDatasets(root), second.cache);
+    const recount = await countDatasetsOnCluster(again, second.remoteDatasets(root), { cache: second.cache });
     assert.deepEqual(recount.reused, [`${root}/ja/medical_text_document`]);
     assert.deepEqual(recount.problems, [`${root}/en/gone_text_document.idx: no such file on the cluster`]);
     assert.equal(
@@ -170,7 +170,7 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
     const sftp = await again.sftp();
     await uploadAtomic(sftp, encodeIndex([1000, 2000, 500, 1], [0, 4]), `${root}/ja/medical_text_document.idx`);
     await uploadAtomic(sftp, Buffer.alloc(2 * 3501), `${root}/ja/medical_text_document.bin`);
-    const changed = await countDatasetsOnCluster(again, second.remoteDatasets(root), second.cache);
+    const changed = await countDatasetsOnCluster(again, second.remoteDatasets(root), { cache: second.cache });
     assert.deepEqual(changed.reused, []);
     assert.equal(
       (changed.counts.get(path.join(scratch, 'ja', 'medical_text_document')) as { tokens: number }).tokens,

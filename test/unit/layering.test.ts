@@ -51,6 +51,7 @@ const LAYERS: LayerOrder = [
         'src/core/diagnostics.ts',
         'src/core/regularFile.ts',
         'src/core/errors.ts',
+        'src/core/cancellation.ts',
         'src/core/cluster/shellQuote.ts',
         'src/core/cluster/semaphore.ts',
         'src/core/cluster/glob.ts',

@@ -11,7 +11,7 @@ import type {
   TaskScores,
   TestResult,
 } from './schemas';
-import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
+import { STATISTIC_NAMES, type StatisticId } from './statistics';
 
 /**
  * The tables and chart series the analysis panels show, computed here so that the panel, its
@@ -341,10 +341,6 @@ export function barTooltip(bar: Bar, translate: (key: string, ...args: (string |
         p,
       )
     : translate('r = {0}, 95 % CI undefined, p = {1}', bar.r.toFixed(4), p);
-}
-
-export function isStatistic(s: string): s is StatisticId {
-  return (STATISTIC_IDS as readonly string[]).includes(s);
 }
 
 export interface PanelStudy {

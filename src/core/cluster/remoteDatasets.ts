@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
+import { abortable } from '../cancellation';
 import {
   HEADER_BYTES,
   IndexedDatasetError,
@@ -10,6 +11,9 @@ import {
 } from '../megatron/indexedDataset';
 import { Semaphore } from './semaphore';
 import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
+
+/** Datasets counted at once: enough to fill the pipe, few enough for the server's open-handle limit. */
+const IN_FLIGHT = 128;
 
 /** A file's size and modification time on the cluster (SFTP gives whole seconds). */
 interface RemoteStamp {
@@ -39,10 +43,12 @@ const stampOf = (st: { size: number; mtime: number }): RemoteStamp => ({ size: s
 export async function countRemoteDatasets(
   sftp: SFTPWrapper,
   prefixes: readonly string[],
-  inFlight = 128,
+  options: { inFlight?: number; signal?: AbortSignal } = {},
 ): Promise<RemoteCount[]> {
+  const { inFlight = IN_FLIGHT, signal } = options;
   const gate = new Semaphore(inFlight);
-  return Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix))));
+  // Aborted: the datasets still queued never start, and the few in flight (53 bytes each) are dropped.
+  return abortable(Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix), { signal }))), signal);
 }
 
 async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount> {

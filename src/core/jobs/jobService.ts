@@ -52,13 +52,16 @@ const safe = (s: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'x';
 
+/** Reconnects a read-only command may ride out before its caller hears that the connection is lost. */
+const READ_ONLY_RETRIES = 3;
+
 /** Runs a read-only command, again after a reconnect if the connection dropped under it. */
 async function readOnly(conn: ClusterConnection, argv: string[]) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await conn.exec(argv);
     } catch (e) {
-      if (!(e instanceof ConnectionLostError) || attempt >= 3) throw e;
+      if (!(e instanceof ConnectionLostError) || attempt >= READ_ONLY_RETRIES) throw e;
     }
   }
 }

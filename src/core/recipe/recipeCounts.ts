@@ -1,3 +1,4 @@
+import { abortable, throwIfAborted } from '../cancellation';
 import type { ClusterConnection } from '../cluster/connection';
 import { countRemoteDatasets, statRemoteDatasets } from '../cluster/remoteDatasets';
 import type { CountCache } from './countCache';
@@ -16,23 +17,28 @@ interface ClusterCounts {
  * Counts, on the cluster, the datasets that recipes name: each `{local, remote}` pair maps the
  * prefix as the recipes resolve it to its path on the cluster. With a cache, one batch of stats
  * comes first and only datasets whose `.idx` or `.bin` changed since their cached count are read;
- * the cache gets every new count.
+ * the cache gets every new count. Aborted, it rejects with the signal's reason and returns no
+ * counts at all, never some of them.
  */
 export async function countDatasetsOnCluster(
   connection: ClusterConnection,
   datasets: readonly { local: string; remote: string }[],
-  cache?: CountCache,
-  now: () => Date = () => new Date(),
+  options: { cache?: CountCache; signal?: AbortSignal; now?: () => Date } = {},
 ): Promise<ClusterCounts> {
-  const sftp = await connection.sftp();
+  const { cache, signal, now = () => new Date() } = options;
+  throwIfAborted(signal);
+  const sftp = await abortable(connection.sftp(), signal);
   const cluster = connection.name;
   const counts = new Map<string, IndexCount>();
   const reused: string[] = [];
   let toRead = datasets;
   if (cache) {
-    const stamps = await statRemoteDatasets(
-      sftp,
-      datasets.map((d) => d.remote),
+    const stamps = await abortable(
+      statRemoteDatasets(
+        sftp,
+        datasets.map((d) => d.remote),
+      ),
+      signal,
     );
     toRead = datasets.filter((d, i) => {
       const st = stamps[i];
@@ -46,6 +52,7 @@ export async function countDatasetsOnCluster(
   const results = await countRemoteDatasets(
     sftp,
     toRead.map((d) => d.remote),
+    { signal },
   );
   const problems: string[] = [];
   const countedAt = now().toISOString();

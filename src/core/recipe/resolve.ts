@@ -340,12 +340,3 @@ function countSource(
   );
   return undefined;
 }
-
-/** Recipes in the order a tree shows them: parents before children, siblings by name. */
-export function childrenOf(set: RecipeSet, parent: string | undefined): ResolvedRecipe[] {
-  return [...set.recipes.values()]
-    .filter(
-      (r) => r.parent === parent || (parent === undefined && r.parent !== undefined && !set.recipes.has(r.parent)),
-    )
-    .sort((a, b) => a.name.localeCompare(b.name));
-}

@@ -5,7 +5,7 @@ import { labelProblem } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 import type { CompositionStatistics } from '../recipe/statistics';
 import { writeFileAtomic } from '../report/exportFile';
-import { type FetchReport, fetchStudyResults } from '../results/fetch';
+import { type FetchOptions, type FetchReport, fetchStudyResults } from '../results/fetch';
 import { compositionFromRecipes } from './loadStudy';
 import { studyFileText } from './studyFile';
 
@@ -44,14 +44,19 @@ type ResultsSource = Parameters<typeof fetchStudyResults>[0];
  * the panels and `corpus-lab analyze` can open it as it is. A study.yaml already there is the
  * researcher's (it says "edit freely") and is left alone, and said to be.
  */
-export async function fetchStudy(source: ResultsSource, o: FetchStudyOptions): Promise<FetchStudyReport> {
+export async function fetchStudy(
+  source: ResultsSource,
+  o: FetchStudyOptions,
+  transfer: FetchOptions = {},
+): Promise<FetchStudyReport> {
   const problem = labelProblem(o.study);
   if (problem) throw new Error(`study ${problem}`);
   const jobs = o.jobs.filter((j) => j.study === o.study);
   const evals = jobs.filter((j) => j.stage === 'eval');
   if (evals.length === 0) throw new Error(`study ${o.study} has no evaluation jobs in the registry`);
   const dir = path.join(o.workspace, 'results', o.study);
-  const report = await fetchStudyResults(source, evals, dir);
+  // Cancelled, nothing more is fetched and no study.yaml is written; the files fetched so far are whole.
+  const report = await fetchStudyResults(source, evals, dir, transfer);
   const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
   const study = await writeStudyFolder(dir, { ...o, cluster: evals[0].cluster, corpora });
   return { ...report, study };
