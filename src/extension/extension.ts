@@ -3,6 +3,7 @@ import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { ClusterView } from './clusterView';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
@@ -91,6 +92,11 @@ export function activate(context: vscode.ExtensionContext) {
     jobs,
     vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
     ...jobs.commands(),
+  );
+  const clusterView = new ClusterView(clusters, () => settings().jobs.pollSeconds, log);
+  context.subscriptions.push(
+    clusterView,
+    vscode.commands.registerCommand('corpusLab.refreshCluster', () => clusterView.refresh()),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();
