@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
+import type { StudyModel } from '../core/study/loadStudy';
 import {
   type HostMessage,
   type PanelKind,
@@ -154,7 +154,7 @@ export class AnalysisPanels implements vscode.Disposable {
       this.study = this.options.studyDir().then((dir) => {
         this.watch(dir);
         // The analysis (ml-matrix, @stdlib betainc, csv-parse) loads with the first panel, not at start-up.
-        return import('../core/analysis/study.js').then((m) => m.loadStudy(dir));
+        return import('../core/study/loadStudy.js').then((m) => m.loadStudy(dir));
       });
       this.study.catch(() => (this.study = undefined));
     }

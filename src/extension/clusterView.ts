@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { type Capacity, type PartitionCapacity, type PendingJob, readCapacity } from '../core/cluster/capacity';
+import { errorMessage } from '../core/errors';
 import type { ClusterManager } from './clusterManager';
+import { Disposable, toDisposable } from './dispose';
 
 type ClusterNode =
   | { kind: 'cluster'; cluster: string }
@@ -19,19 +21,19 @@ const MS_PER_SECOND = 1000;
  * cluster, while the view is visible (every `jobs.pollSeconds`) and on "Refresh Cluster"; a
  * hidden view polls nothing, so no cluster is connected just because it is configured.
  */
-export class ClusterView implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<void>();
+export class ClusterView extends Disposable {
+  private readonly emitter = this.own(new vscode.EventEmitter<void>());
   private readonly readings = new Map<string, Reading>();
   private readonly view: vscode.TreeView<ClusterNode>;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly clusters: ClusterManager,
     private readonly pollSeconds: () => number,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    super();
     this.view = vscode.window.createTreeView<ClusterNode>('corpusLab.cluster', {
       treeDataProvider: {
         onDidChangeTreeData: this.emitter.event,
@@ -39,19 +41,14 @@ export class ClusterView implements vscode.Disposable {
         getTreeItem: (n) => this.item(n),
       },
     });
-    this.disposables.push(
-      this.emitter,
-      this.view,
-      this.view.onDidChangeVisibility((e) => (e.visible ? void this.refresh() : this.stop())),
+    this.own(this.view);
+    this.own(this.view.onDidChangeVisibility((e) => (e.visible ? void this.refresh() : this.stop())));
+    this.own(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('corpusLab.clusters') && this.view.visible) void this.refresh();
       }),
     );
-  }
-
-  dispose() {
-    this.stop();
-    for (const d of this.disposables) d.dispose();
+    this.own(toDisposable(() => this.stop()));
   }
 
   /** Reads every configured cluster once (a poll already under way is joined, not doubled). */
@@ -73,7 +70,7 @@ export class ClusterView implements vscode.Disposable {
           for (const p of capacity.problems) this.log.warn(`${name}: ${p}`);
           this.readings.set(name, { capacity, at: new Date() });
         } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
+          const error = errorMessage(e);
           this.log.warn(`${name}: cluster capacity: ${error}`);
           const before = this.readings.get(name);
           const last = before && ('capacity' in before ? before.capacity : before.last);
@@ -86,7 +83,7 @@ export class ClusterView implements vscode.Disposable {
 
   private schedule() {
     this.stop();
-    if (!this.view.visible) return;
+    if (this.isDisposed || !this.view.visible) return;
     this.timer = setTimeout(() => void this.refresh(), this.pollSeconds() * MS_PER_SECOND);
   }
 

@@ -10,6 +10,7 @@ import {
   studySummary,
 } from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
+import { COMMANDS } from './commandIds';
 
 export type JobNode =
   | { kind: 'study'; study: string }
@@ -104,7 +105,7 @@ export class JobTreeProvider implements vscode.TreeDataProvider<JobNode> {
       item.iconPath = new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground'));
     }
     item.contextValue = `job.${jobIcon(j.state)}${j.stage === 'cpt' ? '.cpt' : ''}`;
-    item.command = { command: 'corpusLab.openJobLog', title: vscode.l10n.t('Open Log'), arguments: [node] };
+    item.command = { command: COMMANDS.openJobLog, title: vscode.l10n.t('Open Log'), arguments: [node] };
     return item;
   }
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatTokens } from '../core/recipe/quantity';
 import { statisticsMarkdown, summaryLine } from '../core/recipe/report';
 import type { RecipeSet, ResolvedRecipe, ResolvedSource } from '../core/recipe/resolve';
+import { Disposable } from './dispose';
 
 export type RecipeNode =
   | { kind: 'recipe'; recipe: ResolvedRecipe }
@@ -9,12 +10,14 @@ export type RecipeNode =
   | { kind: 'broken'; name: string; file: string };
 
 /** Recipes nested under the recipe they extend; each recipe also lists the sources it adds. */
-export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
+export class RecipeTreeProvider extends Disposable implements vscode.TreeDataProvider<RecipeNode> {
   private set: RecipeSet | undefined;
-  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly emitter = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly load: () => Promise<RecipeSet>) {}
+  constructor(private readonly load: () => Promise<RecipeSet>) {
+    super();
+  }
 
   refresh(set: RecipeSet) {
     this.set = set;

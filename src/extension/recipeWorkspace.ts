@@ -1,37 +1,69 @@
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import type { RecipeCatalog } from '../core/recipe/catalog';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
+import { Disposable, toDisposable } from './dispose';
 
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
  * editors, so that statistics and diagnostics follow typing. Owns no logic beyond that.
  */
-export class RecipeWorkspace implements vscode.Disposable {
+export class RecipeWorkspace extends Disposable {
   // The parser (yaml, zod schemas) loads just after activation, not during it.
   private catalogLoad: Promise<RecipeCatalog> | undefined;
   private catalog(): Promise<RecipeCatalog> {
     this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog());
     return this.catalogLoad;
   }
-  private readonly emitter = new vscode.EventEmitter<RecipeSet>();
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  private readonly emitter = this.own(new vscode.EventEmitter<RecipeSet>());
   private current: RecipeSet | undefined;
   private pending: NodeJS.Timeout | undefined;
   private resolving: Promise<RecipeSet> | undefined;
+  private watcher: vscode.Disposable;
 
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly glob: string) {
+  constructor(private glob: string) {
+    super();
+    this.watcher = this.watch(glob);
+    this.own(
+      toDisposable(() => {
+        clearTimeout(this.pending);
+        this.watcher.dispose();
+      }),
+    );
+    this.own(
+      vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
+    );
+    this.own(vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)));
+  }
+
+  private watch(glob: string): vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(glob);
-    this.disposables.push(
+    return vscode.Disposable.from(
       watcher,
       watcher.onDidCreate((uri) => this.readFile(uri)),
       watcher.onDidChange((uri) => this.readFile(uri)),
       watcher.onDidDelete(async (uri) => (await this.catalog()).delete(uri.fsPath) && this.schedule()),
-      vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
-      vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)),
     );
+  }
+
+  /**
+   * Another corpusLab.recipeGlob: files it no longer matches leave the catalog (their counts with
+   * them), the ones it matches now are read, and the set is published again. No reload needed.
+   */
+  async setGlob(glob: string): Promise<void> {
+    if (glob === this.glob) return;
+    this.glob = glob;
+    this.watcher.dispose();
+    this.watcher = this.watch(glob);
+    const uris = await vscode.workspace.findFiles(glob, '**/node_modules/**');
+    const matched = new Set(uris.map((u) => u.fsPath));
+    const catalog = await this.catalog();
+    for (const f of catalog.files) if (!matched.has(f)) catalog.delete(f);
+    await Promise.all(uris.map((u) => this.readFile(u, false)));
+    await this.publish();
   }
 
   /** The resolved set; the first call scans the workspace. */
@@ -84,7 +116,7 @@ export class RecipeWorkspace implements vscode.Disposable {
     } catch (e) {
       catalog.fail(
         uri.fsPath,
-        e instanceof FileError ? e.reason : (e as Error).message,
+        e instanceof FileError ? e.reason : errorMessage(e),
         e instanceof FileError ? e.line : undefined,
       );
     }
@@ -102,10 +134,5 @@ export class RecipeWorkspace implements vscode.Disposable {
     this.current = set;
     this.emitter.fire(set);
     return set;
-  }
-
-  dispose() {
-    clearTimeout(this.pending);
-    for (const d of this.disposables) d.dispose();
   }
 }

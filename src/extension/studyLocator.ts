@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { workspaceFolder } from './workspaceFolder';
 
 /**
  * The study the panels open: the `corpusLab.study` setting (relative to the first workspace
@@ -7,7 +8,7 @@ import * as vscode from 'vscode';
  * paper's study embedded in the extension. A folder with study.yaml is preferred — so every panel works with no cluster and no workspace.
  */
 export async function locateStudy(setting: string, extensionUri: vscode.Uri): Promise<string> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
+  const folder = workspaceFolder();
   if (setting) return path.isAbsolute(setting) || !folder ? setting : path.join(folder.uri.fsPath, setting);
   const found = await vscode.workspace.findFiles(
     '**/{study.yaml,score-differences.csv,results-after.csv}',

@@ -1,4 +1,4 @@
-import type { StudyModel } from '../core/analysis/study';
+import type { StudyModel } from '../core/study/loadStudy';
 import type { StudyPayload } from './panels';
 
 /** What the panels receive of a study: plain data, no file handles or classes. */

@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadStudy } from '../../src/core/analysis/study';
 import { parseTableOneCsv } from '../../src/core/analysis/tables';
 import {
   averagesTable,
@@ -19,6 +18,7 @@ import {
 } from '../../src/core/analysis/views';
 import { type DataTable, toCsv, toLatex } from '../../src/core/report/dataTable';
 import { decodePngDataUrl, safeFileStem, writeExport } from '../../src/core/report/exportFile';
+import { loadStudy } from '../../src/core/study/loadStudy';
 import { hostMessage, parseMessage, viewState, webviewMessage } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
 import { FIXTURES, PAPER_STUDY, tempDir } from './helpers';

@@ -1,7 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { halfUnit } from './precision';
 import { COMPOSITION_COLUMNS, STATISTIC_IDS, type StatisticId } from './statistics';
-import type { TableOneRow } from './views';
 
 /** A problem in an input table, located by file, one-based row (line) and column. */
 export class TableError extends Error {
@@ -178,6 +177,13 @@ export function differencesFromResults(before: ScoreTable, after: ScoreTable): S
     return { ...t, values };
   });
   return { file: after.file, corpora: after.corpora, tasks };
+}
+
+/** A row of Table 1: a corpus's absolute average scores over the Japanese and the English tasks. */
+export interface TableOneRow {
+  readonly corpus: string;
+  readonly japanese: number;
+  readonly english: number;
 }
 
 /** Table 1's shape: `corpus,japanese_tasks_avg,english_tasks_avg`. */

@@ -2,6 +2,7 @@ import type { Cell, Column, DataTable } from '../report/dataTable';
 import type { AnalysisResult, TestResult } from './analyze';
 import type { Interval } from './correlation';
 import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
+import type { TableOneRow } from './tables';
 
 /**
  * The tables and chart series the analysis panels show, computed here so that the panel, its
@@ -148,12 +149,6 @@ export function averagesTable(
       { row: languageRows, label: labels.category },
     ],
   };
-}
-
-export interface TableOneRow {
-  readonly corpus: string;
-  readonly japanese: number;
-  readonly english: number;
 }
 
 /** Table 1 as the paper printed it: absolute averages per corpus, best per column marked. */

@@ -253,3 +253,8 @@ export class JobRegistry {
     return next;
   }
 }
+
+/** A workspace folder's registry, `.corpus-lab/jobs.json`: the editor, the CLI and the study read this one file. */
+export function workspaceRegistry(folder: string): JobRegistry {
+  return new JobRegistry(path.join(folder, '.corpus-lab', 'jobs.json'));
+}
