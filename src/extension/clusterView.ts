@@ -138,13 +138,10 @@ export class ClusterView extends Disposable {
         const label = node.mine
           ? vscode.l10n.t('Your pending jobs ({0})', node.jobs.length)
           : vscode.l10n.t('All pending jobs ({0})', node.jobs.length);
+        // The same state whatever the count: the workbench keeps an item's first collapsible state by its id.
         const item = new vscode.TreeItem(
           label,
-          node.jobs.length === 0
-            ? vscode.TreeItemCollapsibleState.None
-            : node.mine
-              ? vscode.TreeItemCollapsibleState.Expanded
-              : vscode.TreeItemCollapsibleState.Collapsed,
+          node.mine ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
         );
         item.id = `${node.cluster}/pending/${node.mine ? 'mine' : 'all'}`;
         item.iconPath = new vscode.ThemeIcon(node.mine ? 'account' : 'organization');

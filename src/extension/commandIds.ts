@@ -16,6 +16,7 @@ export const COMMANDS = {
   launchStudy: 'corpusLab.launchStudy',
   refreshJobs: 'corpusLab.refreshJobs',
   refreshCluster: 'corpusLab.refreshCluster',
+  compareRuns: 'corpusLab.compareRuns',
   cancelJob: 'corpusLab.cancelJob',
   cancelStudy: 'corpusLab.cancelStudy',
   resubmitJob: 'corpusLab.resubmitJob',
