@@ -25,6 +25,7 @@ export const COMMANDS = {
   openTrainingChart: 'corpusLab.openTrainingChart',
   fetchResults: 'corpusLab.fetchResults',
   validateStudy: 'corpusLab.validateStudy',
+  chooseStudy: 'corpusLab.chooseStudy',
 } as const satisfies Record<string, `corpusLab.${string}`>;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -10,6 +10,7 @@ const FAILURES: Record<CommandId, (message: string) => string> = {
   [COMMANDS.compareWith]: (m) => vscode.l10n.t('Cannot compare the recipes: {0}', m),
   [COMMANDS.openScoreDifferences]: (m) => vscode.l10n.t('Cannot open the study: {0}', m),
   [COMMANDS.openCorrelations]: (m) => vscode.l10n.t('Cannot open the study: {0}', m),
+  [COMMANDS.chooseStudy]: (m) => vscode.l10n.t('Cannot open the study: {0}', m),
   [COMMANDS.connectCluster]: (m) => vscode.l10n.t('Cannot connect: {0}', m),
   [COMMANDS.disconnectCluster]: (m) => vscode.l10n.t('Cannot disconnect: {0}', m),
   [COMMANDS.countTokensOnCluster]: (m) => vscode.l10n.t('Cannot count tokens: {0}', m),

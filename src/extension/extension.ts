@@ -21,6 +21,7 @@ import {
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
 import { SettingsStore } from './settings';
+import { chooseStudy } from './studyCommands';
 import { locateStudy } from './studyLocator';
 import { workspaceFolder } from './workspaceFolder';
 
@@ -84,6 +85,7 @@ export function activate(context: vscode.ExtensionContext) {
     panels,
     commands.register(COMMANDS.openScoreDifferences, () => panels.open('scores')),
     commands.register(COMMANDS.openCorrelations, () => panels.open('correlations')),
+    commands.register(COMMANDS.chooseStudy, () => chooseStudy(context.extensionUri)),
     store.onDidChange((keys) => {
       if (keys.has('study')) panels.reload();
       if (keys.has('recipeGlob')) void workspace.setGlob(settings().recipeGlob);

@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterProfile } from '../core/cluster/profile';
 import { pathArg } from '../core/cluster/shellQuote';
 import { JobService } from '../core/jobs/jobService';
 import { isActive, JobEndWatch } from '../core/jobs/present';
-import { type JobRecord, JobRegistry } from '../core/jobs/registry';
+import { type JobRecord, type JobRegistry, workspaceRegistry } from '../core/jobs/registry';
 import type { JobSettings } from '../core/jobs/studyLaunch';
 import type { RecipeSet } from '../core/recipe/resolve';
 import type { ClusterManager } from './clusterManager';
@@ -60,7 +59,7 @@ export class JobsController extends Disposable {
   constructor(private readonly ctx: JobsContext) {
     super();
     const folder = workspaceFolder()?.uri ?? ctx.storageUri;
-    this.registry = new JobRegistry(path.join(folder.fsPath, '.corpus-lab', 'jobs.json'));
+    this.registry = workspaceRegistry(folder.fsPath);
     const profile = (name: string) => ctx.settings().clusters.find((p) => p.name === name);
     this.service = new JobService(this.registry, (c) => ctx.clusters.get(c), {
       remoteRoot: (c) => profile(c)?.remoteRoot ?? 'corpus-lab',
@@ -150,6 +149,7 @@ export class JobsController extends Disposable {
         clusters: this.ctx.clusters,
         log: this.ctx.log,
         shots: () => this.ctx.settings().jobs.numFewshot,
+        recipes: this.ctx.recipes,
         fetched: this.ctx.onResultsFetched,
       },
       study,

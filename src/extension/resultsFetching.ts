@@ -1,34 +1,11 @@
-import { stat } from 'node:fs/promises';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatGpuHours, gpuHours } from '../core/jobs/present';
 import type { JobRegistry } from '../core/jobs/registry';
-import { writeFileAtomic } from '../core/report/exportFile';
-import { type FetchReport, fetchStudyResults } from '../core/results/fetch';
+import type { RecipeSet } from '../core/recipe/resolve';
+import { type FetchStudyReport, fetchStudy } from '../core/study/fetchStudy';
 import type { ClusterManager } from './clusterManager';
+import { showStudyInPanels } from './studyCommands';
 import { workspacePath } from './workspaceFolder';
-
-const fileExists = (f: string) =>
-  stat(f).then(
-    () => true,
-    () => false,
-  );
-
-/** The study.yaml written after the first fetch: the panels then show this study's own results. */
-function studyYaml(name: string, cluster: string, results: string, shots: number, corpora: string[]): string {
-  return [
-    `# Written by Corpus Lab when the results of ${name} were first fetched. Edit freely.`,
-    `name: ${JSON.stringify(name)}`,
-    `cluster: ${JSON.stringify(cluster)}`,
-    `results: ${JSON.stringify(results)}`,
-    'base: base',
-    `shots: ${shots}`,
-    'aggregation: mean',
-    'metric: Accuracy',
-    `corpora: [${corpora.map((c) => JSON.stringify(c)).join(', ')}]`,
-    '',
-  ].join('\n');
-}
 
 export interface FetchDeps {
   readonly registry: JobRegistry;
@@ -36,16 +13,18 @@ export interface FetchDeps {
   readonly log: vscode.LogOutputChannel;
   /** The few-shot setting the study's evaluations ran with (corpusLab.jobs.numFewshot). */
   readonly shots: () => number;
+  /** The workspace's recipes: their composition goes into the fetched study. */
+  readonly recipes: () => Promise<RecipeSet>;
   /** Results changed on disk: the analysis panels reload. */
   readonly fetched: () => void;
 }
 
 /**
- * Copies a study's evaluation results into `results/<study>/` of the workspace and, when the
- * workspace has no study.yaml yet, writes one that points the analysis panels at them. The caller
+ * Copies a study's evaluation results into `results/<study>/` of the workspace, which becomes a
+ * study of its own (core: fetchStudy), and offers to show it in the analysis panels. The caller
  * polls first, so that the jobs' states are current.
  */
-export async function fetchResults(deps: FetchDeps, study?: string): Promise<FetchReport | undefined> {
+export async function fetchResults(deps: FetchDeps, study?: string): Promise<FetchStudyReport | undefined> {
   const studies = [
     ...new Set(
       deps.registry
@@ -64,34 +43,45 @@ export async function fetchResults(deps: FetchDeps, study?: string): Promise<Fet
   if (!name) return undefined;
   const folder = workspacePath();
   if (!folder) throw new Error(vscode.l10n.t('Open a folder to fetch results into.'));
-  const jobs = deps.registry.all().filter((j) => j.study === name);
-  const evals = jobs.filter((j) => j.stage === 'eval');
-  const cluster = evals[0]?.cluster;
+  const jobs = deps.registry.all();
+  const cluster = jobs.find((j) => j.study === name && j.stage === 'eval')?.cluster;
   if (!cluster) throw new Error(vscode.l10n.t('Study {0} has no evaluation jobs.', name));
-  const local = path.join(folder, 'results', name);
+  const recipes = (await deps.recipes()).recipes;
   const report = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Fetching results of {0}…', name) },
-    () => fetchStudyResults(deps.clusters.get(cluster), evals, local),
+    () =>
+      fetchStudy(deps.clusters.get(cluster), { workspace: folder, study: name, jobs, shots: deps.shots(), recipes }),
   );
   for (const p of report.problems) deps.log.warn(p);
-  const studyFile = path.join(folder, 'study.yaml');
-  if (!(await fileExists(studyFile))) {
-    const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
-    await writeFileAtomic(studyFile, studyYaml(name, cluster, `results/${name}`, deps.shots(), corpora));
-  }
-  deps.fetched();
-  const msg = vscode.l10n.t(
-    'Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept). The study used {4}.',
-    report.fetched.length,
-    name,
-    report.unchanged.length,
-    report.kept.length,
-    formatGpuHours(gpuHours(jobs)),
-  );
-  if (report.problems.length)
-    void vscode.window.showWarningMessage(
-      `${msg} ${vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length)}`,
+  const studyFile = vscode.workspace.asRelativePath(report.study.studyFile);
+  if (report.study.withoutRecipe.length)
+    deps.log.warn(
+      `${name}: no recipe in the workspace for ${report.study.withoutRecipe.join(', ')}; their composition is not in the study`,
     );
-  else void vscode.window.showInformationMessage(msg);
+  deps.fetched();
+  const msg = [
+    vscode.l10n.t(
+      'Fetched {0} result files of {1} ({2} unchanged, {3} older versions kept). The study used {4}.',
+      report.fetched.length,
+      name,
+      report.unchanged.length,
+      report.kept.length,
+      formatGpuHours(gpuHours(jobs.filter((j) => j.study === name))),
+    ),
+    report.study.studyFileState === 'written'
+      ? vscode.l10n.t('Wrote {0}.', studyFile)
+      : vscode.l10n.t('{0} was already there and is kept as it is.', studyFile),
+    report.problems.length ? vscode.l10n.t('{0} problems: see the Corpus Lab output.', report.problems.length) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const open = vscode.l10n.t('Open in Panels');
+  const shown = report.problems.length
+    ? vscode.window.showWarningMessage(msg, open)
+    : vscode.window.showInformationMessage(msg, open);
+  void shown.then((pick) => {
+    if (pick === open)
+      void showStudyInPanels(report.study.dir).catch((e: Error) => vscode.window.showErrorMessage(e.message));
+  });
   return report;
 }

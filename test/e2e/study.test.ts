@@ -247,18 +247,31 @@ function fakeScore(model: string, task: string, shots = 3): number {
 
 test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await notification(page, 'Fetched 36 result files of e2e-study');
-  const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
-  assert.match(study, /results: "results\/e2e-study"/);
-  assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
+  const fetched = await notification(page, 'Fetched 36 result files of e2e-study');
+  assert.match(fetched, /Wrote results\/e2e-study\/study\.yaml\./);
+  // The fetched folder is a study of its own: its study.yaml, and the composition of the recipes it trained on.
+  const study = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'study.yaml'), 'utf8');
+  assert.match(study, /^results: \.$/m);
+  assert.match(study, /^corpora:\n {2}- Tiny-A\n {2}- Tiny-B\n {2}- Tiny-C$/m);
+  assert.match(study, /^composition: composition\.csv$/m);
   const csv = readFileSync(
     path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa-ja.csv'),
     'utf8',
   );
   assert.ok(csv.includes(`igakuqa,mcqa_with_options_jp,${fakeScore('Tiny-B', 'igakuqa')},`), csv);
 
-  await runCommand(page, 'Corpus Lab: Open Score Differences');
+  // "Open in Panels" names the study in the workspace's settings and opens it.
+  // In its toast, or in the notification centre if the wait for it opened that.
+  await page
+    .locator('.notification-toast, .notifications-center .notification-list-item', {
+      hasText: 'Fetched 36 result files of e2e-study',
+    })
+    .first()
+    .locator('.monaco-button', { hasText: 'Open in Panels' })
+    .click();
   const frame = await webviewFrame(page, 'Score Differences');
+  const wsSettings = JSON.parse(readFileSync(path.join(server.workspace, '.vscode', 'settings.json'), 'utf8'));
+  assert.equal(wsSettings['corpusLab.study'], path.join('results', 'e2e-study'));
   const row = frame.locator('#scores-table tbody tr[data-row="IgakuQA"]');
   await row.waitFor();
   const cells = await row.locator('th, td').allInnerTexts();
@@ -279,7 +292,7 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const title = await row.locator('td').first().getAttribute('title');
   assert.match(
     title ?? '',
-    /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/,
+    /after: Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/,
   );
   assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
   await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });

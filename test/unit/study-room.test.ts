@@ -168,6 +168,14 @@ test('a fetched study folder opens as a study of its own; its registry is found 
   assert.equal(again.studyFileState, 'kept');
   assert.deepEqual(again.withoutRecipe, ['C', 'B']);
   assert.match(readFileSync(path.join(dir, 'study.yaml'), 'utf8'), /# edited\n$/);
+
+  // A composition.csv put in the folder by hand is the study's: referred to, never written over.
+  const own = path.join(workspace, 'results', 's2');
+  mkdirSync(own, { recursive: true });
+  writeFileSync(path.join(own, 'composition.csv'), 'by hand\n');
+  await writeStudyFolder(own, { study: 's2', shots: 0, recipes: RECIPES, cluster: 'abci', corpora: ['A'] });
+  assert.equal(readFileSync(path.join(own, 'composition.csv'), 'utf8'), 'by hand\n');
+  assert.match(readFileSync(path.join(own, 'study.yaml'), 'utf8'), /^composition: composition\.csv$/m);
 });
 
 test('every study.yaml of a workspace is found, shallowest first; a broken one is listed with its error', async () => {

@@ -10,7 +10,7 @@ import {
 } from './tables';
 
 /** Reads a table file; a file that cannot be read is a TableError naming it, like a bad cell. */
-export async function readTableText(file: string): Promise<string> {
+async function readTableText(file: string): Promise<string> {
   try {
     return await readTextFile(file);
   } catch (e) {

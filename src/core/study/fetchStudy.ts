@@ -72,8 +72,10 @@ export async function writeStudyFolder(
   const existing = await lstat(studyFile).catch(() => undefined);
   if (existing) return { dir, studyFile, studyFileState: 'kept', withoutRecipe };
   await mkdir(dir, { recursive: true });
-  const composition = withRecipe.length ? 'composition.csv' : undefined;
-  if (composition) {
+  // A composition.csv already in the folder is the study's own (put there by hand): used, never written over.
+  const hadComposition = (await lstat(path.join(dir, 'composition.csv')).catch(() => undefined)) !== undefined;
+  const composition = withRecipe.length || hadComposition ? 'composition.csv' : undefined;
+  if (composition && !hadComposition) {
     const recipes = withRecipe.map((name) => ({ name, statistics: o.recipes.get(name)!.statistics }));
     await writeFileAtomic(path.join(dir, composition), compositionCsv(recipes));
   }

@@ -164,7 +164,7 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
         ? `template "${study.aggregation.template}"`
         : `${study.aggregation} over templates`;
     notes.push(
-      `results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
+      `results in ${study.results === '.' ? 'this folder' : study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
     );
     problems.push(...r.problems);
     const jobs = await evalJobsByModel(dir, study.name);
