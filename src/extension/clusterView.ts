@@ -194,7 +194,9 @@ function partitionItem(cluster: string, p: PartitionCapacity): vscode.TreeItem {
     p.name,
     p.unavailable.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
   );
-  item.id = `${cluster}/partition/${p.name}`;
+  // The workbench keeps an item's first collapsible state by its id: a partition that gains down
+  // nodes must be a new item to open.
+  item.id = `${cluster}/partition/${p.name}${p.unavailable.length ? '/down' : ''}`;
   const nodes = vscode.l10n.t(
     'nodes: {0} idle · {1} mixed · {2} allocated · {3} down',
     p.nodes.idle,
