@@ -10,16 +10,6 @@ const TREES = ['src', 'test', 'webview', 'bench', 'scripts'];
 /** Called by VS Code, not by our code. */
 const ENTRY_POINTS = new Set(['src/extension/extension.ts: deactivate']);
 
-/**
- * Removed on other branches of the same refactor (issue #14: "protocol" removes TRAINING_STRINGS,
- * "jobs" LOCAL_STATES and SlurmState); once they are merged, this list can go.
- */
-const REMOVED_ELSEWHERE = new Set([
-  'src/protocol/training.ts: TRAINING_STRINGS',
-  'src/core/jobs/registry.ts: LOCAL_STATES',
-  'src/core/jobs/slurm.ts: SlurmState',
-]);
-
 const DECLARATION =
   /^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\*?|class|const|let|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm;
 
@@ -55,9 +45,7 @@ test('every export of src/ is used somewhere (src, test, webview, bench, scripts
     for (const f of sources(path.join(ROOT, tree)))
       files.set(path.relative(ROOT, f).split(path.sep).join('/'), readFileSync(f, 'utf8'));
   assert.ok(files.size > 150, `read only ${files.size} files`);
-  const dead = deadExports(files, (f) => f.startsWith('src/')).filter(
-    (d) => !ENTRY_POINTS.has(d) && !REMOVED_ELSEWHERE.has(d),
-  );
+  const dead = deadExports(files, (f) => f.startsWith('src/')).filter((d) => !ENTRY_POINTS.has(d));
   assert.deepEqual(dead, []);
 });
 
