@@ -4,6 +4,9 @@ import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
+import { figureStem } from '../core/report/figure';
+import { sortTable } from '../core/report/sort';
+import { checkSvg } from '../core/report/svgCheck';
 import {
   type HostMessage,
   type PanelKind,
@@ -123,12 +126,17 @@ export class AnalysisPanels implements vscode.Disposable {
     ready: (kind, panel) => this.sendStudy(kind, panel),
     exportTable: async (_kind, panel, m) => {
       const model = await this.loadStudy();
-      const table = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
+      const computed = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
+      // The tests table is sorted in the panel by header clicks; the scores table sorts itself.
+      const table = m.table === 'tests' ? sortTable(computed, m.view.sortKey, m.view.descending) : computed;
       const text = m.format === 'csv' ? toCsv(table) : toLatex(table);
       await this.saveExport(panel, exportStem(m.table, m.view), m.format === 'csv' ? 'csv' : 'tex', text);
     },
     exportChart: async (_kind, panel, m) => {
-      await this.saveExport(panel, exportStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
+      await this.saveExport(panel, figureStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
+    },
+    exportSvg: async (_kind, panel, m) => {
+      await this.saveExport(panel, figureStem(m.chart, m.view), 'svg', checkSvg(m.svg));
     },
   };
 

@@ -96,6 +96,8 @@ export const viewState = z.object({
   sortKey: z.string().max(200).optional(),
   descending: z.boolean().default(true),
   grouped: z.boolean().default(true),
+  /** Exported figures on a light publication background (true), or in the panel's theme. */
+  lightFigures: z.boolean().default(true),
 });
 export type ViewState = z.infer<typeof viewState>;
 
@@ -155,6 +157,13 @@ export const webviewMessage = z.discriminatedUnion('type', [
     view: viewState,
   }),
   z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: viewState, dataUrl: pngDataUrl }),
+  // Checked again by the extension (well-formed, no scripts) before it is written.
+  z.object({
+    type: z.literal('exportSvg'),
+    chart: z.enum(CHART_IDS),
+    view: viewState,
+    svg: z.string().max(20_000_000),
+  }),
 ]);
 export type WebviewMessage = z.infer<typeof webviewMessage>;
 
