@@ -205,7 +205,12 @@ function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElem
     const task = td.parentElement?.getAttribute('data-row') ?? '';
     const after = s.provenance[`${task}|${td.dataset.col}`];
     const before = s.provenance[`${task}|${base}`];
-    if (after) td.title = `${td.title} = after − before\nafter: ${after}\nbefore (${base}): ${before ?? '?'}`;
+    if (after)
+      td.title = [
+        `${td.title} = ${t(strings, 'after − before')}`,
+        t(strings, 'after: {0}', after),
+        t(strings, 'before ({0}): {1}', base, before ?? '?'),
+      ].join('\n');
   }
   return table;
 }

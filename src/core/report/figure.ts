@@ -23,7 +23,7 @@ export function fillIn(key: string, ...args: (string | number)[]): string {
 }
 
 /**
- * The texts figures and the panels' figure controls show beyond the panel strings of the protocol
+ * The texts figures, the panels' figure and sort controls and the score tooltips show beyond the panel strings of the protocol
  * (which hold 'Controlled for: {0}', 'none', 'Export PNG' and the heatmaps' titles), as the keys the
  * translations use. The extension sends each translated, with the panel strings.
  */
@@ -44,6 +44,9 @@ export const FIGURE_STRINGS = [
   'Export SVG',
   'Light background for exports',
   'Sort by {0}',
+  'after − before',
+  'after: {0}',
+  'before ({0}): {1}',
 ] as const;
 export type FigureString = (typeof FIGURE_STRINGS)[number];
 
