@@ -144,7 +144,7 @@ function colourLegendPlugin(style: FigureStyle, name: string): Plugin {
         );
       ctx.textAlign = 'center';
       ctx.textBaseline = 'bottom';
-      ctx.fillText(name, x + LEGEND_WIDTH / 2, top - 4 > 0 ? top - 4 : top);
+      ctx.fillText(name, x + LEGEND_WIDTH / 2, top - 4);
       ctx.restore();
     },
   };
@@ -292,7 +292,8 @@ export function heatmapConfig(
     },
     options: {
       maintainAspectRatio: false,
-      layout: { padding: { right: LEGEND_ROOM } },
+      // Above the matrix, room for the legend's name.
+      layout: { padding: { right: LEGEND_ROOM, top: 16 } },
       plugins: {
         ...titles(style, exported ? text : undefined),
         legend: { display: false },
