@@ -11,6 +11,7 @@ import {
 } from '../src/core/analysis/views';
 import { type FigureId, figureSize, figureText, PUBLICATION_STYLE } from '../src/core/report/figure';
 import { descendingFirst, sortTable } from '../src/core/report/sort';
+import { withStatisticNames } from '../src/core/report/statisticNames';
 import { categoryColour } from '../src/protocol/colours';
 import type { StudyPayload, ViewState } from '../src/protocol/panels';
 import { barsConfig, heatmapConfig, themeStyle } from './lib/charts';
@@ -142,7 +143,10 @@ function render() {
     role: 'img',
     'aria-label': t(strings, 'Correlations among the tasks'),
   });
-  const computed = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels);
+  const computed = withStatisticNames(
+    testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels),
+    statisticName,
+  );
   const tests = sortTable(computed, state.sortKey, state.descending);
 
   root.append(

@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { STATISTIC_NAMES, type StatisticId } from '../core/analysis/statistics';
 import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
 import { figureStem } from '../core/report/figure';
 import { sortTable } from '../core/report/sort';
+import { withStatisticNames } from '../core/report/statisticNames';
 import { checkSvg } from '../core/report/svgCheck';
 import {
   type HostMessage,
@@ -126,7 +128,11 @@ export class AnalysisPanels implements vscode.Disposable {
     ready: (kind, panel) => this.sendStudy(kind, panel),
     exportTable: async (_kind, panel, m) => {
       const model = await this.loadStudy();
-      const computed = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
+      const strings = panelStrings();
+      const computed = withStatisticNames(
+        panelTable(toStudyPayload(model), m.table, m.view, panelLabels()),
+        (id) => strings[STATISTIC_NAMES[id as StatisticId]] ?? id,
+      );
       // The tests table is sorted in the panel by header clicks; the scores table sorts itself.
       const table = m.table === 'tests' ? sortTable(computed, m.view.sortKey, m.view.descending) : computed;
       const text = m.format === 'csv' ? toCsv(table) : toLatex(table);

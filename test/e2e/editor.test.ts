@@ -3,11 +3,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
+import { STATISTIC_NAMES, type StatisticId } from '../../src/core/analysis/statistics';
 import { loadStudy } from '../../src/core/analysis/study';
 import { correlationBars, panelTable, testsTable } from '../../src/core/analysis/views';
 import { formatCell, toCsv } from '../../src/core/report/dataTable';
 import { figureSize } from '../../src/core/report/figure';
 import { sortTable } from '../../src/core/report/sort';
+import { withStatisticNames } from '../../src/core/report/statisticNames';
 import { checkSvg } from '../../src/core/report/svgCheck';
 import { viewState } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
@@ -170,7 +172,11 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
 
   await frame.locator('#statistic').selectOption('japanese_ratio');
   await frame.locator('#mode').selectOption('partial');
-  const table = testsTable(model.result, 'japanese_ratio', 'partial');
+  // The covariates by name, as the panel shows and exports them.
+  const table = withStatisticNames(
+    testsTable(model.result, 'japanese_ratio', 'partial'),
+    (id) => STATISTIC_NAMES[id as StatisticId],
+  );
   const row = table.rows.find((r) => r[0] === 'IgakuQA')!;
   assert.deepEqual(
     await rowCells(frame, 'tests-table', 'IgakuQA'),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { STATISTIC_NAMES, type StatisticId } from '../../src/core/analysis/statistics';
+import { testsTable } from '../../src/core/analysis/views';
 import type { DataTable } from '../../src/core/report/dataTable';
 import {
   type FigureId,
@@ -11,6 +12,7 @@ import {
   pValueRule,
 } from '../../src/core/report/figure';
 import { compareCells, descendingFirst, sortTable } from '../../src/core/report/sort';
+import { withStatisticNames } from '../../src/core/report/statisticNames';
 import { standaloneSvg } from '../../src/core/report/svg';
 import { checkSvg } from '../../src/core/report/svgCheck';
 
@@ -217,4 +219,32 @@ test('sorting a table: stable, nulls last both ways, marks move with their rows,
   assert.equal(sortTable(TABLE, 'no such column', true), TABLE);
   assert.equal(descendingFirst(TABLE, 'r'), true);
   assert.equal(descendingFirst(TABLE, 'task'), false);
+});
+
+test('the tests table names statistics and covariates, as the panel shows and exports them', () => {
+  const aTest = (statistic: StatisticId, covariates: StatisticId[]) => ({
+    task: 'IgakuQA',
+    language: 'Japanese',
+    category: 'MCQA',
+    statistic,
+    covariates,
+    n: 6,
+    regular: { r: 0.5, p: 0.3, ci: null },
+    partial: { r: 0.4, p: 0.4, pCorrected: 0.5, pPermutation: 0.6, ci: null },
+    q: 0.7,
+    holm: 0.8,
+    family: statistic,
+    permutation: null,
+  });
+  const result = { tests: [aTest('japanese_ratio', ['total_tokens', 'parallel_ratio']), aTest('total_tokens', [])] };
+  const table = withStatisticNames(testsTable(result, 'all', 'partial'), (id) => names.statistic(id));
+  assert.deepEqual(
+    table.rows.map((r) => r.slice(3, 5)),
+    [
+      ['Japanese token ratio', 'Total token count, Parallel token ratio'],
+      ['Total token count', '—'],
+    ],
+  );
+  const regular = testsTable(result, 'total_tokens', 'regular');
+  assert.equal(withStatisticNames(regular, names.statistic), regular, 'nothing to name');
 });
