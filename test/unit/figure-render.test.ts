@@ -125,6 +125,12 @@ test('an SVG of the bars is a well-formed standalone SVG: title, light backgroun
     'Stars: p (df = n − 2 − k); * p &lt; 0.05, ** p &lt; 0.01, *** p &lt; 0.001',
     'partial r',
     'Task (p)',
+    // The r axis, minus signs as U+2212.
+    '−1.0',
+    '−0.4',
+    '0',
+    '0.6',
+    '1.0',
     ...figure.bars.map((b) => b.label),
   ])
     assert.ok(shown.includes(expected), `no <text> "${expected}" among ${JSON.stringify(shown.slice(0, 12))}…`);

@@ -390,6 +390,8 @@ test('protocol: the paper study payload validates; bad messages are refused with
       { type: 'exportChart', chart: 'bars', view, dataUrl: 'javascript:alert(1)' },
       /dataUrl: expected a base64 PNG data URL/,
     ],
+    [{ type: 'exportSvg', chart: 'pie', view, svg: '<svg/>' }, /chart: Invalid enum value/],
+    [{ type: 'exportSvg', chart: 'bars', view }, /svg: Required/],
     [
       { type: 'exportTable', table: 'tests', format: 'csv', view: { ...view, statistic: 'vibes' } },
       /view\.statistic: Invalid enum value/,

@@ -99,6 +99,11 @@ function fillBackground(colour: string): Plugin {
   };
 }
 
+/** A correlation tick: one decimal, the minus sign U+2212, zero as 0. */
+function signed(v: number): string {
+  return v === 0 ? '0' : v.toFixed(1).replace('-', '\u2212');
+}
+
 /** Diverging red/blue for correlations in [-1, 1]. */
 export function divergingColour(v: number | null): string {
   if (v === null) return 'rgba(128,128,128,0.25)';
@@ -137,11 +142,7 @@ function colourLegendPlugin(style: FigureStyle, name: string): Plugin {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
       for (const v of [1, 0.5, 0, -0.5, -1])
-        ctx.fillText(
-          v === 0 ? '0' : v.toFixed(1).replace('-', '−'),
-          x + LEGEND_WIDTH + 4,
-          top + ((1 - v) / 2) * height,
-        );
+        ctx.fillText(signed(v), x + LEGEND_WIDTH + 4, top + ((1 - v) / 2) * height);
       ctx.textAlign = 'center';
       ctx.textBaseline = 'bottom';
       ctx.fillText(name, x + LEGEND_WIDTH / 2, top - 4);
@@ -219,7 +220,8 @@ export function barsConfig(
       indexAxis: 'y',
       maintainAspectRatio: false,
       scales: {
-        x: axis(style, text.x, { min: -1, max: 1 }),
+        // Ticks with a true minus sign, as the paper typesets them.
+        x: axis(style, text.x, { min: -1, max: 1, ticks: { callback: (v: number | string) => signed(Number(v)) } }),
         y: axis(style, text.y, { ticks: { autoSkip: false } }),
       },
       plugins: {
