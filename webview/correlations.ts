@@ -1,27 +1,33 @@
 import { Chart } from 'chart.js';
-import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
+import { categoryColour } from '../src/protocol/colours';
+import type { StudyPayload } from '../src/protocol/panels';
 import {
   barTooltip,
   correlationBars,
   DEFAULT_LABELS,
+  descendingFirst,
+  type FigureId,
+  figureSize,
+  figureText,
   type Labels,
+  type PanelView,
+  PUBLICATION_STYLE,
   partialUnavailable,
+  STATISTIC_IDS,
+  STATISTIC_NAMES,
   shownMode,
+  sortTable,
   testsTable,
-} from '../src/core/analysis/views';
-import { type FigureId, figureSize, figureText, PUBLICATION_STYLE } from '../src/core/report/figure';
-import { descendingFirst, sortTable } from '../src/core/report/sort';
-import { withStatisticNames } from '../src/core/report/statisticNames';
-import { categoryColour } from '../src/protocol/colours';
-import type { StudyPayload, ViewState } from '../src/protocol/panels';
+  withStatisticNames,
+} from '../src/protocol/views';
+import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
 import { barsConfig, heatmapConfig, themeStyle } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
 import { type Figure, figurePng, figureSvg } from './lib/export';
-import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 /** The correlation panel: task-wise bars (Figs 3–6), all tests, regular vs partial (F.3), heatmaps (F.1, F.2). */
-let state: ViewState = loadState();
+let state: PanelView = loadState();
 let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
@@ -30,7 +36,7 @@ const charts = new Map<string, Chart>();
 const figures = new Map<FigureId, Figure>();
 const root = document.getElementById('root')!;
 
-function setState(next: Partial<ViewState>) {
+function setState(next: Partial<PanelView>) {
   state = { ...state, ...next };
   saveState(state);
   render();
@@ -61,7 +67,7 @@ function select<T extends string>(
 }
 
 /** The view as shown: partial falls back to regular for a statistic whose partial tests have no numbers. */
-function shownView(): ViewState {
+function shownView(): PanelView {
   return study ? { ...state, mode: shownMode(study.result, state.statistic, state.mode) } : state;
 }
 
@@ -365,32 +371,23 @@ function render() {
     text: text('bars'),
     config: (style) => barsConfig(rows, categoryColour, style, text('bars'), true, tooltip),
   });
+  // The core leaves the task matrix out when asked to (tasks² numbers); the panel's studies always have it.
   const matrices = { statisticsHeatmap: s.result.matrices.statistics, tasksHeatmap: s.result.matrices.tasks };
+  const canvases = { statisticsHeatmap: statCanvas, tasksHeatmap: taskCanvas };
+  const style = themeStyle();
+  charts.set('bars', new Chart(barCanvas, barsConfig(rows, categoryColour, style, text('bars'), false, tooltip)));
   for (const id of ['statisticsHeatmap', 'tasksHeatmap'] as const) {
+    const matrix = matrices[id];
+    if (!matrix) continue;
     // The statistics' matrix is labelled by their names, the tasks' by the tasks' own.
     const name = id === 'statisticsHeatmap' ? statisticName : (label: string) => label;
     figures.set(id, {
-      ...figureSize(id, matrices[id].labels.length),
+      ...figureSize(id, matrix.labels.length),
       text: text(id),
-      config: (style) => heatmapConfig(matrices[id], name, style, text(id), true, r),
+      config: (figureStyle) => heatmapConfig(matrix, name, figureStyle, text(id), true, r),
     });
+    charts.set(id, new Chart(canvases[id], heatmapConfig(matrix, name, style, text(id), false, r)));
   }
-  const style = themeStyle();
-  charts.set('bars', new Chart(barCanvas, barsConfig(rows, categoryColour, style, text('bars'), false, tooltip)));
-  charts.set(
-    'statisticsHeatmap',
-    new Chart(
-      statCanvas,
-      heatmapConfig(matrices.statisticsHeatmap, statisticName, style, text('statisticsHeatmap'), false, r),
-    ),
-  );
-  charts.set(
-    'tasksHeatmap',
-    new Chart(
-      taskCanvas,
-      heatmapConfig(matrices.tasksHeatmap, (l) => l, style, text('tasksHeatmap'), false, r),
-    ),
-  );
 }
 
 listenForStudy(

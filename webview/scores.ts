@@ -1,22 +1,25 @@
 import { Chart } from 'chart.js';
+import { languageColour } from '../src/protocol/colours';
+import type { StudyPayload } from '../src/protocol/panels';
 import {
   averagesTable,
   DEFAULT_LABELS,
+  figureSize,
+  figureText,
   type Labels,
+  type PanelView,
+  PUBLICATION_STYLE,
   scoreDifferenceTable,
   tableOneTable,
-} from '../src/core/analysis/views';
-import { figureSize, figureText, PUBLICATION_STYLE } from '../src/core/report/figure';
-import { languageColour } from '../src/protocol/colours';
-import type { StudyPayload, ViewState } from '../src/protocol/panels';
+} from '../src/protocol/views';
+import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
 import { averagesConfig, themeStyle } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
 import { type Figure, figurePng, figureSvg } from './lib/export';
-import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 /** The score-difference panel: Tables E.1–E.6 side by side, averages (Table 1), exports. */
-let state: ViewState = loadState();
+let state: PanelView = loadState();
 let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
@@ -24,7 +27,7 @@ let chart: Chart | undefined;
 let figure: Figure | undefined;
 const root = document.getElementById('root')!;
 
-function setState(next: Partial<ViewState>) {
+function setState(next: Partial<PanelView>) {
   state = { ...state, ...next };
   saveState(state);
   render();

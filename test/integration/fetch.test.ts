@@ -35,6 +35,7 @@ function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
     submittedAt: '',
     updatedAt: '',
     resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
+    resources: {},
     sbatch: [],
     ...patch,
   };

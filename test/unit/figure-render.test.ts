@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as esbuild from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { loadStudy } from '../../src/core/analysis/study';
 import { correlationBars } from '../../src/core/analysis/views';
 import { figureSize, figureText, PRINT_PIXEL_RATIO, PUBLICATION_STYLE } from '../../src/core/report/figure';
 import { checkSvg } from '../../src/core/report/svgCheck';
+import { loadStudy } from '../../src/core/study/loadStudy';
 import { PAPER_STUDY, ROOT } from './helpers';
 
 /**

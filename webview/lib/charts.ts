@@ -12,8 +12,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
-import type { CorrelationMatrix } from '../../src/core/analysis/analyze';
-import type { FigureStyle, FigureText } from '../../src/core/report/figure';
+import type { CorrelationMatrix, FigureStyle, FigureText } from '../../src/protocol/views';
 
 // Only what the panels draw, so the bundle stays small.
 Chart.register(

@@ -1,7 +1,6 @@
 import { BasicPlatform, Chart, type ChartConfiguration } from 'chart.js';
 import { Context } from 'svgcanvas';
-import { type FigureStyle, type FigureText, PRINT_PIXEL_RATIO } from '../../src/core/report/figure';
-import { standaloneSvg } from '../../src/core/report/svg';
+import { type FigureStyle, type FigureText, PRINT_PIXEL_RATIO, standaloneSvg } from '../../src/protocol/views';
 
 /**
  * Figures for a paper, drawn apart from the panel's own charts: at a fixed print size, in the

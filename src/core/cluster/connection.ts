@@ -173,6 +173,9 @@ export const MAX_CHANNELS = 10;
 /** Channels that follows (open logs, training charts) may hold: one is SFTP's, three stay for commands. */
 export const MAX_FOLLOWS = MAX_CHANNELS - 4;
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+/** A channel the server refused to open, tried again this often, waiting one more step each time (≈ 5 s in all). */
+const CHANNEL_OPEN_RETRIES = 20;
+const CHANNEL_OPEN_STEP_MS = 25;
 export const QUEUE_TIMEOUT_MS = 60_000;
 /** "0.5", "60": seconds for messages. */
 export function seconds(ms: number): string {
@@ -273,6 +276,14 @@ interface AuthAttempt {
   readonly keys: number;
 }
 
+/** What a connection tells its listeners: its state, a retry asked for, a drop, its end. */
+export interface ConnectionEvents {
+  state: [state: ConnectionState];
+  retry: [];
+  lost: [];
+  disposed: [];
+}
+
 /**
  * One SSH connection to a cluster, shared by everything that talks to it: commands run on
  * channels of this connection (at most MAX_CHANNELS at once, the rest queue), SFTP on one more.
@@ -280,7 +291,7 @@ interface AuthAttempt {
  * it reconnects with backoff; commands that were running fail with ConnectionLostError (the caller
  * knows whether a retry is safe), commands issued meanwhile wait for the new connection.
  */
-export class ClusterConnection extends EventEmitter {
+export class ClusterConnection extends EventEmitter<ConnectionEvents> {
   private client: Client | undefined;
   private jumpClients: Client[] = [];
   private ready: Promise<Client> | undefined;
@@ -719,8 +730,8 @@ export class ClusterConnection extends EventEmitter {
           } catch (e) {
             // The server still counts a session that just closed for a moment, or allows fewer than
             // MAX_CHANNELS: opening failed before anything ran, so trying again is safe.
-            if (!(e instanceof ChannelOpenError) || attempt >= 20) throw e;
-            await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+            if (!(e instanceof ChannelOpenError) || attempt >= CHANNEL_OPEN_RETRIES) throw e;
+            await new Promise((r) => setTimeout(r, CHANNEL_OPEN_STEP_MS * (attempt + 1)));
           }
         }
       } finally {

@@ -1,4 +1,4 @@
-import type { CorrelationMode, PKind } from '../analysis/views';
+import type { ChartId, CorrelationMode, PKind } from '../analysis/schemas';
 
 /**
  * What an exported figure says about itself, and how it is named: pure, so that the panel, the
@@ -6,8 +6,8 @@ import type { CorrelationMode, PKind } from '../analysis/views';
  * the caller (the panel passes its translated strings; the default fills in the English).
  */
 
-export type FigureId = 'averages' | 'bars' | 'statisticsHeatmap' | 'tasksHeatmap';
-export type FigureFormat = 'png' | 'svg';
+/** A figure is one of the charts a panel exports. */
+export type FigureId = ChartId;
 
 export interface FigureView {
   readonly statistic: string;
