@@ -15,6 +15,8 @@ export const COMMANDS = {
   inspectDataset: 'corpusLab.inspectDataset',
   launchStudy: 'corpusLab.launchStudy',
   refreshJobs: 'corpusLab.refreshJobs',
+  refreshCluster: 'corpusLab.refreshCluster',
+  compareRuns: 'corpusLab.compareRuns',
   cancelJob: 'corpusLab.cancelJob',
   cancelStudy: 'corpusLab.cancelStudy',
   resubmitJob: 'corpusLab.resubmitJob',

@@ -18,6 +18,8 @@ const FAILURES: Record<CommandId, (message: string) => string> = {
   [COMMANDS.inspectDataset]: (m) => vscode.l10n.t('Cannot inspect the dataset: {0}', m),
   [COMMANDS.launchStudy]: (m) => vscode.l10n.t('The study was not fully submitted: {0}', m),
   [COMMANDS.refreshJobs]: (m) => vscode.l10n.t('Cannot refresh the jobs: {0}', m),
+  [COMMANDS.refreshCluster]: (m) => vscode.l10n.t('Cannot read the cluster: {0}', m),
+  [COMMANDS.compareRuns]: (m) => vscode.l10n.t('Cannot compare the runs: {0}', m),
   [COMMANDS.validateStudy]: (m) => vscode.l10n.t('Cannot validate the study: {0}', m),
   [COMMANDS.fetchResults]: (m) => vscode.l10n.t('Cannot fetch results: {0}', m),
   [COMMANDS.cancelJob]: (m) => vscode.l10n.t('Cannot cancel the job: {0}', m),

@@ -2,10 +2,13 @@ import * as vscode from 'vscode';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { ClusterView } from './clusterView';
 import { COMMANDS } from './commandIds';
 import { CommandRegistry } from './commands';
+import { compareRuns } from './compareRuns';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
+import type { JobNode } from './jobTree';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import {
@@ -95,8 +98,16 @@ export function activate(context: vscode.ExtensionContext) {
     ...registerClusterCommands(commands, clusters, workspace, settings),
     ...registerDatasetInspector({ commands, load, clusters, settings, storageUri: context.globalStorageUri, log }),
     jobs,
-    vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
+    vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree, canSelectMany: true }),
     ...jobs.commands(commands),
+  );
+  const clusterView = new ClusterView(clusters, () => settings().jobs.pollSeconds, log);
+  context.subscriptions.push(
+    clusterView,
+    commands.register(COMMANDS.refreshCluster, () => clusterView.refresh()),
+    commands.register(COMMANDS.compareRuns, (node?: JobNode, selected?: JobNode[]) =>
+      compareRuns({ clusters, jobs: () => jobs.registry.all(), exportDir }, node, selected),
+    ),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

@@ -14,6 +14,8 @@ import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
 
 /** How soon a cancelled call must return: far below the 60 s an SFTP request may wait, or a login's 20 s. */
 const PROMPT_MS = 2000;
+/** Time for a released transfer (a few bytes on loopback) to end and be cleaned up. */
+const SETTLE_MS = 1000;
 
 const run = `x${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
@@ -141,21 +143,30 @@ test('a fetch aborted after its first file stops there: that file whole, no othe
   );
 });
 
-test('a fetch aborted while a download hangs returns at once; the transfer leaves no file when it ends', async (t) => {
+test('a fetch aborted while a download hangs returns at once; the dropped transfer leaves no file', async (t) => {
   const own = connection(c, 'fetch-cancel');
   t.after(() => own.dispose());
   const dir = path.join(local, 'hung');
   const job = { ...evalJob('Hung'), resultsDir: `${remote}/results/Hung/0-shot` };
-  await fifo(`${job.resultsDir}/a.csv`);
+  await uploadAtomic(await conn.sftp(), 'Task,Template,Accuracy\nx,t,0.5\n', `${job.resultsDir}/a.csv`);
+  await fifo(`${job.resultsDir}/b.csv`);
   const controller = new AbortController();
-  setTimeout(() => controller.abort(new CancelledError()), 300);
-  const { ms, error } = await elapsed(() => fetchStudyResults(own, [job], dir, { signal: controller.signal }));
+  let abortedAt = 0;
+  // a.csv is in place; b.csv's download starts at once and hangs on the FIFO: cancel while it does.
+  const onFile = () =>
+    setTimeout(() => {
+      abortedAt = Date.now();
+      controller.abort(new CancelledError());
+    }, 300);
+  const { error } = await elapsed(() => fetchStudyResults(own, [job], dir, { signal: controller.signal, onFile }));
+  const ms = Date.now() - abortedAt;
   assert.ok(error instanceof CancelledError, `expected a CancelledError, got ${String(error)}`);
-  assert.ok(ms >= 300 && ms < PROMPT_MS, `returned after ${ms} ms`);
-  // The server's reader gets its bytes: the dropped transfer completes, and its file is removed.
-  await release(`${job.resultsDir}/a.csv`);
-  for (let i = 0; i < 50 && filesUnder(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(filesUnder(dir), []);
+  assert.ok(abortedAt > 0 && ms < PROMPT_MS, `returned ${ms} ms after the abort`);
+  assert.deepEqual(filesUnder(dir), [path.join('Hung', '0-shot', 'a.csv')]);
+  // The server's reader gets its bytes: the dropped transfer ends, and what it wrote is removed.
+  await release(`${job.resultsDir}/b.csv`);
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  assert.deepEqual(filesUnder(dir), [path.join('Hung', '0-shot', 'a.csv')]);
 });
 
 test('a connect aborted while it waits for the host-key answer stops at once, cancelled', async (t) => {
