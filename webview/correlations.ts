@@ -5,17 +5,25 @@ import {
   barTooltip,
   correlationBars,
   DEFAULT_LABELS,
+  descendingFirst,
+  type FigureId,
+  figureSize,
+  figureText,
   type Labels,
   type PanelView,
+  PUBLICATION_STYLE,
   partialUnavailable,
   STATISTIC_IDS,
   STATISTIC_NAMES,
   shownMode,
+  sortTable,
   testsTable,
+  withStatisticNames,
 } from '../src/protocol/views';
 import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
-import { applyTheme, backgroundPlugin, heatmap, pngOf } from './lib/charts';
+import { barsConfig, heatmapConfig, themeStyle } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
+import { type Figure, figurePng, figureSvg } from './lib/export';
 import { renderTable } from './lib/table';
 
 /** The correlation panel: task-wise bars (Figs 3–6), all tests, regular vs partial (F.3), heatmaps (F.1, F.2). */
@@ -24,6 +32,8 @@ let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
 const charts = new Map<string, Chart>();
+/** What each chart exports as: the same data at print size, in the export style, titled. */
+const figures = new Map<FigureId, Figure>();
 const root = document.getElementById('root')!;
 
 function setState(next: Partial<PanelView>) {
@@ -61,19 +71,34 @@ function shownView(): PanelView {
   return study ? { ...state, mode: shownMode(study.result, state.statistic, state.mode) } : state;
 }
 
-function pngButton(chart: 'bars' | 'statisticsHeatmap' | 'tasksHeatmap') {
+/** A statistic's name in the panel's language. */
+function statisticName(id: string): string {
+  return t(strings, STATISTIC_NAMES[id as keyof typeof STATISTIC_NAMES] ?? id);
+}
+
+/** SVG and PNG exports of a chart, in the light publication style unless the panel's theme is asked for. */
+function figureButtons(id: FigureId) {
+  const exportAs = (format: 'svg' | 'png') => () => {
+    const figure = figures.get(id);
+    if (!figure) return;
+    const style = state.lightFigures ? PUBLICATION_STYLE : themeStyle();
+    if (format === 'svg') post({ type: 'exportSvg', chart: id, view: shownView(), svg: figureSvg(figure, style) });
+    else post({ type: 'exportChart', chart: id, view: shownView(), dataUrl: figurePng(figure, style) });
+  };
   return h(
-    'button',
-    {
-      type: 'button',
-      'data-export': `${chart}:png`,
-      onclick: () => {
-        const c = charts.get(chart);
-        if (c) post({ type: 'exportChart', chart, view: shownView(), dataUrl: pngOf(c) });
-      },
-    },
-    t(strings, 'Export PNG'),
+    'span',
+    { class: 'exports' },
+    h('button', { type: 'button', 'data-export': `${id}:svg`, onclick: exportAs('svg') }, t(strings, 'Export SVG')),
+    h('button', { type: 'button', 'data-export': `${id}:png`, onclick: exportAs('png') }, t(strings, 'Export PNG')),
   );
+}
+
+/** Click on a tests-table header: first by the column's natural direction, then reversed, then as computed. */
+function sortTests(key: string, table: Parameters<typeof descendingFirst>[0]) {
+  const first = descendingFirst(table, key);
+  if (state.sortKey !== key) setState({ sortKey: key, descending: first });
+  else if (state.descending === first) setState({ descending: !first });
+  else setState({ sortKey: undefined });
 }
 
 /** The multiple-testing family of the statistic shown, as the q and Holm columns were computed. */
@@ -107,13 +132,12 @@ function render() {
   const view = shownView();
   const mode = view.mode;
   const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, mode, state.pKind);
-  const categories = [...new Set(bars.map((b) => b.category))];
   const covariates = s.result.covariates[state.statistic] ?? [];
   const perm = s.result.permutation;
   const barCanvas = h('canvas', {
     id: 'bars-chart',
     role: 'img',
-    'aria-label': `${STATISTIC_NAMES[state.statistic]} (${mode})`,
+    'aria-label': `${statisticName(state.statistic)} (${t(strings, mode)})`,
   });
   const statCanvas = h('canvas', {
     id: 'statistics-heatmap',
@@ -125,7 +149,11 @@ function render() {
     role: 'img',
     'aria-label': t(strings, 'Correlations among the tasks'),
   });
-  const tests = testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels);
+  const computed = withStatisticNames(
+    testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels),
+    statisticName,
+  );
+  const tests = sortTable(computed, state.sortKey, state.descending);
 
   root.append(
     h(
@@ -169,7 +197,7 @@ function render() {
           'statistic',
           t(strings, 'Statistic'),
           state.statistic,
-          STATISTIC_IDS.map((id) => [id, STATISTIC_NAMES[id]] as const),
+          STATISTIC_IDS.map((id) => [id, statisticName(id)] as const),
           (v) => setState({ statistic: v }),
         ),
         select(
@@ -196,6 +224,18 @@ function render() {
           (v) => setState({ pKind: v }),
           mode === 'regular',
         ),
+        h(
+          'label',
+          {},
+          h('input', {
+            type: 'checkbox',
+            id: 'light-figures',
+            checked: state.lightFigures,
+            onchange: (e) => setState({ lightFigures: (e.target as HTMLInputElement).checked }),
+          }),
+          ' ',
+          t(strings, 'Light background for exports'),
+        ),
       ),
       noPartial !== null
         ? h(
@@ -211,7 +251,7 @@ function render() {
             t(
               strings,
               'Controlled for: {0}',
-              covariates.length ? covariates.map((c) => STATISTIC_NAMES[c]).join(', ') : t(strings, 'none'),
+              covariates.length ? covariates.map(statisticName).join(', ') : t(strings, 'none'),
             ),
           )
         : null,
@@ -226,7 +266,7 @@ function render() {
       h(
         'section',
         { id: 'bars' },
-        h('div', { class: 'toolbar' }, pngButton('bars')),
+        h('div', { class: 'toolbar' }, figureButtons('bars')),
         h('div', { class: 'chart', 'data-rows': String(bars.length) }, barCanvas),
         undefinedTasks.length
           ? h(
@@ -281,7 +321,18 @@ function render() {
             ),
           ),
         ),
-        renderTable(tests, { id: 'tests-table' }),
+        h(
+          'div',
+          { class: 'table-box' },
+          renderTable(tests, {
+            id: 'tests-table',
+            sortable: computed.columns.map((c) => c.key),
+            sortKey: state.sortKey,
+            descending: state.descending,
+            onSort: (key) => sortTests(key, computed),
+            sortLabel: (label) => t(strings, 'Sort by {0}', label),
+          }),
+        ),
       ),
       h(
         'section',
@@ -294,14 +345,14 @@ function render() {
             {},
             t(strings, 'Correlations among the compositional statistics'),
             ' ',
-            pngButton('statisticsHeatmap'),
+            figureButtons('statisticsHeatmap'),
           ),
           h('div', { class: 'chart square small' }, statCanvas),
         ),
         h(
           'figure',
           {},
-          h('figcaption', {}, t(strings, 'Correlations among the tasks'), ' ', pngButton('tasksHeatmap')),
+          h('figcaption', {}, t(strings, 'Correlations among the tasks'), ' ', figureButtons('tasksHeatmap')),
           h('div', { class: 'chart square' }, taskCanvas),
         ),
       ),
@@ -309,45 +360,34 @@ function render() {
   );
   (barCanvas.parentElement as HTMLElement).style.height = `${Math.max(160, bars.length * 22 + 60)}px`;
 
-  charts.set(
-    'bars',
-    new Chart(barCanvas, {
-      type: 'bar',
-      data: {
-        labels: bars.map((b) => b.label),
-        // One dataset per category, so the legend names the colours; skipNull keeps one bar per row.
-        datasets: categories.map((cat) => ({
-          label: cat,
-          data: bars.map((b) => (b.category === cat ? b.r : null)),
-          backgroundColor: categoryColour(cat),
-          grouped: true,
-          skipNull: true,
-        })),
-      },
-      options: {
-        indexAxis: 'y',
-        maintainAspectRatio: false,
-        scales: {
-          x: { min: -1, max: 1, title: { display: true, text: `r (${mode})` } },
-          y: { ticks: { autoSkip: false } },
-        },
-        plugins: {
-          legend: { position: 'bottom' },
-          tooltip: {
-            callbacks: { label: (c) => barTooltip(bars[c.dataIndex], (key, ...args) => t(strings, key, ...args)) },
-          },
-        },
-      },
-      plugins: [backgroundPlugin],
-    }),
-  );
-  charts.set(
-    'statisticsHeatmap',
-    heatmap(statCanvas, s.result.matrices.statistics, t(strings, 'Correlations among the compositional statistics')),
-  );
+  const translate = (key: string, ...args: (string | number)[]) => t(strings, key, ...args);
+  const text = (id: FigureId) => figureText(id, view, { statistic: statisticName }, covariates, translate);
+  const rows = bars.map((b) => ({ label: b.label, category: b.category, r: b.r }));
+  const tooltip = (i: number) => barTooltip(bars[i], translate);
+  const r = t(strings, 'Pearson r');
+  figures.clear();
+  figures.set('bars', {
+    ...figureSize('bars', bars.length),
+    text: text('bars'),
+    config: (style) => barsConfig(rows, categoryColour, style, text('bars'), true, tooltip),
+  });
   // The core leaves the task matrix out when asked to (tasks² numbers); the panel's studies always have it.
-  const tasks = s.result.matrices.tasks;
-  if (tasks) charts.set('tasksHeatmap', heatmap(taskCanvas, tasks, t(strings, 'Correlations among the tasks')));
+  const matrices = { statisticsHeatmap: s.result.matrices.statistics, tasksHeatmap: s.result.matrices.tasks };
+  const canvases = { statisticsHeatmap: statCanvas, tasksHeatmap: taskCanvas };
+  const style = themeStyle();
+  charts.set('bars', new Chart(barCanvas, barsConfig(rows, categoryColour, style, text('bars'), false, tooltip)));
+  for (const id of ['statisticsHeatmap', 'tasksHeatmap'] as const) {
+    const matrix = matrices[id];
+    if (!matrix) continue;
+    // The statistics' matrix is labelled by their names, the tasks' by the tasks' own.
+    const name = id === 'statisticsHeatmap' ? statisticName : (label: string) => label;
+    figures.set(id, {
+      ...figureSize(id, matrix.labels.length),
+      text: text(id),
+      config: (figureStyle) => heatmapConfig(matrix, name, figureStyle, text(id), true, r),
+    });
+    charts.set(id, new Chart(canvases[id], heatmapConfig(matrix, name, style, text(id), false, r)));
+  }
 }
 
 listenForStudy(
@@ -355,7 +395,6 @@ listenForStudy(
     study = m.study;
     labels = { ...DEFAULT_LABELS, ...m.labels };
     strings = m.strings;
-    applyTheme();
     render();
   },
   () => strings,

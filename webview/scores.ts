@@ -1,20 +1,22 @@
-import { BarController, Chart } from 'chart.js';
+import { Chart } from 'chart.js';
 import { languageColour } from '../src/protocol/colours';
 import type { StudyPayload } from '../src/protocol/panels';
 import {
   averagesTable,
   DEFAULT_LABELS,
+  figureSize,
+  figureText,
   type Labels,
   type PanelView,
+  PUBLICATION_STYLE,
   scoreDifferenceTable,
   tableOneTable,
 } from '../src/protocol/views';
 import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
-import { applyTheme, backgroundPlugin, pngOf } from './lib/charts';
+import { averagesConfig, themeStyle } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
+import { type Figure, figurePng, figureSvg } from './lib/export';
 import { renderTable } from './lib/table';
-
-Chart.register(BarController);
 
 /** The score-difference panel: Tables E.1–E.6 side by side, averages (Table 1), exports. */
 let state: PanelView = loadState();
@@ -22,6 +24,7 @@ let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
 let chart: Chart | undefined;
+let figure: Figure | undefined;
 const root = document.getElementById('root')!;
 
 function setState(next: Partial<PanelView>) {
@@ -107,35 +110,56 @@ function render() {
           ),
           exportButtons('scores'),
         ),
-        withProvenance(
-          renderTable(scores, {
-            id: 'scores-table',
-            colour: true,
-            sortable: ['task', ...s.corpora],
-            sortKey: state.sortKey,
-            descending: state.descending,
-            onSort: sortBy,
-          }),
-          s,
+        h(
+          'div',
+          { class: 'table-box' },
+          withProvenance(
+            renderTable(scores, {
+              id: 'scores-table',
+              colour: true,
+              sortable: ['task', ...s.corpora],
+              sortKey: state.sortKey,
+              descending: state.descending,
+              onSort: sortBy,
+              sortLabel: (label) => t(strings, 'Sort by {0}', label),
+            }),
+            s,
+          ),
         ),
       ),
       h(
         'section',
         { id: 'averages' },
         h('div', { class: 'toolbar' }, exportButtons('averages')),
-        renderTable(averages, { id: 'averages-table', colour: true }),
+        h('div', { class: 'table-box' }, renderTable(averages, { id: 'averages-table', colour: true })),
         h(
           'div',
           { class: 'toolbar' },
           h(
-            'button',
-            {
-              type: 'button',
-              'data-export': 'averages:png',
-              onclick: () =>
-                chart && post({ type: 'exportChart', chart: 'averages', view: state, dataUrl: pngOf(chart) }),
-            },
-            t(strings, 'Export PNG'),
+            'label',
+            {},
+            h('input', {
+              type: 'checkbox',
+              id: 'light-figures',
+              checked: state.lightFigures,
+              onchange: (e) => setState({ lightFigures: (e.target as HTMLInputElement).checked }),
+            }),
+            ' ',
+            t(strings, 'Light background for exports'),
+          ),
+          h(
+            'span',
+            { class: 'exports' },
+            h(
+              'button',
+              { type: 'button', 'data-export': 'averages:svg', onclick: () => exportFigure('svg') },
+              t(strings, 'Export SVG'),
+            ),
+            h(
+              'button',
+              { type: 'button', 'data-export': 'averages:png', onclick: () => exportFigure('png') },
+              t(strings, 'Export PNG'),
+            ),
           ),
         ),
         h('div', { class: 'chart', style: false }, canvas),
@@ -145,25 +169,33 @@ function render() {
             'section',
             { id: 'table-one' },
             h('div', { class: 'toolbar' }, exportButtons('tableOne')),
-            renderTable(tableOneTable(s.tableOne, labels), { id: 'table-one-table' }),
+            h('div', { class: 'table-box' }, renderTable(tableOneTable(s.tableOne, labels), { id: 'table-one-table' })),
           )
         : null,
     ),
   );
-  const languages = Object.keys(s.result.averages.language);
-  chart = new Chart(canvas, {
-    type: 'bar',
-    data: {
-      labels: [...s.corpora],
-      datasets: languages.map((lang) => ({
-        label: lang,
-        data: s.corpora.map((c) => s.result.averages.language[lang][c]),
-        backgroundColor: languageColour(lang),
-      })),
-    },
-    options: { maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
-    plugins: [backgroundPlugin],
-  });
+  const series = Object.entries(s.result.averages.language).map(([lang, byCorpus]) => ({
+    label: lang,
+    values: s.corpora.map((c) => byCorpus[c]),
+    colour: languageColour(lang),
+  }));
+  const translate = (key: string, ...args: (string | number)[]) => t(strings, key, ...args);
+  const view = { statistic: state.statistic, mode: state.mode, pKind: state.pKind };
+  const text = figureText('averages', view, { statistic: (id) => id }, [], translate);
+  figure = {
+    ...figureSize('averages', s.corpora.length),
+    text,
+    config: (style) => averagesConfig(s.corpora, series, style, text, true),
+  };
+  chart = new Chart(canvas, averagesConfig(s.corpora, series, themeStyle(), text, false));
+}
+
+/** The averages chart as a figure: light publication style unless the panel's theme is asked for. */
+function exportFigure(format: 'svg' | 'png') {
+  if (!figure) return;
+  const style = state.lightFigures ? PUBLICATION_STYLE : themeStyle();
+  if (format === 'svg') post({ type: 'exportSvg', chart: 'averages', view: state, svg: figureSvg(figure, style) });
+  else post({ type: 'exportChart', chart: 'averages', view: state, dataUrl: figurePng(figure, style) });
 }
 
 /** Each score cell's tooltip says where its number came from: after and before, file:row and template. */
@@ -176,7 +208,12 @@ function withProvenance(table: HTMLTableElement, s: StudyPayload): HTMLTableElem
     const task = td.parentElement?.getAttribute('data-row') ?? '';
     const after = s.provenance[`${task}|${td.dataset.col}`];
     const before = s.provenance[`${task}|${base}`];
-    if (after) td.title = `${td.title} = after − before\nafter: ${after}\nbefore (${base}): ${before ?? '?'}`;
+    if (after)
+      td.title = [
+        `${td.title} = ${t(strings, 'after − before')}`,
+        t(strings, 'after: {0}', after),
+        t(strings, 'before ({0}): {1}', base, before ?? '?'),
+      ].join('\n');
   }
   return table;
 }
@@ -186,7 +223,6 @@ listenForStudy(
     study = m.study;
     labels = { ...DEFAULT_LABELS, ...m.labels };
     strings = m.strings;
-    applyTheme();
     render();
   },
   () => strings,

@@ -1,7 +1,12 @@
 import * as vscode from 'vscode';
+import { isStatisticId, STATISTIC_NAMES } from '../core/analysis/statistics';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
 import { decodePngDataUrl } from '../core/report/exportFile';
+import { figureStem } from '../core/report/figure';
+import { sortTable } from '../core/report/sort';
+import { withStatisticNames } from '../core/report/statisticNames';
+import { checkSvg } from '../core/report/svgCheck';
 import type { StudyModel } from '../core/study/loadStudy';
 import {
   type AnalysisToHost,
@@ -105,12 +110,20 @@ export class AnalysisPanels implements vscode.Disposable {
       ready: (panel) => this.sendStudy(kind, panel),
       exportTable: async (m, panel) => {
         const model = await this.loadStudy();
-        const table = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
+        const strings = panelStrings();
+        const computed = withStatisticNames(panelTable(toStudyPayload(model), m.table, m.view, panelLabels()), (id) =>
+          isStatisticId(id) ? (strings[STATISTIC_NAMES[id]] ?? id) : id,
+        );
+        // The tests table is sorted in the panel by header clicks; the scores table sorts itself.
+        const table = m.table === 'tests' ? sortTable(computed, m.view.sortKey, m.view.descending) : computed;
         const text = m.format === 'csv' ? toCsv(table) : toLatex(table);
         await panel.saveExport(exportStem(m.table, m.view), m.format === 'csv' ? 'csv' : 'tex', text);
       },
       exportChart: async (m, panel) => {
-        await panel.saveExport(exportStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
+        await panel.saveExport(figureStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
+      },
+      exportSvg: async (m, panel) => {
+        await panel.saveExport(figureStem(m.chart, m.view), 'svg', checkSvg(m.svg));
       },
     };
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Labels } from '../core/analysis/views';
+import type { FigureString } from '../core/report/figure';
 import type { PanelString } from '../protocol/panels';
 import type { TrainingString } from '../protocol/training';
 
@@ -33,8 +34,11 @@ export function panelLabels(): Labels {
   };
 }
 
-/** The panels' own control texts, translated; the type makes a missing one a compile error. */
-export function panelStrings(): Record<PanelString, string> {
+/**
+ * The panels' own control texts, translated; the type makes a missing one a compile error. The
+ * statistic names (keys: the English names of STATISTIC_NAMES) are checked by test/unit/l10n.test.ts.
+ */
+export function panelStrings(): Record<PanelString | FigureString, string> & Record<string, string> {
   return {
     'Score differences': vscode.l10n.t('Score differences'),
     'Partial correlations': vscode.l10n.t('Partial correlations'),
@@ -80,6 +84,37 @@ export function panelStrings(): Record<PanelString, string> {
     'r = {0}, 95 % CI [{1}, {2}], p = {3}': vscode.l10n.t('r = {0}, 95 % CI [{1}, {2}], p = {3}'),
     'r = {0}, 95 % CI undefined, p = {1}': vscode.l10n.t('r = {0}, 95 % CI undefined, p = {1}'),
     Warnings: vscode.l10n.t('Warnings'),
+    // Figures, sorting and statistic names (issue #15, items 13, 14, 17): FIGURE_STRINGS and STATISTIC_NAMES.
+    '{0}: {1} by task': vscode.l10n.t('{0}: {1} by task'),
+    'Pearson r': vscode.l10n.t('Pearson r'),
+    'partial r': vscode.l10n.t('partial r'),
+    'Stars: {0}; * p < 0.05, ** p < 0.01, *** p < 0.001': vscode.l10n.t(
+      'Stars: {0}; * p < 0.05, ** p < 0.01, *** p < 0.001',
+    ),
+    'p (df = n − 2)': vscode.l10n.t('p (df = n − 2)'),
+    'p (df = n − 2 − k)': vscode.l10n.t('p (df = n − 2 − k)'),
+    'p (permutation, Freedman–Lane)': vscode.l10n.t('p (permutation, Freedman–Lane)'),
+    'Task (p)': vscode.l10n.t('Task (p)'),
+    'Pearson r of the statistics across corpora': vscode.l10n.t('Pearson r of the statistics across corpora'),
+    'Pearson r of the score differences across corpora': vscode.l10n.t(
+      'Pearson r of the score differences across corpora',
+    ),
+    'Average score differences by language': vscode.l10n.t('Average score differences by language'),
+    Corpus: vscode.l10n.t('Corpus'),
+    'Score difference (after − before)': vscode.l10n.t('Score difference (after − before)'),
+    'Export SVG': vscode.l10n.t('Export SVG'),
+    'Light background for exports': vscode.l10n.t('Light background for exports'),
+    'Sort by {0}': vscode.l10n.t('Sort by {0}'),
+    'after − before': vscode.l10n.t('after − before'),
+    'after: {0}': vscode.l10n.t('after: {0}'),
+    'before ({0}): {1}': vscode.l10n.t('before ({0}): {1}'),
+    'Total token count': vscode.l10n.t('Total token count'),
+    'Japanese token count': vscode.l10n.t('Japanese token count'),
+    'English token count': vscode.l10n.t('English token count'),
+    'Parallel token count': vscode.l10n.t('Parallel token count'),
+    'Japanese token ratio': vscode.l10n.t('Japanese token ratio'),
+    'English token ratio': vscode.l10n.t('English token ratio'),
+    'Parallel token ratio': vscode.l10n.t('Parallel token ratio'),
   };
 }
 

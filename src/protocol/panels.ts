@@ -72,6 +72,15 @@ const toHost = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: panelView, dataUrl: pngDataUrl }).strict(),
+  // Checked again by the extension (well-formed XML, no scripts) before it is written.
+  z
+    .object({
+      type: z.literal('exportSvg'),
+      chart: z.enum(CHART_IDS),
+      view: panelView,
+      svg: z.string().max(20_000_000),
+    })
+    .strict(),
 ]);
 export type AnalysisToHost = z.infer<typeof toHost>;
 

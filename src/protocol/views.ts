@@ -20,3 +20,15 @@ export {
 } from '../core/analysis/views';
 export { MAX_SMOOTHING, smoothEma } from '../core/logs/smoothing';
 export { type DataTable, formatCell } from '../core/report/dataTable';
+export {
+  type FigureId,
+  type FigureStyle,
+  type FigureText,
+  figureSize,
+  figureText,
+  PRINT_PIXEL_RATIO,
+  PUBLICATION_STYLE,
+} from '../core/report/figure';
+export { descendingFirst, sortTable } from '../core/report/sort';
+export { withStatisticNames } from '../core/report/statisticNames';
+export { standaloneSvg } from '../core/report/svg';

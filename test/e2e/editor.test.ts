@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { panelView } from '../../src/core/analysis/schemas';
+import { STATISTIC_NAMES, type StatisticId } from '../../src/core/analysis/statistics';
 import { correlationBars, panelTable, testsTable } from '../../src/core/analysis/views';
 import { formatCell, toCsv } from '../../src/core/report/dataTable';
+import { figureSize } from '../../src/core/report/figure';
+import { sortTable } from '../../src/core/report/sort';
+import { withStatisticNames } from '../../src/core/report/statisticNames';
+import { checkSvg } from '../../src/core/report/svgCheck';
 import { loadStudy } from '../../src/core/study/loadStudy';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
 import { type CodeServer, paperWorkspace, ROOT, startCodeServer } from './codeServer';
@@ -167,7 +172,11 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
 
   await frame.locator('#statistic').selectOption('japanese_ratio');
   await frame.locator('#mode').selectOption('partial');
-  const table = testsTable(model.result, 'japanese_ratio', 'partial');
+  // The covariates by name, as the panel shows and exports them.
+  const table = withStatisticNames(
+    testsTable(model.result, 'japanese_ratio', 'partial'),
+    (id) => STATISTIC_NAMES[id as StatisticId],
+  );
   const row = table.rows.find((r) => r[0] === 'IgakuQA')!;
   assert.deepEqual(
     await rowCells(frame, 'tests-table', 'IgakuQA'),
@@ -183,11 +192,82 @@ test('Open Partial Correlations: regular IgakuQA ~ total tokens r = 0.915, p = 0
     'Multiple testing: BH q and Holm p within one family per statistic (27 tests here)',
   );
 
+  // Figures for a paper: SVG and PNG on the light background by default, titled, at print size.
+  const partialBars = correlationBars(model.result, 'japanese_ratio', 'partial', 'corrected').bars;
+  const size = figureSize('bars', partialBars.length);
+  await frame.locator('button[data-export="bars:svg"]').click();
+  const svg = readFileSync(
+    await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial-p-corrected.svg'),
+    'utf8',
+  );
+  assert.equal(checkSvg(svg), svg);
+  assert.ok(
+    svg.includes(
+      `<title>Japanese token ratio: partial r by task</title><rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`,
+    ),
+    svg.slice(0, 300),
+  );
+  for (const text of [
+    'Controlled for: Total token count, Parallel token ratio',
+    'Task (p)',
+    'partial r',
+    partialBars[0].label,
+  ])
+    assert.ok(svg.includes(`>${text}</text>`), `the SVG lacks the text "${text}"`);
   await frame.locator('button[data-export="bars:png"]').click();
   const png = readFileSync(
-    await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial.png'),
+    await waitForFile(path.join(server.workspace, 'exports'), 'bars-japanese_ratio-partial-p-corrected.png'),
   );
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  // The README's picture of a light-background export.
+  writeFileSync(path.join(SHOTS, 'export-bars-light.png'), png);
+  // IHDR: width and height at three device pixels per CSS pixel.
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [size.width * 3, size.height * 3]);
+  await frame.locator('button[data-export="statisticsHeatmap:svg"]').click();
+  const heatmap = readFileSync(
+    await waitForFile(path.join(server.workspace, 'exports'), 'heatmap-statistics.svg'),
+    'utf8',
+  );
+  for (const name of ['Total token count', 'Parallel token ratio', 'Pearson r'])
+    assert.ok(heatmap.includes(`>${name}</text>`), `the heatmap lacks "${name}"`);
+  assert.ok(!heatmap.includes('>total_tokens</text>'), 'the heatmap names statistics by id');
+
+  // The tests table sorts by any column: r descending first, then ascending; the export follows.
+  await frame.locator('#tests-table button.sort[data-key="r"]').click();
+  await frame.locator('#tests-table th[aria-sort="descending"] button[data-key="r"]').waitFor();
+  const byR = sortTable(table, 'r', true);
+  assert.equal(await frame.locator('#tests-table tbody tr').first().getAttribute('data-row'), String(byR.rows[0][0]));
+  await frame.locator('#tests-table button.sort[data-key="r"]').click();
+  await frame.locator('#tests-table th[aria-sort="ascending"] button[data-key="r"]').waitFor();
+  assert.equal(
+    await frame.locator('#tests-table tbody tr').first().getAttribute('data-row'),
+    String(sortTable(table, 'r', false).rows[0][0]),
+  );
+  await frame.locator('#tests-table button.sort[data-key="r"]').click();
+  await frame.locator('#tests-table th[aria-sort]').first().waitFor({ state: 'detached' });
+
+  // At 1000×700 the page does not scroll sideways: the wide tests table scrolls in its own box,
+  // under a sticky header and first column.
+  await page.setViewportSize({ width: 1000, height: 700 });
+  frame = await webviewFrame(page, 'Partial Correlations');
+  await frame.locator('#tests-table').waitFor();
+  const layout = await frame.evaluate(() => {
+    const doc = document.scrollingElement ?? document.documentElement;
+    const box = document.querySelector('#tests .table-box') as HTMLElement;
+    const head = document.querySelector('#tests-table thead th') as HTMLElement;
+    const first = document.querySelector('#tests-table tbody th[scope=row]') as HTMLElement;
+    return {
+      page: doc.scrollWidth - doc.clientWidth,
+      box: box.scrollWidth > box.clientWidth,
+      head: getComputedStyle(head).position,
+      first: getComputedStyle(first).position,
+    };
+  });
+  assert.deepEqual(layout, { page: 0, box: true, head: 'sticky', first: 'sticky' });
+  await shot('correlations-narrow');
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  frame = await webviewFrame(page, 'Partial Correlations');
+  await frame.locator('#tests-table').waitFor();
   await frame.locator('button[data-export="tests:latex"]').click();
   const tex = readFileSync(
     await waitForFile(path.join(server.workspace, 'exports'), 'tests-japanese_ratio-partial.tex'),

@@ -9,6 +9,7 @@ import { parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tabl
 import { exportStem, panelTable } from '../../src/core/analysis/views';
 import { MegatronMetrics } from '../../src/core/logs/megatronLog';
 import { MAX_SMOOTHING, smoothEma } from '../../src/core/logs/smoothing';
+import { figureStem } from '../../src/core/report/figure';
 import { loadStudy } from '../../src/core/study/loadStudy';
 import { parseMessage, readyMessage } from '../../src/protocol/panelProtocol';
 import { analysisProtocol, PANEL_STRINGS, type StudyPayload } from '../../src/protocol/panels';
@@ -142,7 +143,10 @@ test('analysis messages: bad ones are refused with the field named; ready is the
   assert.ok(ok.ok);
   assert.deepEqual(parseMessage(readyMessage, { type: 'ready' }), { ok: true, message: { type: 'ready' } });
   const cases: [unknown, string][] = [
-    [{ type: 'launchMissiles' }, "type: Invalid discriminator value. Expected 'exportTable' | 'exportChart'"],
+    [
+      { type: 'launchMissiles' },
+      "type: Invalid discriminator value. Expected 'exportTable' | 'exportChart' | 'exportSvg'",
+    ],
     [
       { type: 'exportTable', table: 'passwords', format: 'csv', view },
       "table: Invalid enum value. Expected 'scores' | 'averages' | 'tableOne' | 'tests', received 'passwords'",
@@ -154,6 +158,15 @@ test('analysis messages: bad ones are refused with the field named; ready is the
     [
       { type: 'exportChart', chart: 'bars', view, dataUrl: 'javascript:alert(1)' },
       'dataUrl: expected a base64 PNG data URL',
+    ],
+    [
+      { type: 'exportSvg', chart: 'pie', view, svg: '<svg/>' },
+      "chart: Invalid enum value. Expected 'averages' | 'bars' | 'statisticsHeatmap' | 'tasksHeatmap', received 'pie'",
+    ],
+    [{ type: 'exportSvg', chart: 'bars', view }, 'svg: Required'],
+    [
+      { type: 'exportSvg', chart: 'bars', view, svg: '<svg/>', href: 'file:///etc/passwd' },
+      "(message): Unrecognized key(s) in object: 'href'",
     ],
     [
       { type: 'exportTable', table: 'tests', format: 'csv', view: { ...view, statistic: 'vibes' } },
@@ -189,17 +202,12 @@ test('every table and chart id the protocol accepts is one the core can build an
     ],
   );
   assert.deepEqual(
-    [...TABLE_IDS, ...CHART_IDS].map((id) => exportStem(id, view)),
-    [
-      'scores',
-      'averages',
-      'table-1',
-      'tests-total_tokens-partial',
-      'averages',
-      'bars-total_tokens-partial',
-      'heatmap-statistics',
-      'heatmap-tasks',
-    ],
+    TABLE_IDS.map((id) => exportStem(id, view)),
+    ['scores', 'averages', 'table-1', 'tests-total_tokens-partial'],
+  );
+  assert.deepEqual(
+    CHART_IDS.map((id) => figureStem(id, view)),
+    ['averages', 'bars-total_tokens-partial-p-corrected', 'heatmap-statistics', 'heatmap-tasks'],
   );
 });
 
@@ -211,6 +219,7 @@ test('the panel view: its defaults, and a stale or foreign key refused', () => {
     allStatistics: false,
     descending: true,
     grouped: true,
+    lightFigures: true,
   });
   assert.equal(panelView.safeParse({ colour: 'red' }).success, false);
   assert.deepEqual(trainingView.parse({}), { smoothing: 0.6, logLoss: false });

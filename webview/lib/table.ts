@@ -7,6 +7,8 @@ export interface TableOptions {
   readonly sortKey?: string;
   readonly descending?: boolean;
   readonly onSort?: (key: string) => void;
+  /** The sort button's accessible name for a column label (translated "Sort by {0}"). */
+  readonly sortLabel?: (label: string) => string;
   /** Shade numeric cells on a diverging scale centred at zero. */
   readonly colour?: boolean;
   readonly id: string;
@@ -30,7 +32,13 @@ export function renderTable(table: DataTable, options: TableOptions): HTMLTableE
       const label = sortable
         ? h(
             'button',
-            { class: 'sort', type: 'button', 'data-key': c.key, onclick: () => options.onSort?.(c.key) },
+            {
+              class: 'sort',
+              type: 'button',
+              'data-key': c.key,
+              title: options.sortLabel?.(c.label) ?? false,
+              onclick: () => options.onSort?.(c.key),
+            },
             c.label + arrow,
           )
         : c.label;

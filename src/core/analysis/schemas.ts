@@ -171,6 +171,8 @@ export const panelView = z
     sortKey: z.string().max(200).optional(),
     descending: z.boolean().default(true),
     grouped: z.boolean().default(true),
+    /** Exported figures on a light publication background (true), or in the panel's theme. */
+    lightFigures: z.boolean().default(true),
   })
   .strict();
 export type PanelView = z.infer<typeof panelView>;

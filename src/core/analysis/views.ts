@@ -1,7 +1,6 @@
 import type { Cell, Column, DataTable } from '../report/dataTable';
 import type {
   AnalysisResult,
-  ChartId,
   CorrelationMode,
   Interval,
   PanelView,
@@ -370,17 +369,14 @@ export function panelTable(
   }
 }
 
-/** File names of exports: what was exported and in which view, so several exports do not blur together. */
-export function exportStem(id: TableId | ChartId, view: PanelView): string {
+/**
+ * File names of table exports: what was exported and in which view, so several exports do not blur
+ * together (figures are named by report/figure.ts's figureStem).
+ */
+export function exportStem(id: TableId, view: PanelView): string {
   switch (id) {
     case 'tests':
       return `tests-${view.allStatistics ? 'all' : view.statistic}-${view.mode}`;
-    case 'bars':
-      return `bars-${view.statistic}-${view.mode}`;
-    case 'statisticsHeatmap':
-      return 'heatmap-statistics';
-    case 'tasksHeatmap':
-      return 'heatmap-tasks';
     case 'tableOne':
       return 'table-1';
     case 'averages':
