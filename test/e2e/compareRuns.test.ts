@@ -26,7 +26,10 @@ const GLOBAL_BATCH = 1024;
 const SEQ_LENGTH = 4096;
 // The base model's 4 jobs and → Megatron once; per recipe CPT, → HF, → NeMo, SFT, → HF, evaluation.
 const JOBS = 4 + 1 + 2 * 6;
-const RUN_SECONDS = 300_000;
+const RUN_TIMEOUT_MS = 300_000;
+const SCREENSHOT_SIZE = { width: 1600, height: 1500 };
+/** Chart.js redraws on a resize after its observer fires: a moment, not an event the test can wait for. */
+const RESIZE_SETTLE_MS = 1000;
 
 before(async () => {
   c = loopbackCluster();
@@ -85,7 +88,7 @@ test('two CPT runs of a study compared: both curves on every chart, the x-axis s
       return 0;
     }
   };
-  const deadline = Date.now() + RUN_SECONDS;
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
   while (Date.now() < deadline && completed() < JOBS) await page.waitForTimeout(1000);
   assert.equal(completed(), JOBS);
 
@@ -130,6 +133,11 @@ test('two CPT runs of a study compared: both curves on every chart, the x-axis s
   await frame.locator('#smoothing').fill('0.8');
   await frame.locator('#smoothing-value', { hasText: '0.80' }).waitFor();
 
+  // The whole page in the screenshot: the four charts and the summaries, no notification over them.
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.setViewportSize(SCREENSHOT_SIZE);
+  await frame.locator('#compare-summary').waitFor();
+  await page.waitForTimeout(RESIZE_SETTLE_MS);
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'compare-runs.png') });
   copyFileSync(path.join(SHOTS, 'compare-runs.png'), path.join(ROOT, 'docs', 'compare-runs.png'));
