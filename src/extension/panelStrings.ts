@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import type { Labels } from '../core/analysis/views';
-import type { CompareString } from '../protocol/compare';
 import type { PanelString } from '../protocol/panels';
 import type { TrainingString } from '../protocol/training';
 
@@ -97,36 +96,5 @@ export function trainingStrings(): Record<TrainingString, string> {
     'Export PNG': vscode.l10n.t('Export PNG'),
     'Waiting for iterations…': vscode.l10n.t('Waiting for iterations…'),
     '{0} iterations': vscode.l10n.t('{0} iterations'),
-  };
-}
-
-/** The Compare Runs page's texts, translated; the type makes a missing one a compile error. */
-export function compareStrings(): Record<CompareString, string> {
-  return {
-    'lm loss': vscode.l10n.t('lm loss'),
-    'learning rate': vscode.l10n.t('learning rate'),
-    'grad norm': vscode.l10n.t('grad norm'),
-    'throughput per GPU (TFLOP/s)': vscode.l10n.t('throughput per GPU (TFLOP/s)'),
-    iteration: vscode.l10n.t('iteration'),
-    'consumed samples': vscode.l10n.t('consumed samples'),
-    'consumed tokens': vscode.l10n.t('consumed tokens'),
-    'x-axis': vscode.l10n.t('x-axis'),
-    Smoothing: vscode.l10n.t('Smoothing'),
-    'Log scale for loss': vscode.l10n.t('Log scale for loss'),
-    'Export CSV': vscode.l10n.t('Export CSV'),
-    'Export PNG': vscode.l10n.t('Export PNG'),
-    run: vscode.l10n.t('run'),
-    study: vscode.l10n.t('study'),
-    iterations: vscode.l10n.t('iterations'),
-    'last loss': vscode.l10n.t('last loss'),
-    'best loss (iteration)': vscode.l10n.t('best loss (iteration)'),
-    'tokens seen': vscode.l10n.t('tokens seen'),
-    'TFLOP/s per GPU': vscode.l10n.t('TFLOP/s per GPU'),
-    'wall time': vscode.l10n.t('wall time'),
-    'GPU-hours': vscode.l10n.t('GPU-hours'),
-    '{0} runs, {1} iterations': vscode.l10n.t('{0} runs, {1} iterations'),
-    '{0} points of {1} cannot be placed on this axis (no consumed samples or sequence length)': vscode.l10n.t(
-      '{0} points of {1} cannot be placed on this axis (no consumed samples or sequence length)',
-    ),
   };
 }
