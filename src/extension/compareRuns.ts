@@ -1,18 +1,16 @@
 import * as vscode from 'vscode';
-import { formatSlurmDuration, parseSlurmDuration } from '../core/jobs/accounting';
+import { parseSlurmDuration } from '../core/jobs/accounting';
 import { jobGpuHours } from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
-import { comparisonTable, type Run, type RunSummary, summarize } from '../core/logs/runComparison';
 import { readRun } from '../core/logs/runLogs';
-import { toCsv } from '../core/report/dataTable';
-import { writeExport } from '../core/report/exportFile';
 import type { ClusterManager } from './clusterManager';
+import { openComparePanel } from './comparePanel';
 import type { JobNode } from './jobTree';
+import type { PanelContext } from './panelHost';
 
-export interface CompareRunsContext {
+export interface CompareRunsContext extends PanelContext {
   readonly clusters: ClusterManager;
   readonly jobs: () => readonly JobRecord[];
-  readonly exportDir: () => vscode.Uri | undefined;
 }
 
 /** Jobs that write training curves: Megatron CPT and NeMo SFT, once they have started. */
@@ -46,46 +44,9 @@ function wallSeconds(j: JobRecord): number | undefined {
   return j.end?.elapsedSeconds ?? (j.elapsed ? parseSlurmDuration(j.elapsed) : undefined);
 }
 
-const num = (v: number | undefined, digits: number) => (v === undefined ? '—' : v.toFixed(digits));
-const tokens = (v: number | undefined) => (v === undefined ? '—' : `${(v / 1e9).toFixed(3)}B`);
-
-function summaryMarkdown(runs: readonly Run[], summaries: readonly RunSummary[]): string {
-  const head = [
-    vscode.l10n.t('run'),
-    vscode.l10n.t('study'),
-    vscode.l10n.t('iterations'),
-    vscode.l10n.t('last loss'),
-    vscode.l10n.t('best loss (iteration)'),
-    vscode.l10n.t('tokens seen'),
-    vscode.l10n.t('TFLOP/s per GPU'),
-    vscode.l10n.t('wall time'),
-    vscode.l10n.t('GPU-hours'),
-  ];
-  const rows = summaries.map((s, i) => [
-    s.label,
-    runs[i].study,
-    String(s.iterations),
-    num(s.lastLoss, 4),
-    s.bestLoss === undefined ? '—' : `${s.bestLoss.toFixed(4)} (${s.bestIteration})`,
-    tokens(s.tokensSeen),
-    num(s.tflopsPerGpu, 1),
-    s.wallSeconds === undefined ? '—' : formatSlurmDuration(s.wallSeconds),
-    num(s.gpuHours, 2),
-  ]);
-  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [
-    `# ${vscode.l10n.t('Compare Runs')}`,
-    '',
-    line(head),
-    line(head.map(() => '---')),
-    ...rows.map(line),
-    '',
-  ].join('\n');
-}
-
 /**
- * Corpus Lab: Compare Runs. Each chosen run's log and script are read once over SFTP; the
- * summaries open as a document, and the curves (one row per run per iteration) can be exported as CSV.
+ * Corpus Lab: Compare Runs. Each chosen run's log and script are read once over SFTP; the curves
+ * and summaries open in the Compare Runs panel (which exports the CSV and the figure).
  */
 export async function compareRuns(ctx: CompareRunsContext, node?: JobNode, selected?: readonly JobNode[]) {
   const jobs = await chosenJobs(ctx, node, selected);
@@ -111,24 +72,5 @@ export async function compareRuns(ctx: CompareRunsContext, node?: JobNode, selec
         ),
       ),
   );
-  const summaries = runs.map((r) => summarize(r, runs));
-  const doc = await vscode.workspace.openTextDocument({
-    language: 'markdown',
-    content: summaryMarkdown(runs, summaries),
-  });
-  await vscode.window.showTextDocument(doc, { preview: false });
-  const exportCsv = vscode.l10n.t('Export CSV');
-  const choice = await vscode.window.showInformationMessage(
-    vscode.l10n.t(
-      '{0} runs compared ({1} iterations).',
-      runs.length,
-      runs.reduce((s, r) => s + r.points.length, 0),
-    ),
-    exportCsv,
-  );
-  const dir = ctx.exportDir();
-  if (choice !== exportCsv) return;
-  if (!dir) throw new Error(vscode.l10n.t('Open a folder to export into.'));
-  const file = await writeExport(dir.fsPath, 'compare-runs', 'csv', toCsv(comparisonTable(runs)));
-  void vscode.window.showInformationMessage(vscode.l10n.t('Exported {0}', file));
+  openComparePanel(runs, ctx);
 }

@@ -106,7 +106,11 @@ export function activate(context: vscode.ExtensionContext) {
     clusterView,
     commands.register(COMMANDS.refreshCluster, () => clusterView.refresh()),
     commands.register(COMMANDS.compareRuns, (node?: JobNode, selected?: JobNode[]) =>
-      compareRuns({ clusters, jobs: () => jobs.registry.all(), exportDir }, node, selected),
+      compareRuns(
+        { clusters, jobs: () => jobs.registry.all(), exportDir, extensionUri: context.extensionUri, log },
+        node,
+        selected,
+      ),
     ),
   );
   // Diagnostics should appear without the user opening the view first.

@@ -33,3 +33,15 @@ export function categoryColour(category: string): string {
 export function languageColour(language: string): string {
   return LANGUAGE_COLOURS[language] ?? byName(language);
 }
+
+/** Okabe–Ito again, for the runs of Compare Runs: one colour per recipe. */
+const RECIPE_PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#999999'];
+
+/**
+ * The colour of each recipe among those compared: by sorted name, so the same set of recipes is
+ * coloured the same whatever order the runs were picked in; past the palette, stable by name.
+ */
+export function recipeColours(recipes: readonly string[]): Map<string, string> {
+  const names = [...new Set(recipes)].sort();
+  return new Map(names.map((n, i) => [n, RECIPE_PALETTE[i] ?? byName(n)]));
+}

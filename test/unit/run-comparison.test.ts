@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import {
   chartSeries,
   comparisonTable,
-  ema,
   parseNemoProgress,
   type Run,
   runLabel,
@@ -12,6 +11,7 @@ import {
   summarize,
   xOf,
 } from '../../src/core/logs/runComparison';
+import { smoothEma } from '../../src/core/logs/smoothing';
 import { toCsv } from '../../src/core/report/dataTable';
 
 /** Megatron-LM's training log line (training.py's training_log, as the stand-in writes it). */
@@ -53,6 +53,8 @@ test("NeMo's progress bar: reduced_train_loss per step, the last rewrite of a st
     consumedSamples: 128,
     learningRate: 2e-5,
   });
+  // A diverged step keeps its place without the loss (the panel's messages are JSON: no NaN).
+  assert.deepEqual(parseNemoProgress(bar(3, 'nan')), { iteration: 3, consumedSamples: 192 });
   assert.equal(
     parseNemoProgress('[NeMo I 2026-11-26 23:00:00 megatron_gpt_finetuning:97] peft_scheme: none'),
     undefined,
@@ -87,18 +89,20 @@ test('x-axis: iterations, consumed samples, or tokens = samples × sequence leng
   assert.equal(xOf(r, { iteration: 3 }, 'samples'), undefined);
 });
 
-test('EMA as TensorBoard smooths: debiased, missing values passed through', () => {
-  assert.deepEqual(ema([1, 2, 3], 0.5), [1, 1.6666666666666667, 2.4285714285714284]);
-  assert.deepEqual(ema([1, undefined, 2, Number.NaN, 3], 0.5), [
+test("one EMA for both charts (TensorBoard's): debiased, missing values passed through", () => {
+  assert.deepEqual(smoothEma([1, 2, 3], 0.5), [1, 1.6666666666666667, 2.4285714285714284]);
+  assert.deepEqual(smoothEma([1, undefined, 2, Number.NaN, 3], 0.5), [
     1,
     undefined,
     1.6666666666666667,
     Number.NaN,
     2.4285714285714284,
   ]);
-  assert.deepEqual(ema([1, 2, 3], 0), [1, 2, 3]);
-  assert.deepEqual(ema([2], 0.9), [2]);
-  assert.throws(() => ema([1], 1), /smoothing must be in \[0, 1\), not 1/);
+  assert.deepEqual(smoothEma([1, 2, 3], 0), [1, 2, 3]);
+  assert.deepEqual(smoothEma([2], 0.9), [2]);
+  assert.throws(() => smoothEma([1], 1), /the smoothing weight must be in \[0, 0\.99\], got 1/);
+  // Missing points do not make a constant series smoothed (no rounding drift).
+  assert.deepEqual(smoothEma([0.1, undefined, 0.1], 0.9), [0.1, undefined, 0.1]);
 });
 
 test('chart series: per run, on the axis, smoothed; a log scale drops values ≤ 0; unplaceable points counted', () => {

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { DataTable } from '../report/dataTable';
 import { parseIterationLine } from './megatronLog';
+import { smoothEma } from './smoothing';
 
 /**
  * Runs side by side: the training curves of several jobs (Megatron CPT, NeMo SFT) on one x-axis —
@@ -7,35 +9,51 @@ import { parseIterationLine } from './megatronLog';
  * rows of a CSV export. Pure: the caller reads the logs and the job scripts.
  */
 
-export type RunKind = 'cpt' | 'sft';
+export const RUN_KINDS = ['cpt', 'sft'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
 export const METRICS = ['lmLoss', 'learningRate', 'gradNorm', 'tflopsPerGpu'] as const;
 export type Metric = (typeof METRICS)[number];
 export const X_AXES = ['iteration', 'samples', 'tokens'] as const;
 export type XAxis = (typeof X_AXES)[number];
 
-export interface RunPoint {
-  readonly iteration: number;
-  readonly consumedSamples?: number;
-  readonly lmLoss?: number;
-  readonly learningRate?: number;
-  readonly gradNorm?: number;
-  readonly tflopsPerGpu?: number;
-}
+/*
+ * The shapes a comparison page receives, declared once: the types below are inferred from them and
+ * the Compare Runs protocol is built from them. Every value is finite: both parsers leave out a
+ * `nan` or `inf` they read (JSON, which carries the messages, has neither).
+ */
+const count = z.number().int().nonnegative();
+const finite = z.number().finite();
+export const runPoint = z
+  .object({
+    iteration: z.number().int(),
+    consumedSamples: finite.optional(),
+    lmLoss: finite.optional(),
+    learningRate: finite.optional(),
+    gradNorm: finite.optional(),
+    tflopsPerGpu: finite.optional(),
+  })
+  .strict()
+  .readonly();
+export type RunPoint = z.infer<typeof runPoint>;
 
-export interface Run {
-  /** The job's tag: unique across studies. */
-  readonly id: string;
-  readonly study: string;
-  /** The recipe (the job's model): what the legend is keyed by. */
-  readonly recipe: string;
-  readonly kind: RunKind;
-  /** Tokens per sample (the job's --seq-length); tokens are unknown without it. */
-  readonly seqLength?: number;
-  /** Wall time in seconds and GPU-hours, when the job's end (or squeue) tells. */
-  readonly wallSeconds?: number;
-  readonly gpuHours?: number;
-  readonly points: readonly RunPoint[];
-}
+export const comparedRun = z
+  .object({
+    /** The job's tag: unique across studies. */
+    id: z.string(),
+    study: z.string(),
+    /** The recipe (the job's model): what the legend is keyed by. */
+    recipe: z.string(),
+    kind: z.enum(RUN_KINDS),
+    /** Tokens per sample (the job's --seq-length); tokens are unknown without it. */
+    seqLength: count.optional(),
+    /** Wall time in seconds and GPU-hours, when the job's end (or squeue) tells. */
+    wallSeconds: finite.nonnegative().optional(),
+    gpuHours: finite.nonnegative().optional(),
+    points: z.array(runPoint).readonly(),
+  })
+  .strict()
+  .readonly();
+export type Run = z.infer<typeof comparedRun>;
 
 /**
  * NeMo's progress bar (PyTorch Lightning): `Epoch 0: : 12it [.., reduced_train_loss=1.234,
@@ -49,13 +67,19 @@ export function parseNemoProgress(line: string): RunPoint | undefined {
   for (const m of line.slice(at).matchAll(/([A-Za-z_][\w ]*?)=([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)/g))
     fields.set(m[1].trim(), Number(m[2]));
   const step = fields.get('global_step');
-  const loss = fields.get('reduced_train_loss');
-  if (step === undefined || !Number.isInteger(step) || loss === undefined) return undefined;
+  if (step === undefined || !Number.isInteger(step) || !fields.has('reduced_train_loss')) return undefined;
+  // A diverged step (nan, inf) keeps its place without the value, as Megatron's parser does: JSON,
+  // which carries the panel's messages, has no NaN.
+  const value = (key: string) => {
+    const v = fields.get(key);
+    return v !== undefined && Number.isFinite(v) ? v : undefined;
+  };
+  const [loss, samples, lr] = [value('reduced_train_loss'), value('consumed_samples'), value('lr')];
   return {
     iteration: step + 1,
-    lmLoss: loss,
-    ...(fields.has('consumed_samples') ? { consumedSamples: fields.get('consumed_samples') } : {}),
-    ...(fields.has('lr') ? { learningRate: fields.get('lr') } : {}),
+    ...(loss !== undefined ? { lmLoss: loss } : {}),
+    ...(samples !== undefined ? { consumedSamples: samples } : {}),
+    ...(lr !== undefined ? { learningRate: lr } : {}),
   };
 }
 
@@ -97,23 +121,6 @@ export function xOf(run: Run, p: RunPoint, axis: XAxis): number | undefined {
   return run.seqLength === undefined ? undefined : p.consumedSamples * run.seqLength;
 }
 
-/**
- * TensorBoard's smoothing: an exponential moving average with weight `w` in [0, 1), debiased so
- * the first points are not pulled toward zero: s_n = (w·m_{n−1} + (1−w)·v_n) / (1 − w^n). Missing
- * and non-finite values are passed through and do not advance it.
- */
-export function ema(values: readonly (number | undefined)[], weight: number): (number | undefined)[] {
-  if (!(weight >= 0 && weight < 1)) throw new Error(`smoothing must be in [0, 1), not ${weight}`);
-  let m = 0;
-  let n = 0;
-  return values.map((v) => {
-    if (v === undefined || !Number.isFinite(v)) return v;
-    n++;
-    m = weight * m + (1 - weight) * v;
-    return weight === 0 ? v : m / (1 - weight ** n);
-  });
-}
-
 export interface ChartSeries {
   readonly id: string;
   readonly label: string;
@@ -131,7 +138,7 @@ export function chartSeries(
   logScale = false,
 ): ChartSeries[] {
   return runs.map((run) => {
-    const ys = ema(
+    const ys = smoothEma(
       run.points.map((p) => p[metric]),
       smoothing,
     );
@@ -156,19 +163,23 @@ export function runLabel(run: Run, all: readonly Run[]): string {
   return studies.size === same.length ? `${run.recipe} (${run.study})` : `${run.recipe} (${run.study}, ${run.id})`;
 }
 
-export interface RunSummary {
-  readonly id: string;
-  readonly label: string;
-  readonly iterations: number;
-  readonly lastLoss?: number;
-  readonly bestLoss?: number;
-  readonly bestIteration?: number;
-  readonly tokensSeen?: number;
-  /** Mean TFLOP/s per GPU over the logged iterations. */
-  readonly tflopsPerGpu?: number;
-  readonly wallSeconds?: number;
-  readonly gpuHours?: number;
-}
+export const runSummary = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    iterations: count,
+    lastLoss: finite.optional(),
+    bestLoss: finite.optional(),
+    bestIteration: z.number().int().optional(),
+    tokensSeen: finite.nonnegative().optional(),
+    /** Mean TFLOP/s per GPU over the logged iterations. */
+    tflopsPerGpu: finite.optional(),
+    wallSeconds: finite.nonnegative().optional(),
+    gpuHours: finite.nonnegative().optional(),
+  })
+  .strict()
+  .readonly();
+export type RunSummary = z.infer<typeof runSummary>;
 
 export function summarize(run: Run, all: readonly Run[] = [run]): RunSummary {
   let best: RunPoint | undefined;
