@@ -95,7 +95,7 @@ async function child(where: string, prefix: string) {
   let d: OpenedDataset;
   if (where === 'remote') {
     conn = connection(loopbackCluster(), 'bench');
-    d = await openRemoteDataset(await conn.sftp(), prefix, 'loopback');
+    d = await openRemoteDataset(await conn.files(), prefix, 'loopback');
   } else d = await openLocalDataset(prefix);
   const t0 = performance.now();
   const dist = await lengthDistribution(d.idx, d.bin.size, d.bin.file);
@@ -157,7 +157,7 @@ async function main() {
   ];
   if (cluster) {
     const conn = connection(cluster, 'bench');
-    const sftp = await conn.sftp();
+    const sftp = await conn.files();
     rows.push(['remote', () => openRemoteDataset(sftp, prefix, 'loopback'), () => conn.dispose()]);
   }
   for (const [where, open, done] of rows) {

@@ -337,7 +337,7 @@ export class JobsController implements vscode.Disposable {
         location: vscode.ProgressLocation.Notification,
         title: vscode.l10n.t('Checking the study: tools and Slurm (sbatch --test-only)…'),
       },
-      async () => validateStudy(this.service, (argv) => conn.exec(argv), launch, await conn.sftp()),
+      async () => validateStudy(this.service, (argv) => conn.exec(argv), launch, await conn.files()),
     );
     for (const t of report.tools) this.ctx.log.info(`${t.stage}: ${t.program}: ${t.message}`);
     for (const r of report.slurm) this.ctx.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
@@ -382,7 +382,7 @@ export class JobsController implements vscode.Disposable {
         async () => {
           const prepared = await prepareStudy(this.service, launch);
           const missing = await missingDatasets(
-            await conn.sftp(),
+            await conn.files(),
             launch,
             prepared,
             await this.service.home(choice.cluster),

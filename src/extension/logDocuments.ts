@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ClusterConnection } from '../core/cluster/connection';
+import type { ClusterTransport } from '../core/cluster/transport';
 import type { JobRecord } from '../core/jobs/registry';
 import { displayLine } from '../core/logs/displayText';
 import { type FollowState, LogFollower } from '../core/logs/logFollower';
@@ -28,7 +28,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   readonly onDidChange = this.emitter.event;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly connection: (cluster: string) => ClusterConnection) {
+  constructor(private readonly connection: (cluster: string) => ClusterTransport) {
     this.subscription = vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme !== LOG_SCHEME) return;
       // Setting the language closes and reopens the document: stop only if it stays closed.

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ClusterConnection } from '../core/cluster/connection';
+import type { ClusterTransport } from '../core/cluster/transport';
 import type { JobRecord } from '../core/jobs/registry';
 import { LogFollower } from '../core/logs/logFollower';
 import { type IterationMetrics, MegatronMetrics } from '../core/logs/megatronLog';
@@ -22,7 +22,7 @@ export class TrainingPanel implements vscode.Disposable {
 
   constructor(
     job: JobRecord,
-    connection: () => ClusterConnection,
+    connection: () => ClusterTransport,
     extensionUri: vscode.Uri,
     private readonly exportDir: () => vscode.Uri | undefined,
   ) {

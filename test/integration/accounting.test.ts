@@ -198,7 +198,7 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
 });
 
 test('the end record is written by the job itself, atomically, next to its log', async () => {
-  const rec = (await readRemoteFile(await conn.sftp(), `${jobs.failed.runDir}/${END_RECORD}`)).toString('utf8');
+  const rec = (await readRemoteFile(await conn.files(), `${jobs.failed.runDir}/${END_RECORD}`)).toString('utf8');
   const kv = Object.fromEntries(
     rec
       .trim()

@@ -45,7 +45,7 @@ before(async () => {
   conn = connection(c);
   local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-fetch-'));
   outside = mkdtempSync(path.join(tmpdir(), 'corpus-lab-outside-'));
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   for (const model of ['EnJa', 'Evil']) {
     for (const name of ['mcqa.csv', '-dash.csv', '.hidden.csv', 'new\nline.csv', 'notes.txt']) {
       await uploadAtomic(

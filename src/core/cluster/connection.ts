@@ -21,7 +21,9 @@ import {
   parseKnownHosts,
 } from './knownHosts';
 import { abortError, Semaphore } from './semaphore';
+import { SftpFiles } from './sftp';
 import { shellCommand } from './shellQuote';
+import type { ClusterTransport, RemoteFiles } from './transport';
 
 /** One hop of an SSH route: the login node, or a bastion before it. */
 export interface SshEndpoint {
@@ -280,7 +282,8 @@ interface AuthAttempt {
  * it reconnects with backoff; commands that were running fail with ConnectionLostError (the caller
  * knows whether a retry is safe), commands issued meanwhile wait for the new connection.
  */
-export class ClusterConnection extends EventEmitter {
+export class ClusterConnection extends EventEmitter implements ClusterTransport {
+  readonly kind = 'ssh';
   private client: Client | undefined;
   private jumpClients: Client[] = [];
   private ready: Promise<Client> | undefined;
@@ -832,6 +835,11 @@ export class ClusterConnection extends EventEmitter {
       });
     }
     return this.sftpSession;
+  }
+
+  /** The cluster's files over this connection's SFTP session. */
+  async files(): Promise<RemoteFiles> {
+    return new SftpFiles(await this.sftp());
   }
 
   /** Closes the connection; no reconnect follows. */

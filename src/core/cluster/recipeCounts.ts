@@ -1,6 +1,6 @@
 import type { IndexCount } from '../recipe/resolve';
-import type { ClusterConnection } from './connection';
 import { countRemoteDatasets } from './remoteDatasets';
+import type { ClusterTransport } from './transport';
 
 /**
  * Counts, on the cluster, the datasets that recipes name: each `{local, remote}` pair maps the
@@ -8,10 +8,10 @@ import { countRemoteDatasets } from './remoteDatasets';
  * (for RecipeCatalog.setRemoteCounts) and the problems, each naming its dataset.
  */
 export async function countDatasetsOnCluster(
-  connection: ClusterConnection,
+  connection: ClusterTransport,
   datasets: readonly { local: string; remote: string }[],
 ): Promise<{ counts: Map<string, IndexCount>; problems: string[] }> {
-  const sftp = await connection.sftp();
+  const sftp = await connection.files();
   const results = await countRemoteDatasets(
     sftp,
     datasets.map((d) => d.remote),

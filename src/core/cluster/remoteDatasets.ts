@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import {
   HEADER_BYTES,
   IndexedDatasetError,
@@ -10,6 +9,7 @@ import {
 } from '../megatron/indexedDataset';
 import { Semaphore } from './semaphore';
 import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
+import type { RemoteFiles } from './transport';
 
 export type RemoteCount =
   | { readonly prefix: string; readonly ok: true; readonly info: IndexedDatasetInfo }
@@ -22,7 +22,7 @@ export type RemoteCount =
  * fields — 33 + 20 bytes, whatever the dataset's size.
  */
 export async function countRemoteDatasets(
-  sftp: SFTPWrapper,
+  sftp: RemoteFiles,
   prefixes: readonly string[],
   inFlight = 128,
 ): Promise<RemoteCount[]> {
@@ -30,13 +30,13 @@ export async function countRemoteDatasets(
   return Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix))));
 }
 
-async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount> {
+async function countOne(sftp: RemoteFiles, prefix: string): Promise<RemoteCount> {
   const files = { prefix, idx: `${prefix}.idx`, bin: `${prefix}.bin` };
   try {
     const [idxStat, binStat, handle] = await Promise.all([
       sftpCall.stat(sftp, files.idx).catch((e) => Promise.reject(missing(e, files.idx))),
       sftpCall.stat(sftp, files.bin).catch((e) => Promise.reject(missing(e, files.bin))),
-      sftpCall.open(sftp, files.idx, 'r').catch((e) => Promise.reject(missing(e, files.idx))),
+      sftpCall.open(sftp, files.idx).catch((e) => Promise.reject(missing(e, files.idx))),
     ]);
     try {
       const header = parseIndexHeader(
@@ -76,7 +76,7 @@ function missing(e: Error & { code?: number }, file: string): Error {
 }
 
 /** Every dataset prefix under a remote directory (recursively), sorted. */
-export async function findRemoteDatasets(sftp: SFTPWrapper, dir: string): Promise<string[]> {
+export async function findRemoteDatasets(sftp: RemoteFiles, dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await sftpCall.readdir(sftp, d);

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
+import type { ClusterTransport, RemoteFiles } from '../cluster/transport';
 import { labelProblem } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 import { hasUnsafeChars, printable } from '../printable';
@@ -60,12 +60,12 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
  * target is checked to stay inside `localDir`, after symbolic links, before anything is written.
  */
 export async function fetchStudyResults(
-  connection: ClusterConnection,
+  connection: ClusterTransport,
   jobs: readonly JobRecord[],
   localDir: string,
 ): Promise<FetchReport> {
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
-  const sftp = await connection.sftp();
+  const sftp = await connection.files();
   for (const job of jobs) {
     if (job.stage !== 'eval' || !job.resultsDir) continue;
     if (job.state !== 'COMPLETED') {
@@ -123,12 +123,7 @@ async function linkOnTheWay(folder: string, dir: string): Promise<string | undef
   return undefined;
 }
 
-async function fetchOne(
-  sftp: Awaited<ReturnType<ClusterConnection['sftp']>>,
-  remote: string,
-  target: string,
-  report: FetchReport,
-) {
+async function fetchOne(sftp: RemoteFiles, remote: string, target: string, report: FetchReport) {
   const old = await lstat(target).catch(() => undefined);
   if (old && !old.isFile()) throw new Error(`${target} exists and is not a regular file; left alone`);
   const incoming = `${target}.incoming`;
