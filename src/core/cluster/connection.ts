@@ -300,6 +300,8 @@ export class ClusterConnection extends EventEmitter implements ClusterTransport 
   /** A failure that needs the user (host key, authentication): nothing is retried until `retry()`. */
   private blocked: Error | undefined;
   lastError: Error | undefined;
+  /** The SHA256 fingerprint of the login node's host key, once it has been checked. */
+  hostKeyFingerprint: string | undefined;
 
   constructor(
     readonly name: string,
@@ -573,6 +575,7 @@ export class ClusterConnection extends EventEmitter implements ClusterTransport 
   ) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
+    if (hop === this.target) this.hostKeyFingerprint = fp;
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
     const certificate = await this.checkCertificates(hop, known, key, direct);
