@@ -5,6 +5,7 @@ import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
+import { offerLocalProfile } from './localProfileOffer';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import {
@@ -94,6 +95,7 @@ export function activate(context: vscode.ExtensionContext) {
   );
   // Diagnostics should appear without the user opening the view first.
   void load();
+  void offerLocalProfile(() => settings().clusters, context.globalState, log);
 }
 
 export function deactivate() {}

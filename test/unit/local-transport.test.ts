@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CommandTimeoutError } from '../../src/core/cluster/connection';
-import { LocalTransport } from '../../src/core/cluster/localTransport';
+import { LocalTransport, onPath } from '../../src/core/cluster/localTransport';
 import { SFTP_NO_SUCH_FILE, sftpCall, uploadAtomic } from '../../src/core/cluster/sftp';
 import { shellAnd } from '../../src/core/cluster/shellQuote';
 import { LogFollower } from '../../src/core/logs/logFollower';
@@ -144,4 +154,20 @@ test('a log follower over the local profile: a killed tail resumes at the exact 
   follower.stop();
   assert.deepEqual(lines, expected);
   assert.equal(follower.offset, statSync(log).size);
+});
+
+test('onPath finds an executable file on PATH (whether Slurm is here), not a plain file or a directory', async () => {
+  const bin = path.join(home, 'bin');
+  const other = path.join(home, 'other');
+  mkdirSync(bin);
+  mkdirSync(other);
+  writeFileSync(path.join(bin, 'squeue'), '#!/bin/sh\n');
+  mkdirSync(path.join(bin, 'sinfo'));
+  writeFileSync(path.join(other, 'sbatch'), '#!/bin/sh\n');
+  chmodSync(path.join(other, 'sbatch'), 0o755);
+  const PATH = [path.join(home, 'absent'), bin, other].join(path.delimiter);
+  assert.equal(await onPath('sbatch', PATH), path.join(other, 'sbatch'));
+  assert.equal(await onPath('squeue', PATH), undefined);
+  assert.equal(await onPath('sinfo', PATH), undefined);
+  assert.equal(await onPath('sbatch', ''), undefined);
 });

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { close, open, read } from 'node:fs';
+import { close, constants, open, read } from 'node:fs';
 import {
+  access,
   chmod,
   copyFile,
   lstat,
@@ -174,6 +175,21 @@ export class LocalTransport extends EventEmitter implements ClusterTransport {
       }
     this.emit('state', 'closed');
   }
+}
+
+/** Where `program` would be found on PATH (an executable file), or undefined: whether Slurm is here. */
+export async function onPath(program: string, pathVar = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, program);
+    const ok = await stat(candidate)
+      .then(
+        (st) => st.isFile() && access(candidate, constants.X_OK).then(() => true),
+        () => false,
+      )
+      .catch(() => false);
+    if (ok) return candidate;
+  }
+  return undefined;
 }
 
 const fdOpen = promisify(open);
