@@ -81,7 +81,7 @@ test(`the CLI drives a whole study (${TRANSPORT}): launch, jobs until COMPLETED,
   assert.equal(check.code, 0, check.stderr);
   const report = JSON.parse(check.stdout);
   assert.equal(report.kind, TRANSPORT);
-  assert.match(report.slurm, /^slurm 22\.05\./);
+  assert.match(report.slurm, /^slurm(-wlm)? 22\.05\.\d+$/);
   assert.deepEqual(
     report.partitions.map((p: { name: string; default: boolean; gres: string }) => [p.name, p.default, p.gres]),
     [['gpu', true, 'gpu:8']],
