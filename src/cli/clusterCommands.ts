@@ -21,7 +21,9 @@ import { prepareStudy, type StageTemplates, type StudyLaunch } from '../core/job
 import { chooseThroughput, planLines, studyPlan } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
+import { displayLine } from '../core/logs/displayText';
 import { LogFollower } from '../core/logs/logFollower';
+import { LogLineSplitter } from '../core/logs/megatronLog';
 import { safeJson } from '../core/printable';
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
@@ -204,8 +206,8 @@ async function studyCommand(
   await ws.load(io.err, sub === 'launch');
   const launch = await studyLaunch(ws, recipes, values.study, cluster);
   const t = ws.transport(cluster);
-  const shipped = Object.values(launch.templates).filter((x) => !x.file.startsWith(SHIPPED_TEMPLATES));
-  for (const o of shipped) io.err(`note: the workspace replaces a shipped template: ${o.file}\n`);
+  const overrides = Object.values(launch.templates).filter((x) => !x.file.startsWith(SHIPPED_TEMPLATES));
+  for (const o of overrides) io.err(`note: the workspace replaces a shipped template: ${o.file}\n`);
   if (sub === 'validate') return validate(ws, t, launch, values, io);
   return launchCommand(ws, t, launch, values, io, signal);
 }
@@ -381,12 +383,16 @@ async function logsCommand(args: string[], values: Values, ws: CliWorkspace, io:
   await ws.load(io.err, Boolean(values.follow));
   const job = findJob(ws, args[0]);
   const t = ws.transport(job.cluster);
+  // Lines as the editor's log documents show them: `\r` ends a line, escape sequences are dropped.
+  const print = (lines: string[]) => io.out(lines.map((l) => `${displayLine(l)}\n`).join(''));
   if (!values.follow) {
-    io.out((await (await t.files()).readFile(job.log)).toString('utf8'));
+    const splitter = new LogLineSplitter();
+    print(splitter.push(await (await t.files()).readFile(job.log)));
+    if (splitter.pending) print([splitter.pending]);
     return EXIT.ok;
   }
   const follower = new LogFollower(t, job.log, { offset: 0 });
-  follower.on('lines', (lines: string[]) => io.out(lines.map((l) => `${l}\n`).join('')));
+  follower.on('lines', print);
   follower.on('problem', (e: Error) => io.err(`warning: ${e.message}\n`));
   follower.start();
   try {
@@ -401,7 +407,7 @@ async function logsCommand(args: string[], values: Values, ws: CliWorkspace, io:
   } finally {
     follower.stop();
   }
-  if (follower.pending) io.out(`${follower.pending}\n`);
+  if (follower.pending) print([follower.pending]);
   return signal.aborted ? EXIT.interrupted : EXIT.ok;
 }
 

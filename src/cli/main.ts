@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { terminalSafe } from '../core/printable';
 import { CLUSTER_COMMANDS, EXIT, runClusterCommand } from './clusterCommands';
 import { runCommand } from './commands';
 
@@ -30,7 +31,9 @@ async function main(argv: string[]): Promise<number> {
     io.err('\nstopping… (Ctrl-C again to quit at once)\n');
     interrupt.abort();
   });
-  return runClusterCommand(command, parsed.positionals, parsed.values, io, interrupt.signal);
+  // Names and messages come from files and programs anyone can write: shown, not obeyed.
+  const safe = { out: (s: string) => io.out(terminalSafe(s)), err: (s: string) => io.err(terminalSafe(s)) };
+  return runClusterCommand(command, parsed.positionals, parsed.values, safe, interrupt.signal);
 }
 
 const OPTIONS = {
