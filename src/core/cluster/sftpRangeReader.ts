@@ -46,7 +46,7 @@ async function readExactly(
   let done = 0;
   while (done < into.length) {
     const n = await sftp.read(handle, into.subarray(done), offset + done).catch((e: Error) => {
-      throw new Error(`${file}: read of ${into.length - done} bytes at ${offset + done}: ${e.message}`);
+      throw new Error(`${file}: ${e.message}`);
     });
     if (n === 0)
       throw new IndexedDatasetError(
