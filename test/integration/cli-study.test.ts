@@ -68,6 +68,8 @@ before(async () => {
     path.join(ws, 'b.recipe.yaml'),
     recipe('TinyB', source('a', 'ja', '1B', PREFIXES[0]) + source('b', 'en', '3B', PREFIXES[1])),
   );
+  // Three corpora: the fewest a correlation can be computed over.
+  writeFileSync(path.join(ws, 'c.recipe.yaml'), recipe('TinyC', source('b', 'en', '2B', PREFIXES[1])));
 });
 
 after(async () => {
@@ -88,16 +90,16 @@ test(`the CLI drives a whole study (${TRANSPORT}): launch, jobs until COMPLETED,
   );
   assert.equal(report.hostKey === undefined, TRANSPORT === 'local');
 
-  const launch = await cli('study', 'launch', 'TinyA', 'TinyB', '--study', run, '--yes', '--json');
+  const launch = await cli('study', 'launch', 'TinyA', 'TinyB', 'TinyC', '--study', run, '--yes', '--json');
   assert.equal(launch.code, 0, launch.stderr);
   const submitted = JSON.parse(launch.stdout) as { name: string; jobId: string; tag: string }[];
-  assert.equal(submitted.length, 17);
-  const progress = launch.stderr.split('\n').filter((l) => /^\[\d+\/17\]/.test(l));
+  assert.equal(submitted.length, 23);
+  const progress = launch.stderr.split('\n').filter((l) => /^\[\d+\/23\]/.test(l));
   assert.deepEqual(
     progress.map((l) => l.replace(/: job \d+ .*$/, '')),
-    submitted.map((j, i) => `[${i + 1}/17] ${j.name}`),
+    submitted.map((j, i) => `[${i + 1}/23] ${j.name}`),
   );
-  assert.match(launch.stderr, new RegExp(`submitted 17 jobs of ${run}\\n$`));
+  assert.match(launch.stderr, new RegExp(`submitted 23 jobs of ${run}\\n$`));
   // The editor's registry holds them, as the Jobs view would show them.
   const registry = new JobRegistry(path.join(ws, '.corpus-lab', 'jobs.json'));
   await registry.load();
@@ -122,7 +124,7 @@ test(`the CLI drives a whole study (${TRANSPORT}): launch, jobs until COMPLETED,
   );
   for (const j of jobs) assert.match(j.description, new RegExp(`^#${j.jobId} · COMPLETED`));
   const text = await cli('jobs', '--study', run);
-  assert.match(text.stdout.split('\n')[0], new RegExp(`^${run}: 17 completed, [\\d.,]+ GPU-hours$`));
+  assert.match(text.stdout.split('\n')[0], new RegExp(`^${run}: 23 completed, [\\d.,]+ GPU-hours$`));
   assert.match(text.stdout.split('\n')[1], /^ {2}hf-to-nemo\/base {2}#\d+ · COMPLETED · \d+:\d\d/);
 
   const cpt = submitted.find((j) => j.name === `${run}/cpt/TinyA`)!;
@@ -139,13 +141,13 @@ test(`the CLI drives a whole study (${TRANSPORT}): launch, jobs until COMPLETED,
   assert.equal(fetched.code, 0, fetched.stderr);
   const f = JSON.parse(fetched.stdout);
   assert.equal(f.studyFile, path.join(ws, 'study.yaml'));
-  assert.deepEqual(readdirSync(path.join(ws, 'results', run)).sort(), ['TinyA', 'TinyB', 'base']);
+  assert.deepEqual(readdirSync(path.join(ws, 'results', run)).sort(), ['TinyA', 'TinyB', 'TinyC', 'base']);
   assert.ok(f.fetched.length > 0);
-  assert.equal(f.fetched.length, readdirSync(path.join(ws, 'results', run, 'TinyA', '3-shot')).length * 3);
+  assert.equal(f.fetched.length, readdirSync(path.join(ws, 'results', run, 'TinyA', '3-shot')).length * 4);
 
   const analysis = await cli('analyze', ws, '--json');
   assert.equal(analysis.code, 0, analysis.stderr);
-  assert.deepEqual(JSON.parse(analysis.stdout).corpora, ['TinyA', 'TinyB']);
+  assert.deepEqual(JSON.parse(analysis.stdout).corpora, ['TinyA', 'TinyB', 'TinyC']);
 });
 
 test(`Ctrl-C during a launch (${TRANSPORT}) stops before the next sbatch; every job is recorded, none half`, async () => {
