@@ -11,7 +11,7 @@ import { Matrix, solve } from 'ml-matrix';
 import { analyze } from '../src/core/analysis/analyze';
 import { pearson, TIE_TOLERANCE } from '../src/core/analysis/correlation';
 import { DEFAULT_COVARIATES, STATISTIC_IDS } from '../src/core/analysis/statistics';
-import { readStudyDirectory } from '../src/core/analysis/study';
+import { readStudyDirectory } from '../src/core/study/loadStudy';
 import { median, report, time } from './timing';
 
 function naivePartial(x: number[], y: number[], z: number[][]) {

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
 import { openRemoteDataset } from '../src/core/cluster/sftpRangeReader';
 import {
   closeDataset,
@@ -34,7 +34,8 @@ import { loadTokenizer } from '../src/core/tokenizers/decoder';
 import { CLUSTER_DIR, connection, loopbackCluster } from '../test/integration/cluster';
 import { buildSentencePieceFixture, writeMegatronDataset } from '../test/unit/inspectFixture';
 
-const SIZES = [1_000_000, 10_000_000];
+/** 30 M shows the peak has stopped growing; `BENCH_INSPECT_SIZES=1000000,10000000` for a shorter run. */
+const SIZES = (process.env.BENCH_INSPECT_SIZES ?? '1000000,10000000,30000000').split(',').map(Number);
 
 /** A deterministic spread of lengths from 1 to about 30,000 tokens (log-uniform-ish), as web corpora have. */
 function lengthOf(i: number): number {
@@ -88,24 +89,54 @@ async function writeBigDataset(prefix: string, docs: number): Promise<number> {
   return tokens;
 }
 
-/** The child: one distribution, its time and the growth of its peak RSS. */
+/**
+ * This process's own peak RSS (VmHWM). Not getrusage's maxRSS: Linux carries that over from the
+ * forked parent across exec, so a child of a parent that had grown (writing the 30 M index) starts
+ * at the parent's peak and shows no growth at all.
+ */
+function peakRssKiB(): number {
+  const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!m) throw new Error('no VmHWM in /proc/self/status');
+  return Number(m[1]);
+}
+
+/**
+ * The child: one distribution, its time, and the growth of its peak RSS — the connection and the
+ * opening of the files apart (the SSH session and its crypto, paid once per cluster, whatever the
+ * dataset), then the distribution's own growth over that. Garbage collections are counted: the
+ * SFTP replies ssh2 allocates are collected when V8's external-memory limit is reached, so the peak
+ * stops growing once that much has been read.
+ */
 async function child(where: string, prefix: string) {
-  const rss0 = process.resourceUsage().maxRSS;
+  const rss0 = peakRssKiB();
   let conn;
   let d: OpenedDataset;
   if (where === 'remote') {
     conn = connection(loopbackCluster(), 'bench');
     d = await openRemoteDataset(await conn.files(), prefix, 'loopback');
   } else d = await openLocalDataset(prefix);
+  const rss1 = peakRssKiB();
+  let majorGcs = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+  });
+  gcs.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
   const dist = await lengthDistribution(d.idx, d.bin.size, d.bin.file);
   const ms = performance.now() - t0;
+  const rss2 = peakRssKiB();
   await closeDataset(d);
   conn?.dispose();
+  // GC entries arrive asynchronously; let the last ones in.
+  await new Promise((r) => setTimeout(r, 50));
+  gcs.disconnect();
   process.stdout.write(
     JSON.stringify({
       ms,
-      rssGrowthMB: (process.resourceUsage().maxRSS - rss0) / 1024,
+      openMB: (rss1 - rss0) / 1024,
+      rssGrowthMB: (rss2 - rss1) / 1024,
+      majorGcs,
       documents: dist.documents,
       tokens: dist.tokens,
       p50: dist.percentiles.find((p) => p.p === 50)?.tokens,
@@ -113,10 +144,20 @@ async function child(where: string, prefix: string) {
   );
 }
 
-function measure(where: string, prefix: string) {
+interface Row {
+  ms: number;
+  openMB: number;
+  rssGrowthMB: number;
+  majorGcs: number;
+  documents: number;
+  tokens: number;
+  p50: number;
+}
+
+function measure(where: string, prefix: string): Row {
   return JSON.parse(
     execFileSync(process.execPath, [__filename, '--child', where, prefix], { encoding: 'utf8', maxBuffer: 1 << 20 }),
-  ) as { ms: number; rssGrowthMB: number; documents: number; tokens: number; p50: number };
+  ) as Row;
 }
 
 async function main() {
@@ -137,7 +178,7 @@ async function main() {
       const target =
         where === 'remote' && docs === 10_000_000 ? `  (target ≤ 3000 ms: ${r.ms <= 3000 ? 'met' : 'MISSED'})` : '';
       console.log(
-        `  ${where.padEnd(6)} ${String(docs).padStart(10)} documents, .idx ${idxMB.toFixed(0)} MB: ${r.ms.toFixed(0).padStart(6)} ms, peak RSS +${r.rssGrowthMB.toFixed(0)} MB, p50 ${r.p50} tokens${target}`,
+        `  ${where.padEnd(6)} ${String(docs).padStart(10)} documents, .idx ${idxMB.toFixed(0)} MB: ${r.ms.toFixed(0).padStart(6)} ms, peak RSS +${r.rssGrowthMB.toFixed(0)} MB (opening +${r.openMB.toFixed(0)} MB; ${r.majorGcs} major GCs), p50 ${r.p50} tokens${target}`,
       );
     }
   }

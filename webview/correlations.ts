@@ -1,30 +1,32 @@
 import { Chart } from 'chart.js';
-import { STATISTIC_IDS, STATISTIC_NAMES } from '../src/core/analysis/statistics';
+import { categoryColour } from '../src/protocol/colours';
+import type { StudyPayload } from '../src/protocol/panels';
 import {
   barTooltip,
   correlationBars,
   DEFAULT_LABELS,
   type Labels,
+  type PanelView,
   partialUnavailable,
+  STATISTIC_IDS,
+  STATISTIC_NAMES,
   shownMode,
   testsTable,
-} from '../src/core/analysis/views';
-import { categoryColour } from '../src/protocol/colours';
-import type { StudyPayload, ViewState } from '../src/protocol/panels';
+} from '../src/protocol/views';
+import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
 import { applyTheme, backgroundPlugin, heatmap, pngOf } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
-import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 /** The correlation panel: task-wise bars (Figs 3–6), all tests, regular vs partial (F.3), heatmaps (F.1, F.2). */
-let state: ViewState = loadState();
+let state: PanelView = loadState();
 let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
 const charts = new Map<string, Chart>();
 const root = document.getElementById('root')!;
 
-function setState(next: Partial<ViewState>) {
+function setState(next: Partial<PanelView>) {
   state = { ...state, ...next };
   saveState(state);
   render();
@@ -55,7 +57,7 @@ function select<T extends string>(
 }
 
 /** The view as shown: partial falls back to regular for a statistic whose partial tests have no numbers. */
-function shownView(): ViewState {
+function shownView(): PanelView {
   return study ? { ...state, mode: shownMode(study.result, state.statistic, state.mode) } : state;
 }
 
@@ -343,7 +345,9 @@ function render() {
     'statisticsHeatmap',
     heatmap(statCanvas, s.result.matrices.statistics, t(strings, 'Correlations among the compositional statistics')),
   );
-  charts.set('tasksHeatmap', heatmap(taskCanvas, s.result.matrices.tasks, t(strings, 'Correlations among the tasks')));
+  // The core leaves the task matrix out when asked to (tasks² numbers); the panel's studies always have it.
+  const tasks = s.result.matrices.tasks;
+  if (tasks) charts.set('tasksHeatmap', heatmap(taskCanvas, tasks, t(strings, 'Correlations among the tasks')));
 }
 
 listenForStudy(

@@ -1,29 +1,30 @@
 import { BarController, Chart } from 'chart.js';
+import { languageColour } from '../src/protocol/colours';
+import type { StudyPayload } from '../src/protocol/panels';
 import {
   averagesTable,
   DEFAULT_LABELS,
   type Labels,
+  type PanelView,
   scoreDifferenceTable,
   tableOneTable,
-} from '../src/core/analysis/views';
-import { languageColour } from '../src/protocol/colours';
-import type { StudyPayload, ViewState } from '../src/protocol/panels';
+} from '../src/protocol/views';
+import { listenForStudy, loadState, post, saveState } from './lib/analysisPage';
 import { applyTheme, backgroundPlugin, pngOf } from './lib/charts';
 import { clear, h, type Strings, t } from './lib/dom';
-import { listenForStudy, loadState, post, saveState } from './lib/host';
 import { renderTable } from './lib/table';
 
 Chart.register(BarController);
 
 /** The score-difference panel: Tables E.1–E.6 side by side, averages (Table 1), exports. */
-let state: ViewState = loadState();
+let state: PanelView = loadState();
 let study: StudyPayload | undefined;
 let labels: Labels = DEFAULT_LABELS;
 let strings: Strings = {};
 let chart: Chart | undefined;
 const root = document.getElementById('root')!;
 
-function setState(next: Partial<ViewState>) {
+function setState(next: Partial<PanelView>) {
   state = { ...state, ...next };
   saveState(state);
   render();

@@ -1,70 +1,72 @@
-import { Chart, LinearScale, LineController, LineElement, PointElement } from 'chart.js';
-import { parseMessage } from '../src/protocol/panels';
-import { type TrainingHostMessage, type TrainingWebviewMessage, trainingHostMessage } from '../src/protocol/training';
-import { applyTheme, backgroundPlugin, PALETTE, pngOf } from './lib/charts';
+import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement } from 'chart.js';
+import { type TrainingToPage, type TrainingView, trainingProtocol, trainingView } from '../src/protocol/training';
+import { MAX_SMOOTHING, smoothEma } from '../src/protocol/views';
+import { applyTheme, backgroundPlugin, PALETTE } from './lib/charts';
 import { h, type Strings, t } from './lib/dom';
+import { listen, loadState, poster, saveState } from './lib/host';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale);
 
-interface VsCodeApi {
-  postMessage(m: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-const api = acquireVsCodeApi();
-const post = (m: TrainingWebviewMessage) => api.postMessage(m);
+/**
+ * A Megatron job as it trains, appended as the log grows: loss and grad norm (raw, faint, and
+ * smoothed by TensorBoard's EMA; loss on a linear or log axis) above, the learning rate and the
+ * throughput per GPU, each on its own labelled axis, below.
+ */
+type Iterations = Extract<TrainingToPage, { type: 'append' }>['iterations'];
+type Point = { x: number; y: number };
 
-/** Live loss / throughput / learning rate of a Megatron job, appended as the log grows. */
+const post = poster(trainingProtocol);
 const root = document.getElementById('root')!;
+let view: TrainingView = loadState(trainingView);
 let strings: Strings = {};
-let chart: Chart | undefined;
 let count = 0;
+/** The raw points of each curve; the smoothed ones are derived from them. */
+const raw = { loss: [] as Point[], gradNorm: [] as Point[], lr: [] as Point[], tflops: [] as Point[] };
+let curves: Chart | undefined;
+let schedule: Chart | undefined;
 
-function series(label: string, axis: string, colour: string) {
+/** Raw points faint under their smoothed curve, as TensorBoard draws them. */
+const FAINT = '55';
+const LOSS = PALETTE[0];
+const GRAD_NORM = PALETTE[3];
+const LR = PALETTE[2];
+const TFLOPS = PALETTE[1];
+
+function line(label: string, axis: string, colour: string, data: Point[], width = 1.5) {
   return {
     label,
-    data: [] as { x: number; y: number }[],
+    data,
     yAxisID: axis,
     borderColor: colour,
     backgroundColor: colour,
     pointRadius: 0,
-    borderWidth: 1.5,
+    borderWidth: width,
     parsing: false as const,
   };
 }
 
-function reset(m: Extract<TrainingHostMessage, { type: 'reset' }>) {
-  strings = m.strings;
-  applyTheme();
-  chart?.destroy();
-  root.replaceChildren();
-  const canvas = h('canvas', { id: 'training-chart', role: 'img', 'aria-label': m.title });
-  root.append(
-    h('h1', {}, m.title),
-    h('p', { class: 'meta', id: 'state' }, m.state),
-    h(
-      'div',
-      { class: 'toolbar' },
-      h('span', { id: 'count', class: 'meta' }, t(strings, 'Waiting for iterations…')),
-      h(
-        'button',
-        {
-          type: 'button',
-          'data-export': 'training:png',
-          onclick: () => chart && post({ type: 'exportChart', dataUrl: pngOf(chart) }),
-        },
-        t(strings, 'Export PNG'),
-      ),
-    ),
-    h('div', { class: 'chart', style: false }, canvas),
+function smoothed(points: readonly Point[]): Point[] {
+  const ys = smoothEma(
+    points.map((p) => p.y),
+    view.smoothing,
   );
-  (canvas.parentElement as HTMLElement).style.height = '420px';
-  chart = new Chart(canvas, {
+  return points.map((p, i) => ({ x: p.x, y: ys[i] }));
+}
+
+function axisTitle(text: string) {
+  return { display: true, text };
+}
+
+function lossChart(canvas: HTMLCanvasElement): Chart {
+  return new Chart(canvas, {
     type: 'line',
     data: {
       datasets: [
-        series(t(strings, 'lm loss'), 'loss', PALETTE[0]),
-        series(t(strings, 'throughput per GPU (TFLOP/s)'), 'tflops', PALETTE[1]),
-        series(t(strings, 'learning rate'), 'lr', PALETTE[2]),
+        line(t(strings, 'lm loss'), 'loss', LOSS, smoothed(raw.loss), 2),
+        line(t(strings, 'grad norm'), 'gradNorm', GRAD_NORM, smoothed(raw.gradNorm), 2),
+        // The raw curves, unlabelled in the legend, under the smoothed ones.
+        { ...line('', 'loss', `${LOSS}${FAINT}`, raw.loss, 1), hidden: view.smoothing === 0 },
+        { ...line('', 'gradNorm', `${GRAD_NORM}${FAINT}`, raw.gradNorm, 1), hidden: view.smoothing === 0 },
       ],
     },
     options: {
@@ -72,47 +74,190 @@ function reset(m: Extract<TrainingHostMessage, { type: 'reset' }>) {
       maintainAspectRatio: false,
       interaction: { mode: 'nearest', intersect: false },
       scales: {
-        x: { type: 'linear', title: { display: true, text: t(strings, 'iteration') } },
-        loss: { type: 'linear', position: 'left', title: { display: true, text: t(strings, 'lm loss') } },
+        x: { type: 'linear', title: axisTitle(t(strings, 'iteration')) },
+        loss: {
+          type: view.logLoss ? 'logarithmic' : 'linear',
+          position: 'left',
+          title: axisTitle(t(strings, 'lm loss')),
+        },
+        gradNorm: {
+          type: 'linear',
+          position: 'right',
+          grid: { drawOnChartArea: false },
+          title: axisTitle(t(strings, 'grad norm')),
+        },
+      },
+      plugins: { legend: { position: 'bottom', labels: { filter: (item) => item.text !== '' } } },
+    },
+    plugins: [backgroundPlugin],
+  });
+}
+
+function scheduleChart(canvas: HTMLCanvasElement): Chart {
+  return new Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        line(t(strings, 'learning rate'), 'lr', LR, raw.lr),
+        line(t(strings, 'throughput per GPU (TFLOP/s)'), 'tflops', TFLOPS, raw.tflops),
+      ],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', intersect: false },
+      scales: {
+        x: { type: 'linear', title: axisTitle(t(strings, 'iteration')) },
+        lr: {
+          type: 'linear',
+          position: 'left',
+          title: axisTitle(t(strings, 'learning rate')),
+          // Learning rates are 1e-6…1e-3: two significant digits in exponent form read better than 9.00000E-5.
+          ticks: { callback: (v) => Number(v).toExponential(1) },
+        },
         tflops: {
           type: 'linear',
           position: 'right',
           grid: { drawOnChartArea: false },
-          title: { display: true, text: 'TFLOP/s' },
+          title: axisTitle('TFLOP/s'),
         },
-        lr: { type: 'linear', position: 'right', grid: { drawOnChartArea: false }, display: false },
       },
       plugins: { legend: { position: 'bottom' } },
     },
     plugins: [backgroundPlugin],
   });
+}
+
+function setView(next: Partial<TrainingView>) {
+  view = { ...view, ...next };
+  saveState(view);
+  draw();
+}
+
+/** Both charts stacked into one PNG, the way they stand on the page. */
+function exportPng() {
+  if (!curves || !schedule) return;
+  const parts = [curves.canvas, schedule.canvas];
+  const out = document.createElement('canvas');
+  out.width = Math.max(...parts.map((c) => c.width));
+  out.height = parts.reduce((sum, c) => sum + c.height, 0);
+  const ctx = out.getContext('2d');
+  if (!ctx) return;
+  let y = 0;
+  for (const c of parts) {
+    ctx.drawImage(c, 0, y);
+    y += c.height;
+  }
+  post({ type: 'exportChart', dataUrl: out.toDataURL('image/png') });
+}
+
+function draw() {
+  curves?.destroy();
+  schedule?.destroy();
+  const smoothingLabel = h('span', { id: 'smoothing-value' }, view.smoothing.toFixed(2));
+  const lossCanvas = h('canvas', { id: 'training-chart', role: 'img', 'aria-label': t(strings, 'lm loss') });
+  const lrCanvas = h('canvas', { id: 'schedule-chart', role: 'img', 'aria-label': t(strings, 'learning rate') });
+  const lossBox = h('div', { class: 'chart' }, lossCanvas);
+  const lrBox = h('div', { class: 'chart' }, lrCanvas);
+  document.getElementById('charts')?.replaceChildren(
+    h(
+      'div',
+      { class: 'toolbar controls' },
+      h(
+        'label',
+        {},
+        t(strings, 'Smoothing'),
+        ' ',
+        h('input', {
+          type: 'range',
+          id: 'smoothing',
+          min: '0',
+          max: String(MAX_SMOOTHING),
+          step: '0.01',
+          value: String(view.smoothing),
+          onchange: (e) => setView({ smoothing: Number((e.target as HTMLInputElement).value) }),
+        }),
+        ' ',
+        smoothingLabel,
+      ),
+      h(
+        'label',
+        {},
+        h('input', {
+          type: 'checkbox',
+          id: 'log-loss',
+          checked: view.logLoss,
+          onchange: (e) => setView({ logLoss: (e.target as HTMLInputElement).checked }),
+        }),
+        ' ',
+        t(strings, 'Log scale for loss'),
+      ),
+      h('button', { type: 'button', 'data-export': 'training:png', onclick: exportPng }, t(strings, 'Export PNG')),
+    ),
+    lossBox,
+    lrBox,
+  );
+  lossBox.style.height = '360px';
+  lrBox.style.height = '240px';
+  curves = lossChart(lossCanvas);
+  schedule = scheduleChart(lrCanvas);
+  markCounts();
+}
+
+/** How many points each curve holds, on its chart's box: what a reader (or a test) can check against the log. */
+function markCounts() {
+  const box = (id: string) => document.getElementById(id)?.parentElement;
+  box('training-chart')?.setAttribute('data-points', `lm loss ${raw.loss.length}, grad norm ${raw.gradNorm.length}`);
+  box('schedule-chart')?.setAttribute('data-points', `learning rate ${raw.lr.length}, throughput ${raw.tflops.length}`);
+}
+
+function reset(m: Extract<TrainingToPage, { type: 'reset' }>) {
+  strings = m.strings;
+  view = { ...view, job: m.job };
+  saveState(view);
+  applyTheme();
+  for (const series of Object.values(raw)) series.length = 0;
   count = 0;
+  root.replaceChildren(
+    h('h1', {}, m.title),
+    h('p', { class: 'meta', id: 'state' }, m.state),
+    h('p', { id: 'count', class: 'meta' }, t(strings, 'Waiting for iterations…')),
+    h('div', { id: 'charts' }),
+  );
+  draw();
   append(m.iterations);
 }
 
-function append(iterations: Extract<TrainingHostMessage, { type: 'append' }>['iterations']) {
-  if (!chart) return;
-  const [loss, tflops, lr] = chart.data.datasets as { data: { x: number; y: number }[] }[];
+function append(iterations: Iterations) {
   for (const it of iterations) {
-    if (it.lmLoss !== undefined) loss.data.push({ x: it.iteration, y: it.lmLoss });
-    if (it.tflopsPerGpu !== undefined) tflops.data.push({ x: it.iteration, y: it.tflopsPerGpu });
-    if (it.learningRate !== undefined) lr.data.push({ x: it.iteration, y: it.learningRate });
+    const x = it.iteration;
+    if (it.lmLoss !== undefined) raw.loss.push({ x, y: it.lmLoss });
+    if (it.gradNorm !== undefined) raw.gradNorm.push({ x, y: it.gradNorm });
+    if (it.learningRate !== undefined) raw.lr.push({ x, y: it.learningRate });
+    if (it.tflopsPerGpu !== undefined) raw.tflops.push({ x, y: it.tflopsPerGpu });
   }
   count += iterations.length;
-  chart.update('none');
+  if (curves) {
+    // The smoothed curves depend on every point before: recomputed, the raw ones grew in place.
+    curves.data.datasets[0].data = smoothed(raw.loss);
+    curves.data.datasets[1].data = smoothed(raw.gradNorm);
+    curves.update('none');
+  }
+  schedule?.update('none');
+  markCounts();
   const el = document.getElementById('count');
-  if (el) el.textContent = t(strings, '{0} iterations', count);
+  if (el && count > 0) el.textContent = t(strings, '{0} iterations', count);
 }
 
-window.addEventListener('message', (e: MessageEvent) => {
-  const r = parseMessage(trainingHostMessage, e.data);
-  if (!r.ok) return console.error(`corpus-lab: ignored an invalid message: ${r.error}`);
-  const m = r.message;
-  if (m.type === 'reset') reset(m);
-  else if (m.type === 'append') append(m.iterations);
-  else {
-    const el = document.getElementById('state');
-    if (el) el.textContent = m.state;
-  }
-});
-post({ type: 'ready' });
+listen(
+  trainingProtocol,
+  {
+    reset,
+    append: (m) => append(m.iterations),
+    state: (m) => {
+      const el = document.getElementById('state');
+      if (el) el.textContent = m.state;
+    },
+  },
+  () => strings,
+);

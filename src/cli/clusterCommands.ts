@@ -1,9 +1,10 @@
-import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { isCancelled } from '../core/cancellation';
 import { type ClusterConnection, ConnectError } from '../core/cluster/connection';
 import type { ClusterTransport } from '../core/cluster/transport';
 import { missingDatasets } from '../core/jobs/datasetCheck';
+import { isFinished } from '../core/jobs/jobState';
 import {
   exitText,
   formatGpuHours,
@@ -16,7 +17,6 @@ import {
 } from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
 import { throughputOfRuns } from '../core/jobs/runThroughput';
-import { FINISHED_STATES } from '../core/jobs/slurm';
 import { prepareStudy, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
 import { chooseThroughput, planLines, studyPlan } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
@@ -27,8 +27,7 @@ import { LogLineSplitter } from '../core/logs/megatronLog';
 import { safeJson } from '../core/printable';
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
-import { writeFileAtomic } from '../core/report/exportFile';
-import { fetchStudyResults } from '../core/results/fetch';
+import { type FetchStudyReport, fetchStudy } from '../core/study/fetchStudy';
 import type { Io, Values } from './commands';
 import { CliError, CliWorkspace, openTransport, pickProfile, readSettings } from './workspace';
 
@@ -77,7 +76,7 @@ export async function runClusterCommand(
       case 'cancel':
         return await cancelCommand(args, values, ws, io);
       default:
-        return await fetchCommand(args, values, ws, io);
+        return await fetchCommand(args, values, ws, io, signal);
     }
   } catch (e) {
     if (e instanceof CliError) {
@@ -400,7 +399,7 @@ async function logsCommand(args: string[], values: Values, ws: CliWorkspace, io:
       await sleep(FOLLOW_POLL_MS, signal);
       if (signal.aborted) break;
       await ws.service.poll(job.cluster).catch(() => undefined);
-      if (!FINISHED_STATES.has(ws.registry.get(job.tag)!.state)) continue;
+      if (!isFinished(ws.registry.get(job.tag)!.state)) continue;
       const size = (await (await t.files()).stat(job.log).catch(() => undefined))?.size ?? 0;
       if (follower.offset >= size) break;
     }
@@ -444,43 +443,49 @@ async function cancelCommand(args: string[], values: Values, ws: CliWorkspace, i
   return EXIT.ok;
 }
 
-/** The study.yaml the editor writes after the first fetch, so that `analyze` and the panels open the results. */
-function studyYaml(name: string, cluster: string, shots: number, corpora: string[]): string {
-  return [
-    `# Written by Corpus Lab when the results of ${name} were first fetched. Edit freely.`,
-    `name: ${JSON.stringify(name)}`,
-    `cluster: ${JSON.stringify(cluster)}`,
-    `results: ${JSON.stringify(`results/${name}`)}`,
-    'base: base',
-    `shots: ${shots}`,
-    'aggregation: mean',
-    'metric: Accuracy',
-    `corpora: [${corpora.map((c) => JSON.stringify(c)).join(', ')}]`,
-    '',
-  ].join('\n');
-}
-
-async function fetchCommand(args: string[], values: Values, ws: CliWorkspace, io: Io): Promise<number> {
+/**
+ * Fetch Results as the editor does it (core: fetchStudy): the CSVs into `results/<study>/`, which
+ * becomes a study of its own (study.yaml, composition.csv of the workspace's recipes). Ctrl-C stops
+ * before the next file; the files fetched so far are whole and no study.yaml is written.
+ */
+async function fetchCommand(args: string[], values: Values, ws: CliWorkspace, io: Io, signal: AbortSignal) {
   if (args.length !== 1) throw new CliError('usage: corpus-lab fetch <study>', EXIT.usage);
   const [study] = args;
   await ws.load(io.err, true);
   await pollAll(ws, io, study);
-  const jobs = ws.registry.all().filter((j) => j.study === study);
+  const all = ws.registry.all();
+  const jobs = all.filter((j) => j.study === study);
   const evals = jobs.filter((j) => j.stage === 'eval');
   if (evals.length === 0) throw new CliError(`study ${study} has no evaluation jobs in ${ws.registry.file}`, 1);
-  const report = await fetchStudyResults(ws.transport(evals[0].cluster), evals, path.join(ws.dir, 'results', study));
-  const studyFile = path.join(ws.dir, 'study.yaml');
-  const corpora = [...new Set(jobs.filter((j) => j.stage === 'cpt').map((j) => j.model))];
-  // A study.yaml already there is the researcher's: kept as it is.
-  const wrote = !(await lstat(studyFile).catch(() => undefined));
-  if (wrote) await writeFileAtomic(studyFile, studyYaml(study, evals[0].cluster, ws.settings.jobs.numFewshot, corpora));
-  if (values.json)
-    io.out(`${safeJson({ ...report, studyFile: wrote ? studyFile : null, gpuHours: gpuHours(jobs) })}\n`);
-  else {
+  const { set } = await loadRecipes([ws.dir]);
+  let report: FetchStudyReport;
+  try {
+    report = await fetchStudy(
+      ws.transport(evals[0].cluster),
+      { workspace: ws.dir, study, jobs: all, shots: ws.settings.jobs.numFewshot, recipes: set.recipes },
+      { signal },
+    );
+  } catch (e) {
+    if (!isCancelled(e)) throw e;
+    io.err(`interrupted: the files fetched so far are whole; no study.yaml was written\n`);
+    return EXIT.interrupted;
+  }
+  const wrote = report.study.studyFileState === 'written';
+  const studyFile = path.relative(ws.dir, report.study.studyFile);
+  if (report.study.withoutRecipe.length)
+    io.err(
+      `warning: no recipe in ${ws.dir} for ${report.study.withoutRecipe.join(', ')}; their composition is not in ${studyFile}\n`,
+    );
+  if (values.json) {
+    const { fetched, unchanged, kept, problems } = report;
+    io.out(
+      `${safeJson({ fetched, unchanged, kept, problems, studyFile: wrote ? report.study.studyFile : null, gpuHours: gpuHours(jobs) })}\n`,
+    );
+  } else {
     for (const f of report.fetched) io.out(`fetched ${path.relative(ws.dir, f)}\n`);
     for (const k of report.kept) io.out(`kept the older version as ${path.relative(ws.dir, k)}\n`);
     io.out(
-      `${report.fetched.length} result files of ${study} fetched, ${report.unchanged.length} unchanged; the study used ${formatGpuHours(gpuHours(jobs))}${wrote ? `; wrote ${path.relative(ws.dir, studyFile)}` : ''}\n`,
+      `${report.fetched.length} result files of ${study} fetched, ${report.unchanged.length} unchanged; the study used ${formatGpuHours(gpuHours(jobs))}; ${wrote ? `wrote ${studyFile}` : `${studyFile} kept as it is`}\n`,
     );
   }
   for (const p of report.problems) io.err(`warning: ${p}\n`);

@@ -6,15 +6,10 @@ import {
   type FamilyScope,
   type TestResult,
 } from '../core/analysis/analyze';
+import { parseControls } from '../core/analysis/controls';
 import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
 import { STATISTIC_IDS } from '../core/analysis/statistics';
-import {
-  type AnalysisInputs,
-  parseControls,
-  readCompositionFile,
-  readScoreFile,
-  readStudy,
-} from '../core/analysis/study';
+import { readCompositionFile, readScoreFile } from '../core/analysis/tableFiles';
 import { differencesFromResults, TableError } from '../core/analysis/tables';
 import { type Diagnostic, formatDiagnostic, hasErrors } from '../core/diagnostics';
 import { findIndexedDatasets, type IndexedDatasetInfo, readIndexedDataset } from '../core/megatron/indexedDataset';
@@ -22,6 +17,7 @@ import { safeJson, terminalSafe } from '../core/printable';
 import { exportBlend } from '../core/recipe/blend';
 import { loadRecipes } from '../core/recipe/loader';
 import { formatPercent, formatTokens } from '../core/recipe/quantity';
+import { type AnalysisInputs, readStudy } from '../core/study/loadStudy';
 import { inspectCommand } from './inspectCommand';
 
 export interface Io {
@@ -225,7 +221,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
   for (const id of STATISTIC_IDS) {
     const tests = result.tests.filter((t) => t.statistic === id);
     if (tests.length === 0) continue;
-    io.out(`${id} | covariates: ${result.covariates[id].join(', ') || 'none'}\n`);
+    io.out(`${id} | covariates: ${(result.covariates[id] ?? []).join(', ') || 'none'}\n`);
     const sorted = [...tests].sort((a, b) => (b.partial.r ?? -2) - (a.partial.r ?? -2));
     io.out(
       table([

@@ -85,7 +85,7 @@ cluster commands (the workspace's .vscode/settings.json, or --config FILE; its .
   jobs [--study NAME] [--json]                    states, reasons, elapsed, GPU-hours (polls Slurm first)
   logs <job> [--follow]                           a job's log (job: tag, Slurm id or study/stage/model)
   cancel <job> | cancel --study NAME              scancel a job, or every live job of a study
-  fetch <study> [--json]                          evaluation CSVs into results/<study>/, and a study.yaml
+  fetch <study> [--json]                          evaluation CSVs into results/<study>/, made a study
   options: --workspace DIR (default: .), --config FILE, --cluster NAME
 
 exit codes: 0 ok; 1 invalid input or a failure reported; 2 usage; 3 the cluster cannot be reached;

@@ -1,48 +1,67 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StudyModel } from '../core/analysis/study';
 import { exportStem, panelTable } from '../core/analysis/views';
 import { toCsv, toLatex } from '../core/report/dataTable';
-import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
+import { decodePngDataUrl } from '../core/report/exportFile';
+import type { StudyModel } from '../core/study/loadStudy';
 import {
-  type HostMessage,
+  type AnalysisToHost,
+  type AnalysisToPage,
+  analysisProtocol,
+  PANEL_KINDS,
   type PanelKind,
-  parseMessage,
-  type WebviewMessage,
-  webviewMessage,
 } from '../protocol/panels';
 import { toStudyPayload } from '../protocol/studyPayload';
+import {
+  openPanel,
+  Panel,
+  type PanelContext,
+  type PanelDescriptor,
+  type PanelHandlers,
+  registerPanelSerializer,
+} from './panelHost';
 import { panelLabels, panelStrings } from './panelStrings';
-import { webviewHtml } from './webviewHtml';
 
-const VIEW_TYPES: Record<PanelKind, string> = { scores: 'corpusLab.scores', correlations: 'corpusLab.correlations' };
-const SCRIPTS: Record<PanelKind, string> = { scores: 'scores.js', correlations: 'correlations.js' };
+type AnalysisPanel = Panel<AnalysisToPage, AnalysisToHost>;
 
-export interface PanelHostOptions {
-  readonly extensionUri: vscode.Uri;
+/** The two analysis panels: the same protocol and host, one page script each. */
+const DESCRIPTORS: Record<PanelKind, PanelDescriptor<AnalysisToPage, AnalysisToHost>> = {
+  scores: {
+    viewType: 'corpusLab.scores',
+    script: 'scores.js',
+    protocol: analysisProtocol,
+    waiting: () => vscode.l10n.t('Waiting for the study…'),
+  },
+  correlations: {
+    viewType: 'corpusLab.correlations',
+    script: 'correlations.js',
+    protocol: analysisProtocol,
+    waiting: () => vscode.l10n.t('Waiting for the study…'),
+  },
+};
+
+export interface AnalysisPanelsOptions extends PanelContext {
   /** The study directory the panels show. */
   readonly studyDir: () => Promise<string>;
-  /** Where exports go; undefined asks the user. */
-  readonly exportDir: () => vscode.Uri | undefined;
-  readonly log: vscode.LogOutputChannel;
 }
 
 /**
- * Hosts the two analysis panels: one of each at most, restored after a reload, fed from the core
- * study model once their page says `ready`, re-fed when the study's files change.
+ * The two analysis panels: one of each at most, restored after a reload, fed from the core study
+ * model once their page says `ready`, re-fed when the study's files change.
  */
 export class AnalysisPanels implements vscode.Disposable {
-  private readonly panels = new Map<PanelKind, vscode.WebviewPanel>();
+  private readonly panels = new Map<PanelKind, AnalysisPanel>();
   private readonly disposables: vscode.Disposable[] = [];
   private study: Promise<StudyModel> | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private watchedDir: string | undefined;
 
-  constructor(private readonly options: PanelHostOptions) {
-    for (const kind of Object.keys(VIEW_TYPES) as PanelKind[]) {
+  constructor(private readonly options: AnalysisPanelsOptions) {
+    for (const kind of PANEL_KINDS) {
       this.disposables.push(
-        vscode.window.registerWebviewPanelSerializer(VIEW_TYPES[kind], {
-          deserializeWebviewPanel: async (panel) => this.attach(kind, panel),
+        registerPanelSerializer(DESCRIPTORS[kind], (webviewPanel) => {
+          // The page restores its own view from its saved state; the host only needs to attach.
+          webviewPanel.title = this.title(kind);
+          this.track(kind, new Panel(webviewPanel, DESCRIPTORS[kind], this.options, this.handlers(kind)));
         }),
       );
     }
@@ -58,13 +77,13 @@ export class AnalysisPanels implements vscode.Disposable {
       existing.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(
-      VIEW_TYPES[kind],
-      this.title(kind),
-      vscode.ViewColumn.Active,
-      this.webviewOptions(),
+    const panel = openPanel(
+      DESCRIPTORS[kind],
+      this.options,
+      { title: this.title(kind), column: vscode.ViewColumn.Active },
+      this.handlers(kind),
     );
-    this.attach(kind, panel);
+    this.track(kind, panel);
   }
 
   /** Forget the loaded study (settings or files changed) and refresh the open panels. */
@@ -73,69 +92,33 @@ export class AnalysisPanels implements vscode.Disposable {
     for (const [kind, panel] of this.panels) void this.sendStudy(kind, panel);
   }
 
-  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    const { extensionUri } = this.options;
-    return {
-      enableScripts: true,
-      localResourceRoots: [
-        vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
-        vscode.Uri.joinPath(extensionUri, 'media'),
-      ],
-    };
-  }
-
-  private attach(kind: PanelKind, panel: vscode.WebviewPanel) {
+  private track(kind: PanelKind, panel: AnalysisPanel) {
     this.panels.set(kind, panel);
-    panel.webview.options = this.webviewOptions();
-    panel.iconPath = vscode.Uri.joinPath(this.options.extensionUri, 'media', 'corpus-lab.svg');
-    panel.webview.html = webviewHtml(panel.webview, this.options.extensionUri, SCRIPTS[kind], this.title(kind));
-    const subscription = panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(kind, panel, raw));
     panel.onDidDispose(() => {
-      subscription.dispose();
       if (this.panels.get(kind) === panel) this.panels.delete(kind);
     });
   }
 
-  private async receive(kind: PanelKind, panel: vscode.WebviewPanel, raw: unknown) {
-    const parsed = parseMessage(webviewMessage, raw);
-    if (!parsed.ok) {
-      this.options.log.warn(`ignored an invalid message from the ${kind} panel: ${parsed.error}`);
-      return;
-    }
-    try {
-      await this.handlers[parsed.message.type](kind, panel, parsed.message as never);
-    } catch (e) {
-      const message = (e as Error).message;
-      this.options.log.error(`${kind} panel: ${message}`);
-      void this.post(panel, { type: 'error', message });
-      void vscode.window.showErrorMessage(message);
-    }
+  /** One handler per message type (GitLens style). */
+  private handlers(kind: PanelKind): PanelHandlers<AnalysisToPage, AnalysisToHost> {
+    return {
+      ready: (panel) => this.sendStudy(kind, panel),
+      exportTable: async (m, panel) => {
+        const model = await this.loadStudy();
+        const table = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
+        const text = m.format === 'csv' ? toCsv(table) : toLatex(table);
+        await panel.saveExport(exportStem(m.table, m.view), m.format === 'csv' ? 'csv' : 'tex', text);
+      },
+      exportChart: async (m, panel) => {
+        await panel.saveExport(exportStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
+      },
+    };
   }
 
-  /** One handler per message type (GitLens style). */
-  private readonly handlers: {
-    [K in WebviewMessage['type']]: (
-      kind: PanelKind,
-      panel: vscode.WebviewPanel,
-      m: Extract<WebviewMessage, { type: K }>,
-    ) => Promise<void>;
-  } = {
-    ready: (kind, panel) => this.sendStudy(kind, panel),
-    exportTable: async (_kind, panel, m) => {
-      const model = await this.loadStudy();
-      const table = panelTable(toStudyPayload(model), m.table, m.view, panelLabels());
-      const text = m.format === 'csv' ? toCsv(table) : toLatex(table);
-      await this.saveExport(panel, exportStem(m.table, m.view), m.format === 'csv' ? 'csv' : 'tex', text);
-    },
-    exportChart: async (_kind, panel, m) => {
-      await this.saveExport(panel, exportStem(m.chart, m.view), 'png', decodePngDataUrl(m.dataUrl));
-    },
-  };
-
-  private async sendStudy(kind: PanelKind, panel: vscode.WebviewPanel) {
+  private async sendStudy(kind: PanelKind, panel: AnalysisPanel) {
     try {
       const model = await this.loadStudy();
-      await this.post(panel, {
+      await panel.post({
         type: 'study',
         panel: kind,
         study: toStudyPayload(model),
@@ -143,9 +126,7 @@ export class AnalysisPanels implements vscode.Disposable {
         strings: panelStrings(),
       });
     } catch (e) {
-      const message = vscode.l10n.t('Cannot open the study: {0}', (e as Error).message);
-      this.options.log.error(message);
-      await this.post(panel, { type: 'error', message });
+      await panel.showError(vscode.l10n.t('Cannot open the study: {0}', e instanceof Error ? e.message : String(e)));
     }
   }
 
@@ -154,9 +135,11 @@ export class AnalysisPanels implements vscode.Disposable {
       this.study = this.options.studyDir().then((dir) => {
         this.watch(dir);
         // The analysis (ml-matrix, @stdlib betainc, csv-parse) loads with the first panel, not at start-up.
-        return import('../core/analysis/study.js').then((m) => m.loadStudy(dir));
+        return import('../core/study/loadStudy.js').then((m) => m.loadStudy(dir));
       });
-      this.study.catch(() => (this.study = undefined));
+      this.study.catch(() => {
+        this.study = undefined;
+      });
     }
     return this.study;
   }
@@ -172,32 +155,6 @@ export class AnalysisPanels implements vscode.Disposable {
     this.watcher.onDidChange(changed);
     this.watcher.onDidCreate(changed);
     this.watcher.onDidDelete(changed);
-  }
-
-  private async saveExport(panel: vscode.WebviewPanel, stem: string, ext: string, content: string | Uint8Array) {
-    let dir = this.options.exportDir()?.fsPath;
-    if (!dir) {
-      const picked = await vscode.window.showOpenDialog({
-        canSelectFolders: true,
-        canSelectFiles: false,
-        openLabel: vscode.l10n.t('Export here'),
-      });
-      if (!picked?.[0]) return;
-      dir = picked[0].fsPath;
-    }
-    const file = await writeExport(dir, stem, ext, content);
-    this.options.log.info(`exported ${file}`);
-    await this.post(panel, { type: 'exported', file: path.basename(file) });
-    const open = vscode.l10n.t('Open');
-    void vscode.window
-      .showInformationMessage(vscode.l10n.t('Exported {0}', vscode.workspace.asRelativePath(file)), open)
-      .then((choice) => {
-        if (choice === open) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
-      });
-  }
-
-  private post(panel: vscode.WebviewPanel, message: HostMessage): Thenable<boolean> {
-    return panel.webview.postMessage(message);
   }
 
   dispose() {

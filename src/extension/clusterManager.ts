@@ -2,11 +2,13 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClusterConnection, type ConnectionState, type HostKeyPrompt } from '../core/cluster/connection';
+import { ClusterConnection, type HostKeyPrompt } from '../core/cluster/connection';
 import { knownHostsLine } from '../core/cluster/knownHosts';
 import { LocalTransport } from '../core/cluster/localTransport';
 import { type ClusterProfile, localSshFiles, resolveProfile } from '../core/cluster/profile';
-import type { ClusterTransport } from '../core/cluster/transport';
+import type { ClusterTransport, ConnectionState } from '../core/cluster/transport';
+import { COMMANDS } from './commandIds';
+import { Disposable, toDisposable } from './dispose';
 
 const SECRET_PREFIX = 'corpusLab.passphrase:';
 
@@ -15,17 +17,26 @@ const SECRET_PREFIX = 'corpusLab.passphrase:';
  * state of the clusters in use. Host-key questions and passphrases go through the editor's UI;
  * passphrases live only in SecretStorage.
  */
-export class ClusterManager implements vscode.Disposable {
+export class ClusterManager extends Disposable {
   private readonly connections = new Map<string, { connection: ClusterTransport; profile: string }>();
-  private readonly status = vscode.window.createStatusBarItem('corpusLab.cluster', vscode.StatusBarAlignment.Left, 50);
+  private readonly status = this.own(
+    vscode.window.createStatusBarItem('corpusLab.cluster', vscode.StatusBarAlignment.Left, 50),
+  );
 
   constructor(
     private readonly profiles: () => readonly ClusterProfile[],
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    super();
+    this.own(
+      toDisposable(() => {
+        for (const { connection } of this.connections.values()) connection.dispose();
+        this.connections.clear();
+      }),
+    );
     this.status.name = vscode.l10n.t('Corpus Lab cluster');
-    this.status.command = 'corpusLab.connectCluster';
+    this.status.command = COMMANDS.connectCluster;
   }
 
   names(): string[] {
@@ -171,12 +182,6 @@ export class ClusterManager implements vscode.Disposable {
       ? new vscode.ThemeColor('statusBarItem.errorBackground')
       : undefined;
     this.status.show();
-  }
-
-  dispose() {
-    for (const { connection } of this.connections.values()) connection.dispose();
-    this.connections.clear();
-    this.status.dispose();
   }
 }
 

@@ -4,14 +4,17 @@ import * as vscode from 'vscode';
 import type { RecipeSet, ResolvedRecipe, ResolvedSource } from '../core/recipe/resolve';
 import type { PathKind } from '../core/tokenizers/locate';
 import type { ClusterManager } from './clusterManager';
+import { COMMANDS } from './commandIds';
+import { type CommandRegistry, explained } from './commands';
 import { toRange } from './convert';
+import { Disposable } from './dispose';
 
 export const INSPECT_SCHEME = 'corpus-lab-inspect';
 
 /** Read-only documents holding inspections: a virtual document cannot be edited or saved over anything. */
-class InspectionDocuments implements vscode.TextDocumentContentProvider {
+class InspectionDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly emitter = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -35,6 +38,7 @@ export interface InspectorDeps {
   readonly settings: () => { dataCluster: string; dataRoot: string };
   readonly storageUri: vscode.Uri;
   readonly log: vscode.LogOutputChannel;
+  readonly commands: CommandRegistry;
 }
 
 /** Inspect Dataset: document lengths, decoded samples and the language check of a recipe's `megatron:` source. */
@@ -132,105 +136,105 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
     if (!choice) return;
     const { recipe, source } = target;
     const { dataCluster, dataRoot } = deps.settings();
-    try {
-      const text = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Inspecting {0}…', source.id) },
-        async () => {
-          const [
-            { inspectDataset, openLocalDataset, closeDataset },
-            { formatInspection },
-            { locateTokenizer },
-            { clusterPrefix },
-            { languageDiagnostic },
-          ] = await Promise.all([
-            import('../core/megatron/datasetInspection.js'),
-            import('../core/megatron/inspectionText.js'),
-            import('../core/tokenizers/locate.js'),
-            import('../core/recipe/blend.js'),
-            import('../core/recipe/languageCheck.js'),
-          ]);
-          const localKind = async (p: string): Promise<PathKind> =>
-            stat(p).then(
-              (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : undefined),
-              () => undefined,
-            );
-          const isLocal = source.datasetPath !== undefined && (await localKind(`${source.datasetPath}.idx`)) === 'file';
-          // The cluster is connected to only when something is not here: the dataset, or then its tokenizer.
-          let session: Promise<import('../core/cluster/transport').RemoteFiles | undefined> | undefined;
-          const sftp = () => (session ??= remoteSftp(dataCluster, isLocal));
-          let dataset;
-          if (isLocal) dataset = await openLocalDataset(source.datasetPath!);
-          else {
-            const s = await sftp();
-            if (!s)
-              throw new Error(
-                vscode.l10n.t(
-                  '{0} is not on this machine, and no data cluster is set (corpusLab.dataCluster).',
-                  source.megatron!,
-                ),
+    const text = await explained(
+      (m) => vscode.l10n.t('Cannot inspect {0}: {1}', source.id, m),
+      () =>
+        vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Inspecting {0}…', source.id) },
+          async () => {
+            const [
+              { inspectDataset, openLocalDataset, closeDataset },
+              { formatInspection },
+              { locateTokenizer },
+              { clusterPrefix },
+              { languageDiagnostic },
+            ] = await Promise.all([
+              import('../core/megatron/datasetInspection.js'),
+              import('../core/megatron/inspectionText.js'),
+              import('../core/tokenizers/locate.js'),
+              import('../core/recipe/blend.js'),
+              import('../core/recipe/languageCheck.js'),
+            ]);
+            const localKind = async (p: string): Promise<PathKind> =>
+              stat(p).then(
+                (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'directory' : undefined),
+                () => undefined,
               );
-            const { openRemoteDataset } = await import('../core/cluster/sftpRangeReader.js');
-            dataset = await openRemoteDataset(s, clusterPrefix(source.megatron!, dataRoot), dataCluster);
-          }
-          try {
-            let decoder;
-            let note = '';
-            if (recipe.tokenizer) {
-              const { sftpCall } = await import('../core/cluster/sftp.js');
-              const remoteKind = async (p: string): Promise<PathKind> => {
-                const s = await sftp();
-                return s
-                  ? sftpCall.stat(s, p).then(
-                      (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : undefined),
-                      () => undefined,
-                    )
-                  : undefined;
-              };
-              const found = await locateTokenizer(
-                recipe.tokenizer,
-                recipe.doc.file,
-                localKind,
-                dataCluster ? { dataRoot, kind: remoteKind } : undefined,
-              );
-              if (found.where === 'none')
-                note = vscode.l10n.t(
-                  'The tokenizer "{0}" is not a tokenizer.json, a SentencePiece .model or a directory holding one (looked at: {1}); samples are shown as token ids.',
-                  recipe.tokenizer,
-                  found.looked.join(', '),
-                );
-              else if (found.where === 'local') decoder = await (await tokenizerCache()).local(found.file);
-              else decoder = await (await tokenizerCache()).remote((await sftp())!, dataCluster, found.file);
-            } else note = vscode.l10n.t('The recipe names no tokenizer; samples are shown as token ids.');
-            const r = await inspectDataset(dataset, {
-              choice,
-              decoder,
-              declared: decoder ? source.language : undefined,
-            });
-            const diagnostic =
-              r.language && languageDiagnostic(source.file, source, r.language.verdict, r.samples.length);
-            setLanguageDiagnostic(
-              source,
-              diagnostic &&
-                Object.assign(
-                  new vscode.Diagnostic(
-                    toRange(diagnostic.range),
-                    diagnostic.message,
-                    vscode.DiagnosticSeverity.Warning,
+            const isLocal =
+              source.datasetPath !== undefined && (await localKind(`${source.datasetPath}.idx`)) === 'file';
+            // The cluster is connected to only when something is not here: the dataset, or then its tokenizer.
+            let session: Promise<import('../core/cluster/transport').RemoteFiles | undefined> | undefined;
+            const sftp = () => (session ??= remoteSftp(dataCluster, isLocal));
+            let dataset;
+            if (isLocal) dataset = await openLocalDataset(source.datasetPath!);
+            else {
+              const s = await sftp();
+              if (!s)
+                throw new Error(
+                  vscode.l10n.t(
+                    '{0} is not on this machine, and no data cluster is set (corpusLab.dataCluster).',
+                    source.megatron!,
                   ),
-                  { source: 'Corpus Lab' },
-                ),
-            );
-            return `${note ? `${note}\n\n` : ''}${formatInspection(r)}`;
-          } finally {
-            await closeDataset(dataset);
-          }
-        },
-      );
-      await docs.show(`${recipe.name} · ${source.id}`, text);
-    } catch (e) {
-      deps.log.error(`Inspect Dataset ${source.id}: ${(e as Error).message}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot inspect {0}: {1}', source.id, (e as Error).message));
-    }
+                );
+              const { openRemoteDataset } = await import('../core/cluster/sftpRangeReader.js');
+              dataset = await openRemoteDataset(s, clusterPrefix(source.megatron!, dataRoot), dataCluster);
+            }
+            try {
+              let decoder;
+              let note = '';
+              if (recipe.tokenizer) {
+                const { sftpCall } = await import('../core/cluster/sftp.js');
+                const remoteKind = async (p: string): Promise<PathKind> => {
+                  const s = await sftp();
+                  return s
+                    ? sftpCall.stat(s, p).then(
+                        (st) => (st.isFile() ? 'file' : st.isDirectory() ? 'directory' : undefined),
+                        () => undefined,
+                      )
+                    : undefined;
+                };
+                const found = await locateTokenizer(
+                  recipe.tokenizer,
+                  recipe.doc.file,
+                  localKind,
+                  dataCluster ? { dataRoot, kind: remoteKind } : undefined,
+                );
+                if (found.where === 'none')
+                  note = vscode.l10n.t(
+                    'The tokenizer "{0}" is not a tokenizer.json, a SentencePiece .model or a directory holding one (looked at: {1}); samples are shown as token ids.',
+                    recipe.tokenizer,
+                    found.looked.join(', '),
+                  );
+                else if (found.where === 'local') decoder = await (await tokenizerCache()).local(found.file);
+                else decoder = await (await tokenizerCache()).remote((await sftp())!, dataCluster, found.file);
+              } else note = vscode.l10n.t('The recipe names no tokenizer; samples are shown as token ids.');
+              const r = await inspectDataset(dataset, {
+                choice,
+                decoder,
+                declared: decoder ? source.language : undefined,
+              });
+              const diagnostic =
+                r.language && languageDiagnostic(source.file, source, r.language.verdict, r.samples.length);
+              setLanguageDiagnostic(
+                source,
+                diagnostic &&
+                  Object.assign(
+                    new vscode.Diagnostic(
+                      toRange(diagnostic.range),
+                      diagnostic.message,
+                      vscode.DiagnosticSeverity.Warning,
+                    ),
+                    { source: 'Corpus Lab' },
+                  ),
+              );
+              return `${note ? `${note}\n\n` : ''}${formatInspection(r)}`;
+            } finally {
+              await closeDataset(dataset);
+            }
+          },
+        ),
+    );
+    await docs.show(`${recipe.name} · ${source.id}`, text);
   };
 
   /** The data cluster's SFTP session; for a local dataset only when a cluster is configured (its tokenizer may live there). */
@@ -245,10 +249,11 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
   };
 
   return [
+    docs,
     languageDiagnostics,
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, docs),
-    vscode.commands.registerCommand(
-      'corpusLab.inspectDataset',
+    deps.commands.register(
+      COMMANDS.inspectDataset,
       (arg?: InspectArg | { kind: 'source'; recipe: ResolvedRecipe; source: ResolvedSource }) => inspect(arg),
     ),
   ];

@@ -1,10 +1,14 @@
 import * as vscode from 'vscode';
-import { parseSettings } from '../core/settings';
 import { AnalysisPanels } from './analysisPanels';
 import { registerClusterCommands } from './clusterCommands';
 import { ClusterManager } from './clusterManager';
+import { ClusterView } from './clusterView';
+import { COMMANDS } from './commandIds';
+import { CommandRegistry } from './commands';
+import { compareRuns } from './compareRuns';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
+import type { JobNode } from './jobTree';
 import { offerLocalProfile } from './localProfileOffer';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
@@ -17,33 +21,30 @@ import {
 } from './recipeEditorProviders';
 import { RecipeTreeProvider } from './recipeTree';
 import { RecipeWorkspace } from './recipeWorkspace';
+import { SettingsStore } from './settings';
+import { chooseStudy } from './studyCommands';
 import { locateStudy } from './studyLocator';
+import { workspaceFolder } from './workspaceFolder';
 
 /** Wires the core to the editor. Everything registered is owned by `context.subscriptions`. */
 export function activate(context: vscode.ExtensionContext) {
-  // Settings are read often; each invalid value is reported once, not at every read.
-  const reported = new Set<string>();
-  const settings = () => {
-    const { settings, problems } = parseSettings(
-      vscode.workspace.getConfiguration('corpusLab') as unknown as Record<string, unknown>,
-    );
-    for (const p of problems) {
-      if (reported.has(p)) continue;
-      reported.add(p);
-      void vscode.window.showWarningMessage(vscode.l10n.t('Invalid setting: {0}', p));
-    }
-    return settings;
-  };
-  const workspace = new RecipeWorkspace(settings().recipeGlob);
+  const store = new SettingsStore();
+  const settings = () => store.get();
+  const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const workspace = new RecipeWorkspace(settings().recipeGlob, {
+    countCacheFile: context.storageUri && vscode.Uri.joinPath(context.storageUri, 'token-counts.json').fsPath,
+    dataCluster: settings,
+    log: (m) => log.warn(m),
+  });
   const load = () => workspace.recipes();
   const tree = new RecipeTreeProvider(load);
   const estimate = () => settings().jobs;
   const lenses = new RecipeCodeLensProvider(load, estimate);
   const reports = new ReportDocuments();
-  const log = vscode.window.createOutputChannel('Corpus Lab', { log: true });
+  const commands = new CommandRegistry(log);
   const clusters = new ClusterManager(() => settings().clusters, context.secrets, log);
   const exportDir = () => {
-    const folder = vscode.workspace.workspaceFolders?.[0];
+    const folder = workspaceFolder();
     return folder && vscode.Uri.joinPath(folder.uri, settings().exportFolder);
   };
   const jobs = new JobsController({
@@ -64,7 +65,11 @@ export function activate(context: vscode.ExtensionContext) {
   });
 
   context.subscriptions.push(
+    store,
     workspace,
+    tree,
+    lenses,
+    reports,
     vscode.window.createTreeView('corpusLab.recipes', { treeDataProvider: tree, showCollapseAll: true }),
     workspace.onDidChange((set) => {
       tree.refresh(set);
@@ -80,18 +85,30 @@ export function activate(context: vscode.ExtensionContext) {
       ...RecipeCompletionProvider.triggerCharacters,
     ),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    ...registerRecipeCommands(load, reports, () => settings().dataRoot),
+    ...registerRecipeCommands(commands, load, reports, () => settings().dataRoot),
     log,
     panels,
-    vscode.commands.registerCommand('corpusLab.openScoreDifferences', () => panels.open('scores')),
-    vscode.commands.registerCommand('corpusLab.openCorrelations', () => panels.open('correlations')),
-    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('corpusLab.study') && panels.reload()),
+    commands.register(COMMANDS.openScoreDifferences, () => panels.open('scores')),
+    commands.register(COMMANDS.openCorrelations, () => panels.open('correlations')),
+    commands.register(COMMANDS.chooseStudy, () => chooseStudy(context.extensionUri)),
+    store.onDidChange((keys) => {
+      if (keys.has('study')) panels.reload();
+      if (keys.has('recipeGlob')) void workspace.setGlob(settings().recipeGlob);
+    }),
     clusters,
-    ...registerClusterCommands(clusters, workspace, settings),
-    ...registerDatasetInspector({ load, clusters, settings, storageUri: context.globalStorageUri, log }),
+    ...registerClusterCommands(commands, clusters, workspace, settings),
+    ...registerDatasetInspector({ commands, load, clusters, settings, storageUri: context.globalStorageUri, log }),
     jobs,
-    vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree }),
-    ...jobs.commands(),
+    vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree, canSelectMany: true }),
+    ...jobs.commands(commands),
+  );
+  const clusterView = new ClusterView(clusters, () => settings().jobs.pollSeconds, log);
+  context.subscriptions.push(
+    clusterView,
+    commands.register(COMMANDS.refreshCluster, () => clusterView.refresh()),
+    commands.register(COMMANDS.compareRuns, (node?: JobNode, selected?: JobNode[]) =>
+      compareRuns({ clusters, jobs: () => jobs.registry.all(), exportDir }, node, selected),
+    ),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

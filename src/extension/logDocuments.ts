@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ClusterTransport } from '../core/cluster/transport';
+import { followsTail, logDocumentPath } from '../core/jobs/logView';
 import type { JobRecord } from '../core/jobs/registry';
 import { displayLine } from '../core/logs/displayText';
 import { type FollowState, LogFollower } from '../core/logs/logFollower';
@@ -7,6 +8,8 @@ import { type FollowState, LogFollower } from '../core/logs/logFollower';
 export const LOG_SCHEME = 'corpus-lab-log';
 /** What a log document keeps in memory; older lines give way (the file on the cluster keeps them). */
 const MAX_CHARS = 8_000_000;
+/** Many small chunks arrive per second; the editor is told at most four times a second. */
+const REDRAW_MS = 250;
 
 interface Followed {
   readonly follower: LogFollower;
@@ -26,10 +29,12 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   private readonly followed = new Map<string, Followed>();
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  /** Editors that were at the end of their log when it last grew: they are scrolled to its new end. */
+  private readonly following = new Map<string, vscode.TextEditor[]>();
 
   constructor(private readonly connection: (cluster: string) => ClusterTransport) {
-    this.subscription = vscode.workspace.onDidCloseTextDocument((d) => {
+    const closed = vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme !== LOG_SCHEME) return;
       // Setting the language closes and reopens the document: stop only if it stays closed.
       setTimeout(() => {
@@ -38,10 +43,21 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
         this.followed.delete(d.uri.toString());
       }, 2000);
     });
+    const grown = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document.uri.scheme !== LOG_SCHEME) return;
+      const key = e.document.uri.toString();
+      const editors = this.following.get(key);
+      this.following.delete(key);
+      const end = new vscode.Position(e.document.lineCount - 1, 0);
+      for (const editor of editors ?? [])
+        if (vscode.window.visibleTextEditors.includes(editor))
+          editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+    });
+    this.subscriptions = [closed, grown];
   }
 
   static uri(job: JobRecord): vscode.Uri {
-    return vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${job.cluster}/${job.name}.log`, query: job.tag });
+    return vscode.Uri.from({ scheme: LOG_SCHEME, path: logDocumentPath(job), query: job.tag });
   }
 
   async open(job: JobRecord): Promise<void> {
@@ -90,11 +106,20 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       f.lines.splice(0, drop);
       f.dropped += drop;
     }
-    // Many small chunks arrive per second; the editor is told at most four times a second.
     f.timer ??= setTimeout(() => {
       f.timer = undefined;
+      const key = uri.toString();
+      const atEnd = vscode.window.visibleTextEditors.filter(
+        (e) =>
+          e.document.uri.toString() === key &&
+          followsTail(
+            e.visibleRanges.map((r) => r.end.line),
+            e.document.lineCount,
+          ),
+      );
+      if (atEnd.length > 0) this.following.set(key, atEnd);
       this.emitter.fire(uri);
-    }, 250);
+    }, REDRAW_MS);
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -117,7 +142,8 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       clearTimeout(f.timer);
     }
     this.followed.clear();
-    this.subscription.dispose();
+    this.following.clear();
+    for (const d of this.subscriptions) d.dispose();
     this.emitter.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Labels } from '../core/analysis/views';
 import type { PanelString } from '../protocol/panels';
+import type { TrainingString } from '../protocol/training';
 
 /** Labels of the tables (also used in exports), translated. Written out so the l10n check sees each. */
 export function panelLabels(): Labels {
@@ -79,5 +80,21 @@ export function panelStrings(): Record<PanelString, string> {
     'r = {0}, 95 % CI [{1}, {2}], p = {3}': vscode.l10n.t('r = {0}, 95 % CI [{1}, {2}], p = {3}'),
     'r = {0}, 95 % CI undefined, p = {1}': vscode.l10n.t('r = {0}, 95 % CI undefined, p = {1}'),
     Warnings: vscode.l10n.t('Warnings'),
+  };
+}
+
+/** The training chart's texts, translated; the type makes a missing one a compile error. */
+export function trainingStrings(): Record<TrainingString, string> {
+  return {
+    'lm loss': vscode.l10n.t('lm loss'),
+    'grad norm': vscode.l10n.t('grad norm'),
+    'throughput per GPU (TFLOP/s)': vscode.l10n.t('throughput per GPU (TFLOP/s)'),
+    'learning rate': vscode.l10n.t('learning rate'),
+    iteration: vscode.l10n.t('iteration'),
+    Smoothing: vscode.l10n.t('Smoothing'),
+    'Log scale for loss': vscode.l10n.t('Log scale for loss'),
+    'Export PNG': vscode.l10n.t('Export PNG'),
+    'Waiting for iterations…': vscode.l10n.t('Waiting for iterations…'),
+    '{0} iterations': vscode.l10n.t('{0} iterations'),
   };
 }

@@ -8,14 +8,17 @@ import {
   summaryLine,
 } from '../core/recipe/report';
 import type { RecipeSet, ResolvedRecipe } from '../core/recipe/resolve';
+import { COMMANDS } from './commandIds';
+import type { CommandRegistry } from './commands';
+import { Disposable } from './dispose';
 import type { RecipeNode } from './recipeTree';
 
 export const REPORT_SCHEME = 'corpus-lab-report';
 
 /** Read-only Markdown documents for reports, shown in the Markdown preview. */
-export class ReportDocuments implements vscode.TextDocumentContentProvider {
+export class ReportDocuments extends Disposable implements vscode.TextDocumentContentProvider {
   private readonly contents = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  private readonly emitter = this.own(new vscode.EventEmitter<vscode.Uri>());
   readonly onDidChange = this.emitter.event;
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -59,16 +62,17 @@ async function pickRecipe(
 }
 
 export function registerRecipeCommands(
+  commands: CommandRegistry,
   load: () => Promise<RecipeSet>,
   reports: ReportDocuments,
   dataRoot: () => string,
 ): vscode.Disposable[] {
   return [
-    vscode.commands.registerCommand('corpusLab.showStatistics', async (arg?: RecipeArg) => {
+    commands.register(COMMANDS.showStatistics, async (arg?: RecipeArg) => {
       const recipe = await pickRecipe(await load(), arg);
       if (recipe) await reports.show(vscode.l10n.t('{0} statistics', recipe.name), statisticsMarkdown(recipe));
     }),
-    vscode.commands.registerCommand('corpusLab.compareWithParent', async (arg?: RecipeArg) => {
+    commands.register(COMMANDS.compareWithParent, async (arg?: RecipeArg) => {
       const set = await load();
       const recipe = await pickRecipe(set, arg, (r) => r.parent !== undefined);
       if (!recipe) return;
@@ -82,7 +86,7 @@ export function registerRecipeCommands(
       await reports.show(vscode.l10n.t('{0} vs {1}', cmp.recipe, cmp.base), comparisonMarkdown(cmp, set));
     }),
     // Any pair, not only child and parent: the recipe from the argument or editor, the other from a pick (or a second argument).
-    vscode.commands.registerCommand('corpusLab.compareWith', async (arg?: RecipeArg, other?: string) => {
+    commands.register(COMMANDS.compareWith, async (arg?: RecipeArg, other?: string) => {
       const set = await load();
       const recipe = await pickRecipe(set, arg);
       if (!recipe) return;
@@ -105,7 +109,7 @@ export function registerRecipeCommands(
       const cmp = base && compareRecipes(set, recipe.name, base.name);
       if (cmp) await reports.show(vscode.l10n.t('{0} vs {1}', cmp.recipe, cmp.base), comparisonMarkdown(cmp, set));
     }),
-    vscode.commands.registerCommand('corpusLab.copyBlend', async (arg?: RecipeArg) => {
+    commands.register(COMMANDS.copyBlend, async (arg?: RecipeArg) => {
       const recipe = await pickRecipe(await load(), arg);
       if (!recipe) return;
       const blend = exportBlend(recipe, dataRoot() || undefined);

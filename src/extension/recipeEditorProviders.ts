@@ -3,7 +3,9 @@ import { recipeEstimate } from '../core/jobs/studyPlan';
 import { type CompletionKind, completionAt, definitionAt } from '../core/recipe/navigation';
 import { codeLensTitle, sourceAt, sourceHoverMarkdown } from '../core/recipe/report';
 import type { RecipeSet } from '../core/recipe/resolve';
+import { COMMANDS } from './commandIds';
 import { toRange } from './convert';
+import { Disposable } from './dispose';
 
 export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-recipe', scheme: 'file' };
 
@@ -11,14 +13,16 @@ export const RECIPE_SELECTOR: vscode.DocumentSelector = { language: 'corpus-reci
 export type EstimateSettings = () => { modelParameters: number; tflopsPerGpu: number };
 
 /** A CodeLens over each recipe's name with its statistics, and "Compare with parent" where it extends. */
-export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
-  private readonly emitter = new vscode.EventEmitter<void>();
+export class RecipeCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly emitter = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.emitter.event;
 
   constructor(
     private readonly load: () => Promise<RecipeSet>,
     private readonly estimate: EstimateSettings,
-  ) {}
+  ) {
+    super();
+  }
 
   refresh() {
     this.emitter.fire();
@@ -32,7 +36,7 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
     const lenses = [
       new vscode.CodeLens(at, {
         title: codeLensTitle(recipe),
-        command: 'corpusLab.showStatistics',
+        command: COMMANDS.showStatistics,
         arguments: [recipe.name],
       }),
     ];
@@ -49,7 +53,7 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
       lenses.push(
         new vscode.CodeLens(at, {
           title: vscode.l10n.t('Compare with {0}', recipe.parent),
-          command: 'corpusLab.compareWithParent',
+          command: COMMANDS.compareWithParent,
           arguments: [recipe.name],
         }),
       );
@@ -59,7 +63,7 @@ export class RecipeCodeLensProvider implements vscode.CodeLensProvider {
         lenses.push(
           new vscode.CodeLens(toRange(s.idRange), {
             title: vscode.l10n.t('Inspect dataset'),
-            command: 'corpusLab.inspectDataset',
+            command: COMMANDS.inspectDataset,
             arguments: [{ recipe: recipe.name, source: s.id }],
           }),
         );
@@ -86,9 +90,9 @@ export class RecipeHoverProvider implements vscode.HoverProvider {
       );
     if (hit.source.megatron) {
       // Only this command may run from the hover's link.
-      md.isTrusted = { enabledCommands: ['corpusLab.inspectDataset'] };
+      md.isTrusted = { enabledCommands: [COMMANDS.inspectDataset] };
       md.appendMarkdown(
-        `\n\n[${vscode.l10n.t('Inspect dataset')}](command:corpusLab.inspectDataset?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`,
+        `\n\n[${vscode.l10n.t('Inspect dataset')}](command:${COMMANDS.inspectDataset}?${encodeURIComponent(JSON.stringify([{ recipe: hit.recipe.name, source: hit.source.id }]))})`,
       );
     }
     return new vscode.Hover(md, toRange(hit.source.range));

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { formatTokens } from '../core/recipe/quantity';
-import { statisticsMarkdown, summaryLine } from '../core/recipe/report';
+import { mixedCounts, recipeDescription, statisticsMarkdown } from '../core/recipe/report';
 import type { RecipeSet, ResolvedRecipe, ResolvedSource } from '../core/recipe/resolve';
+import { Disposable } from './dispose';
 
 export type RecipeNode =
   | { kind: 'recipe'; recipe: ResolvedRecipe }
@@ -9,12 +10,14 @@ export type RecipeNode =
   | { kind: 'broken'; name: string; file: string };
 
 /** Recipes nested under the recipe they extend; each recipe also lists the sources it adds. */
-export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
+export class RecipeTreeProvider extends Disposable implements vscode.TreeDataProvider<RecipeNode> {
   private set: RecipeSet | undefined;
-  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly emitter = this.own(new vscode.EventEmitter<void>());
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly load: () => Promise<RecipeSet>) {}
+  constructor(private readonly load: () => Promise<RecipeSet>) {
+    super();
+  }
 
   refresh(set: RecipeSet) {
     this.set = set;
@@ -61,7 +64,9 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
     if (node.kind === 'source') {
       const s = node.source;
       const item = new vscode.TreeItem(s.id, vscode.TreeItemCollapsibleState.None);
-      item.description = `${s.language} · ${formatTokens(s.effectiveTokens)}${s.fraction !== undefined && s.fraction !== 1 ? ` (×${s.fraction})` : ''}`;
+      // In a recipe that mixes exact and declared counts, each source says which it has.
+      const origin = mixedCounts(node.recipe) ? (s.tokensFrom === 'declared' ? ' · declared' : ' · exact') : '';
+      item.description = `${s.language} · ${formatTokens(s.effectiveTokens)}${s.fraction !== undefined && s.fraction !== 1 ? ` (×${s.fraction})` : ''}${origin}`;
       item.iconPath = new vscode.ThemeIcon(s.origin === 'machine-translated' ? 'globe' : 'database');
       item.tooltip = `${s.id}: ${s.language}, ${s.origin}${s.kind ? `, ${s.kind}` : ''}`;
       item.command = {
@@ -85,9 +90,9 @@ export class RecipeTreeProvider implements vscode.TreeDataProvider<RecipeNode> {
     const r = node.recipe;
     const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.Expanded);
     item.id = `recipe:${r.name}`;
-    item.description = summaryLine(r.statistics);
+    item.description = recipeDescription(r);
     item.tooltip = new vscode.MarkdownString(statisticsMarkdown(r));
-    item.iconPath = new vscode.ThemeIcon(r.complete ? 'beaker' : 'warning');
+    item.iconPath = new vscode.ThemeIcon(r.complete && !mixedCounts(r) ? 'beaker' : 'warning');
     item.resourceUri = vscode.Uri.file(r.doc.file);
     item.command = {
       command: 'vscode.open',

@@ -1,37 +1,88 @@
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import type { RecipeCatalog } from '../core/recipe/catalog';
+import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import { FileError, readTextFile } from '../core/regularFile';
+import { Disposable, toDisposable } from './dispose';
+
+/** How long typing must pause before the recipes are resolved again. */
+const TYPING_PAUSE_MS = 150;
+
+interface RecipeWorkspaceOptions {
+  /** Where exact counts are kept across reloads (in the workspace's storage); none: not kept. */
+  readonly countCacheFile?: string;
+  /** `corpusLab.dataCluster` and `dataRoot`, read at each resolve so a changed setting needs no reload. */
+  readonly dataCluster: () => { dataCluster: string; dataRoot: string };
+  readonly log: (message: string) => void;
+}
 
 /**
  * Feeds the core RecipeCatalog from the workspace: files on disk, and the unsaved text of open
  * editors, so that statistics and diagnostics follow typing. Owns no logic beyond that.
  */
-export class RecipeWorkspace implements vscode.Disposable {
+export class RecipeWorkspace extends Disposable {
   // The parser (yaml, zod schemas) loads just after activation, not during it.
   private catalogLoad: Promise<RecipeCatalog> | undefined;
   private catalog(): Promise<RecipeCatalog> {
-    this.catalogLoad ??= import('../core/recipe/catalog.js').then((m) => new m.RecipeCatalog());
+    this.catalogLoad ??= Promise.all([import('../core/recipe/catalog.js'), this.loadCache()]).then(
+      ([m, cache]) => new m.RecipeCatalog(cache),
+    );
     return this.catalogLoad;
   }
-  private readonly emitter = new vscode.EventEmitter<RecipeSet>();
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  /** Saves of the count cache, one after another. */
+  private saving: Promise<void> = Promise.resolve();
+  private readonly emitter = this.own(new vscode.EventEmitter<RecipeSet>());
   private current: RecipeSet | undefined;
   private pending: NodeJS.Timeout | undefined;
   private resolving: Promise<RecipeSet> | undefined;
+  private watcher: vscode.Disposable;
 
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly glob: string) {
+  constructor(
+    private glob: string,
+    private readonly options: RecipeWorkspaceOptions,
+  ) {
+    super();
+    this.watcher = this.watch(glob);
+    this.own(
+      toDisposable(() => {
+        clearTimeout(this.pending);
+        this.watcher.dispose();
+      }),
+    );
+    this.own(
+      vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
+    );
+    this.own(vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)));
+  }
+
+  private watch(glob: string): vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher(glob);
-    this.disposables.push(
+    return vscode.Disposable.from(
       watcher,
       watcher.onDidCreate((uri) => this.readFile(uri)),
       watcher.onDidChange((uri) => this.readFile(uri)),
       watcher.onDidDelete(async (uri) => (await this.catalog()).delete(uri.fsPath) && this.schedule()),
-      vscode.workspace.onDidChangeTextDocument((e) => this.isRecipe(e.document) && this.fromDocument(e.document)),
-      vscode.workspace.onDidOpenTextDocument((d) => this.isRecipe(d) && this.fromDocument(d)),
     );
+  }
+
+  /**
+   * Another corpusLab.recipeGlob: files it no longer matches leave the catalog (their counts with
+   * them), the ones it matches now are read, and the set is published again. No reload needed.
+   */
+  async setGlob(glob: string): Promise<void> {
+    if (glob === this.glob) return;
+    this.glob = glob;
+    this.watcher.dispose();
+    this.watcher = this.watch(glob);
+    const uris = await vscode.workspace.findFiles(glob, '**/node_modules/**');
+    const matched = new Set(uris.map((u) => u.fsPath));
+    const catalog = await this.catalog();
+    for (const f of catalog.files) if (!matched.has(f)) catalog.delete(f);
+    await Promise.all(uris.map((u) => this.readFile(u, false)));
+    await this.publish();
   }
 
   /** The resolved set; the first call scans the workspace. */
@@ -55,10 +106,36 @@ export class RecipeWorkspace implements vscode.Disposable {
     return (await this.catalog()).remoteDatasets(dataRoot);
   }
 
-  /** Counts read on the cluster; statistics, tree and diagnostics update at once. */
+  /** Counts read on the cluster; statistics, tree and diagnostics update at once, and the cache keeps them. */
   async setRemoteCounts(counts: Parameters<RecipeCatalog['setRemoteCounts']>[0]) {
     (await this.catalog()).setRemoteCounts(counts);
     await this.publish();
+  }
+
+  /** The count cache, which Count Dataset Tokens on Cluster consults and fills. */
+  async countCache(): Promise<CountCache> {
+    return (await this.catalog()).cache;
+  }
+
+  private async loadCache(): Promise<CountCache> {
+    const m = await import('../core/recipe/countCache.js');
+    const file = this.options.countCacheFile;
+    if (!file) return new m.CountCache();
+    const { cache, problem } = await m.loadCountCache(file);
+    if (problem) this.options.log(`Token counts will be read again: ${problem}`);
+    return cache;
+  }
+
+  private saveCache(cache: CountCache) {
+    const file = this.options.countCacheFile;
+    if (!file || !cache.changed) return;
+    this.saving = this.saving.then(async () => {
+      if (!cache.changed) return;
+      const { saveCountCache } = await import('../core/recipe/countCache.js');
+      await saveCountCache(file, cache).catch((e) =>
+        this.options.log(`Cannot keep token counts in ${file}: ${errorMessage(e)}`),
+      );
+    });
   }
 
   private isRecipe(d: vscode.TextDocument): boolean {
@@ -84,7 +161,7 @@ export class RecipeWorkspace implements vscode.Disposable {
     } catch (e) {
       catalog.fail(
         uri.fsPath,
-        e instanceof FileError ? e.reason : (e as Error).message,
+        e instanceof FileError ? e.reason : errorMessage(e),
         e instanceof FileError ? e.line : undefined,
       );
     }
@@ -94,18 +171,18 @@ export class RecipeWorkspace implements vscode.Disposable {
   /** Typing fires many changes; resolve once they pause. */
   private schedule() {
     clearTimeout(this.pending);
-    this.pending = setTimeout(() => void this.publish(), 150);
+    this.pending = setTimeout(() => void this.publish(), TYPING_PAUSE_MS);
   }
 
   private async publish(): Promise<RecipeSet> {
-    const set = await (await this.catalog()).resolve();
+    const catalog = await this.catalog();
+    const { dataCluster, dataRoot } = this.options.dataCluster();
+    const cluster = dataCluster || catalog.cache.latestCluster();
+    catalog.setDataCluster(cluster ? { cluster, dataRoot } : undefined);
+    const set = await catalog.resolve();
+    this.saveCache(catalog.cache);
     this.current = set;
     this.emitter.fire(set);
     return set;
-  }
-
-  dispose() {
-    clearTimeout(this.pending);
-    for (const d of this.disposables) d.dispose();
   }
 }

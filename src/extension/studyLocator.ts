@@ -1,14 +1,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { studyDirOf } from '../core/study/findStudies';
+import { workspaceFolder } from './workspaceFolder';
 
 /**
- * The study the panels open: the `corpusLab.study` setting (relative to the first workspace
- * folder), else the first folder in the workspace holding score differences or results, else the
+ * The study the panels open: the `corpusLab.study` setting (a study folder or its study.yaml,
+ * relative to the first workspace folder), else the first folder in the workspace holding score differences or results, else the
  * paper's study embedded in the extension. A folder with study.yaml is preferred — so every panel works with no cluster and no workspace.
  */
 export async function locateStudy(setting: string, extensionUri: vscode.Uri): Promise<string> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (setting) return path.isAbsolute(setting) || !folder ? setting : path.join(folder.uri.fsPath, setting);
+  const folder = workspaceFolder();
+  if (setting) return studyDirOf(setting, folder?.uri.fsPath);
   const found = await vscode.workspace.findFiles(
     '**/{study.yaml,score-differences.csv,results-after.csv}',
     '**/{node_modules,.test-run}/**',

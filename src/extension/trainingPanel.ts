@@ -1,53 +1,74 @@
 import * as vscode from 'vscode';
 import type { ClusterTransport } from '../core/cluster/transport';
 import type { JobRecord } from '../core/jobs/registry';
+import type { IterationMetrics } from '../core/logs/iterationMetrics';
 import { LogFollower } from '../core/logs/logFollower';
-import { type IterationMetrics, MegatronMetrics } from '../core/logs/megatronLog';
-import { decodePngDataUrl, writeExport } from '../core/report/exportFile';
-import { parseMessage } from '../protocol/panels';
-import { type TrainingHostMessage, trainingWebviewMessage } from '../protocol/training';
-import { webviewHtml } from './webviewHtml';
+import { MegatronMetrics } from '../core/logs/megatronLog';
+import { decodePngDataUrl } from '../core/report/exportFile';
+import { type TrainingToHost, type TrainingToPage, trainingProtocol, trainingView } from '../protocol/training';
+import {
+  openPanel,
+  Panel,
+  type PanelContext,
+  type PanelDescriptor,
+  type PanelHandlers,
+  registerPanelSerializer,
+} from './panelHost';
+import { trainingStrings } from './panelStrings';
 
-/** The live loss / throughput chart of one continued-pretraining job: its log followed and parsed as it grows. */
+const TRAINING_PANEL: PanelDescriptor<TrainingToPage, TrainingToHost> = {
+  viewType: 'corpusLab.training',
+  script: 'training.js',
+  protocol: trainingProtocol,
+  waiting: () => vscode.l10n.t('Waiting for iterations…'),
+};
+
+/** New iterations are sent at most this often: a log read in one go is one message, not thousands. */
+const FLUSH_MS = 300;
+
+/** The live chart of one continued-pretraining job: its log followed and parsed as it grows. */
 export class TrainingPanel implements vscode.Disposable {
   private readonly metrics = new MegatronMetrics();
   private readonly follower: LogFollower;
   private pending: IterationMetrics[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private ready = false;
   private jobState: string;
   /** The follower's current failure, shown beside the job's state until it follows again. */
   private trouble: string | undefined;
-  private readonly panel: vscode.WebviewPanel;
+  private readonly panel: Panel<TrainingToPage, TrainingToHost>;
+  private disposed = false;
 
+  /** A new chart, or (restored) one VS Code brought back after a reload. */
   constructor(
     job: JobRecord,
     connection: () => ClusterTransport,
-    extensionUri: vscode.Uri,
-    private readonly exportDir: () => vscode.Uri | undefined,
+    context: PanelContext,
+    restored?: vscode.WebviewPanel,
   ) {
-    this.panel = vscode.window.createWebviewPanel(
-      'corpusLab.training',
-      vscode.l10n.t('Training: {0}', job.model),
-      vscode.ViewColumn.Beside,
-      {
-        enableScripts: true,
-        localResourceRoots: [
-          vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
-          vscode.Uri.joinPath(extensionUri, 'media'),
-        ],
+    this.jobState = job.state;
+    const title = vscode.l10n.t('Training: {0}', job.model);
+    const handlers: PanelHandlers<TrainingToPage, TrainingToHost> = {
+      ready: (panel) => {
+        // Everything so far in one message; what arrives later is appended.
+        this.pending = [];
+        void panel.post({
+          type: 'reset',
+          job: job.tag,
+          title: job.name,
+          state: this.stateText(),
+          iterations: [...this.metrics.iterations],
+          strings: trainingStrings(),
+        });
       },
-    );
-    this.panel.webview.html = webviewHtml(
-      this.panel.webview,
-      extensionUri,
-      'training.js',
-      vscode.l10n.t('Training: {0}', job.model),
-    );
+      exportChart: (m, panel) => panel.saveExport(`training-${job.model}`, 'png', decodePngDataUrl(m.dataUrl)),
+    };
+    if (restored) {
+      restored.title = title;
+      this.panel = new Panel(restored, TRAINING_PANEL, context, handlers);
+    } else this.panel = openPanel(TRAINING_PANEL, context, { title, column: vscode.ViewColumn.Beside }, handlers);
     // From the first byte: a chart of only the last megabyte would miss the start of training.
     this.follower = new LogFollower(connection, job.log, { offset: 0 });
     // A failure is shown and the follower goes on (it resumes at the exact byte once the cluster is back).
-    this.jobState = job.state;
     this.follower.on('problem', (e: Error) => {
       this.trouble = e.message;
       this.showState();
@@ -59,42 +80,10 @@ export class TrainingPanel implements vscode.Disposable {
     });
     this.follower.on('lines', (lines: string[]) => {
       this.pending.push(...this.metrics.add(lines));
-      this.timer ??= setTimeout(() => this.flush(), 300);
-    });
-    this.panel.webview.onDidReceiveMessage(async (raw: unknown) => {
-      const r = parseMessage(trainingWebviewMessage, raw);
-      if (!r.ok) return;
-      if (r.message.type === 'ready') {
-        this.ready = true;
-        this.pending = [];
-        void this.post({
-          type: 'reset',
-          title: job.name,
-          state: this.jobState,
-          iterations: [...this.metrics.iterations],
-          strings: this.strings(),
-        });
-      } else {
-        const dir = this.exportDir();
-        if (!dir) return;
-        const file = await writeExport(dir.fsPath, `training-${job.model}`, 'png', decodePngDataUrl(r.message.dataUrl));
-        void vscode.window.showInformationMessage(vscode.l10n.t('Exported {0}', vscode.workspace.asRelativePath(file)));
-      }
+      this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
     });
     this.panel.onDidDispose(() => this.dispose());
     this.follower.start();
-  }
-
-  private strings(): Record<string, string> {
-    return {
-      'lm loss': vscode.l10n.t('lm loss'),
-      'throughput per GPU (TFLOP/s)': vscode.l10n.t('throughput per GPU (TFLOP/s)'),
-      'learning rate': vscode.l10n.t('learning rate'),
-      iteration: vscode.l10n.t('iteration'),
-      'Export PNG': vscode.l10n.t('Export PNG'),
-      'Waiting for iterations…': vscode.l10n.t('Waiting for iterations…'),
-      '{0} iterations': vscode.l10n.t('{0} iterations'),
-    };
   }
 
   setState(state: string) {
@@ -102,21 +91,20 @@ export class TrainingPanel implements vscode.Disposable {
     this.showState();
   }
 
+  private stateText(): string {
+    return this.trouble ? `${this.jobState} — ${this.trouble}` : this.jobState;
+  }
+
   private showState() {
-    if (this.ready)
-      void this.post({ type: 'state', state: this.trouble ? `${this.jobState} — ${this.trouble}` : this.jobState });
+    void this.panel.post({ type: 'state', state: this.stateText() });
   }
 
   private flush() {
     this.timer = undefined;
-    if (!this.ready || this.pending.length === 0) return;
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    void this.post({ type: 'append', iterations: batch });
-  }
-
-  private post(m: TrainingHostMessage) {
-    return this.panel.webview.postMessage(m);
+    void this.panel.post({ type: 'append', iterations: batch });
   }
 
   reveal() {
@@ -126,7 +114,30 @@ export class TrainingPanel implements vscode.Disposable {
   readonly onDidDispose = (fn: () => void) => this.panel.onDidDispose(fn);
 
   dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
     clearTimeout(this.timer);
     this.follower.stop();
+    this.panel.dispose();
   }
+}
+
+/**
+ * Brings back the training charts that were open before a window reload: each page kept its job's
+ * tag; `find` gives that job and its cluster (after the registry is loaded), else the chart closes.
+ */
+export function registerTrainingCharts(
+  context: PanelContext,
+  find: (tag: string) => Promise<{ job: JobRecord; connection: () => ClusterTransport } | undefined>,
+  opened: (tag: string, chart: TrainingPanel) => void,
+): vscode.Disposable {
+  return registerPanelSerializer(TRAINING_PANEL, async (webviewPanel, state) => {
+    const tag = trainingView.safeParse(state ?? {}).data?.job;
+    const found = tag === undefined ? undefined : await find(tag);
+    if (!tag || !found) {
+      webviewPanel.dispose();
+      return;
+    }
+    opened(tag, new TrainingPanel(found.job, found.connection, context, webviewPanel));
+  });
 }

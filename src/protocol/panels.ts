@@ -1,106 +1,28 @@
 import { z } from 'zod';
-import { STATISTIC_IDS } from '../core/analysis/statistics';
+import { analysisResult, CHART_IDS, panelView, TABLE_IDS, tableOneRow, taskScores } from '../core/analysis/schemas';
+import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
-/**
- * The messages between the analysis panels and the extension, validated on receipt by both sides.
- * One discriminated union per direction; each side has one handler per `type`.
- */
+/** The messages between the two analysis panels and the extension, built from the core's own schemas. */
 
 export const PANEL_KINDS = ['scores', 'correlations'] as const;
 export type PanelKind = (typeof PANEL_KINDS)[number];
 
-const num = z.number().finite();
-const nullableNum = num.nullable();
-const statistic = z.enum(STATISTIC_IDS);
-const interval = z.object({ low: num, high: num });
-
-const testResult = z.object({
-  task: z.string(),
-  language: z.string(),
-  category: z.string(),
-  statistic,
-  covariates: z.array(statistic),
-  n: z.number().int(),
-  regular: z.object({ r: nullableNum, p: nullableNum, ci: interval.nullable(), ciError: z.string().optional() }),
-  partial: z.object({
-    r: nullableNum,
-    p: nullableNum,
-    pCorrected: nullableNum,
-    pPermutation: nullableNum,
-    ci: interval.nullable(),
-    ciError: z.string().optional(),
-  }),
-  q: nullableNum,
-  holm: nullableNum,
-  family: z.string(),
-  duplicateOf: z.object({ statistic, task: z.string(), sign: z.union([z.literal(1), z.literal(-1)]) }).optional(),
-  permutation: z
-    .object({
-      scheme: z.literal('freedman-lane'),
-      method: z.enum(['exact', 'monte-carlo']),
-      permutations: z.number().int(),
-      exhaustive: z.boolean(),
-      hits: z.number().int(),
-      stream: z.number().int().optional(),
-    })
-    .nullable(),
-  error: z.string().optional(),
-});
-
-const matrix = z.object({ labels: z.array(z.string()), values: z.array(z.array(nullableNum)) });
-const byCorpus = z.record(num);
-
-export const studyPayload = z.object({
-  name: z.string(),
-  /** Where the numbers came from, shown in the panel. */
-  source: z.string(),
-  corpora: z.array(z.string()).min(1),
-  tasks: z.array(z.object({ task: z.string(), language: z.string(), category: z.string(), values: z.array(num) })),
-  result: z.object({
-    corpora: z.array(z.string()),
-    averages: z.object({ language: z.record(byCorpus), category: z.record(byCorpus) }),
-    tests: z.array(testResult),
-    warnings: z.array(z.string()),
-    covariates: z.record(z.array(statistic)),
-    permutation: z
-      .object({
-        scheme: z.literal('freedman-lane'),
-        method: z.enum(['exact', 'monte-carlo']),
-        permutations: z.number().int(),
-        exhaustive: z.boolean(),
-        seed: z.number().optional(),
-      })
-      .nullable(),
-    multipleTesting: z.object({
-      scope: z.enum(['statistic', 'all']),
-      methods: z.object({ q: z.literal('benjamini-hochberg'), holm: z.literal('holm') }),
-      families: z.array(z.object({ id: z.string(), size: z.number().int(), duplicates: z.number().int() })),
-    }),
-    matrices: z.object({ statistics: matrix, tasks: matrix }),
-  }),
-  tableOne: z.array(z.object({ corpus: z.string(), japanese: num, english: num })).nullable(),
-  /** How the numbers were made, and what was left out. */
-  notes: z.array(z.string()).default([]),
-  /** `task|corpus` → where the score came from (file:row, template), for results-based studies. */
-  provenance: z.record(z.string()).default({}),
-});
+const studyPayload = z
+  .object({
+    name: z.string(),
+    /** Where the numbers came from, shown in the panel. */
+    source: z.string(),
+    corpora: z.array(z.string()).min(1).readonly(),
+    tasks: z.array(taskScores).readonly(),
+    result: analysisResult,
+    tableOne: z.array(tableOneRow).readonly().nullable(),
+    /** How the numbers were made, and what was left out. */
+    notes: z.array(z.string()).readonly(),
+    /** `task|corpus` → where the score came from (file:row, template), for results-based studies. */
+    provenance: z.record(z.string()).readonly(),
+  })
+  .strict();
 export type StudyPayload = z.infer<typeof studyPayload>;
-
-/** What the panel is showing; kept in the webview's state and sent with exports so they match the screen. */
-export const viewState = z.object({
-  statistic: statistic.default('total_tokens'),
-  mode: z.enum(['regular', 'partial']).default('partial'),
-  // Corrected by default: with k covariates the partial r has n − 2 − k degrees of freedom; the paper's n − 2 stays a choice.
-  pKind: z.enum(['paper', 'corrected', 'permutation']).default('corrected'),
-  allStatistics: z.boolean().default(false),
-  sortKey: z.string().max(200).optional(),
-  descending: z.boolean().default(true),
-  grouped: z.boolean().default(true),
-});
-export type ViewState = z.infer<typeof viewState>;
-
-export const TABLE_IDS = ['scores', 'averages', 'tableOne', 'tests'] as const;
-export const CHART_IDS = ['averages', 'bars', 'statisticsHeatmap', 'tasksHeatmap'] as const;
 
 /** Every text of the panels' own controls, translated by the extension (the keys are the English text). */
 export const PANEL_STRINGS = [
@@ -140,43 +62,30 @@ export const PANEL_STRINGS = [
 ] as const;
 export type PanelString = (typeof PANEL_STRINGS)[number];
 
-/** A PNG data URL as canvas.toDataURL writes it; bounded so a message cannot exhaust the host. */
-const pngDataUrl = z
-  .string()
-  .max(20_000_000)
-  .regex(/^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/, 'expected a base64 PNG data URL');
-
-export const webviewMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }),
-  z.object({
-    type: z.literal('exportTable'),
-    table: z.enum(TABLE_IDS),
-    format: z.enum(['csv', 'latex']),
-    view: viewState,
-  }),
-  z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: viewState, dataUrl: pngDataUrl }),
+const toHost = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('exportTable'),
+      table: z.enum(TABLE_IDS),
+      format: z.enum(['csv', 'latex']),
+      view: panelView,
+    })
+    .strict(),
+  z.object({ type: z.literal('exportChart'), chart: z.enum(CHART_IDS), view: panelView, dataUrl: pngDataUrl }).strict(),
 ]);
-export type WebviewMessage = z.infer<typeof webviewMessage>;
+export type AnalysisToHost = z.infer<typeof toHost>;
 
-export const hostMessage = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('study'),
-    panel: z.enum(PANEL_KINDS),
-    study: studyPayload,
-    labels: z.record(z.string()),
-    strings: z.record(z.string()),
-  }),
-  z.object({ type: z.literal('exported'), file: z.string() }),
-  z.object({ type: z.literal('error'), message: z.string() }),
+const toPage = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('study'),
+      panel: z.enum(PANEL_KINDS),
+      study: studyPayload,
+      labels: z.record(z.string()),
+      strings: z.record(z.string()),
+    })
+    .strict(),
 ]);
-export type HostMessage = z.infer<typeof hostMessage>;
+export type AnalysisToPage = z.infer<typeof toPage>;
 
-/** Validates a message; the error names the field, for the log of whoever sent it. */
-export function parseMessage<S extends z.ZodTypeAny>(
-  schema: S,
-  data: unknown,
-): { ok: true; message: z.output<S> } | { ok: false; error: string } {
-  const r = schema.safeParse(data);
-  if (r.success) return { ok: true, message: r.data };
-  return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
-}
+export const analysisProtocol: PanelProtocol<AnalysisToPage, AnalysisToHost> = { toPage, toHost };

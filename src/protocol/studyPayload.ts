@@ -1,7 +1,7 @@
-import type { StudyModel } from '../core/analysis/study';
+import type { StudyModel } from '../core/study/loadStudy';
 import type { StudyPayload } from './panels';
 
-/** What the panels receive of a study: plain data, no file handles or classes. */
+/** What the panels receive of a study: plain data, no file handles or classes; the result as the core made it. */
 export function toStudyPayload(model: StudyModel): StudyPayload {
   const { scores, composition } = model.inputs;
   return {
@@ -14,7 +14,7 @@ export function toStudyPayload(model: StudyModel): StudyPayload {
       category: t.category,
       values: model.result.corpora.map((c) => t.values[scores.corpora.indexOf(c)]),
     })),
-    result: JSON.parse(JSON.stringify(model.result)) as StudyPayload['result'],
+    result: model.result,
     tableOne: model.tableOne,
     notes: model.notes,
     provenance: Object.fromEntries(model.provenance),

@@ -1,51 +1,60 @@
 import { z } from 'zod';
+import { iterationMetrics } from '../core/logs/iterationMetrics';
+import { MAX_SMOOTHING } from '../core/logs/smoothing';
+import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
-/** Messages of the live training chart (loss and throughput of a continued-pretraining job). */
-const finite = z.number().finite();
-export const iterationMetrics = z.object({
-  iteration: z.number().int(),
-  totalIterations: finite.optional(),
-  consumedSamples: finite.optional(),
-  elapsedMs: finite.optional(),
-  tflopsPerGpu: finite.optional(),
-  learningRate: finite.optional(),
-  lmLoss: finite.optional(),
-  gradNorm: finite.optional(),
-  skipped: finite.optional(),
-  nan: finite.optional(),
-});
+/** The messages of the live training chart (loss, grad norm, learning rate, throughput of a CPT job). */
 
-export const trainingHostMessage = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('reset'),
-    title: z.string(),
-    state: z.string(),
-    iterations: z.array(iterationMetrics),
-    strings: z.record(z.string()),
-  }),
-  z.object({ type: z.literal('append'), iterations: z.array(iterationMetrics).max(100_000) }),
-  z.object({ type: z.literal('state'), state: z.string() }),
+/** More iterations than any one message needs; bounds what a page must take in at once. */
+const MAX_BATCH = 100_000;
+
+const toPage = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('reset'),
+      /** The job's tag: the page keeps it so that the chart can be brought back after a reload. */
+      job: z.string(),
+      title: z.string(),
+      state: z.string(),
+      iterations: z.array(iterationMetrics),
+      strings: z.record(z.string()),
+    })
+    .strict(),
+  z.object({ type: z.literal('append'), iterations: z.array(iterationMetrics).max(MAX_BATCH) }).strict(),
+  z.object({ type: z.literal('state'), state: z.string() }).strict(),
 ]);
-export type TrainingHostMessage = z.infer<typeof trainingHostMessage>;
+export type TrainingToPage = z.infer<typeof toPage>;
 
-export const trainingWebviewMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }),
-  z.object({
-    type: z.literal('exportChart'),
-    dataUrl: z
-      .string()
-      .max(20_000_000)
-      .regex(/^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/),
-  }),
+const toHost = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('exportChart'), dataUrl: pngDataUrl }).strict(),
 ]);
-export type TrainingWebviewMessage = z.infer<typeof trainingWebviewMessage>;
+export type TrainingToHost = z.infer<typeof toHost>;
 
+export const trainingProtocol: PanelProtocol<TrainingToPage, TrainingToHost> = { toPage, toHost };
+
+/** What the chart shows, kept in the page's state across hide/show. */
+export const trainingView = z
+  .object({
+    /** The EMA weight of the loss and grad-norm curves (TensorBoard's smoothing); 0 is raw. */
+    smoothing: z.number().min(0).max(MAX_SMOOTHING).default(0.6),
+    logLoss: z.boolean().default(false),
+    /** The tag of the job shown, for restore after a reload. */
+    job: z.string().max(200).optional(),
+  })
+  .strict();
+export type TrainingView = z.infer<typeof trainingView>;
+
+/** Every text of the chart's page, translated by the extension (the keys are the English text). */
 export const TRAINING_STRINGS = [
   'lm loss',
+  'grad norm',
   'throughput per GPU (TFLOP/s)',
   'learning rate',
   'iteration',
+  'Smoothing',
+  'Log scale for loss',
   'Export PNG',
   'Waiting for iterations…',
   '{0} iterations',
 ] as const;
+export type TrainingString = (typeof TRAINING_STRINGS)[number];

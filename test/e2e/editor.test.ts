@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { loadStudy } from '../../src/core/analysis/study';
+import { panelView } from '../../src/core/analysis/schemas';
 import { correlationBars, panelTable, testsTable } from '../../src/core/analysis/views';
 import { formatCell, toCsv } from '../../src/core/report/dataTable';
-import { viewState } from '../../src/protocol/panels';
+import { loadStudy } from '../../src/core/study/loadStudy';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
 import { type CodeServer, paperWorkspace, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, openFile, openWorkbench, runCommand, showViewContainer, webviewFrame } from './workbench';
@@ -142,7 +142,7 @@ test('Open Score Differences shows the paper’s numbers; exports write exactly 
   await frame.locator('#scores-table th[aria-sort="descending"]').waitFor();
   await frame.locator('button[data-export="scores:csv"]').click();
   const csv = await waitForFile(path.join(server.workspace, 'exports'), 'scores.csv');
-  const expected = toCsv(panelTable(model, 'scores', viewState.parse({ sortKey: 'EnJa-Hybrid', descending: true })));
+  const expected = toCsv(panelTable(model, 'scores', panelView.parse({ sortKey: 'EnJa-Hybrid', descending: true })));
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(readFileSync(csv, 'utf8'), expected);
 

@@ -233,6 +233,20 @@ test('the training chart of a CPT job plots the iterations of its log', async ()
   const frame = await webviewFrame(page, 'Training: Tiny-B');
   await frame.locator('#count', { hasText: '12 iterations' }).waitFor();
   assert.equal(await frame.locator('h1').innerText(), 'e2e-study/cpt/Tiny-B');
+  // Every curve has each of the 12 iterations: loss and grad norm above, learning rate and throughput below.
+  assert.equal(
+    await frame.locator('.chart:has(#training-chart)').getAttribute('data-points'),
+    'lm loss 12, grad norm 12',
+  );
+  assert.equal(
+    await frame.locator('.chart:has(#schedule-chart)').getAttribute('data-points'),
+    'learning rate 12, throughput 12',
+  );
+  // Loss on a log axis and the smoothing weight are the page's view: set, the charts are redrawn with them.
+  await frame.locator('#log-loss').check();
+  await frame.locator('#smoothing').fill('0.9');
+  await frame.locator('#smoothing-value', { hasText: '0.90' }).waitFor();
+  assert.ok(await frame.locator('#log-loss').isChecked());
   await page.screenshot({ path: path.join(SHOTS, 'training-chart.png') });
 });
 
@@ -247,18 +261,31 @@ function fakeScore(model: string, task: string, shots = 3): number {
 
 test('Fetch Results, then the panels show the analysis of exactly the numbers the test programs wrote', async () => {
   await runCommand(page, 'Corpus Lab: Fetch Results');
-  await notification(page, 'Fetched 36 result files of e2e-study');
-  const study = readFileSync(path.join(server.workspace, 'study.yaml'), 'utf8');
-  assert.match(study, /results: "results\/e2e-study"/);
-  assert.match(study, /corpora: \["Tiny-A", "Tiny-B", "Tiny-C"\]/);
+  const fetched = await notification(page, 'Fetched 36 result files of e2e-study');
+  assert.match(fetched, /Wrote results\/e2e-study\/study\.yaml\./);
+  // The fetched folder is a study of its own: its study.yaml, and the composition of the recipes it trained on.
+  const study = readFileSync(path.join(server.workspace, 'results', 'e2e-study', 'study.yaml'), 'utf8');
+  assert.match(study, /^results: \.$/m);
+  assert.match(study, /^corpora:\n {2}- Tiny-A\n {2}- Tiny-B\n {2}- Tiny-C$/m);
+  assert.match(study, /^composition: composition\.csv$/m);
   const csv = readFileSync(
     path.join(server.workspace, 'results', 'e2e-study', 'Tiny-B', '3-shot', 'mcqa-ja.csv'),
     'utf8',
   );
   assert.ok(csv.includes(`igakuqa,mcqa_with_options_jp,${fakeScore('Tiny-B', 'igakuqa')},`), csv);
 
-  await runCommand(page, 'Corpus Lab: Open Score Differences');
+  // "Open in Panels" names the study in the workspace's settings and opens it.
+  // In its toast, or in the notification centre if the wait for it opened that.
+  await page
+    .locator('.notification-toast, .notifications-center .notification-list-item', {
+      hasText: 'Fetched 36 result files of e2e-study',
+    })
+    .first()
+    .locator('.monaco-button', { hasText: 'Open in Panels' })
+    .click();
   const frame = await webviewFrame(page, 'Score Differences');
+  const wsSettings = JSON.parse(readFileSync(path.join(server.workspace, '.vscode', 'settings.json'), 'utf8'));
+  assert.equal(wsSettings['corpusLab.study'], path.join('results', 'e2e-study'));
   const row = frame.locator('#scores-table tbody tr[data-row="IgakuQA"]');
   await row.waitFor();
   const cells = await row.locator('th, td').allInnerTexts();
@@ -279,7 +306,7 @@ test('Fetch Results, then the panels show the analysis of exactly the numbers th
   const title = await row.locator('td').first().getAttribute('title');
   assert.match(
     title ?? '',
-    /after: results\/e2e-study\/Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/,
+    /after: Tiny-A\/3-shot\/mcqa-ja\.csv:\d+ \(mcqa_with_options_jp\) = [\d.]+\njob \d+ on loopback \(e2e-study\/eval\/Tiny-A\)/,
   );
   assert.match(await frame.locator('header').innerText(), /3-shot, mean over templates/);
   await page.screenshot({ path: path.join(SHOTS, 'study-scores.png') });
@@ -313,4 +340,14 @@ test('fetching again keeps a locally changed file instead of overwriting it', as
     'Task,Template,Pearson\njcsts,edited-by-hand,0.5\n',
   );
   assert.match(readFileSync(file, 'utf8'), /^Task,Template,Pearson\njcsts,sts_as_nli_jp,/);
+});
+
+test('after a window reload the training chart comes back, following its job, in the view it had', async () => {
+  await reloadWorkbench();
+  await page.locator('.tab', { hasText: 'Training: Tiny-B' }).first().click();
+  const frame = await webviewFrame(page, 'Training: Tiny-B');
+  await frame.locator('#count', { hasText: '12 iterations' }).waitFor();
+  assert.equal(await frame.locator('h1').innerText(), 'e2e-study/cpt/Tiny-B');
+  assert.ok(await frame.locator('#log-loss').isChecked());
+  assert.equal(await frame.locator('#smoothing-value').innerText(), '0.90');
 });

@@ -8,6 +8,7 @@ import { readRemoteFile } from '../../src/core/cluster/sftp';
 import type { ClusterTransport } from '../../src/core/cluster/transport';
 import { END_RECORD } from '../../src/core/jobs/accounting';
 import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
+import { isFinished } from '../../src/core/jobs/jobState';
 import {
   formatGpuHours,
   gpuHours,
@@ -17,7 +18,6 @@ import {
   studySummary,
 } from '../../src/core/jobs/present';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
-import { FINISHED_STATES } from '../../src/core/jobs/slurm';
 import { type LoopbackCluster, loopbackCluster, type TestHost, testHost } from './cluster';
 
 /**
@@ -53,7 +53,7 @@ function spec(
       nodes: 1,
       gpusPerNode: o.gpus ?? 1,
       timeLimit: o.time ?? '10:00',
-      extra: o.mem ? [`--mem=${o.mem}`] : [],
+      memory: o.mem,
     },
     dependsOn: o.dependsOn,
   };
@@ -180,7 +180,7 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
   }
 
   for (const j of reopened.all()) {
-    assert.ok(FINISHED_STATES.has(j.state), `${j.name}: ${j.state}`);
+    assert.ok(isFinished(j.state), `${j.name}: ${j.state}`);
     assert.doesNotMatch(jobDescription(j), /UNKNOWN/);
   }
   const total = gpuHours(reopened.all());
@@ -244,7 +244,7 @@ test('a job seen running, then failing, is announced with its study’s summary;
     'both to end',
     async () => {
       ended = [...ended, ...(await service.poll('loopback')).ended.map((j) => j.model)];
-      return [live, after].every((j) => FINISHED_STATES.has(registry.get(j.tag)!.state) && registry.get(j.tag)!.end);
+      return [live, after].every((j) => isFinished(registry.get(j.tag)!.state) && registry.get(j.tag)!.end);
     },
     150_000,
   );

@@ -140,12 +140,21 @@ test(`the CLI drives a whole study (${TRANSPORT}): launch, jobs until COMPLETED,
   const fetched = await cli('fetch', run, '--json');
   assert.equal(fetched.code, 0, fetched.stderr);
   const f = JSON.parse(fetched.stdout);
-  assert.equal(f.studyFile, path.join(ws, 'study.yaml'));
-  assert.deepEqual(readdirSync(path.join(ws, 'results', run)).sort(), ['TinyA', 'TinyB', 'TinyC', 'base']);
+  // The study folder of the fetch: results/<study>/ with its study.yaml and the recipes' composition.
+  const studyDir = path.join(ws, 'results', run);
+  assert.equal(f.studyFile, path.join(studyDir, 'study.yaml'));
+  assert.deepEqual(readdirSync(studyDir).sort(), ['TinyA', 'TinyB', 'TinyC', 'base', 'composition.csv', 'study.yaml']);
   assert.ok(f.fetched.length > 0);
-  assert.equal(f.fetched.length, readdirSync(path.join(ws, 'results', run, 'TinyA', '3-shot')).length * 4);
+  assert.equal(f.fetched.length, readdirSync(path.join(studyDir, 'TinyA', '3-shot')).length * 4);
+  assert.deepEqual(
+    readFileSync(path.join(studyDir, 'composition.csv'), 'utf8')
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.split(',')[0]),
+    ['TinyA', 'TinyB', 'TinyC'],
+  );
 
-  const analysis = await cli('analyze', ws, '--json');
+  const analysis = await cli('analyze', studyDir, '--json');
   assert.equal(analysis.code, 0, analysis.stderr);
   assert.deepEqual(JSON.parse(analysis.stdout).corpora, ['TinyA', 'TinyB', 'TinyC']);
 });

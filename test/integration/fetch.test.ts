@@ -36,6 +36,7 @@ function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
     submittedAt: '',
     updatedAt: '',
     resultsDir: `${host.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
+    resources: {},
     sbatch: [],
     ...patch,
   };

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
 import type { ClusterTransport } from '../../src/core/cluster/transport';
-import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
+import { JobService, type JobSpec, newTag } from '../../src/core/jobs/jobService';
+import { isFinished } from '../../src/core/jobs/jobState';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
-import { FINISHED_STATES } from '../../src/core/jobs/slurm';
 import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch';
 import { validateStudy } from '../../src/core/jobs/studyValidate';
@@ -93,7 +93,7 @@ async function cutFollow(log: string) {
 
 const finished = (tags: string[]) => async () => {
   await service.poll('loopback');
-  return tags.every((t) => FINISHED_STATES.has(registry.get(t)!.state));
+  return tags.every((t) => isFinished(registry.get(t)!.state));
 };
 
 before(async () => {
@@ -316,6 +316,11 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   assert.notEqual(again.tag, cpt.tag);
   assert.notEqual(again.jobId, cpt.jobId);
   assert.equal(again.model, 'broken');
+  // It asks Slurm for what the first asked, read from the record rather than from its sbatch line.
+  assert.deepEqual(again.resources, cpt.resources);
+  const asked = (argv: readonly string[]) => argv.filter((x) => /^--(partition|nodes|gres|time)=/.test(x));
+  assert.deepEqual(asked(again.sbatch), asked(cpt.sbatch));
+  assert.equal(asked(again.sbatch).length, 4);
   const script = (await readRemoteFile(await conn.files(), again.script)).toString('utf8');
   assert.ok(
     script.includes(again.runDir) && !script.includes(cpt.runDir),
@@ -412,6 +417,30 @@ test('a reply lost with the connection: the job is found by its tag, recorded on
     .split('\n')
     .filter((l) => l.endsWith(` ${rec.tag}`));
   assert.deepEqual(withTag, [`${rec.jobId} ${rec.tag}`]);
+});
+
+test('a poll while a job is being submitted leaves it to its submission: never UNSUBMITTED, recorded once', async () => {
+  const sftp = await conn.files();
+  // sbatch answers late, as a busy controller does: the poll comes while it has not answered.
+  await uploadAtomic(sftp, '#!/bin/bash\nsleep 8\nexec sbatch "$@"\n', `${home}/fake/sbatch-late`, 0o755);
+  const late = new JobService(registry, () => conn, {
+    remoteRoot: () => `corpus-lab-${run}`,
+    sbatch: `${home}/fake/sbatch-late`,
+  });
+  const spec = { ...cptSpec('polled', 4, (await templates()).cpt), tag: newTag(run, 'cpt', 'polled') };
+  const submitting = late.submit(spec);
+  await until('the record to be written', async () => registry.get(spec.tag)?.state === 'SUBMITTING', 20_000);
+  const { changed } = await late.poll('loopback');
+  assert.deepEqual(
+    changed.filter((j) => j.tag === spec.tag),
+    [],
+  );
+  assert.notEqual(registry.get(spec.tag)!.state, 'UNSUBMITTED');
+  const rec = await submitting;
+  assert.match(rec.jobId ?? '', /^\d+$/);
+  assert.equal(registry.get(spec.tag)!.state, 'PENDING');
+  // Not needed further; it may have finished already, which is as good.
+  await conn.exec(['scancel', rec.jobId!]);
 });
 
 test('following a log live: a dropped connection (locally, a killed tail) loses and repeats no line; a huge log opens at its tail', async () => {

@@ -11,11 +11,11 @@ import {
   type ClusterConnection,
   CommandTimeoutError,
   ConnectError,
-  type ConnectionState,
   MAX_CHANNELS,
   MAX_FOLLOWS,
 } from '../../src/core/cluster/connection';
 import { readRemoteFile, sftpCall, sftpRequest, uploadAtomic } from '../../src/core/cluster/sftp';
+import type { ConnectionState } from '../../src/core/cluster/transport';
 import { LogFollower } from '../../src/core/logs/logFollower';
 import { CLUSTER_DIR, connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 

@@ -12,12 +12,12 @@ import {
   type HostKeyPrompt,
   MAX_CHANNELS,
 } from '../../src/core/cluster/connection';
-import { countDatasetsOnCluster } from '../../src/core/cluster/recipeCounts';
 import { countRemoteDatasets, findRemoteDatasets } from '../../src/core/cluster/remoteDatasets';
-import { downloadAtomic, readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
+import { downloadAtomic, readRemoteFile, sftpCall, uploadAtomic } from '../../src/core/cluster/sftp';
 import { pathArg, shellAnd } from '../../src/core/cluster/shellQuote';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
 import { RecipeCatalog } from '../../src/core/recipe/catalog';
+import { countDatasetsOnCluster } from '../../src/core/recipe/recipeCounts';
 import { connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 
 /** The ssh2 client against the real OpenSSH server of the loopback cluster (test/cluster/start.sh). */
@@ -181,6 +181,13 @@ test('remote Megatron datasets are counted over SFTP; a corrupt one is named, th
   const prefixes = await findRemoteDatasets(sftp, dir);
   assert.equal(prefixes.length, 12);
   const counts = await countRemoteDatasets(sftp, [...prefixes, `${dir}/absent`]);
+  // Each count comes with the size and time of what it was read from (SFTP's whole seconds), for the count cache.
+  const stamps = await Promise.all(
+    prefixes.map(async (p) => {
+      const [idx, bin] = await Promise.all([sftpCall.stat(sftp, `${p}.idx`), sftpCall.stat(sftp, `${p}.bin`)]);
+      return { idx: { size: idx.size, mtimeMs: idx.mtime * 1000 }, bin: { size: bin.size, mtimeMs: bin.mtime * 1000 } };
+    }),
+  );
   counts.forEach((r, i) => {
     if (i === 5)
       assert.deepEqual(r, {
@@ -205,6 +212,7 @@ test('remote Megatron datasets are counted over SFTP; a corrupt one is named, th
           sequences: lengths(i).length,
           dtype: 'uint16',
         },
+        ...stamps[i],
       });
   });
   await conn.exec(['rm', '-rf', '--', dir]);

@@ -28,10 +28,10 @@ import {
   jobDescription,
   jobGpuHours,
   needsPoll,
-  requestedGpus,
   studySummary,
 } from '../../src/core/jobs/present';
 import type { JobRecord } from '../../src/core/jobs/registry';
+import { requestedGpus } from '../../src/core/jobs/resources';
 
 const S = '\x1f';
 const row = (...f: string[]) => f.join(S);
@@ -423,14 +423,15 @@ const base: JobRecord = {
   state: 'PENDING',
   submittedAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z',
+  resources: { nodes: 2, gpusPerNode: 4 },
   sbatch: ['sbatch', '--nodes=2', '--gres=gpu:4', '/r/job.sbatch'],
 };
 const job = (p: Partial<JobRecord>): JobRecord => ({ ...base, ...p });
 
 test('GPU-hours: a finished job’s from its end, a running one’s so far from the request; summed per stage and study', () => {
-  assert.equal(requestedGpus(base.sbatch), 8);
-  assert.equal(requestedGpus(['sbatch', '--gres=gpu:a100:2']), 2);
-  assert.equal(requestedGpus(['sbatch']), 0);
+  assert.equal(requestedGpus(base.resources), 8);
+  assert.equal(requestedGpus({ gpusPerNode: 2 }), 2);
+  assert.equal(requestedGpus({}), 0);
   const running = job({ state: 'RUNNING', elapsed: '1:30:00' });
   assert.equal(jobGpuHours(running), 12);
   const done = job({
@@ -505,8 +506,8 @@ test('which ends are announced: only jobs this window saw alive; dependency canc
   const b = job({ tag: 'b', state: 'PENDING' });
   w.watch(['b']);
   const end = { source: 'sacct' as const, exitCode: 1, signal: 0, elapsedSeconds: 5, gpus: 1 };
-  const aFailed = { ...a, state: 'FAILED', jobId: '1', end };
-  const bDep = { ...b, state: 'CANCELLED', reason: 'DependencyNeverSatisfied', jobId: '2', end };
+  const aFailed = { ...a, state: 'FAILED' as const, jobId: '1', end };
+  const bDep = { ...b, state: 'CANCELLED' as const, reason: 'DependencyNeverSatisfied', jobId: '2', end };
   assert.deepEqual(
     w.update([{ ...aFailed, end: undefined }, b, old], 'c'),
     { failures: [], studies: [] },

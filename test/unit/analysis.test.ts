@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { type AnalysisResult, analyze } from '../../src/core/analysis/analyze';
+import { parseControls } from '../../src/core/analysis/controls';
 import {
   benjaminiHochberg,
   correlationPValue,
@@ -13,9 +14,9 @@ import {
 } from '../../src/core/analysis/correlation';
 import { halfUnit } from '../../src/core/analysis/precision';
 import { STATISTIC_IDS } from '../../src/core/analysis/statistics';
-import { parseControls, readStudyDirectory } from '../../src/core/analysis/study';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
 import { testsTable } from '../../src/core/analysis/views';
+import { readStudyDirectory } from '../../src/core/study/loadStudy';
 import { close, compare, type Num, type RefTest } from './analysisReference';
 import { FIXTURES, PAPER_STUDY } from './helpers';
 

@@ -3,13 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readStudyFile } from '../../src/core/analysis/studyFile';
 import { labelProblem, safeLabel } from '../../src/core/jobs/labels';
 import { exportBlend } from '../../src/core/recipe/blend';
 import { loadRecipes } from '../../src/core/recipe/loader';
 import { decodeUtf8, readTextFile } from '../../src/core/regularFile';
 import { toCsv } from '../../src/core/report/dataTable';
 import { parseResultCsv } from '../../src/core/results/jmedbench';
+import { readStudyFile } from '../../src/core/study/studyFile';
 import { ROOT, runCli, tempDir } from './helpers';
 
 const HOSTILE = path.join(ROOT, 'test', 'hostile');

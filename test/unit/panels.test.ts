@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadStudy } from '../../src/core/analysis/study';
+import { panelView } from '../../src/core/analysis/schemas';
 import { parseTableOneCsv } from '../../src/core/analysis/tables';
 import {
   averagesTable,
@@ -19,7 +19,7 @@ import {
 } from '../../src/core/analysis/views';
 import { type DataTable, toCsv, toLatex } from '../../src/core/report/dataTable';
 import { decodePngDataUrl, safeFileStem, writeExport } from '../../src/core/report/exportFile';
-import { hostMessage, parseMessage, viewState, webviewMessage } from '../../src/protocol/panels';
+import { loadStudy } from '../../src/core/study/loadStudy';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
 import { FIXTURES, PAPER_STUDY, tempDir } from './helpers';
 
@@ -33,7 +33,7 @@ const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper
     partial: { pCorrected: number | null; ci: RefCi };
   }[];
 };
-const view = viewState.parse({});
+const view = panelView.parse({});
 
 test('score table: Tables E.1–E.6 side by side, grouped, IgakuQA row exact, best corpus marked', async () => {
   const study = toStudyPayload(await loadStudy(PAPER_STUDY));
@@ -223,8 +223,8 @@ test('three corpora: the panel shows regular, says once why partial is unavailab
 });
 
 test("stars by the corrected p by default (df = n − 2 − k); the paper's df = n − 2 stays a choice (issue 15 item 15)", async () => {
-  assert.equal(viewState.parse({}).pKind, 'corrected');
-  assert.equal(viewState.parse({ pKind: 'paper' }).pKind, 'paper');
+  assert.equal(panelView.parse({}).pKind, 'corrected');
+  assert.equal(panelView.parse({ pKind: 'paper' }).pKind, 'paper');
   const study = toStudyPayload(await loadStudy(PAPER_STUDY));
   const ref = reference.default.find((t) => t.task === 'IgakuQA' && t.statistic === 'total_tokens')!;
   const byDefault = correlationBars(study.result, 'total_tokens', 'partial').bars.find((b) => b.task === 'IgakuQA')!;
@@ -375,37 +375,4 @@ test('PNG data URLs are checked for the PNG signature', () => {
     /bad signature/,
   );
   assert.throws(() => decodePngDataUrl('data:text/html;base64,PGI+'), /not a base64 PNG/);
-});
-
-test('protocol: the paper study payload validates; bad messages are refused with the field named', async () => {
-  const study = toStudyPayload(await loadStudy(PAPER_STUDY));
-  const ok = parseMessage(hostMessage, { type: 'study', panel: 'scores', study, labels: {}, strings: {} });
-  assert.ok(ok.ok);
-  assert.deepEqual(parseMessage(webviewMessage, { type: 'ready' }), { ok: true, message: { type: 'ready' } });
-  const cases: [unknown, RegExp][] = [
-    [{ type: 'launchMissiles' }, /type: Invalid discriminator value/],
-    [{ type: 'exportTable', table: 'passwords', format: 'csv', view }, /table: Invalid enum value/],
-    [{ type: 'exportTable', table: 'scores', format: 'docx', view }, /format: Invalid enum value/],
-    [
-      { type: 'exportChart', chart: 'bars', view, dataUrl: 'javascript:alert(1)' },
-      /dataUrl: expected a base64 PNG data URL/,
-    ],
-    [
-      { type: 'exportTable', table: 'tests', format: 'csv', view: { ...view, statistic: 'vibes' } },
-      /view\.statistic: Invalid enum value/,
-    ],
-    [null, /\(message\): Expected object/],
-  ];
-  for (const [m, why] of cases) {
-    const r = parseMessage(webviewMessage, m);
-    assert.ok(!r.ok && why.test(r.error), `${JSON.stringify(m)} → ${r.ok ? 'accepted' : r.error}`);
-  }
-  const nan = parseMessage(hostMessage, {
-    type: 'study',
-    panel: 'scores',
-    study: { ...study, tasks: [{ ...study.tasks[0], values: [NaN] }] },
-    labels: {},
-    strings: {},
-  });
-  assert.ok(!nan.ok && /study\.tasks\.0\.values\.0/.test(nan.error));
 });

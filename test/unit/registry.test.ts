@@ -26,6 +26,7 @@ function record(tag: string, patch: Partial<JobRecord> = {}): JobRecord {
     submittedAt: '2026-11-26T11:00:00.000Z',
     updatedAt: '2026-11-26T11:00:00.000Z',
     resultsDir: '/home/u/corpus-lab/results/s1/EnJa/0-shot',
+    resources: { partition: 'gpu', gpusPerNode: 1 },
     sbatch: ['sbatch', '--parsable', `${runDir}/job.sbatch`],
     ...patch,
   };

@@ -5,11 +5,11 @@ import { tailCommand } from '../../src/core/logs/logFollower';
 
 test('remote path arguments that start with "-" reach programs as paths, not options', () => {
   assert.equal(
-    sbatchArgv('-x.sbatch', { jobName: 'j', tag: 't', output: '/r/slurm.log', chdir: '/r' }).at(-1),
+    sbatchArgv('-x.sbatch', { jobName: 'j', tag: 't', output: '/r/slurm.log', chdir: '/r', resources: {} }).at(-1),
     './-x.sbatch',
   );
   assert.equal(
-    sbatchArgv('/r/job.sbatch', { jobName: 'j', tag: 't', output: '/r/slurm.log', chdir: '/r' }).at(-1),
+    sbatchArgv('/r/job.sbatch', { jobName: 'j', tag: 't', output: '/r/slurm.log', chdir: '/r', resources: {} }).at(-1),
     '/r/job.sbatch',
   );
   assert.equal(tailCommand('--follow=name', 0), 'tail -c +1 -F ./--follow=name');

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadStudy } from '../../src/core/analysis/study';
-import { readStudyFile } from '../../src/core/analysis/studyFile';
 import { aggregate, parseResultCsv, TASKS } from '../../src/core/results/jmedbench';
-import { readStudyResults } from '../../src/core/results/studyResults';
+import { loadStudy } from '../../src/core/study/loadStudy';
+import { readStudyFile } from '../../src/core/study/studyFile';
+import { readStudyResults } from '../../src/core/study/studyResults';
 import { CLI, FIXTURES, PAPER_STUDY, tempDir } from './helpers';
 
 test('the 27 CSV task ids map onto the paper’s tasks, languages and categories', async () => {

@@ -29,6 +29,7 @@ test('untrusted workspaces: limited support, every folder-level setting restrict
   assert.deepEqual(needTrust, [
     'corpusLab.cancelJob',
     'corpusLab.cancelStudy',
+    'corpusLab.compareRuns',
     'corpusLab.fetchResults',
     'corpusLab.launchStudy',
     'corpusLab.openJobLog',

@@ -10,7 +10,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { MatrixController, MatrixElement } from 'chartjs-chart-matrix';
-import type { CorrelationMatrix } from '../../src/core/analysis/analyze';
+import type { CorrelationMatrix } from '../../src/protocol/views';
 
 // Only what the panels draw, so the bundle stays small.
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend, MatrixController, MatrixElement);

@@ -1,4 +1,4 @@
-import { type DataTable, formatCell } from '../../src/core/report/dataTable';
+import { type DataTable, formatCell } from '../../src/protocol/views';
 import { h } from './dom';
 
 export interface TableOptions {

@@ -4,7 +4,6 @@ import {
   fisherInterval,
   freedmanLanePValue,
   holm,
-  type Interval,
   isConstant,
   MAX_PERMUTATION_SAMPLES,
   pearson,
@@ -13,12 +12,13 @@ import {
   unexplainedShare,
 } from './correlation';
 import { compositionInconsistencies, determinedWithinPrecision } from './precision';
+import type { AnalysisResult, CorrelationMatrix, FamilyScope, Interval, MultipleTesting, TestResult } from './schemas';
 import { DEFAULT_COVARIATES, STATISTIC_IDS, type StatisticId } from './statistics';
 import { type CompositionTable, type ScoreTable, TableError } from './tables';
 
-/** Which tests are adjusted together: one family per statistic (one per figure), or every test of the run. */
-export type FamilyScope = 'statistic' | 'all';
-export const FAMILY_SCOPES: readonly FamilyScope[] = ['statistic', 'all'];
+// The result's shapes are declared once, as schemas the panels' messages are built from.
+export { type AnalysisResult, FAMILY_SCOPES, type FamilyScope, type TestResult } from './schemas';
+
 export const DEFAULT_SEED = 20_240_601;
 
 export interface AnalysisOptions {
@@ -32,93 +32,6 @@ export interface AnalysisOptions {
   readonly family?: FamilyScope;
   /** The task × task matrix is tasks² numbers: built only for whoever shows it (default true). */
   readonly taskMatrix?: boolean;
-}
-
-export interface TestPermutation {
-  readonly scheme: 'freedman-lane';
-  readonly method: 'exact' | 'monte-carlo';
-  /** Orderings compared: n! when exhaustive, the sample size otherwise. */
-  readonly permutations: number;
-  readonly exhaustive: boolean;
-  /** Orderings whose |partial r| reaches the observed one (the observed one included). */
-  readonly hits: number;
-  /** This test's Monte Carlo stream, derived from the run's seed and the test. */
-  readonly stream?: number;
-}
-
-export interface TestResult {
-  readonly task: string;
-  readonly language: string;
-  readonly category: string;
-  readonly statistic: StatisticId;
-  readonly covariates: readonly StatisticId[];
-  readonly n: number;
-  /** ci: the 95 % Fisher-z interval of r (n − 3 degrees of freedom); ciError says why it is null while r is not. */
-  readonly regular: {
-    readonly r: number | null;
-    readonly p: number | null;
-    readonly ci: Interval | null;
-    readonly ciError?: string;
-  };
-  /** ci: the 95 % Fisher-z interval of the partial r, with n − 3 − k degrees of freedom. */
-  readonly partial: {
-    readonly r: number | null;
-    readonly p: number | null;
-    readonly pCorrected: number | null;
-    readonly pPermutation: number | null;
-    readonly ci: Interval | null;
-    readonly ciError?: string;
-  };
-  /** Benjamini–Hochberg over the test's family (the corrected partial p-values). */
-  readonly q: number | null;
-  /** Holm over the same family. */
-  readonly holm: number | null;
-  /** The multiple-testing family: a statistic id, or `all`. */
-  readonly family: string;
-  /** The same test as another of its family (negated when sign is −1): counted there, once. */
-  readonly duplicateOf?: Duplicate;
-  readonly permutation: TestPermutation | null;
-  /** Why a number is null: named, never a silent NaN. */
-  readonly error?: string;
-}
-
-export interface Duplicate {
-  readonly statistic: StatisticId;
-  readonly task: string;
-  readonly sign: 1 | -1;
-}
-
-export interface CorrelationMatrix {
-  readonly labels: readonly string[];
-  readonly values: readonly (readonly (number | null)[])[];
-}
-
-export interface MultipleTesting {
-  readonly scope: FamilyScope;
-  readonly methods: { readonly q: 'benjamini-hochberg'; readonly holm: 'holm' };
-  /** Each family with the number of tests it adjusts over, duplicates counted once. */
-  readonly families: readonly { readonly id: string; readonly size: number; readonly duplicates: number }[];
-}
-
-export interface AnalysisResult {
-  readonly corpora: readonly string[];
-  readonly averages: {
-    readonly language: Readonly<Record<string, Readonly<Record<string, number>>>>;
-    readonly category: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  };
-  readonly tests: readonly TestResult[];
-  readonly warnings: readonly string[];
-  readonly covariates: Readonly<Record<StatisticId, readonly StatisticId[]>>;
-  readonly permutation: {
-    readonly scheme: 'freedman-lane';
-    readonly method: 'exact' | 'monte-carlo';
-    readonly permutations: number;
-    readonly exhaustive: boolean;
-    readonly seed?: number;
-  } | null;
-  readonly multipleTesting: MultipleTesting;
-  /** `tasks` is null when the caller asked not to build it. */
-  readonly matrices: { readonly statistics: CorrelationMatrix; readonly tasks: CorrelationMatrix | null };
 }
 
 /** Below this share of unexplained variance a variable is a linear function of others, not data. */

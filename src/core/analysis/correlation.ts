@@ -1,5 +1,6 @@
 import betainc from '@stdlib/math-base-special-betainc';
 import { Matrix, QrDecomposition } from 'ml-matrix';
+import type { Interval } from './schemas';
 
 /**
  * A column whose spread is within this share of its largest magnitude is constant: the mean of six
@@ -303,11 +304,6 @@ export function holm(p: readonly number[]): number[] {
 
 /** The normal quantile of a two-sided 95 % interval, Φ⁻¹(0.975). */
 export const Z_975 = 1.959963984540054;
-
-export interface Interval {
-  readonly low: number;
-  readonly high: number;
-}
 
 /**
  * 95 % confidence interval of a (partial) correlation by Fisher's z: atanh(r) ± z₀.₉₇₅ / √(n − 3 − k),

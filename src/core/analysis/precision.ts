@@ -20,11 +20,6 @@ export function halfUnit(raw: string): number {
 /** Room left for floating-point error on top of the printed precision, relative to the values compared. */
 const FLOAT_SLACK = 1e-9;
 
-export interface CellPrecision {
-  /** Half-units per statistic and corpus, in the table's corpus order. */
-  readonly halfUnits: Readonly<Record<StatisticId, readonly number[]>>;
-}
-
 /**
  * Inconsistencies a composition table cannot have if its cells are its counts rounded: a total that
  * differs from the sum of its counts, or a ratio that differs from count / total, by more than the

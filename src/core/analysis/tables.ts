@@ -1,7 +1,10 @@
 import { parse } from 'csv-parse/sync';
 import { halfUnit } from './precision';
+import type { TableOneRow } from './schemas';
+
+export type { TableOneRow } from './schemas';
+
 import { COMPOSITION_COLUMNS, STATISTIC_IDS, type StatisticId } from './statistics';
-import type { TableOneRow } from './views';
 
 /** A problem in an input table, located by file, one-based row (line) and column. */
 export class TableError extends Error {

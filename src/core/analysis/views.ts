@@ -1,7 +1,17 @@
 import type { Cell, Column, DataTable } from '../report/dataTable';
-import type { AnalysisResult, TestResult } from './analyze';
-import type { Interval } from './correlation';
-import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
+import type {
+  AnalysisResult,
+  ChartId,
+  CorrelationMode,
+  Interval,
+  PanelView,
+  PKind,
+  TableId,
+  TableOneRow,
+  TaskScores,
+  TestResult,
+} from './schemas';
+import { STATISTIC_NAMES, type StatisticId } from './statistics';
 
 /**
  * The tables and chart series the analysis panels show, computed here so that the panel, its
@@ -9,23 +19,7 @@ import { STATISTIC_IDS, STATISTIC_NAMES, type StatisticId } from './statistics';
  * passes translated ones, the CLI and tests the English defaults.
  */
 
-export interface TaskScores {
-  readonly task: string;
-  readonly language: string;
-  readonly category: string;
-  readonly values: readonly number[];
-}
-
-export type CorrelationMode = 'regular' | 'partial';
-/** Which p-value decides the stars of a partial correlation: the paper's, df-corrected, or permutation. */
-export type PKind = 'paper' | 'corrected' | 'permutation';
-
-export interface ScoreViewOptions {
-  /** `task`, a corpus name, or undefined for the file's order. */
-  readonly sortKey?: string;
-  readonly descending?: boolean;
-  readonly grouped?: boolean;
-}
+export type ScoreViewOptions = Partial<Pick<PanelView, 'sortKey' | 'descending' | 'grouped'>>;
 
 export const DEFAULT_LABELS = {
   task: 'Task',
@@ -148,12 +142,6 @@ export function averagesTable(
       { row: languageRows, label: labels.category },
     ],
   };
-}
-
-export interface TableOneRow {
-  readonly corpus: string;
-  readonly japanese: number;
-  readonly english: number;
 }
 
 /** Table 1 as the paper printed it: absolute averages per corpus, best per column marked. */
@@ -355,10 +343,6 @@ export function barTooltip(bar: Bar, translate: (key: string, ...args: (string |
     : translate('r = {0}, 95 % CI undefined, p = {1}', bar.r.toFixed(4), p);
 }
 
-export function isStatistic(s: string): s is StatisticId {
-  return (STATISTIC_IDS as readonly string[]).includes(s);
-}
-
 export interface PanelStudy {
   readonly corpora: readonly string[];
   readonly tasks: readonly TaskScores[];
@@ -366,16 +350,10 @@ export interface PanelStudy {
   readonly tableOne: readonly TableOneRow[] | null;
 }
 
-export interface PanelView extends ScoreViewOptions {
-  readonly statistic: StatisticId;
-  readonly mode: CorrelationMode;
-  readonly allStatistics: boolean;
-}
-
 /** The table a panel shows under `id` in the given view: the one the panel rendered, for export. */
 export function panelTable(
   study: PanelStudy,
-  id: 'scores' | 'averages' | 'tableOne' | 'tests',
+  id: TableId,
   view: PanelView,
   labels: Labels = DEFAULT_LABELS,
 ): DataTable {
@@ -393,7 +371,7 @@ export function panelTable(
 }
 
 /** File names of exports: what was exported and in which view, so several exports do not blur together. */
-export function exportStem(id: string, view: PanelView): string {
+export function exportStem(id: TableId | ChartId, view: PanelView): string {
   switch (id) {
     case 'tests':
       return `tests-${view.allStatistics ? 'all' : view.statistic}-${view.mode}`;
@@ -406,8 +384,7 @@ export function exportStem(id: string, view: PanelView): string {
     case 'tableOne':
       return 'table-1';
     case 'averages':
-      return 'averages';
-    default:
+    case 'scores':
       return id;
   }
 }

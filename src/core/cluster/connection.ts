@@ -23,7 +23,14 @@ import {
 import { abortError, Semaphore } from './semaphore';
 import { SftpFiles } from './sftp';
 import { shellCommand } from './shellQuote';
-import type { ClusterTransport, RemoteFiles } from './transport';
+import {
+  type ClusterTransport,
+  type ConnectionState,
+  type ExecOptions,
+  type ExecResult,
+  type RemoteFiles,
+  seconds,
+} from './transport';
 
 /** One hop of an SSH route: the login node, or a bastion before it. */
 export interface SshEndpoint {
@@ -69,8 +76,6 @@ export interface ConnectionHooks {
   /** What a passphrase turned out to be once tried: only one that unlocked its key should be kept. */
   passphraseResult?(identityFile: string, passphrase: string, unlocked: boolean): Promise<void>;
 }
-
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
 /** Connecting failed (nothing ran). */
 export class ConnectError extends Error {
@@ -144,42 +149,15 @@ export class CommandTimeoutError extends ConnectionLostError {
 /** The server refused a new channel (MaxSessions): nothing was started. */
 class ChannelOpenError extends Error {}
 
-export interface ExecResult {
-  readonly code: number | null;
-  readonly signal?: string;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface ExecOptions {
-  readonly stdin?: string | Buffer;
-  /** Streamed output, as it arrives (for tails); then the result's stdout is empty, so a follow of a huge log holds nothing. */
-  readonly onStdout?: (chunk: Buffer) => void;
-  /** Aborting stops the remote program; while still queued, the command never starts. */
-  readonly signal?: AbortSignal;
-  /**
-   * A command that runs until aborted (`tail -F`): it needs no time limit, and such commands share
-   * MAX_FOLLOWS channels, so that short commands always find one.
-   */
-  readonly follow?: boolean;
-  /** Called once the command's channel is open and the command started. */
-  readonly onStart?: () => void;
-  /** Stop the command and fail with CommandTimeoutError after this long (default COMMAND_TIMEOUT_MS; follows: none). */
-  readonly timeoutMs?: number;
-  /** Fail when no channel comes free within this long (default QUEUE_TIMEOUT_MS; follows wait until aborted). */
-  readonly queueTimeoutMs?: number;
-}
-
 /** OpenSSH's default MaxSessions: channels one connection may have open at once. */
 export const MAX_CHANNELS = 10;
 /** Channels that follows (open logs, training charts) may hold: one is SFTP's, three stay for commands. */
 export const MAX_FOLLOWS = MAX_CHANNELS - 4;
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
+/** A channel the server refused to open, tried again this often, waiting one more step each time (≈ 5 s in all). */
+const CHANNEL_OPEN_RETRIES = 20;
+const CHANNEL_OPEN_STEP_MS = 25;
 export const QUEUE_TIMEOUT_MS = 60_000;
-/** "0.5", "60": seconds for messages. */
-export function seconds(ms: number): string {
-  return String(Number((ms / 1000).toFixed(1)));
-}
 
 /** Waits between connection attempts after a failure or a drop. */
 export const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
@@ -275,6 +253,14 @@ interface AuthAttempt {
   readonly keys: number;
 }
 
+/** What a connection tells its listeners: its state, a retry asked for, a drop, its end. */
+export interface ConnectionEvents {
+  state: [state: ConnectionState];
+  retry: [];
+  lost: [];
+  disposed: [];
+}
+
 /**
  * One SSH connection to a cluster, shared by everything that talks to it: commands run on
  * channels of this connection (at most MAX_CHANNELS at once, the rest queue), SFTP on one more.
@@ -282,7 +268,7 @@ interface AuthAttempt {
  * it reconnects with backoff; commands that were running fail with ConnectionLostError (the caller
  * knows whether a retry is safe), commands issued meanwhile wait for the new connection.
  */
-export class ClusterConnection extends EventEmitter implements ClusterTransport {
+export class ClusterConnection extends EventEmitter<ConnectionEvents> implements ClusterTransport {
   readonly kind = 'ssh';
   private client: Client | undefined;
   private jumpClients: Client[] = [];
@@ -725,8 +711,8 @@ export class ClusterConnection extends EventEmitter implements ClusterTransport 
           } catch (e) {
             // The server still counts a session that just closed for a moment, or allows fewer than
             // MAX_CHANNELS: opening failed before anything ran, so trying again is safe.
-            if (!(e instanceof ChannelOpenError) || attempt >= 20) throw e;
-            await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+            if (!(e instanceof ChannelOpenError) || attempt >= CHANNEL_OPEN_RETRIES) throw e;
+            await new Promise((r) => setTimeout(r, CHANNEL_OPEN_STEP_MS * (attempt + 1)));
           }
         }
       } finally {

@@ -19,17 +19,21 @@ import {
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import {
-  COMMAND_TIMEOUT_MS,
-  CommandTimeoutError,
-  type ConnectionState,
-  type ExecOptions,
-  type ExecResult,
-} from './connection';
+import { COMMAND_TIMEOUT_MS, CommandTimeoutError } from './connection';
 import { abortError } from './semaphore';
 import { SFTP_NO_SUCH_FILE } from './sftp';
 import { shellQuote } from './shellQuote';
-import type { ClusterTransport, DirEntry, FileHandle, FileStat, RemoteFiles, TransportLoad } from './transport';
+import type {
+  ClusterTransport,
+  ConnectionState,
+  DirEntry,
+  ExecOptions,
+  ExecResult,
+  FileHandle,
+  FileStat,
+  RemoteFiles,
+  TransportLoad,
+} from './transport';
 
 /** What a shell says for a program it cannot find; callers read exit codes as they would over SSH. */
 const COMMAND_NOT_FOUND = 127;

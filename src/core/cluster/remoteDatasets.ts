@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { abortable } from '../cancellation';
 import {
   HEADER_BYTES,
   IndexedDatasetError,
@@ -11,9 +12,27 @@ import { Semaphore } from './semaphore';
 import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
 import type { RemoteFiles } from './transport';
 
+/** Datasets counted at once: enough to fill the pipe, few enough for the server's open-handle limit. */
+const IN_FLIGHT = 128;
+
+/** A file's size and modification time on the cluster (SFTP gives whole seconds). */
+interface RemoteStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
 export type RemoteCount =
-  | { readonly prefix: string; readonly ok: true; readonly info: IndexedDatasetInfo }
+  | {
+      readonly prefix: string;
+      readonly ok: true;
+      readonly info: IndexedDatasetInfo;
+      /** What the count was read from: a later count of files with the same stamps gives the same number. */
+      readonly idx: RemoteStamp;
+      readonly bin: RemoteStamp;
+    }
   | { readonly prefix: string; readonly ok: false; readonly error: string };
+
+const stampOf = (st: { size: number; mtime: number }): RemoteStamp => ({ size: st.size, mtimeMs: st.mtime * 1000 });
 
 /**
  * Token counts of Megatron datasets on the cluster, over one SFTP session. Every request of every
@@ -24,10 +43,12 @@ export type RemoteCount =
 export async function countRemoteDatasets(
   sftp: RemoteFiles,
   prefixes: readonly string[],
-  inFlight = 128,
+  options: { inFlight?: number; signal?: AbortSignal } = {},
 ): Promise<RemoteCount[]> {
+  const { inFlight = IN_FLIGHT, signal } = options;
   const gate = new Semaphore(inFlight);
-  return Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix))));
+  // Aborted: the datasets still queued never start, and the few in flight (53 bytes each) are dropped.
+  return abortable(Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix), { signal }))), signal);
 }
 
 async function countOne(sftp: RemoteFiles, prefix: string): Promise<RemoteCount> {
@@ -62,13 +83,41 @@ async function countOne(sftp: RemoteFiles, prefix: string): Promise<RemoteCount>
         },
         files,
       );
-      return { prefix, ok: true, info };
+      return { prefix, ok: true, info, idx: stampOf(idxStat), bin: stampOf(binStat) };
     } finally {
       await sftpCall.close(sftp, handle).catch(() => undefined);
     }
   } catch (e) {
     return { prefix, ok: false, error: e instanceof IndexedDatasetError ? e.message : (e as Error).message };
   }
+}
+
+/**
+ * The stamps of each dataset's `.idx` and `.bin` on the cluster, all stats in flight at once on one
+ * session (up to `inFlight` datasets); `undefined` where either cannot be stat'ed (it is then counted,
+ * and the count names why).
+ */
+export async function statRemoteDatasets(
+  sftp: RemoteFiles,
+  prefixes: readonly string[],
+  inFlight = 128,
+): Promise<({ idx: RemoteStamp; bin: RemoteStamp } | undefined)[]> {
+  const gate = new Semaphore(inFlight);
+  return Promise.all(
+    prefixes.map((prefix) =>
+      gate.with(async () => {
+        try {
+          const [idx, bin] = await Promise.all([
+            sftpCall.stat(sftp, `${prefix}.idx`),
+            sftpCall.stat(sftp, `${prefix}.bin`),
+          ]);
+          return idx.isFile() && bin.isFile() ? { idx: stampOf(idx), bin: stampOf(bin) } : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    ),
+  );
 }
 
 function missing(e: Error & { code?: number }, file: string): Error {

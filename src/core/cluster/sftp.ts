@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import { seconds } from './connection';
-import type { FileHandle, RemoteFiles } from './transport';
+import { type FileHandle, type RemoteFiles, seconds } from './transport';
 
 /** How long one SFTP request may go unanswered (a FIFO or a hung NFS mount on the cluster would block it for ever). */
 export const SFTP_REQUEST_TIMEOUT_MS = 60_000;

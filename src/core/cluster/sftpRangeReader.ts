@@ -57,13 +57,6 @@ async function readExactly(
   }
 }
 
-/** The size of a regular file on the cluster. */
-export async function sftpFileSize(sftp: RemoteFiles, file: string): Promise<number> {
-  const st = await sftpCall.stat(sftp, file).catch((e) => Promise.reject(missing(e, file)));
-  if (!st.isFile()) throw new IndexedDatasetError(file, 'is not a regular file on the cluster');
-  return st.size;
-}
-
 function missing(e: Error & { code?: number }, file: string): Error {
   return e.code === SFTP_NO_SUCH_FILE ? new IndexedDatasetError(file, 'no such file on the cluster') : e;
 }

@@ -1,4 +1,38 @@
-import type { ConnectionState, ExecOptions, ExecResult } from './connection';
+/** A transport's state: a connection's over SSH; locally always `connected` until disposed. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+/** What a command left: its exit code (null if killed by a signal, named then) and its output. */
+export interface ExecResult {
+  readonly code: number | null;
+  readonly signal?: string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** How a command runs, over SSH and locally alike. */
+export interface ExecOptions {
+  readonly stdin?: string | Buffer;
+  /** Streamed output, as it arrives (for tails); then the result's stdout is empty, so a follow of a huge log holds nothing. */
+  readonly onStdout?: (chunk: Buffer) => void;
+  /** Aborting stops the remote program; while still queued, the command never starts. */
+  readonly signal?: AbortSignal;
+  /**
+   * A command that runs until aborted (`tail -F`): it needs no time limit, and such commands share
+   * MAX_FOLLOWS channels, so that short commands always find one.
+   */
+  readonly follow?: boolean;
+  /** Called once the command's channel is open and the command started. */
+  readonly onStart?: () => void;
+  /** Stop the command and fail with CommandTimeoutError after this long (default COMMAND_TIMEOUT_MS; follows: none). */
+  readonly timeoutMs?: number;
+  /** Fail when no channel comes free within this long (default QUEUE_TIMEOUT_MS; follows wait until aborted). */
+  readonly queueTimeoutMs?: number;
+}
+
+/** "0.5", "60": seconds for messages. */
+export function seconds(ms: number): string {
+  return String(Number((ms / 1000).toFixed(1)));
+}
 
 /** What a stat of a file on the cluster tells (the shape of ssh2's Stats, which the SFTP side passes through). */
 export interface FileStat {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { shellQuote } from '../cluster/shellQuote';
+import { type JobState, readSlurmState } from './jobState';
 
 /**
  * How jobs that `squeue` no longer lists ended. Slurm forgets a finished job MinJobAge seconds
@@ -25,7 +26,9 @@ export type JobEnd = z.infer<typeof jobEnd>;
 
 export interface FinalState {
   readonly jobId: string;
-  readonly state: string;
+  readonly state: JobState;
+  /** Slurm's word for a state this version does not know (then `state` is UNKNOWN). */
+  readonly slurmState?: string;
   readonly reason?: string;
   readonly elapsed: string;
   readonly node?: string;
@@ -156,7 +159,8 @@ export function gpusInTres(tres: string): number | undefined {
 
 export interface SacctJob {
   readonly jobId: string;
-  readonly state: string;
+  readonly state: JobState;
+  readonly slurmState?: string;
   readonly reason?: string;
   readonly exitCode: number;
   readonly signal: number;
@@ -217,7 +221,7 @@ export function parseSacct(stdout: string): { jobs: Map<string, SacctJob>; probl
     const reason = by ? `cancelled by uid ${by}` : r.reason === 'None' ? undefined : r.reason;
     jobs.set(id, {
       jobId: id,
-      state,
+      ...readSlurmState(state),
       reason,
       exitCode: code,
       signal,
@@ -249,6 +253,7 @@ export function finalFromSacct(j: SacctJob, requestedGpus: number): FinalState {
   return {
     jobId: j.jobId,
     state: j.state,
+    ...(j.slurmState ? { slurmState: j.slurmState } : {}),
     reason,
     elapsed: formatSlurmDuration(j.elapsedSeconds),
     node: j.nodes,
@@ -398,7 +403,7 @@ export function withLogVerdict(f: FinalState, e: EndEvidence): FinalState {
 }
 
 /** What Slurm's own lines in the log say ended the job, if anything. */
-export function slurmVerdict(slurm: readonly string[]): { state: string; reason: string } | undefined {
+export function slurmVerdict(slurm: readonly string[]): { state: JobState; reason: string } | undefined {
   const text = slurm.join('\n');
   if (/oom[-_]kill|xceeded (job|step) memory limit|memory limit.*being killed/.test(text))
     return { state: 'OUT_OF_MEMORY', reason: 'killed for exceeding its memory limit' };

@@ -17,20 +17,11 @@ import {
   withEndRecord,
   withLogVerdict,
 } from './accounting';
-import { requestedGpus } from './present';
+import { isFinished, type JobState } from './jobState';
 import type { JobRecord, JobRegistry } from './registry';
-import { FINISHED_STATES, parseSbatchOutput, parseSqueue, type SbatchOptions, sbatchArgv, squeueArgv } from './slurm';
+import { requestedGpus, type SlurmResources } from './resources';
+import { parseSbatchOutput, parseSqueue, type SbatchOptions, sbatchArgv, squeueArgv } from './slurm';
 import type { Stage } from './templates';
-
-export interface SlurmResources {
-  readonly partition?: string;
-  readonly nodes?: number;
-  readonly gpusPerNode?: number;
-  readonly cpusPerTask?: number;
-  readonly ntasksPerNode?: number;
-  readonly timeLimit?: string;
-  readonly extra?: readonly string[];
-}
 
 export interface JobSpec {
   readonly cluster: string;
@@ -62,13 +53,16 @@ const safe = (s: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'x';
 
+/** Reconnects a read-only command may ride out before its caller hears that the connection is lost. */
+const READ_ONLY_RETRIES = 3;
+
 /** Runs a read-only command, again after a reconnect if the connection dropped under it. */
 async function readOnly(conn: ClusterTransport, argv: string[]) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await conn.exec(argv);
     } catch (e) {
-      if (!(e instanceof ConnectionLostError) || attempt >= 3) throw e;
+      if (!(e instanceof ConnectionLostError) || attempt >= READ_ONLY_RETRIES) throw e;
     }
   }
 }
@@ -85,6 +79,11 @@ export class JobService {
   private readonly homes = new Map<string, string>();
   /** Clusters found without accounting: sacct is not asked again. */
   private readonly noAccounting = new Set<string>();
+  /**
+   * Tags this service is submitting now. A poll leaves them to their submission: recovering one
+   * whose sbatch has not answered yet would find no such job and write UNSUBMITTED over it.
+   */
+  private readonly submitting = new Set<string>();
 
   constructor(
     readonly registry: JobRegistry,
@@ -136,7 +135,7 @@ export class JobService {
       chdir: runDir,
       afterOk,
       testOnly,
-      ...spec.resources,
+      resources: spec.resources,
     };
   }
 
@@ -178,16 +177,22 @@ export class JobService {
       submittedAt: now,
       updatedAt: now,
       resultsDir: spec.resultsDir?.(runDir),
+      resources: spec.resources,
       sbatch: argv,
     };
-    await this.registry.put(record);
+    this.submitting.add(tag);
     try {
-      await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
-    } catch (e) {
-      await this.registry.update(tag, { state: 'UNSUBMITTED', reason: `upload failed: ${(e as Error).message}` });
-      throw e;
+      await this.registry.put(record);
+      try {
+        await uploadAtomic(sftp, withEndRecord(spec.script(runDir), runDir), scriptPath, 0o755);
+      } catch (e) {
+        await this.registry.update(tag, { state: 'UNSUBMITTED', reason: `upload failed: ${(e as Error).message}` });
+        throw e;
+      }
+      return await this.runSbatch(tag, argv);
+    } finally {
+      this.submitting.delete(tag);
     }
-    return this.runSbatch(tag, argv);
   }
 
   private async runSbatch(tag: string, argv: string[]): Promise<JobRecord> {
@@ -216,7 +221,12 @@ export class JobService {
     const { rows } = parseSqueue((await readOnly(this.connection(rec.cluster), squeueArgv())).stdout);
     const found = rows.find((r) => r.comment === tag);
     if (found)
-      return this.registry.update(tag, { jobId: found.jobId, state: found.state, reason: found.reason || undefined });
+      return this.registry.update(tag, {
+        jobId: found.jobId,
+        state: found.state,
+        slurmState: found.slurmState,
+        reason: found.reason || undefined,
+      });
     // squeue forgets a job MinJobAge after it ends; accounting, or the job's own end record, still knows it.
     const conn = this.connection(rec.cluster);
     if (!this.noAccounting.has(rec.cluster)) {
@@ -225,23 +235,30 @@ export class JobService {
       if (r.code !== 0 && accountingDisabled(r.stderr)) this.noAccounting.add(rec.cluster);
       const hit =
         r.code === 0 ? [...parseSacct(r.stdout).jobs.values()].find((j) => j.workDir === rec.runDir) : undefined;
-      if (hit && FINISHED_STATES.has(hit.state)) {
-        const f = finalFromSacct(hit, requestedGpus(rec.sbatch));
+      if (hit && isFinished(hit.state)) {
+        const f = finalFromSacct(hit, requestedGpus(rec.resources));
         return this.registry.update(tag, {
           jobId: f.jobId,
           state: f.state,
+          slurmState: f.slurmState,
           reason: f.reason,
           elapsed: f.elapsed,
           node: f.node,
           end: f.end,
         });
       }
-      if (hit) return this.registry.update(tag, { jobId: hit.jobId, state: hit.state, reason: hit.reason });
+      if (hit)
+        return this.registry.update(tag, {
+          jobId: hit.jobId,
+          state: hit.state,
+          slurmState: hit.slurmState,
+          reason: hit.reason,
+        });
     }
     const ev = await readOnly(conn, endRecordsArgv([rec]));
     const record = ev.code === 0 ? parseEndRecords(ev.stdout).get(rec.runDir) : undefined;
     if (record?.record?.job_id) {
-      const f = finalFromRecord(record.record.job_id, record, requestedGpus(rec.sbatch), false);
+      const f = finalFromRecord(record.record.job_id, record, requestedGpus(rec.resources), false);
       return this.registry.update(tag, {
         jobId: f.jobId,
         state: f.state,
@@ -293,9 +310,12 @@ export class JobService {
     const changed = new Set<string>();
     const ended = new Set<string>();
     const unresolved: JobRecord[] = [];
-    for (const rec of this.registry.all().filter((j) => j.cluster === cluster)) {
+    for (const { tag } of this.registry.all().filter((j) => j.cluster === cluster)) {
+      // Read at its turn: a submission that was running when the poll began may have settled since.
+      const rec = this.registry.get(tag);
+      if (!rec) continue;
       if (rec.state === 'SUBMITTING') {
-        changed.add((await this.recover(rec.tag)).tag);
+        if (!this.submitting.has(tag)) changed.add((await this.recover(tag)).tag);
         continue;
       }
       if (!rec.jobId || rec.state === 'UNSUBMITTED' || rec.end) continue;
@@ -303,6 +323,7 @@ export class JobService {
       if (row) {
         const patch = {
           state: row.state,
+          slurmState: row.slurmState,
           reason: row.reason || undefined,
           elapsed: row.elapsed,
           limit: row.limit,
@@ -310,6 +331,8 @@ export class JobService {
         };
         if (
           patch.state !== rec.state ||
+          patch.slurmState !== rec.slurmState ||
+          patch.limit !== rec.limit ||
           patch.reason !== rec.reason ||
           patch.elapsed !== rec.elapsed ||
           patch.node !== rec.node
@@ -317,11 +340,11 @@ export class JobService {
           await this.registry.update(rec.tag, patch);
           changed.add(rec.tag);
         }
-        if (FINISHED_STATES.has(row.state)) unresolved.push(this.registry.get(rec.tag)!);
+        if (isFinished(row.state)) unresolved.push(this.registry.get(rec.tag)!);
       } else {
         unresolved.push(rec);
       }
-      if (!FINISHED_STATES.has(rec.state) && FINISHED_STATES.has(this.registry.get(rec.tag)!.state)) ended.add(rec.tag);
+      if (!isFinished(rec.state) && isFinished(this.registry.get(rec.tag)!.state)) ended.add(rec.tag);
     }
     if (unresolved.length > 0) {
       const finals = await this.finalStates(cluster, unresolved, byId, problems);
@@ -330,17 +353,17 @@ export class JobService {
         if (!f) continue;
         // squeue's reason for a job it listed as finished (DependencyNeverSatisfied…) stands where
         // sacct has none; NonZeroExitCode says no more than the exit code now shown beside it.
-        const listedReason =
-          FINISHED_STATES.has(rec.state) && rec.reason !== 'NonZeroExitCode' ? rec.reason : undefined;
+        const listedReason = isFinished(rec.state) && rec.reason !== 'NonZeroExitCode' ? rec.reason : undefined;
         await this.registry.update(rec.tag, {
           state: f.state,
+          slurmState: f.slurmState,
           reason: f.reason ?? listedReason,
           elapsed: f.elapsed || rec.elapsed,
           node: f.node ?? rec.node,
           end: f.end,
         });
         changed.add(rec.tag);
-        if (!FINISHED_STATES.has(rec.state)) ended.add(rec.tag);
+        if (!isFinished(rec.state)) ended.add(rec.tag);
       }
     }
     const records = (tags: Set<string>) => [...tags].map((t) => this.registry.get(t)!);
@@ -351,7 +374,7 @@ export class JobService {
   private async finalStates(
     cluster: string,
     jobs: JobRecord[],
-    squeue: Map<string, { state: string }>,
+    squeue: Map<string, { state: JobState }>,
     problems: string[],
   ): Promise<Map<string, FinalState>> {
     const conn = this.connection(cluster);
@@ -370,9 +393,9 @@ export class JobService {
         pending = [];
         for (const j of jobs) {
           const a = acct.get(j.jobId!);
-          if (a && FINISHED_STATES.has(a.state)) finals.set(j.tag, finalFromSacct(a, requestedGpus(j.sbatch)));
+          if (a && isFinished(a.state)) finals.set(j.tag, finalFromSacct(a, requestedGpus(j.resources)));
           // sacct still says PENDING/RUNNING: slurmdbd has not heard of the end yet; next poll.
-          else if (a && !squeue.has(j.jobId!) && !FINISHED_STATES.has(a.state)) continue;
+          else if (a && !squeue.has(j.jobId!) && !isFinished(a.state)) continue;
           else pending.push(j);
         }
       }
@@ -400,9 +423,9 @@ export class JobService {
       if ((squeue.has(j.jobId!) || sacctFailed) && !e.record) continue;
       const depFailed = j.dependsOn.some((t) => {
         const s = stateOf(t);
-        return s !== undefined && FINISHED_STATES.has(s) && s !== 'COMPLETED';
+        return s !== undefined && isFinished(s) && s !== 'COMPLETED';
       });
-      finals.set(j.tag, finalFromRecord(j.jobId!, e, requestedGpus(j.sbatch), depFailed));
+      finals.set(j.tag, finalFromRecord(j.jobId!, e, requestedGpus(j.resources), depFailed));
     }
     return finals;
   }
@@ -420,11 +443,7 @@ export class JobService {
       .all()
       .filter(
         (j) =>
-          j.study === study &&
-          j.jobId &&
-          !FINISHED_STATES.has(j.state) &&
-          j.state !== 'UNSUBMITTED' &&
-          j.state !== 'SUBMITTING',
+          j.study === study && j.jobId && !isFinished(j.state) && j.state !== 'UNSUBMITTED' && j.state !== 'SUBMITTING',
       );
     for (const cluster of new Set(live.map((j) => j.cluster))) {
       const ids = live.filter((j) => j.cluster === cluster).map((j) => j.jobId!);
@@ -452,12 +471,12 @@ export class JobService {
       model: old.model,
       name: old.name,
       script: (runDir) => relocated.split(old.runDir).join(runDir),
-      resources: resourcesFromArgv(old.sbatch),
+      resources: old.resources,
       dependsOn: old.dependsOn
         .map((t) => retagged.get(t) ?? t)
         .filter((t) => {
           const d = this.registry.get(t);
-          return d?.jobId && !FINISHED_STATES.has(d.state);
+          return d?.jobId && !isFinished(d.state);
         }),
       resultsDir: old.resultsDir ? (runDir) => old.resultsDir!.split(old.runDir).join(runDir) : undefined,
     });
@@ -476,7 +495,7 @@ export class JobService {
     for (const j of this.registry.all()) {
       if (chain.has(j.tag) || !j.dependsOn.some((t) => chain.has(t))) continue;
       if (j.state === 'COMPLETED') continue;
-      if (!FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED') {
+      if (!isFinished(j.state) && j.state !== 'UNSUBMITTED') {
         leftAlone.push(j);
         continue;
       }
@@ -504,17 +523,4 @@ export class JobService {
     }
     return { jobs, leftAlone };
   }
-}
-
-function resourcesFromArgv(argv: readonly string[]): SlurmResources {
-  const get = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
-  const gres = get('gres');
-  return {
-    partition: get('partition'),
-    nodes: get('nodes') ? Number(get('nodes')) : undefined,
-    gpusPerNode: gres ? Number(gres.replace(/^gpu:/, '')) : undefined,
-    cpusPerTask: get('cpus-per-task') ? Number(get('cpus-per-task')) : undefined,
-    ntasksPerNode: get('ntasks-per-node') ? Number(get('ntasks-per-node')) : undefined,
-    timeLimit: get('time'),
-  };
 }

@@ -1,4 +1,4 @@
-import type { SlurmResources } from './jobService';
+import type { SlurmResources } from './resources';
 
 /**
  * Megatron and NeMo split a model over tensor × pipeline parallel ranks and replicate that over

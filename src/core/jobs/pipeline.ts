@@ -21,7 +21,6 @@ export const KIND_NAMES: Readonly<Record<ArtifactKind, string>> = {
 
 /** The study's own stages; which tool runs each is a template and a launcher. */
 export const MAIN_STAGES = ['cpt', 'sft', 'eval'] as const;
-export type MainStage = (typeof MAIN_STAGES)[number];
 
 /** Known converters, by the kinds they bridge: `<from>-to-<to>`. */
 export const CONVERTERS = ['hf-to-megatron', 'megatron-to-hf', 'hf-to-nemo', 'nemo-to-hf'] as const;

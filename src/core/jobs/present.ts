@@ -1,13 +1,15 @@
 import { parseSlurmDuration } from './accounting';
+import { isFinished, type JobState, stateText } from './jobState';
 import { STAGES } from './pipeline';
 import type { JobRecord } from './registry';
-import { FINISHED_STATES } from './slurm';
+import { requestedGpus } from './resources';
 
 /** How a job reads in the tree: state, time used of the limit, exit code, GPU-hours, and where or why. */
 export function jobDescription(j: JobRecord): string {
-  const parts = [j.state];
+  const parts = [stateText(j)];
   if (j.jobId) parts.unshift(`#${j.jobId}`);
-  if (j.elapsed && j.state !== 'PENDING') parts.push(j.limit ? `${j.elapsed} / ${j.limit}` : j.elapsed);
+  const limit = timeLimitText(j);
+  if (j.elapsed && j.state !== 'PENDING') parts.push(limit ? `${j.elapsed} / ${limit}` : j.elapsed);
   if (j.state === 'RUNNING' && j.node) parts.push(`on ${j.node}`);
   const exit = exitText(j);
   if (exit && j.state !== 'COMPLETED') parts.push(exit);
@@ -16,6 +18,28 @@ export function jobDescription(j: JobRecord): string {
   const reason = shownReason(j);
   if (reason && j.state !== 'RUNNING' && j.state !== 'COMPLETED') parts.push(`(${reason})`);
   return parts.join(' · ');
+}
+
+/** What squeue prints for a job that may run for ever (the partition's MaxTime is INFINITE). */
+const UNLIMITED = new Set(['UNLIMITED', 'INFINITE']);
+/**
+ * Slurm's backfill scheduler plans a job without a limit, in a partition without one, as running
+ * 365 days (`YEAR_MINUTES` in `_set_backfill_timelimits()`, SchedMD/slurm
+ * src/plugins/sched/backfill/backfill.c at 284c3b95f08a2dc2478499837b03355e1b9c5c75), and a job
+ * it starts keeps that limit: the same request shows as UNLIMITED or as this, by who started it.
+ */
+const BACKFILL_NO_LIMIT = '365-00:00:00';
+export const NO_LIMIT = 'no limit';
+
+/**
+ * A job's time limit as shown: `no limit` for every way Slurm says so, else the limit as Slurm
+ * prints it. 365 days counts as no limit only for a job that did not ask for a limit itself.
+ */
+export function timeLimitText(j: Pick<JobRecord, 'limit' | 'resources'>): string | undefined {
+  if (!j.limit) return undefined;
+  if (UNLIMITED.has(j.limit)) return NO_LIMIT;
+  if (j.limit === BACKFILL_NO_LIMIT && j.resources.timeLimit === undefined) return NO_LIMIT;
+  return j.limit;
 }
 
 /** `exit 3`, `signal 15`, or nothing when unknown or 0:0 (which a cancelled job that never ran also has). */
@@ -40,17 +64,6 @@ export function endDetails(j: JobRecord): string[] {
   return lines;
 }
 
-/** GPUs a job asked for: `--gres=gpu[:type]:N` per node, times `--nodes`. */
-export function requestedGpus(sbatch: readonly string[]): number {
-  const get = (k: string) => sbatch.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
-  const gres = get('gres')
-    ?.split(',')
-    .find((g) => g.startsWith('gpu'));
-  const perNode = gres ? Number(gres.split(':').pop()) : 0;
-  const nodes = Number(get('nodes') ?? 1);
-  return Number.isFinite(perNode) && Number.isFinite(nodes) ? perNode * nodes : 0;
-}
-
 /**
  * GPU-hours: elapsed × allocated GPUs. A finished job's from its end (accounting or its own
  * record); a running job's so far, from squeue's elapsed time and the GPUs it asked for.
@@ -58,7 +71,7 @@ export function requestedGpus(sbatch: readonly string[]): number {
 export function jobGpuHours(j: JobRecord): number {
   if (j.end) return (j.end.elapsedSeconds * j.end.gpus) / 3600;
   if (j.state === 'PENDING' || !j.elapsed) return 0;
-  return ((parseSlurmDuration(j.elapsed) ?? 0) * requestedGpus(j.sbatch)) / 3600;
+  return ((parseSlurmDuration(j.elapsed) ?? 0) * requestedGpus(j.resources)) / 3600;
 }
 
 export function gpuHours(jobs: readonly JobRecord[]): number {
@@ -73,12 +86,10 @@ export function formatGpuHours(h: number, short = false): string {
 
 /** A study's outcome in one line: `12 completed, 1 failed, 3,412 GPU-hours`. */
 export function studySummary(jobs: readonly JobRecord[]): string {
-  const count = (f: (s: string) => boolean) => jobs.filter((j) => f(j.state)).length;
+  const count = (f: (s: JobState) => boolean) => jobs.filter((j) => f(j.state)).length;
   const done = count((s) => s === 'COMPLETED');
   const cancelled = count((s) => s === 'CANCELLED');
-  const failed = count(
-    (s) => (FINISHED_STATES.has(s) && s !== 'COMPLETED' && s !== 'CANCELLED') || s === 'UNSUBMITTED',
-  );
+  const failed = count((s) => (isFinished(s) && s !== 'COMPLETED' && s !== 'CANCELLED') || s === 'UNSUBMITTED');
   const parts = [`${done} completed`];
   if (failed) parts.push(`${failed} failed`);
   if (cancelled) parts.push(`${cancelled} cancelled`);
@@ -87,7 +98,6 @@ export function studySummary(jobs: readonly JobRecord[]): string {
   return [...parts, formatGpuHours(gpuHours(jobs))].join(', ');
 }
 
-/** Why a job that did not complete ended, for its notification. */
 /**
  * Reasons squeue gives a job while it waits. A job that ended keeps the last one a poll saw (a job
  * that fails at once may never be seen running), and it says nothing about why it ended.
@@ -113,8 +123,9 @@ export function shownReason(j: JobRecord): string | undefined {
   return !isActive(j) && WAITING_REASONS.has(j.reason) ? undefined : j.reason;
 }
 
+/** Why a job that did not complete ended, for its notification. */
 export function endReason(j: JobRecord): string {
-  const what: Record<string, string> = {
+  const what: Partial<Record<JobState, string>> = {
     FAILED: 'failed',
     CANCELLED: 'was cancelled',
     TIMEOUT: 'reached its time limit',
@@ -125,27 +136,54 @@ export function endReason(j: JobRecord): string {
     DEADLINE: 'passed its deadline',
   };
   const how = [exitText(j), shownReason(j)].filter(Boolean).join(', ');
-  return `${what[j.state] ?? `ended ${j.state}`}${how ? ` (${how})` : ''}`;
+  return `${what[j.state] ?? `ended ${stateText(j)}`}${how ? ` (${how})` : ''}`;
 }
 
 export type JobIcon = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'unknown';
 
-export function jobIcon(state: string): JobIcon {
-  if (state === 'COMPLETED') return 'done';
-  if (state === 'RUNNING' || state === 'COMPLETING' || state === 'CONFIGURING') return 'running';
-  if (state === 'PENDING' || state === 'SUBMITTING' || state === 'REQUEUED') return 'pending';
-  if (state === 'CANCELLED') return 'cancelled';
-  if (FINISHED_STATES.has(state) || state === 'UNSUBMITTED') return 'failed';
-  return 'unknown';
+/** Every state's icon; a state added to the union without one here does not compile. */
+const ICON_OF: Record<JobState, JobIcon> = {
+  SUBMITTING: 'pending',
+  PENDING: 'pending',
+  REQUEUED: 'pending',
+  REQUEUE_FED: 'pending',
+  REQUEUE_HOLD: 'pending',
+  RESV_DEL_HOLD: 'pending',
+  EXPEDITING: 'pending',
+  SUSPENDED: 'pending',
+  STOPPED: 'pending',
+  CONFIGURING: 'running',
+  RUNNING: 'running',
+  RESIZING: 'running',
+  SIGNALING: 'running',
+  COMPLETING: 'running',
+  STAGE_OUT: 'running',
+  COMPLETED: 'done',
+  CANCELLED: 'cancelled',
+  FAILED: 'failed',
+  TIMEOUT: 'failed',
+  NODE_FAIL: 'failed',
+  OUT_OF_MEMORY: 'failed',
+  PREEMPTED: 'failed',
+  BOOT_FAIL: 'failed',
+  DEADLINE: 'failed',
+  REVOKED: 'failed',
+  SPECIAL_EXIT: 'failed',
+  UNSUBMITTED: 'failed',
+  UNKNOWN: 'unknown',
+};
+
+export function jobIcon(state: JobState): JobIcon {
+  return ICON_OF[state];
 }
 
 export function isActive(j: JobRecord): boolean {
-  return !FINISHED_STATES.has(j.state) && j.state !== 'UNSUBMITTED';
+  return !isFinished(j.state) && j.state !== 'UNSUBMITTED';
 }
 
 /** Still worth a poll: live, or finished with its end (exit code, GPUs) not yet read. */
 export function needsPoll(j: JobRecord): boolean {
-  return isActive(j) || (j.jobId !== undefined && !j.end && FINISHED_STATES.has(j.state));
+  return isActive(j) || (j.jobId !== undefined && !j.end && isFinished(j.state));
 }
 
 /**

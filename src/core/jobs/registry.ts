@@ -5,8 +5,10 @@ import { hasUnsafeChars, quoted } from '../printable';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
 import { jobEnd } from './accounting';
+import { jobState } from './jobState';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
+import { resourcesOfOldSbatch, slurmResources } from './resources';
 
 /**
  * The jobs Corpus Lab submitted, persisted in the workspace (`.corpus-lab/jobs.json`, written
@@ -17,8 +19,6 @@ import { STAGES } from './pipeline';
  * resubmit, open its log, fetch its results) only once it passed the checks below, and nothing the
  * file held is ever lost by writing over it.
  */
-export const LOCAL_STATES = ['SUBMITTING', 'UNSUBMITTED', 'UNKNOWN'] as const;
-
 /** What `sbatch --parsable` prints: a job id, or an array task (`123_4`); never an option such as `--me`. */
 const SLURM_JOB_ID = /^\d+(_\d+)?$/;
 const TAG = /^[A-Za-z0-9][\w.-]*$/;
@@ -53,8 +53,12 @@ const recordFields = z.object({
   /** Tags of the jobs this one runs after (afterok). */
   dependsOn: z.array(z.string().regex(TAG)).default([]),
   jobId: z.string().regex(SLURM_JOB_ID, 'must be a Slurm job id (digits, or digits_digits)').optional(),
-  // What squeue said, shown as it is; squeue's parser already refuses what it cannot read.
-  state: z.string(),
+  state: jobState,
+  /** Slurm's word for a state this version does not know (`state` is then UNKNOWN). */
+  slurmState: z
+    .string()
+    .regex(/^[A-Z_]+$/)
+    .optional(),
   reason: z.string().optional(),
   elapsed: z.string().optional(),
   limit: z.string().optional(),
@@ -65,25 +69,45 @@ const recordFields = z.object({
   updatedAt: z.string(),
   /** Results this job writes (eval), for fetching them later. */
   resultsDir: remotePath.optional(),
-  /** What sbatch was given, to resubmit the same job. */
+  /** What the job asked Slurm for; a resubmission asks for the same. */
+  resources: slurmResources,
+  /** The sbatch line as run, for the record (resubmitting builds a new one from `resources`). */
   sbatch: z.array(z.string()),
 });
+
+/**
+ * Records as earlier versions wrote them, brought up to date before they are checked: resources
+ * were only in the sbatch line, and a state squeue printed was kept whatever it was.
+ */
+function upgraded(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  let r = raw as Record<string, unknown>;
+  if (r.resources === undefined && Array.isArray(r.sbatch) && r.sbatch.every((a) => typeof a === 'string'))
+    r = { ...r, resources: resourcesOfOldSbatch(r.sbatch) };
+  if (typeof r.state === 'string' && !jobState.safeParse(r.state).success && /^[A-Z_]+$/.test(r.state))
+    r = { ...r, state: 'UNKNOWN', slurmState: r.state };
+  return r;
+}
 
 /**
  * Where a job's files may be: its run directory is `<root>/runs/<tag>`, its script and log are in
  * it, and its results under `<root>/results/<study>/`. Anything else a hand-edited or shipped
  * registry says is refused, so that Open Log cannot tail, nor Resubmit submit, an arbitrary file.
  */
-export const jobRecord = recordFields.superRefine((r, ctx) => {
-  const bad = (field: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
-  if (path.posix.basename(r.runDir) !== r.tag || path.posix.basename(path.posix.dirname(r.runDir)) !== 'runs')
-    bad('runDir', `must be <root>/runs/${r.tag}`);
-  if (r.script !== `${r.runDir}/job.sbatch`) bad('script', 'must be job.sbatch in the run directory');
-  if (r.log !== `${r.runDir}/slurm.log`) bad('log', 'must be slurm.log in the run directory');
-  const root = path.posix.dirname(path.posix.dirname(r.runDir));
-  if (r.resultsDir !== undefined && !r.resultsDir.startsWith(`${path.posix.join(root, 'results', r.study)}/`))
-    bad('resultsDir', `must be under ${path.posix.join(root, 'results', r.study)}/`);
-});
+export const jobRecord = z.preprocess(
+  upgraded,
+  recordFields.superRefine((r, ctx) => {
+    const bad = (field: string, message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [field], message });
+    if (path.posix.basename(r.runDir) !== r.tag || path.posix.basename(path.posix.dirname(r.runDir)) !== 'runs')
+      bad('runDir', `must be <root>/runs/${r.tag}`);
+    if (r.script !== `${r.runDir}/job.sbatch`) bad('script', 'must be job.sbatch in the run directory');
+    if (r.log !== `${r.runDir}/slurm.log`) bad('log', 'must be slurm.log in the run directory');
+    const root = path.posix.dirname(path.posix.dirname(r.runDir));
+    if (r.resultsDir !== undefined && !r.resultsDir.startsWith(`${path.posix.join(root, 'results', r.study)}/`))
+      bad('resultsDir', `must be under ${path.posix.join(root, 'results', r.study)}/`);
+  }),
+);
 export type JobRecord = z.infer<typeof jobRecord>;
 
 export const REGISTRY_VERSION = 1;
@@ -252,4 +276,9 @@ export class JobRegistry {
     this.saving = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A workspace folder's registry, `.corpus-lab/jobs.json`: the editor, the CLI and the study read this one file. */
+export function workspaceRegistry(folder: string): JobRegistry {
+  return new JobRegistry(path.join(folder, '.corpus-lab', 'jobs.json'));
 }

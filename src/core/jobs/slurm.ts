@@ -1,59 +1,17 @@
 import { z } from 'zod';
 import { pathArg } from '../cluster/shellQuote';
-
-/** Slurm's job states, as squeue prints them (long form). */
-export const JOB_STATES = [
-  'PENDING',
-  'CONFIGURING',
-  'RUNNING',
-  'COMPLETING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMEOUT',
-  'NODE_FAIL',
-  'OUT_OF_MEMORY',
-  'PREEMPTED',
-  'SUSPENDED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'REQUEUED',
-  'RESIZING',
-  'REVOKED',
-  'SPECIAL_EXIT',
-  'STOPPED',
-] as const;
-export type SlurmState = (typeof JOB_STATES)[number];
-export const FINISHED_STATES: ReadonlySet<string> = new Set([
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TIMEOUT',
-  'NODE_FAIL',
-  'OUT_OF_MEMORY',
-  'PREEMPTED',
-  'BOOT_FAIL',
-  'DEADLINE',
-  'REVOKED',
-  'SPECIAL_EXIT',
-]);
+import { type ReadState, readSlurmState } from './jobState';
+import { resourceArgs, type SlurmResources } from './resources';
 
 export interface SbatchOptions {
   readonly jobName: string;
   /** Our unique tag, carried in --comment so a job can be found again without its id. */
   readonly tag: string;
-  readonly partition?: string;
-  readonly nodes?: number;
-  readonly gpusPerNode?: number;
-  readonly cpusPerTask?: number;
-  /** Tasks srun starts per node (NeMo/Lightning: one per GPU). */
-  readonly ntasksPerNode?: number;
-  readonly timeLimit?: string;
+  readonly resources: SlurmResources;
   readonly output: string;
   readonly chdir: string;
   /** Job ids that must complete successfully first (afterok). */
   readonly afterOk?: readonly string[];
-  readonly extra?: readonly string[];
   readonly testOnly?: boolean;
 }
 
@@ -66,17 +24,12 @@ export function sbatchArgv(script: string, o: SbatchOptions): string[] {
     `--comment=${o.tag}`,
     `--output=${o.output}`,
     `--chdir=${o.chdir}`,
+    ...resourceArgs(o.resources),
   ];
-  if (o.partition) argv.push(`--partition=${o.partition}`);
-  if (o.nodes) argv.push(`--nodes=${o.nodes}`);
-  if (o.gpusPerNode) argv.push(`--gres=gpu:${o.gpusPerNode}`);
-  if (o.ntasksPerNode) argv.push(`--ntasks-per-node=${o.ntasksPerNode}`);
-  if (o.cpusPerTask) argv.push(`--cpus-per-task=${o.cpusPerTask}`);
-  if (o.timeLimit) argv.push(`--time=${o.timeLimit}`);
   if (o.afterOk && o.afterOk.length > 0)
     argv.push(`--dependency=afterok:${o.afterOk.join(':')}`, '--kill-on-invalid-dep=yes');
   if (o.testOnly) argv.push('--test-only');
-  argv.push(...(o.extra ?? []), pathArg(script));
+  argv.push(pathArg(script));
   return argv;
 }
 
@@ -102,7 +55,7 @@ export function squeueArgv(user?: string): string[] {
   ];
 }
 
-export const squeueRow = z.object({
+const squeueRow = z.object({
   jobId: z.string().regex(JOB_ID),
   comment: z.string(),
   state: z.string().regex(/^[A-Z_]+$/),
@@ -112,7 +65,8 @@ export const squeueRow = z.object({
   nodes: z.string(),
   name: z.string(),
 });
-export type SqueueRow = z.infer<typeof squeueRow>;
+/** A squeue line; a state this version does not know is UNKNOWN, with Slurm's word kept. */
+export type SqueueRow = Omit<z.infer<typeof squeueRow>, 'state'> & ReadState;
 
 /** Parses squeue output; a malformed line is reported, not guessed at. */
 export function parseSqueue(stdout: string): { rows: SqueueRow[]; problems: string[] } {
@@ -131,7 +85,7 @@ export function parseSqueue(stdout: string): { rows: SqueueRow[]; problems: stri
       nodes: f[6],
       name: f[7],
     });
-    if (r.success) rows.push(r.data);
+    if (r.success) rows.push({ ...r.data, ...readSlurmState(r.data.state) });
     else
       problems.push(
         `squeue line ${i + 1}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}: ${JSON.stringify(line.slice(0, 120))}`,

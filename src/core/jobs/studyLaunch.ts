@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { type JobService, type JobSpec, newTag, type SlurmResources } from './jobService';
+import { type JobService, type JobSpec, newTag } from './jobService';
 import { labelProblem } from './labels';
 import { checkLayout } from './launchChecks';
 import { PAPER_RUN, PAPER_TFLOPS_PER_GPU } from './paperRun';
@@ -17,23 +17,11 @@ import {
   type Stage,
 } from './pipeline';
 import type { JobRecord } from './registry';
+import { slurmResources } from './resources';
 import { renderStage } from './templates';
 
 /** Launch settings (`corpusLab.jobs`): launchers and environment per stage, so real clusters can adapt them. */
-const resources = z
-  .object({
-    partition: z.string().optional(),
-    nodes: z.number().int().positive().optional(),
-    gpusPerNode: z.number().int().nonnegative().optional(),
-    cpusPerTask: z.number().int().positive().optional(),
-    /** Tasks per node for srun: NeMo (Lightning) wants one per GPU, and `trainer.devices` is set to it. */
-    ntasksPerNode: z.number().int().positive().optional(),
-    timeLimit: z
-      .string()
-      .regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, 'Slurm time, e.g. 2-00:00:00 or 30:00')
-      .optional(),
-  })
-  .strict();
+const resources = slurmResources.strict();
 
 const gpu = (nodes: number, gpusPerNode: number, timeLimit: string, ntasksPerNode?: number) =>
   resources.default({ partition: 'gpu', nodes, gpusPerNode, timeLimit, ...(ntasksPerNode ? { ntasksPerNode } : {}) });
@@ -297,7 +285,7 @@ export async function prepareStudy(
   for (const job of plan.jobs) {
     const runDir = runDirOf(job.key);
     const input = job.input.path ?? outputs.get(job.input.job!)!;
-    const res = s.resources[job.stage] as SlurmResources;
+    const res = s.resources[job.stage];
     const params = stageParams(job, runDir, launch) as Record<string, unknown> & {
       tensorParallel?: number;
       pipelineParallel?: number;

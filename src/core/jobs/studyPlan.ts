@@ -1,5 +1,5 @@
-import type { SlurmResources } from './jobService';
 import { PAPER_TFLOPS_PER_GPU } from './paperRun';
+import type { SlurmResources } from './resources';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
 import { epochIterations } from './studyLaunch';
 

@@ -1,5 +1,4 @@
-import type { ExecResult } from '../cluster/connection';
-import type { RemoteFiles } from '../cluster/transport';
+import type { ExecResult, RemoteFiles } from '../cluster/transport';
 import { missingDatasets } from './datasetCheck';
 import type { JobService } from './jobService';
 import { type JobSettings, prepareStudy, type StudyLaunch } from './studyLaunch';

@@ -141,7 +141,6 @@ export const STAGE_PARAMS = {
   'nemo-to-hf': nemoToHfParams,
   eval: evalParams,
 } as const satisfies Record<Stage, z.ZodTypeAny>;
-export type StageParams = { [S in Stage]: z.infer<(typeof STAGE_PARAMS)[S]> };
 
 export class TemplateError extends Error {
   constructor(

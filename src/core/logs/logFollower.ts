@@ -17,6 +17,15 @@ const MAX_RETRY_MS = 30_000;
 
 export type FollowState = 'waiting' | 'following' | 'reconnecting' | 'blocked' | 'stopped';
 
+/** What a follower tells its listeners; `problem` once per distinct failure (the follower goes on). */
+export interface FollowerEvents {
+  lines: [lines: string[]];
+  /** Bytes not shown at the start of a huge log. */
+  skipped: [bytes: number];
+  state: [state: FollowState];
+  problem: [error: Error];
+}
+
 /**
  * Follows a remote log file live: `tail -c +N -F` on one channel, counting the bytes received,
  * so that after a dropped connection it resumes at the exact byte — no line lost or repeated.
@@ -27,7 +36,7 @@ export type FollowState = 'waiting' | 'following' | 'reconnecting' | 'blocked' |
  * one scheduled reconnect (never a login of its own); after a host-key or authentication failure
  * it waits until the user retries; only `stop()` ends it.
  */
-export class LogFollower extends EventEmitter {
+export class LogFollower extends EventEmitter<FollowerEvents> {
   private offsetValue: number;
   private readonly splitter = new LogLineSplitter();
   private readonly abort = new AbortController();

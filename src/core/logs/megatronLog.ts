@@ -1,3 +1,5 @@
+import type { IterationMetrics } from './iterationMetrics';
+
 /**
  * Megatron-LM's training log lines:
  *  [2024-06-01 12:00:00] iteration      100/   10000 | consumed samples:       102400 |
@@ -5,19 +7,6 @@
  *  learning rate: 1.000000E-04 | global batch size:  1024 | lm loss: 2.345678E+00 | … | grad norm: 0.567 | …
  * Parsed with string searches, not one regular expression per field: logs run to gigabytes.
  */
-export interface IterationMetrics {
-  readonly iteration: number;
-  readonly totalIterations?: number;
-  readonly consumedSamples?: number;
-  readonly elapsedMs?: number;
-  readonly tflopsPerGpu?: number;
-  readonly learningRate?: number;
-  readonly lmLoss?: number;
-  readonly gradNorm?: number;
-  readonly skipped?: number;
-  readonly nan?: number;
-}
-
 const FIELDS: Record<string, keyof IterationMetrics> = {
   'consumed samples': 'consumedSamples',
   'elapsed time per iteration (ms)': 'elapsedMs',

@@ -46,10 +46,3 @@ export async function openLocalRange(file: string): Promise<RangeReader> {
     close: () => handle.close(),
   };
 }
-
-/** The size of a local file that must be regular (the `.bin` beside an index). */
-export async function localFileSize(file: string): Promise<number> {
-  const r = await openLocalRange(file);
-  await r.close();
-  return r.size;
-}

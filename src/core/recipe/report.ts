@@ -8,10 +8,40 @@ export function summaryLine(s: CompositionStatistics): string {
   return `${formatTokens(s.total)} · ja ${formatPercent(s.japaneseRatio, 1)} · en ${formatPercent(s.englishRatio, 1)} · parallel ${formatPercent(s.parallelRatio, 1)}`;
 }
 
+/** How many of a recipe's sources have exact counts (read from an index, here or on the cluster) and how many declared ones. */
+export function countOrigins(r: ResolvedRecipe): { exact: number; declared: number } {
+  let exact = 0;
+  let declared = 0;
+  for (const s of r.sources) {
+    if (s.tokensFrom === 'declared') declared++;
+    else exact++;
+  }
+  return { exact, declared };
+}
+
+/**
+ * "counts: 3 exact, 2 declared" for a recipe that mixes the two, else undefined. Its shares and its
+ * blend weights then compare numbers of different kinds: a declared 900M beside a counted 300K.
+ */
+export function mixedCounts(r: ResolvedRecipe): string | undefined {
+  const { exact, declared } = countOrigins(r);
+  return exact > 0 && declared > 0 ? `counts: ${exact} exact, ${declared} declared` : undefined;
+}
+
+const MIXED_WARNING =
+  'its shares and blend weights mix counts read from the datasets with declared ones; count the declared ones (Count Dataset Tokens on Cluster) or correct them';
+
+/** The tree's description of a recipe: its summary, and whether its counts are mixed. */
+export function recipeDescription(r: ResolvedRecipe): string {
+  const mixed = mixedCounts(r);
+  return mixed ? `${summaryLine(r.statistics)} · ${mixed}` : summaryLine(r.statistics);
+}
+
 export function codeLensTitle(r: ResolvedRecipe): string {
   const s = r.statistics;
   const incomplete = r.complete ? '' : ' (incomplete: see problems)';
-  return `Σ ${formatTokens(s.total)} tokens — ja ${formatTokens(s.japanese)} (${formatPercent(s.japaneseRatio)}) · en ${formatTokens(s.english)} (${formatPercent(s.englishRatio)}) · parallel ${formatTokens(s.parallel)} (${formatPercent(s.parallelRatio)})${incomplete}`;
+  const mixed = mixedCounts(r);
+  return `Σ ${formatTokens(s.total)} tokens — ja ${formatTokens(s.japanese)} (${formatPercent(s.japaneseRatio)}) · en ${formatTokens(s.english)} (${formatPercent(s.englishRatio)}) · parallel ${formatTokens(s.parallel)} (${formatPercent(s.parallelRatio)})${incomplete}${mixed ? ` — ⚠ ${mixed}` : ''}`;
 }
 
 export function statisticRows(s: CompositionStatistics): [string, string][] {
@@ -34,6 +64,8 @@ export function statisticsMarkdown(r: ResolvedRecipe): string {
   if (r.parent) lines.push('', `Extends **${escapeMd(r.parent)}**.`);
   if (!r.complete)
     lines.push('', '⚠ This recipe or an ancestor has errors; the numbers cover only the sources that could be read.');
+  const mixed = mixedCounts(r);
+  if (mixed) lines.push('', `⚠ ${capitalise(mixed)}: ${MIXED_WARNING}.`);
   return lines.join('\n');
 }
 
@@ -41,7 +73,7 @@ export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSour
   const share = recipe.statistics.total > 0 ? source.effectiveTokens / recipe.statistics.total : 0;
   const lines = [
     `**${escapeMd(source.id)}** — ${source.language}, ${source.origin}${source.kind ? `, ${escapeMd(source.kind)}` : ''}`,
-    `Tokens: ${formatTokens(source.tokens)} (${source.tokensFrom === 'index' ? 'counted from the indexed dataset' : source.tokensFrom === 'cluster' ? 'counted from the indexed dataset on the cluster' : 'declared'})`,
+    `Tokens: ${formatTokens(source.tokens)} (${tokensOrigin(source)})`,
   ];
   if (source.fraction !== undefined && source.fraction !== 1)
     lines.push(`Fraction: ${source.fraction} → ${formatTokens(source.effectiveTokens)}`);
@@ -49,7 +81,21 @@ export function sourceHoverMarkdown(recipe: ResolvedRecipe, source: ResolvedSour
     `Contribution: ${formatTokens(source.effectiveTokens)} = ${formatPercent(share)} of ${escapeMd(recipe.name)}`,
   );
   if (source.megatron) lines.push(`Dataset: \`${source.megatron}\``);
+  const mixed = mixedCounts(recipe);
+  if (mixed) lines.push(`⚠ ${escapeMd(recipe.name)}: ${mixed}; ${MIXED_WARNING}.`);
   return lines.join('\n\n');
+}
+
+function tokensOrigin(s: ResolvedSource): string {
+  if (s.tokensFrom === 'index') return 'counted from the indexed dataset';
+  if (s.tokensFrom === 'declared') return 'declared';
+  return s.countedAt === undefined
+    ? 'counted from the indexed dataset on the cluster'
+    : `counted from the indexed dataset on the cluster at ${s.countedAt.slice(0, 16).replace('T', ' ')} UTC, kept from an earlier window`;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 export interface RecipeComparison {

@@ -5,8 +5,15 @@ import type { RecipeDocument, SourceSpec } from './model';
 import { formatTokens } from './quantity';
 import { type CompositionStatistics, computeStatistics } from './statistics';
 
-/** A dataset's count: read from its index (locally, or `onCluster` over SFTP), or why not. */
-export type IndexCount = { ok: true; tokens: number; onCluster?: string } | { ok: false; message: string };
+/**
+ * A dataset's count: read from its index (locally, or `onCluster` over SFTP; `countedAt` when it is
+ * an earlier window's count of the cluster's files, kept in the count cache), or why not. `absent`:
+ * the index is not on this machine, the usual case for a dataset that lives on the cluster, where a
+ * declared count stands in without a word; any other failure is reported even when one does.
+ */
+export type IndexCount =
+  | { ok: true; tokens: number; onCluster?: string; countedAt?: string }
+  | { ok: false; message: string; onCluster?: string; absent?: boolean };
 
 export interface ResolvedSource extends SourceSpec {
   /** The recipe that declares this source (itself or an ancestor). */
@@ -14,6 +21,8 @@ export interface ResolvedSource extends SourceSpec {
   readonly file: string;
   readonly tokens: number;
   readonly tokensFrom: 'declared' | 'index' | 'cluster';
+  /** For a count read on the cluster in an earlier window (kept in the count cache): when. */
+  readonly countedAt?: string;
   /** Tokens after `fraction`: what the source contributes to the corpus. */
   readonly effectiveTokens: number;
   /** Absolute dataset prefix for local reads, when the source names one. */
@@ -302,11 +311,20 @@ function countSource(
       datasetPath: dataset,
       tokens: counted.tokens,
       tokensFrom: counted.onCluster ? 'cluster' : 'index',
+      ...(counted.countedAt === undefined ? {} : { countedAt: counted.countedAt }),
       effectiveTokens: counted.tokens * fraction,
     };
   }
-  // A declared count stands in for a dataset that lives elsewhere (on the cluster, say).
-  if (s.tokens !== undefined)
+  // A declared count stands in for a dataset that lives elsewhere (on the cluster, say). One that
+  // was looked for and could not be counted says why, or the recipe would mix counts unseen.
+  if (s.tokens !== undefined) {
+    if (counted && !counted.absent)
+      report(
+        doc.file,
+        s.megatronRange!,
+        `cannot count tokens of "${s.megatron}": ${counted.message}; the declared ${formatTokens(s.tokens)} stands in`,
+        'warning',
+      );
     return {
       ...base,
       datasetPath: dataset,
@@ -314,19 +332,11 @@ function countSource(
       tokensFrom: 'declared',
       effectiveTokens: s.tokens * fraction,
     };
+  }
   report(
     doc.file,
     s.megatronRange!,
     `cannot count tokens of "${s.megatron}": ${counted ? counted.message : 'the indexed dataset was not read'}`,
   );
   return undefined;
-}
-
-/** Recipes in the order a tree shows them: parents before children, siblings by name. */
-export function childrenOf(set: RecipeSet, parent: string | undefined): ResolvedRecipe[] {
-  return [...set.recipes.values()]
-    .filter(
-      (r) => r.parent === parent || (parent === undefined && r.parent !== undefined && !set.recipes.has(r.parent)),
-    )
-    .sort((a, b) => a.name.localeCompare(b.name));
 }

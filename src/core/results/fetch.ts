@@ -3,11 +3,19 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { abortable, isCancelled, throwIfAborted } from '../cancellation';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
 import type { ClusterTransport, RemoteFiles } from '../cluster/transport';
 import { labelProblem } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 import { hasUnsafeChars, printable } from '../printable';
+
+export interface FetchOptions {
+  /** Aborted: no further file is started, the one in transit is dropped, and the call rejects with the reason. */
+  readonly signal?: AbortSignal;
+  /** Each result file once it is in place (fetched, unchanged or its old version kept). */
+  readonly onFile?: (file: string) => void;
+}
 
 export interface FetchReport {
   readonly fetched: string[];
@@ -58,15 +66,21 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
  * (`<model>/<shots>-shot/<file>.csv`, mirroring the cluster). Downloads are atomic; a local file
  * that differs from the new one is kept as `<file>.<timestamp>.bak`, never overwritten. Every
  * target is checked to stay inside `localDir`, after symbolic links, before anything is written.
+ * Aborted, it stops between files and rejects with the signal's reason: each file is then either
+ * its old self or wholly the new one, and no temporary file is left.
  */
 export async function fetchStudyResults(
   connection: ClusterTransport,
   jobs: readonly JobRecord[],
   localDir: string,
+  options: FetchOptions = {},
 ): Promise<FetchReport> {
+  const { signal } = options;
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
-  const sftp = await connection.files();
+  throwIfAborted(signal);
+  const sftp = await abortable(connection.files(), signal);
   for (const job of jobs) {
+    throwIfAborted(signal);
     if (job.stage !== 'eval' || !job.resultsDir) continue;
     if (job.state !== 'COMPLETED') {
       report.problems.push(`${job.name}: ${job.state}${job.reason ? ` (${job.reason})` : ''}; no results fetched`);
@@ -84,7 +98,10 @@ export async function fetchStudyResults(
       report.problems.push((e as Error).message);
       continue;
     }
-    const list = await sftpCall.readdir(sftp, job.resultsDir).catch(() => []);
+    const list = await abortable(
+      sftpCall.readdir(sftp, job.resultsDir).catch(() => []),
+      signal,
+    );
     const names = list.map((x) => x.filename);
     for (const n of names.filter((f) => f.endsWith('.csv') && !isPlainCsvName(f)).sort())
       report.problems.push(`${job.name}: skipped "${printable(n)}": not a plain file name`);
@@ -101,9 +118,12 @@ export async function fetchStudyResults(
     }
     await mkdir(dir, { recursive: true });
     for (const f of csvs) {
+      throwIfAborted(signal);
       try {
-        await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report);
+        await fetchOne(sftp, path.posix.join(job.resultsDir, f), path.join(dir, f), report, signal);
+        options.onFile?.(path.join(dir, f));
       } catch (e) {
+        if (isCancelled(e)) throw e;
         report.problems.push(`${job.name}: ${f}: ${(e as Error).message}`);
       }
     }
@@ -123,11 +143,24 @@ async function linkOnTheWay(folder: string, dir: string): Promise<string | undef
   return undefined;
 }
 
-async function fetchOne(sftp: RemoteFiles, remote: string, target: string, report: FetchReport) {
+async function fetchOne(
+  sftp: RemoteFiles,
+  remote: string,
+  target: string,
+  report: FetchReport,
+  signal: AbortSignal | undefined,
+) {
   const old = await lstat(target).catch(() => undefined);
   if (old && !old.isFile()) throw new Error(`${target} exists and is not a regular file; left alone`);
   const incoming = `${target}.incoming`;
-  await downloadAtomic(sftp, remote, incoming);
+  const transfer = downloadAtomic(sftp, remote, incoming);
+  try {
+    await abortable(transfer, signal);
+  } catch (e) {
+    // SFTP cannot stop a transfer: the caller stops waiting now, and the file it leaves goes when it ends.
+    if (isCancelled(e)) void transfer.then(() => unlink(incoming)).catch(() => undefined);
+    throw e;
+  }
   if (old && (await hashFile(target)) === (await hashFile(incoming))) {
     await rename(incoming, target);
     report.unchanged.push(target);

@@ -2,7 +2,14 @@ import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ScoreTable, TaskRow } from '../analysis/tables';
 import { readTextFile } from '../regularFile';
-import { type Aggregation, aggregate, type McqaMetric, parseResultCsv, type ResultRow, TASKS } from './jmedbench';
+import {
+  type Aggregation,
+  aggregate,
+  type McqaMetric,
+  parseResultCsv,
+  type ResultRow,
+  TASKS,
+} from '../results/jmedbench';
 
 /**
  * Fetched evaluation results, `results/<study>/<model>/<shots>-shot/*.csv`, as before/after score

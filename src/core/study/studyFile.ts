@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { type Document, isMap, isScalar, parseDocument } from 'yaml';
+import { Document, isMap, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { STATISTIC_IDS } from '../analysis/statistics';
 import { LineIndex } from '../diagnostics';
 import { FileError, readTextFile } from '../regularFile';
-import { STATISTIC_IDS } from './statistics';
 
 /**
  * `study.yaml`: ties a study's recipes, jobs, results and analysis settings together. The
@@ -121,4 +121,14 @@ function keyAt(doc: Document.Parsed, keyPath: readonly (string | number)[]): { r
 
 export function resolveIn(dir: string, p: string | undefined): string | undefined {
   return p === undefined ? undefined : path.isAbsolute(p) ? p : path.join(dir, p);
+}
+
+/**
+ * study.yaml's text for a study, checked against the schema first so that what is written can be
+ * read back; `note` becomes the comment at its top.
+ */
+export function studyFileText(study: z.input<typeof studyFileSchema>, note: string): string {
+  const doc = new Document(studyFileSchema.parse(study));
+  doc.commentBefore = ` ${note}`;
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

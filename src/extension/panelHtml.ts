@@ -5,9 +5,13 @@ import * as vscode from 'vscode';
  * The page of a panel: one script (the panel's bundle) allowed by a fresh nonce, styles from the
  * extension only, no remote anything. The nonce comes from the OS's CSPRNG on every render.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string): string {
+export function panelHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  page: { readonly script: string; readonly title: string; readonly waiting: string },
+): string {
   const nonce = randomBytes(18).toString('base64');
-  const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', script));
+  const scriptUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', page.script));
   const styleUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'panels.css'));
   const csp = [
     "default-src 'none'",
@@ -25,10 +29,10 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${styleUri}">
-<title>${esc(title)}</title>
+<title>${esc(page.title)}</title>
 </head>
 <body>
-<div id="root" aria-live="polite"><p class="meta">${esc(vscode.l10n.t('Waiting for the study…'))}</p></div>
+<div id="root" aria-live="polite"><p class="meta">${esc(page.waiting)}</p></div>
 <div id="status" role="status"></div>
 <script nonce="${nonce}" src="${scriptUri}"></script>
 </body>

@@ -1,49 +1,30 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { JobRegistry } from '../jobs/registry';
-import { loadRecipes } from '../recipe/loader';
-import { FileError, readTextFile } from '../regularFile';
-import { describeProvenance, readStudyResults } from '../results/studyResults';
-import { closest } from '../validation';
-import { type AnalysisOptions, type AnalysisResult, analyze } from './analyze';
-import { isStatisticId, STATISTIC_IDS, type StatisticId } from './statistics';
-import { readStudyFile, resolveIn } from './studyFile';
+import { type AnalysisOptions, type AnalysisResult, analyze } from '../analysis/analyze';
+import { STATISTIC_IDS, type StatisticId } from '../analysis/statistics';
+import { readCompositionFile, readScoreFile, readTableOneFile } from '../analysis/tableFiles';
 import {
   type CompositionTable,
   differencesFromResults,
-  parseCompositionCsv,
-  parseScoreCsv,
-  parseTableOneCsv,
   type ScoreTable,
   TableError,
-} from './tables';
-import type { TableOneRow } from './views';
+  type TableOneRow,
+} from '../analysis/tables';
+import { type JobRecord, workspaceRegistry } from '../jobs/registry';
+import { loadRecipes } from '../recipe/loader';
+import type { CompositionStatistics } from '../recipe/statistics';
+import { readStudyFile, resolveIn } from './studyFile';
+import { describeProvenance, readStudyResults } from './studyResults';
 
 export interface AnalysisInputs {
   readonly composition: CompositionTable;
   readonly scores: ScoreTable;
 }
 
-export async function readCompositionFile(file: string): Promise<CompositionTable> {
-  return parseCompositionCsv(file, await readText(file));
-}
-
-export async function readScoreFile(file: string, minCorpora = 1): Promise<ScoreTable> {
-  return parseScoreCsv(file, await readText(file), minCorpora);
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readTextFile(file);
-  } catch (e) {
-    throw e instanceof FileError ? new TableError(file, e.line ?? 1, undefined, e.reason) : e;
-  }
-}
-
 /** Table C.1's shape computed from recipes: counts in billions, ratios in percent. */
 export function compositionFromRecipes(
   file: string,
-  recipes: { name: string; statistics: import('../recipe/statistics').CompositionStatistics }[],
+  recipes: { name: string; statistics: CompositionStatistics }[],
 ): CompositionTable {
   const values = Object.fromEntries(STATISTIC_IDS.map((id) => [id, [] as number[]])) as Record<StatisticId, number[]>;
   for (const { statistics: s } of recipes) {
@@ -86,30 +67,6 @@ export async function readStudyDirectory(dir: string): Promise<AnalysisInputs> {
   return { composition: compositionFromRecipes(`${dir} (recipes)`, recipes), scores };
 }
 
-/** `--control STAT=COV1,COV2`; an empty list (`STAT=`) means no covariates. */
-export function parseControls(specs: readonly string[]): Partial<Record<StatisticId, StatisticId[]>> {
-  const out: Partial<Record<StatisticId, StatisticId[]>> = {};
-  const check = (id: string, where: string): StatisticId => {
-    if (isStatisticId(id)) return id;
-    const hint = closest(id, STATISTIC_IDS);
-    throw new Error(
-      `--control ${where}: unknown statistic "${id}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${STATISTIC_IDS.join(', ')}`,
-    );
-  };
-  for (const spec of specs) {
-    const m = /^([^=]+)=(.*)$/.exec(spec);
-    if (!m) throw new Error(`--control "${spec}": expected STAT=COV1,COV2`);
-    const stat = check(m[1].trim(), `"${spec}"`);
-    if (out[stat]) throw new Error(`--control: ${stat} is given twice`);
-    out[stat] = m[2].trim() === '' ? [] : m[2].split(',').map((c) => check(c.trim(), `"${spec}"`));
-  }
-  return out;
-}
-
-export function analyzeInputs(inputs: AnalysisInputs, options: AnalysisOptions = {}): AnalysisResult {
-  return analyze(inputs.composition, inputs.scores, options);
-}
-
 /** Everything the analysis panels show about one study directory. */
 export interface StudyModel {
   readonly name: string;
@@ -123,20 +80,26 @@ export interface StudyModel {
   readonly provenance: Map<string, string>;
 }
 
-/** The evaluation job behind each model's results, from the workspace's job registry, if there is one. */
-async function evalJobsByModel(
-  dir: string,
-  study: string,
-): Promise<Map<string, { jobId?: string; cluster: string; name: string }>> {
-  const out = new Map<string, { jobId?: string; cluster: string; name: string }>();
-  const registry = new JobRegistry(path.join(dir, '.corpus-lab', 'jobs.json'));
-  try {
-    await registry.load();
-  } catch {
-    return out; // a damaged registry is reported by the Jobs view; the analysis does not need it
+/**
+ * The evaluation job behind each model's results, from the job registry of the study's workspace:
+ * the nearest folder, from the study's own up, that has one (a fetched study lives in
+ * `results/<study>/`, its registry at the workspace root).
+ */
+async function evalJobsByModel(dir: string, study: string): Promise<Map<string, JobRecord>> {
+  const out = new Map<string, JobRecord>();
+  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
+    const registry = workspaceRegistry(folder);
+    if (await exists(registry.file)) {
+      try {
+        await registry.load();
+      } catch {
+        return out; // a damaged registry is reported by the Jobs view; the analysis does not need it
+      }
+      for (const j of registry.all()) if (j.study === study && j.stage === 'eval') out.set(j.model, j);
+      return out;
+    }
+    if (path.dirname(folder) === folder) return out;
   }
-  for (const j of registry.all()) if (j.study === study && j.stage === 'eval') out.set(j.model, j);
-  return out;
 }
 
 async function exists(f: string) {
@@ -167,7 +130,7 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
   if (!(await exists(studyYaml))) {
     const inputs = await readStudyDirectory(dir);
     const tableOneFile = path.join(dir, 'average-scores.csv');
-    const tableOne = (await exists(tableOneFile)) ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
+    const tableOne = (await exists(tableOneFile)) ? await readTableOneFile(tableOneFile) : null;
     return {
       name: path.basename(path.resolve(dir)),
       inputs,
@@ -201,7 +164,7 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
         ? `template "${study.aggregation.template}"`
         : `${study.aggregation} over templates`;
     notes.push(
-      `results in ${study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
+      `results in ${study.results === '.' ? 'this folder' : study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
     );
     problems.push(...r.problems);
     const jobs = await evalJobsByModel(dir, study.name);
@@ -221,7 +184,7 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
     composition = compositionFromRecipes(`${dir} (recipes)`, recipes);
   }
   const tableOneFile = resolveIn(dir, study.tableOne);
-  const tableOne = tableOneFile ? parseTableOneCsv(tableOneFile, await readText(tableOneFile)) : null;
+  const tableOne = tableOneFile ? await readTableOneFile(tableOneFile) : null;
   return {
     name: study.name,
     inputs: { composition, scores },
