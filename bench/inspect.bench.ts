@@ -113,7 +113,7 @@ async function child(where: string, prefix: string) {
   let d: OpenedDataset;
   if (where === 'remote') {
     conn = connection(loopbackCluster(), 'bench');
-    d = await openRemoteDataset(await conn.sftp(), prefix, 'loopback');
+    d = await openRemoteDataset(await conn.files(), prefix, 'loopback');
   } else d = await openLocalDataset(prefix);
   const rss1 = peakRssKiB();
   let majorGcs = 0;
@@ -198,7 +198,7 @@ async function main() {
   ];
   if (cluster) {
     const conn = connection(cluster, 'bench');
-    const sftp = await conn.sftp();
+    const sftp = await conn.files();
     rows.push(['remote', () => openRemoteDataset(sftp, prefix, 'loopback'), () => conn.dispose()]);
   }
   for (const [where, open, done] of rows) {

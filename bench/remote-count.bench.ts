@@ -20,7 +20,7 @@ async function main() {
   const c = loopbackCluster();
   const conn = connection(c, 'bench');
   const dir = `${c.home}/bench-shards`;
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const prefixes = Array.from({ length: SHARDS }, (_, i) => `${dir}/shard_${String(i).padStart(4, '0')}`);
   const lengths = (i: number) => [1000 + i, 2000, 3000 + (i % 7)];
   const exists = (await conn.exec(['sh', '-c', `ls "$1" | wc -l`, 'sh', dir])).stdout.trim();

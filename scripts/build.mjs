@@ -56,6 +56,8 @@ await Promise.all([
     format: 'cjs',
     target: 'node20',
     external: nativeOptional,
+    // jsonc-parser's UMD build requires its parts at run time; its ES module bundles.
+    mainFields: ['module', 'main'],
     plugins: [lazyTokenizers],
     banner: { js: '#!/usr/bin/env node' },
   }),

@@ -29,9 +29,18 @@ export function parseSettings(raw: Record<string, unknown>): { settings: Setting
     else
       problems.push(
         ...r.error.issues.map(
-          (i) => `corpusLab.${describeIssue({ ...i, path: [key, ...i.path] }, raw[key]).replace(/^"([^"]+)"/, '$1')}`,
+          (i) =>
+            `corpusLab.${describeIssue({ ...i, path: [key, ...i.path] }, valueAt(raw[key], i.path)).replace(/^"([^"]+)"/, '$1')}`,
         ),
       );
   }
   return { settings: settingsSchema.parse(clean), problems };
+}
+
+/** The value an issue is about, for its message: the field itself, not the whole setting. */
+function valueAt(value: unknown, at: readonly (string | number)[]): unknown {
+  return at.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined),
+    value,
+  );
 }

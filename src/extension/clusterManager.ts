@@ -2,9 +2,11 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClusterConnection, type ConnectionState, type HostKeyPrompt } from '../core/cluster/connection';
+import { ClusterConnection, type HostKeyPrompt } from '../core/cluster/connection';
 import { knownHostsLine } from '../core/cluster/knownHosts';
+import { LocalTransport } from '../core/cluster/localTransport';
 import { type ClusterProfile, localSshFiles, resolveProfile } from '../core/cluster/profile';
+import type { ClusterTransport, ConnectionState } from '../core/cluster/transport';
 import { COMMANDS } from './commandIds';
 import { Disposable, toDisposable } from './dispose';
 
@@ -16,7 +18,7 @@ const SECRET_PREFIX = 'corpusLab.passphrase:';
  * passphrases live only in SecretStorage.
  */
 export class ClusterManager extends Disposable {
-  private readonly connections = new Map<string, { connection: ClusterConnection; profile: string }>();
+  private readonly connections = new Map<string, { connection: ClusterTransport; profile: string }>();
   private readonly status = this.own(
     vscode.window.createStatusBarItem('corpusLab.cluster', vscode.StatusBarAlignment.Left, 50),
   );
@@ -57,7 +59,7 @@ export class ClusterManager extends Disposable {
   }
 
   /** The named cluster's connection (created, not yet connected), or an error naming the known ones. */
-  get(name: string): ClusterConnection {
+  get(name: string): ClusterTransport {
     const profile = this.profiles().find((p) => p.name === name);
     if (!profile)
       throw new Error(
@@ -71,6 +73,13 @@ export class ClusterManager extends Disposable {
     const existing = this.connections.get(name);
     if (existing && existing.profile === key) return existing.connection;
     existing?.connection.dispose();
+    if (profile.kind === 'local') {
+      // The extension host runs on the login node (Remote-SSH): Slurm and the files are here.
+      const local = new LocalTransport(name);
+      this.connections.set(name, { connection: local, profile: key });
+      this.render();
+      return local;
+    }
     const resolved = resolveProfile(profile, localSshFiles, {
       home: homedir(),
       localUser: userInfo().username,

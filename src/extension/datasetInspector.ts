@@ -163,7 +163,7 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
             const isLocal =
               source.datasetPath !== undefined && (await localKind(`${source.datasetPath}.idx`)) === 'file';
             // The cluster is connected to only when something is not here: the dataset, or then its tokenizer.
-            let session: Promise<import('ssh2').SFTPWrapper | undefined> | undefined;
+            let session: Promise<import('../core/cluster/transport').RemoteFiles | undefined> | undefined;
             const sftp = () => (session ??= remoteSftp(dataCluster, isLocal));
             let dataset;
             if (isLocal) dataset = await openLocalDataset(source.datasetPath!);
@@ -241,7 +241,7 @@ export function registerDatasetInspector(deps: InspectorDeps): vscode.Disposable
   const remoteSftp = async (dataCluster: string, optional: boolean) => {
     if (!dataCluster) return undefined;
     try {
-      return await deps.clusters.get(dataCluster).sftp();
+      return await deps.clusters.get(dataCluster).files();
     } catch (e) {
       if (optional) return undefined;
       throw e;

@@ -9,6 +9,7 @@ import { compareRuns } from './compareRuns';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
 import type { JobNode } from './jobTree';
+import { offerLocalProfile } from './localProfileOffer';
 import { REPORT_SCHEME, ReportDocuments, registerRecipeCommands } from './recipeCommands';
 import { registerRecipeDiagnostics } from './recipeDiagnostics';
 import {
@@ -115,6 +116,7 @@ export function activate(context: vscode.ExtensionContext) {
   );
   // Diagnostics should appear without the user opening the view first.
   void load();
+  void offerLocalProfile(() => settings().clusters, context.globalState, log);
 }
 
 export function deactivate() {}

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ClusterConnection } from '../core/cluster/connection';
+import type { ClusterTransport } from '../core/cluster/transport';
 import { followsTail, logDocumentPath } from '../core/jobs/logView';
 import type { JobRecord } from '../core/jobs/registry';
 import { displayLine } from '../core/logs/displayText';
@@ -33,7 +33,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   /** Editors that were at the end of their log when it last grew: they are scrolled to its new end. */
   private readonly following = new Map<string, vscode.TextEditor[]>();
 
-  constructor(private readonly connection: (cluster: string) => ClusterConnection) {
+  constructor(private readonly connection: (cluster: string) => ClusterTransport) {
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme !== LOG_SCHEME) return;
       // Setting the language closes and reopens the document: stop only if it stays closed.

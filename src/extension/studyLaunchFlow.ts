@@ -64,7 +64,7 @@ export class StudyLaunchFlow {
         location: vscode.ProgressLocation.Notification,
         title: vscode.l10n.t('Checking the study: tools and Slurm (sbatch --test-only)…'),
       },
-      async () => validateStudy(deps.service, (argv) => conn.exec(argv), launch, await conn.sftp()),
+      async () => validateStudy(deps.service, (argv) => conn.exec(argv), launch, await conn.files()),
     );
     for (const t of report.tools) deps.log.info(`${t.stage}: ${t.program}: ${t.message}`);
     for (const r of report.slurm) deps.log.info(`${r.name}: ${r.ok ? 'ok' : 'REFUSED'}: ${r.message}`);
@@ -111,7 +111,7 @@ export class StudyLaunchFlow {
         async () => {
           const prepared = await prepareStudy(deps.service, launch);
           const missing = await missingDatasets(
-            await conn.sftp(),
+            await conn.files(),
             launch,
             prepared,
             await deps.service.home(choice.cluster),

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { ClusterConnection } from '../core/cluster/connection';
+import type { ClusterTransport } from '../core/cluster/transport';
 import type { JobRecord } from '../core/jobs/registry';
 import type { IterationMetrics } from '../core/logs/iterationMetrics';
 import { LogFollower } from '../core/logs/logFollower';
@@ -41,7 +41,7 @@ export class TrainingPanel implements vscode.Disposable {
   /** A new chart, or (restored) one VS Code brought back after a reload. */
   constructor(
     job: JobRecord,
-    connection: () => ClusterConnection,
+    connection: () => ClusterTransport,
     context: PanelContext,
     restored?: vscode.WebviewPanel,
   ) {
@@ -128,7 +128,7 @@ export class TrainingPanel implements vscode.Disposable {
  */
 export function registerTrainingCharts(
   context: PanelContext,
-  find: (tag: string) => Promise<{ job: JobRecord; connection: () => ClusterConnection } | undefined>,
+  find: (tag: string) => Promise<{ job: JobRecord; connection: () => ClusterTransport } | undefined>,
   opened: (tag: string, chart: TrainingPanel) => void,
 ): vscode.Disposable {
   return registerPanelSerializer(TRAINING_PANEL, async (webviewPanel, state) => {

@@ -27,7 +27,7 @@ before(async () => {
   c = loopbackCluster();
   const root = `corpus-lab-e2e-fail-${Date.now().toString(36)}`;
   const conn = connection(c);
-  const tools = await setupStudyTools(conn, c, root, ['ja/tiny_a_text_document', 'en/tiny_a_text_document']);
+  const tools = await setupStudyTools(conn, c.home, root, ['ja/tiny_a_text_document', 'en/tiny_a_text_document']);
   conn.dispose();
   const jobs = tools.jobs as { launchers: Record<string, string>; resources: Record<string, Record<string, unknown>> };
   server = await startCodeServer(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), {

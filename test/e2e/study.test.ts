@@ -43,7 +43,7 @@ const JOBS = 4 + 1 + 3 * 6;
 before(async () => {
   c = loopbackCluster();
   const conn = connection(c);
-  const tools = await setupStudyTools(conn, c, root, Object.values(PREFIXES).flat());
+  const tools = await setupStudyTools(conn, c.home, root, Object.values(PREFIXES).flat());
   dataRoot = tools.dataRoot;
   conn.dispose();
   const ws = mkdtempSync(path.join(tmpdir(), 'corpus-lab-study-'));

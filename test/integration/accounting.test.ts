@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { readRemoteFile } from '../../src/core/cluster/sftp';
+import type { ClusterTransport } from '../../src/core/cluster/transport';
 import { END_RECORD } from '../../src/core/jobs/accounting';
 import { JobService, type JobSpec } from '../../src/core/jobs/jobService';
 import { isFinished } from '../../src/core/jobs/jobState';
@@ -18,7 +18,7 @@ import {
   studySummary,
 } from '../../src/core/jobs/present';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
-import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
+import { type LoopbackCluster, loopbackCluster, type TestHost, testHost } from './cluster';
 
 /**
  * Jobs that ended longer ago than MinJobAge, so that squeue no longer lists them: read back from
@@ -28,7 +28,8 @@ import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
  */
 const run = `a${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
-let conn: ClusterConnection;
+let host: TestHost;
+let conn: ClusterTransport;
 let local: string;
 let registry: JobRegistry;
 let service: JobService;
@@ -76,7 +77,8 @@ const listed = async (ids: string[]) => {
 
 before(async () => {
   c = loopbackCluster();
-  conn = connection(c);
+  host = testHost(c);
+  conn = host.transport;
   local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-acct-'));
   registry = new JobRegistry(path.join(local, '.corpus-lab', 'jobs.json'));
   await registry.load();
@@ -85,7 +87,7 @@ before(async () => {
 
 after(async () => {
   await conn.exec(['scancel', '--me']).catch(() => undefined);
-  conn?.dispose();
+  host?.dispose();
   rmSync(local, { recursive: true, force: true });
 });
 
@@ -198,7 +200,7 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
 });
 
 test('the end record is written by the job itself, atomically, next to its log', async () => {
-  const rec = (await readRemoteFile(await conn.sftp(), `${jobs.failed.runDir}/${END_RECORD}`)).toString('utf8');
+  const rec = (await readRemoteFile(await conn.files(), `${jobs.failed.runDir}/${END_RECORD}`)).toString('utf8');
   const kv = Object.fromEntries(
     rec
       .trim()

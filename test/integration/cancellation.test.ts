@@ -81,7 +81,7 @@ before(async () => {
   conn = connection(c);
   remote = `${c.home}/corpus-lab-${run}`;
   local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-cancel-'));
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   for (const name of ['a.csv', 'b.csv', 'c.csv'])
     await uploadAtomic(sftp, `Task,Template,Accuracy\n${name},t,0.5\n`, `${remote}/results/Done/0-shot/${name}`);
 });
@@ -97,7 +97,7 @@ test('a count aborted while the cluster holds a request stops at once, cancelled
   t.after(() => own.dispose());
   const stuck = `${remote}/data/stuck`;
   await fifo(`${stuck}.idx`);
-  await uploadAtomic(await conn.sftp(), Buffer.alloc(2), `${stuck}.bin`);
+  await uploadAtomic(await conn.files(), Buffer.alloc(2), `${stuck}.bin`);
   const controller = new AbortController();
   setTimeout(() => controller.abort(new CancelledError()), 300);
   const { ms, error } = await elapsed(() =>
@@ -148,7 +148,7 @@ test('a fetch aborted while a download hangs returns at once; the dropped transf
   t.after(() => own.dispose());
   const dir = path.join(local, 'hung');
   const job = { ...evalJob('Hung'), resultsDir: `${remote}/results/Hung/0-shot` };
-  await uploadAtomic(await conn.sftp(), 'Task,Template,Accuracy\nx,t,0.5\n', `${job.resultsDir}/a.csv`);
+  await uploadAtomic(await conn.files(), 'Task,Template,Accuracy\nx,t,0.5\n', `${job.resultsDir}/a.csv`);
   await fifo(`${job.resultsDir}/b.csv`);
   const controller = new AbortController();
   let abortedAt = 0;

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { ClusterConnection, type ConnectionHooks, type SshTarget } from '../../src/core/cluster/connection';
+import { LocalTransport } from '../../src/core/cluster/localTransport';
+import type { ClusterProfile } from '../../src/core/cluster/profile';
+import type { ClusterTransport } from '../../src/core/cluster/transport';
 
 /** The loopback cluster started by test/cluster/start.sh, as its cluster.env describes it. */
 export interface LoopbackCluster {
@@ -92,4 +95,70 @@ export function connection(
 /** Runs a command locally as root (the test's side of the machine: inspecting what the remote did). */
 export function local(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8' });
+}
+
+/**
+ * The transport the parametrized suites (jobs, accounting, fetch, the CLI's study) run over:
+ * `CORPUS_LAB_TEST_TRANSPORT=local` runs them with the `local` profile, as on a login node, where
+ * the Slurm client commands of the loopback cluster are local too; anything else, over SSH.
+ */
+export const TRANSPORT: 'ssh' | 'local' = process.env.CORPUS_LAB_TEST_TRANSPORT === 'local' ? 'local' : 'ssh';
+
+/** Where a suite's cluster side lives: the transport, the home directory it starts from, the profile naming it. */
+export interface TestHost {
+  readonly transport: ClusterTransport;
+  readonly home: string;
+  readonly profile: ClusterProfile;
+  /** What a process running the CLI needs in its environment to reach the same cluster. */
+  readonly env: Readonly<Record<string, string>>;
+  dispose(): void;
+}
+
+/**
+ * The cluster as the suite's transport reaches it. Locally the tests run as root, not as the SSH
+ * account: the home is a scratch directory under /tmp owned by the runner (jobs get it as $HOME
+ * through sbatch's exported environment), removed at the end.
+ */
+export function testHost(c: LoopbackCluster, name = 'loopback'): TestHost {
+  if (TRANSPORT === 'ssh') {
+    const transport = connection(c, name);
+    return {
+      transport,
+      home: c.home,
+      profile: sshProfile(c, name),
+      env: {},
+      dispose: () => transport.dispose(),
+    };
+  }
+  const home = mkdtempSync('/tmp/corpus-lab-local-');
+  const env = { HOME: home, SLURM_CONF: c.slurmConf };
+  const transport = new LocalTransport(name, { home, env });
+  return {
+    transport,
+    home,
+    profile: { name, kind: 'local', remoteRoot: 'corpus-lab' },
+    env,
+    dispose: () => {
+      transport.dispose();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The loopback cluster as a `corpusLab.clusters` entry (the README's demo profile). */
+export function sshProfile(c: LoopbackCluster, name = 'loopback'): ClusterProfile {
+  return {
+    name,
+    kind: 'ssh',
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    identityFiles: [c.key],
+    knownHostsFiles: [c.knownHosts],
+    useAgent: false,
+    keepaliveIntervalSeconds: 15,
+    keepaliveCountMax: 4,
+    connectTimeoutSeconds: 20,
+    remoteRoot: 'corpus-lab',
+  };
 }

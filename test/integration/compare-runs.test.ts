@@ -25,7 +25,7 @@ const megatron = (it: number, loss: string) =>
   ` [2026-11-26 23:00:00] iteration ${String(it).padStart(8)}/       2 | consumed samples: ${String(it * 4).padStart(12)} | elapsed time per iteration (ms): 1234.5 | throughput per GPU (TFLOP/s/GPU): 180.5 | learning rate: 1.000000E-04 | global batch size:     4 | lm loss: ${loss} | loss scale: 1.0 | grad norm: 0.500 | number of skipped iterations:   0 | number of nan iterations:   0 |`;
 
 test('a CPT run and an SFT run: points, sequence length and summary from the files on the cluster', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   await uploadAtomic(
     sftp,
     '#!/bin/bash\npython pretrain_gpt.py \\\n  --seq-length 2048 --max-position-embeddings 2048\n',

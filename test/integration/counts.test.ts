@@ -47,7 +47,7 @@ before(async () => {
   conn = connection(c);
   scratch = mkdtempSync(path.join(tmpdir(), 'corpus-lab-counts-'));
   root = `${c.home}/counts-${run}`;
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   await uploadAtomic(sftp, encodeIndex([1000, 2000, 500], [0, 3]), `${root}/ja/medical_text_document.idx`);
   await uploadAtomic(sftp, Buffer.alloc(2 * 3500), `${root}/ja/medical_text_document.bin`);
 });
@@ -111,11 +111,11 @@ test('a dataset missing on the cluster is named where a declared count stands in
     ],
   };
   const prepared = await prepareStudy({ remoteRoot: async () => root } as unknown as JobService, launch);
-  assert.deepEqual(await missingDatasets(await conn.sftp(), launch, prepared, c.home), [
+  assert.deepEqual(await missingDatasets(await conn.files(), launch, prepared, c.home), [
     `cpt/Remote: the blend's dataset ${root}/en/gone_text_document is missing on the cluster (no ${root}/en/gone_text_document.idx)`,
   ]);
   // An index without its .bin is missing too; a $HOME-relative prefix is looked for under the home.
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   await uploadAtomic(sftp, encodeIndex([7], [0, 1]), `${root}/en/gone_text_document.idx`);
   const home = `$HOME/${path.posix.relative(c.home, root)}`;
   const fromHome = {
@@ -167,7 +167,7 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
     );
 
     // The dataset rewritten on the cluster (another size): read again, and the cache holds the new count.
-    const sftp = await again.sftp();
+    const sftp = await again.files();
     await uploadAtomic(sftp, encodeIndex([1000, 2000, 500, 1], [0, 4]), `${root}/ja/medical_text_document.idx`);
     await uploadAtomic(sftp, Buffer.alloc(2 * 3501), `${root}/ja/medical_text_document.bin`);
     const changed = await countDatasetsOnCluster(again, second.remoteDatasets(root), { cache: second.cache });

@@ -69,7 +69,7 @@ before(async () => {
   c = loopbackCluster();
   conn = connection(c);
   workspace = mkdtempSync(path.join(tmpdir(), 'corpus-lab-fetch-study-'));
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   for (const [model, [igakuqa, medqa]] of Object.entries(SCORES))
     await uploadAtomic(
       sftp,

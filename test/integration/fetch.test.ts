@@ -4,21 +4,22 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { uploadAtomic } from '../../src/core/cluster/sftp';
+import type { ClusterTransport } from '../../src/core/cluster/transport';
 import type { JobRecord } from '../../src/core/jobs/registry';
 import { fetchStudyResults } from '../../src/core/results/fetch';
-import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
+import { type LoopbackCluster, loopbackCluster, type TestHost, testHost } from './cluster';
 
 const run = `f${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
-let conn: ClusterConnection;
+let host: TestHost;
+let conn: ClusterTransport;
 let local: string;
 let outside: string;
 
 function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
   const tag = `cl-${run}-eval-${model}-0001`;
-  const runDir = `${c.home}/corpus-lab-${run}/runs/${tag}`;
+  const runDir = `${host.home}/corpus-lab-${run}/runs/${tag}`;
   return {
     tag,
     cluster: 'loopback',
@@ -34,7 +35,7 @@ function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
     state: 'COMPLETED',
     submittedAt: '',
     updatedAt: '',
-    resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
+    resultsDir: `${host.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
     resources: {},
     sbatch: [],
     ...patch,
@@ -43,24 +44,25 @@ function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
 
 before(async () => {
   c = loopbackCluster();
-  conn = connection(c);
+  host = testHost(c);
+  conn = host.transport;
   local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-fetch-'));
   outside = mkdtempSync(path.join(tmpdir(), 'corpus-lab-outside-'));
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   for (const model of ['EnJa', 'Evil']) {
     for (const name of ['mcqa.csv', '-dash.csv', '.hidden.csv', 'new\nline.csv', 'notes.txt']) {
       await uploadAtomic(
         sftp,
         `Task,Template,Accuracy\n${model},${name.length},0.5\n`,
-        `${c.home}/corpus-lab-${run}/results/${run}/${model}/0-shot/${name}`,
+        `${host.home}/corpus-lab-${run}/results/${run}/${model}/0-shot/${name}`,
       );
     }
   }
 });
 
 after(async () => {
-  await conn.exec(['rm', '-rf', '--', `${c.home}/corpus-lab-${run}`]);
-  conn.dispose();
+  await conn.exec(['rm', '-rf', '--', `${host.home}/corpus-lab-${run}`]);
+  host.dispose();
   rmSync(local, { recursive: true, force: true });
   rmSync(outside, { recursive: true, force: true });
 });

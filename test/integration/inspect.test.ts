@@ -26,7 +26,7 @@ before(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'corpus-lab-inspect-'));
   fixture = buildSentencePieceFixture(scratch);
   root = `${c.home}/inspect-${run}`;
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   for (const s of fixture.sources) {
     for (const ext of ['idx', 'bin'])
       await uploadAtomic(sftp, readFileSync(`${s.prefix}.${ext}`), `${root}/${s.id}_text_document.${ext}`);
@@ -41,7 +41,7 @@ after(async () => {
 });
 
 test('every document decodes back to its text over SFTP, with the numbers of the local inspection', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const cache = new TokenizerCache(path.join(scratch, 'cache'));
   const decoder = await cache.remote(sftp, 'loopback', `${root}/tokenizer/medical.model`);
   for (const s of fixture.sources) {
@@ -67,7 +67,7 @@ test('every document decodes back to its text over SFTP, with the numbers of the
 });
 
 test('a tokenizer.json on the cluster decodes a byte-level BPE dataset read over SFTP back to its text', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const made = await buildTokenizerJsonFixture(mkdtempSync(path.join(scratch, 'bpe-')));
   for (const ext of ['idx', 'bin'])
     await uploadAtomic(sftp, readFileSync(`${made.prefix}.${ext}`), `${root}/bytelevel_text_document.${ext}`);
@@ -96,7 +96,7 @@ test('a tokenizer.json on the cluster decodes a byte-level BPE dataset read over
 });
 
 test('the language check flags, over SFTP, an English source declared "ja"', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const decoder = await new TokenizerCache(path.join(scratch, 'cache')).remote(
     sftp,
     'loopback',
@@ -114,7 +114,7 @@ test('the language check flags, over SFTP, an English source declared "ja"', asy
 });
 
 test('a tokenizer on the cluster is fetched once and kept by its content hash; a changed one is fetched again', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const dir = path.join(scratch, 'cache-once');
   const remoteModel = `${root}/tokenizer/medical.model`;
   await new TokenizerCache(dir).remote(sftp, 'loopback', remoteModel);
@@ -151,7 +151,7 @@ test('a tokenizer on the cluster is fetched once and kept by its content hash; a
 });
 
 test('a missing dataset on the cluster is an error naming the file', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   await assert.rejects(openRemoteDataset(sftp, `${root}/absent_text_document`, 'loopback'), {
     message: `${root}/absent_text_document.idx: no such file on the cluster`,
   });

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { readRemoteFile, uploadAtomic } from '../../src/core/cluster/sftp';
+import type { ClusterTransport } from '../../src/core/cluster/transport';
 import { JobService, type JobSpec, newTag } from '../../src/core/jobs/jobService';
 import { isFinished } from '../../src/core/jobs/jobState';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
@@ -15,17 +15,20 @@ import { validateStudy } from '../../src/core/jobs/studyValidate';
 import { loadTemplate, renderStage, STAGES } from '../../src/core/jobs/templates';
 import { LogFollower } from '../../src/core/logs/logFollower';
 import { MegatronMetrics, parseIterationLine } from '../../src/core/logs/megatronLog';
-import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
+import { type LoopbackCluster, loopbackCluster, type TestHost, TRANSPORT, testHost } from './cluster';
 import { lineageOf, type StudyTools, setupStudyTools, standInScore } from './studyCluster';
 
 /**
  * Real jobs on the loopback Slurm, running the rendered templates with the stand-ins of Megatron-LM,
- * NeMo and med-eval (which refuse what the real tools refuse) as launchers.
+ * NeMo and med-eval (which refuse what the real tools refuse) as launchers. Runs over SSH, and with the
+ * `local` profile when CORPUS_LAB_TEST_TRANSPORT=local (see ./cluster.ts).
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const run = `j${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
-let conn: ClusterConnection;
+let host: TestHost;
+let conn: ClusterTransport;
+let home: string;
 let registry: JobRegistry;
 let service: JobService;
 let local: string;
@@ -76,6 +79,18 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_00
   }
 }
 
+/** Cuts a follow mid-way: over SSH the session's sshd child dies (the connection drops); locally the tail itself. */
+async function cutFollow(log: string) {
+  if (TRANSPORT === 'ssh') {
+    process.kill(Number((await conn.exec(['sh', '-c', 'echo $PPID'])).stdout.trim()), 'SIGKILL');
+    return;
+  }
+  const pids = (await conn.exec(['pgrep', '-f', '--', `^tail -c \\+[0-9]+ -F ${log}$`])).stdout.split('\n');
+  const live = pids.filter(Boolean).map(Number);
+  assert.equal(live.length, 1, `one tail follows ${log}`);
+  process.kill(live[0], 'SIGKILL');
+}
+
 const finished = (tags: string[]) => async () => {
   await service.poll('loopback');
   return tags.every((t) => isFinished(registry.get(t)!.state));
@@ -83,12 +98,14 @@ const finished = (tags: string[]) => async () => {
 
 before(async () => {
   c = loopbackCluster();
-  conn = connection(c);
+  host = testHost(c);
+  conn = host.transport;
+  home = host.home;
   local = mkdtempSync(path.join(tmpdir(), 'corpus-lab-jobs-'));
   registry = new JobRegistry(path.join(local, '.corpus-lab', 'jobs.json'));
   await registry.load();
   service = new JobService(registry, () => conn, { remoteRoot: () => `corpus-lab-${run}` });
-  tools = await setupStudyTools(conn, c, run, PREFIXES);
+  tools = await setupStudyTools(conn, home, run, PREFIXES);
   settings = jobSettingsSchema.parse({ ...tools.jobs, trainIters: 8 });
   // Started first: Slurm enforces a one-minute limit only after a minute; the last test checks it.
   timeoutJob = await service.submit(cptSpec('timeout', 999999, (await templates()).cpt, '1'));
@@ -96,7 +113,7 @@ before(async () => {
 
 after(async () => {
   await conn.exec(['scancel', '--me']).catch(() => undefined);
-  conn?.dispose();
+  host?.dispose();
   rmSync(local, { recursive: true, force: true });
 });
 
@@ -110,7 +127,7 @@ test('a study launch: the paper pipeline with every conversion, through the tool
       includeBase: true,
       settings,
       templates: await templates(),
-      resultsDir: `${c.home}/corpus-lab-${run}/results/${run}`,
+      resultsDir: `${home}/corpus-lab-${run}/results/${run}`,
       recipes: [
         {
           name: 'EnJa-Tiny',
@@ -151,7 +168,7 @@ test('a study launch: the paper pipeline with every conversion, through the tool
     jobs.map((j) => `${j.name}: COMPLETED`),
   );
 
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const log = (await readRemoteFile(sftp, cpt.log)).toString('utf8');
   const metrics = new MegatronMetrics();
   metrics.add(log.split('\n'));
@@ -185,7 +202,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
     includeBase: true,
     settings,
     templates: await templates(),
-    resultsDir: `${c.home}/corpus-lab-${run}/results/${run}-v`,
+    resultsDir: `${home}/corpus-lab-${run}/results/${run}-v`,
     recipes: [
       {
         name: 'EnJa-Tiny',
@@ -194,7 +211,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
       },
     ],
   };
-  const ok = await validateStudy(service, (argv) => conn.exec(argv), launch, await conn.sftp());
+  const ok = await validateStudy(service, (argv) => conn.exec(argv), launch, await conn.files());
   assert.deepEqual(ok.problems, []);
   assert.equal(ok.jobs, 11);
   assert.equal(ok.slurm.length, 11);
@@ -226,9 +243,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
   );
   assert.equal(registry.all().filter((j) => j.study === `${run}-v`).length, 0);
   assert.equal(
-    (
-      await conn.exec(['sh', '-c', `ls -d ${c.home}/corpus-lab-${run}/runs/*-check-* 2>/dev/null | wc -l`])
-    ).stdout.trim(),
+    (await conn.exec(['sh', '-c', `ls -d ${home}/corpus-lab-${run}/runs/*-check-* 2>/dev/null | wc -l`])).stdout.trim(),
     '0',
     'no check directory left behind',
   );
@@ -293,7 +308,7 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   assert.equal(registry.get(sft.tag)!.state, 'CANCELLED');
   assert.equal(registry.get(ev.tag)!.state, 'CANCELLED');
   assert.match(registry.get(sft.tag)!.reason ?? '', /Dependency/);
-  const log = (await readRemoteFile(await conn.sftp(), cpt.log)).toString('utf8');
+  const log = (await readRemoteFile(await conn.files(), cpt.log)).toString('utf8');
   assert.match(log, /RuntimeError: CUDA error: an illegal memory access was encountered/);
 
   // Resubmit: the same script under a new tag and run directory, a new Slurm job.
@@ -306,7 +321,7 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   const asked = (argv: readonly string[]) => argv.filter((x) => /^--(partition|nodes|gres|time)=/.test(x));
   assert.deepEqual(asked(again.sbatch), asked(cpt.sbatch));
   assert.equal(asked(again.sbatch).length, 4);
-  const script = (await readRemoteFile(await conn.sftp(), again.script)).toString('utf8');
+  const script = (await readRemoteFile(await conn.files(), again.script)).toString('utf8');
   assert.ok(
     script.includes(again.runDir) && !script.includes(cpt.runDir),
     'the script points at its own run directory',
@@ -329,7 +344,7 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
   const [cpt2, sft2, ev2] = chain.jobs;
   assert.ok(sft2.sbatch.includes(`--dependency=afterok:${cpt2.jobId}`));
   assert.ok(ev2.sbatch.includes(`--dependency=afterok:${sft2.jobId}`));
-  const sftScript = (await readRemoteFile(await conn.sftp(), sft2.script)).toString('utf8');
+  const sftScript = (await readRemoteFile(await conn.files(), sft2.script)).toString('utf8');
   assert.ok(sftScript.includes(`input: ${cpt2.runDir}/checkpoints`) && !sftScript.includes(cpt.runDir), sftScript);
   await until('the re-chained jobs to end', finished(chain.jobs.map((j) => j.tag)));
   assert.deepEqual(
@@ -366,19 +381,22 @@ test('sbatch --test-only validates without submitting; a bad partition is Slurmâ
   assert.equal(await checks(), 0);
 });
 
-test('a reply lost with the connection: the job is found by its tag, recorded once, not submitted twice', async () => {
-  const sftp = await conn.sftp();
-  const pidFile = `${c.home}/fake/sbatch-slow.pid`;
+// Locally there is no connection to lose (and the wrapper's parent would be this test).
+test('a reply lost with the connection: the job is found by its tag, recorded once, not submitted twice', {
+  skip: TRANSPORT === 'local' && 'no connection to lose with the local profile',
+}, async () => {
+  const sftp = await conn.files();
+  const pidFile = `${home}/fake/sbatch-slow.pid`;
   // A real sbatch, then a pause before the reply: the connection is cut in that pause.
   await uploadAtomic(
     sftp,
     `#!/bin/bash\nsbatch "$@"\necho $PPID > ${pidFile}\nsleep 30\n`,
-    `${c.home}/fake/sbatch-slow`,
+    `${home}/fake/sbatch-slow`,
     0o755,
   );
   const slow = new JobService(registry, () => conn, {
     remoteRoot: () => `corpus-lab-${run}`,
-    sbatch: `${c.home}/fake/sbatch-slow`,
+    sbatch: `${home}/fake/sbatch-slow`,
   });
   await conn.exec(['rm', '-f', pidFile]);
   const submitting = slow.submit(cptSpec('lost-reply', 4, (await templates()).cpt));
@@ -402,12 +420,12 @@ test('a reply lost with the connection: the job is found by its tag, recorded on
 });
 
 test('a poll while a job is being submitted leaves it to its submission: never UNSUBMITTED, recorded once', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   // sbatch answers late, as a busy controller does: the poll comes while it has not answered.
-  await uploadAtomic(sftp, '#!/bin/bash\nsleep 8\nexec sbatch "$@"\n', `${c.home}/fake/sbatch-late`, 0o755);
+  await uploadAtomic(sftp, '#!/bin/bash\nsleep 8\nexec sbatch "$@"\n', `${home}/fake/sbatch-late`, 0o755);
   const late = new JobService(registry, () => conn, {
     remoteRoot: () => `corpus-lab-${run}`,
-    sbatch: `${c.home}/fake/sbatch-late`,
+    sbatch: `${home}/fake/sbatch-late`,
   });
   const spec = { ...cptSpec('polled', 4, (await templates()).cpt), tag: newTag(run, 'cpt', 'polled') };
   const submitting = late.submit(spec);
@@ -425,15 +443,14 @@ test('a poll while a job is being submitted leaves it to its submission: never U
   await conn.exec(['scancel', rec.jobId!]);
 });
 
-test('following a log live: a dropped connection mid-way loses and repeats no line; a huge log opens at its tail', async () => {
+test('following a log live: a dropped connection (locally, a killed tail) loses and repeats no line; a huge log opens at its tail', async () => {
   const job = await service.submit(cptSpec('follow', 60, (await templates()).cpt));
   const follower = new LogFollower(conn, job.log);
   const lines: string[] = [];
   follower.on('lines', (l: string[]) => lines.push(...l));
   await follower.start();
   await until('some iterations', async () => lines.filter((l) => parseIterationLine(l)).length >= 10, 30_000);
-  const sshd = Number((await conn.exec(['sh', '-c', 'echo $PPID'])).stdout.trim());
-  process.kill(sshd, 'SIGKILL');
+  await cutFollow(job.log);
   await until('the job to finish', finished([job.tag]));
   await until(
     'the follower to catch up',
@@ -441,13 +458,13 @@ test('following a log live: a dropped connection mid-way loses and repeats no li
     20_000,
   );
   follower.stop();
-  const file = (await readRemoteFile(await conn.sftp(), job.log)).toString('utf8');
+  const file = (await readRemoteFile(await conn.files(), job.log)).toString('utf8');
   assert.deepEqual(lines, file.split('\n').slice(0, -1));
   assert.equal(lines.filter((l) => parseIterationLine(l)).length, 60);
 
-  const big = `${c.home}/big-${run}.log`;
+  const big = `${home}/big-${run}.log`;
   const line = (i: number) => `line ${String(i).padStart(7, '0')} ${'x'.repeat(90)}`;
-  await uploadAtomic(await conn.sftp(), `${Array.from({ length: 30_000 }, (_, i) => line(i)).join('\n')}\n`, big);
+  await uploadAtomic(await conn.files(), `${Array.from({ length: 30_000 }, (_, i) => line(i)).join('\n')}\n`, big);
   const tail = new LogFollower(conn, big, { window: 100_000 });
   const got: string[] = [];
   let skipped = -1;

@@ -11,11 +11,11 @@ import {
   type ClusterConnection,
   CommandTimeoutError,
   ConnectError,
-  type ConnectionState,
   MAX_CHANNELS,
   MAX_FOLLOWS,
 } from '../../src/core/cluster/connection';
 import { readRemoteFile, sftpCall, sftpRequest, uploadAtomic } from '../../src/core/cluster/sftp';
+import type { ConnectionState } from '../../src/core/cluster/transport';
 import { LogFollower } from '../../src/core/logs/logFollower';
 import { CLUSTER_DIR, connection, type LoopbackCluster, local, loopbackCluster } from './cluster';
 
@@ -367,9 +367,10 @@ test('SFTP: a request the server cannot answer (a FIFO) times out, and the next 
   );
   const fresh = await conn.sftp();
   assert.notEqual(fresh, sftp);
-  assert.equal((await sftpCall.stat(fresh, c.home)).isDirectory(), true);
-  await uploadAtomic(fresh, 'ok\n', `${c.home}/after-fifo-${run}.txt`);
-  assert.equal((await readRemoteFile(fresh, `${c.home}/after-fifo-${run}.txt`)).toString(), 'ok\n');
+  const files = await conn.files();
+  assert.equal((await sftpCall.stat(files, c.home)).isDirectory(), true);
+  await uploadAtomic(files, 'ok\n', `${c.home}/after-fifo-${run}.txt`);
+  assert.equal((await readRemoteFile(files, `${c.home}/after-fifo-${run}.txt`)).toString(), 'ok\n');
   // Release the blocked reader on the server, then clean up.
   await conn.exec([
     'sh',

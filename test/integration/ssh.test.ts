@@ -119,10 +119,8 @@ test('45 hostile names pass through shellQuote as exactly themselves, and nothin
     );
     assert.equal(r.code, 0, `touch ${JSON.stringify(name)}: ${r.stderr}`);
   }
-  const sftp = await conn.sftp();
-  const listed = await new Promise<string[]>((res, rej) =>
-    sftp.readdir(dir, (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))),
-  );
+  const sftp = await conn.files();
+  const listed = (await sftp.readdir(dir)).map((x) => x.filename);
   assert.deepEqual(listed.sort(), [...fileNames].sort());
   assert.equal(existsSync(CANARY()), false, 'a hostile name executed a command');
   assert.ok(existsSync(c.home), 'the home directory is still there');
@@ -148,14 +146,12 @@ test(`at most ${MAX_CHANNELS} channels at once; the rest queue and all complete`
 });
 
 test('SFTP: uploads are atomic (temporary name, then rename over), downloads too', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const remote = `${c.home}/up-${run}/nested/config 1.yaml`;
   await uploadAtomic(sftp, 'first\n', remote);
   await uploadAtomic(sftp, 'second — 第二\n', remote);
   assert.equal((await readRemoteFile(sftp, remote)).toString('utf8'), 'second — 第二\n');
-  const listed = await new Promise<string[]>((res, rej) =>
-    sftp.readdir(path.posix.dirname(remote), (e, l) => (e ? rej(e) : res(l.map((x) => x.filename)))),
-  );
+  const listed = (await sftp.readdir(path.posix.dirname(remote))).map((x) => x.filename);
   assert.deepEqual(listed, ['config 1.yaml'], 'no temporary file left behind');
   const localFile = path.join(scratch, 'down', 'config.yaml');
   await downloadAtomic(sftp, remote, localFile);
@@ -169,7 +165,7 @@ test('SFTP: uploads are atomic (temporary name, then rename over), downloads too
 });
 
 test('remote Megatron datasets are counted over SFTP; a corrupt one is named, the rest still count', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const dir = `${c.home}/datasets-${run}`;
   const lengths = (i: number) => Array.from({ length: 3 + (i % 5) }, (_, k) => 100 + 7 * i + k);
   for (let i = 0; i < 12; i++) {
@@ -372,7 +368,7 @@ test('ProxyJump: through a bastion (here the same sshd) to the login node', asyn
 });
 
 test('recipes whose datasets live on the cluster get exact counts from there (dataRoot + relative prefix)', async () => {
-  const sftp = await conn.sftp();
+  const sftp = await conn.files();
   const root = `${c.home}/corpus-${run}`;
   await uploadAtomic(sftp, encodeIndex([1000, 2000, 500], [0, 3]), `${root}/ja/medical_text_document.idx`);
   await uploadAtomic(sftp, Buffer.alloc(2 * 3500), `${root}/ja/medical_text_document.bin`);

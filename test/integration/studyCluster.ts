@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { uploadAtomic } from '../../src/core/cluster/sftp';
+import type { ClusterTransport, RemoteFiles } from '../../src/core/cluster/transport';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
-import type { LoopbackCluster } from './cluster';
 
 /**
  * What a study needs on the loopback cluster, made the way a real cluster has it: the stand-ins of
@@ -15,11 +14,7 @@ import type { LoopbackCluster } from './cluster';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FAKE = path.join(ROOT, 'test', 'cluster', 'fake');
 
-async function uploadTree(
-  sftp: Awaited<ReturnType<ClusterConnection['sftp']>>,
-  local: string,
-  remote: string,
-): Promise<void> {
+async function uploadTree(sftp: RemoteFiles, local: string, remote: string): Promise<void> {
   for (const e of readdirSync(local, { withFileTypes: true })) {
     const from = path.join(local, e.name);
     const to = `${remote}/${e.name}`;
@@ -38,13 +33,12 @@ export interface StudyTools {
 
 /** Uploads the stand-ins, makes the base model, the datasets (prefixes relative to the data root) and the SFT set. */
 export async function setupStudyTools(
-  conn: ClusterConnection,
-  c: LoopbackCluster,
+  conn: ClusterTransport,
+  home: string,
   run: string,
   prefixes: readonly string[],
 ): Promise<StudyTools> {
-  const sftp = await conn.sftp();
-  const home = c.home;
+  const sftp = await conn.files();
   await uploadTree(sftp, FAKE, `${home}/fake`);
   const base = `${home}/${run}/models/base`;
   // llm-jp-3-13b's shape (its config.json), which the CPT template's model options describe.

@@ -144,6 +144,7 @@ test('cluster profiles: validated with named fields; resolved through ssh_config
       'Host abci\n  HostName login.abci.example\n  User u1\n  IdentityFile ~/.ssh/id_abci\n  ProxyJump bastion\nHost bastion\n  HostName gw.example\n  User gw\n',
   });
   const [profile] = clusterProfilesSchema.parse([{ name: 'abci', host: 'abci', user: 'override' }]);
+  assert.ok(profile.kind === 'ssh', 'a profile without kind is an SSH one');
   const r = resolveProfile(profile, fs, { ...ctx, agentSocket: '/run/agent.sock' });
   assert.deepEqual(r.target, {
     host: 'login.abci.example',
@@ -186,5 +187,32 @@ test('ssh_config: GlobalKnownHostsFile (OpenSSH default /etc/ssh/ssh_known_hosts
     '/etc/ssh/ssh_known_hosts2',
   ]);
   const [profile] = clusterProfilesSchema.parse([{ name: 'site', host: 'site' }]);
+  assert.ok(profile.kind === 'ssh');
   assert.equal(resolveProfile(profile, fs, ctx).target.identitiesOnly, true);
+});
+
+test('cluster profiles: kind local takes a name and a remote root only; a wrong kind is named', () => {
+  assert.deepEqual(clusterProfilesSchema.parse([{ name: 'login', kind: 'local' }]), [
+    { name: 'login', kind: 'local', remoteRoot: 'corpus-lab' },
+  ]);
+  assert.deepEqual(clusterProfilesSchema.parse([{ name: 'scratch', kind: 'local', remoteRoot: '/tmp/cl' }]), [
+    { name: 'scratch', kind: 'local', remoteRoot: '/tmp/cl' },
+  ]);
+  const bad = clusterProfilesSchema.safeParse([
+    { name: 'x', kind: 'local', host: 'h' },
+    { name: 'y', kind: 'slurm' },
+  ]);
+  assert.ok(!bad.success);
+  assert.deepEqual(
+    bad.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    ["0: Unrecognized key(s) in object: 'host'", "1.kind: Invalid discriminator value. Expected 'ssh' | 'local'"],
+  );
+  const twice = clusterProfilesSchema.safeParse([
+    { name: 'x', kind: 'local' },
+    { name: 'x', host: 'h' },
+  ]);
+  assert.deepEqual(
+    twice.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    ['1.name: duplicate cluster name "x"'],
+  );
 });

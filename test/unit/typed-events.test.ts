@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ClusterConnection, type ConnectionState } from '../../src/core/cluster/connection';
+import { ClusterConnection } from '../../src/core/cluster/connection';
+import type { ConnectionState } from '../../src/core/cluster/transport';
 import { type FollowState, LogFollower } from '../../src/core/logs/logFollower';
 
 /**

@@ -21,7 +21,16 @@ import {
   parseKnownHosts,
 } from './knownHosts';
 import { abortError, Semaphore } from './semaphore';
+import { SftpFiles } from './sftp';
 import { shellCommand } from './shellQuote';
+import {
+  type ClusterTransport,
+  type ConnectionState,
+  type ExecOptions,
+  type ExecResult,
+  type RemoteFiles,
+  seconds,
+} from './transport';
 
 /** One hop of an SSH route: the login node, or a bastion before it. */
 export interface SshEndpoint {
@@ -67,8 +76,6 @@ export interface ConnectionHooks {
   /** What a passphrase turned out to be once tried: only one that unlocked its key should be kept. */
   passphraseResult?(identityFile: string, passphrase: string, unlocked: boolean): Promise<void>;
 }
-
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
 /** Connecting failed (nothing ran). */
 export class ConnectError extends Error {
@@ -142,32 +149,6 @@ export class CommandTimeoutError extends ConnectionLostError {
 /** The server refused a new channel (MaxSessions): nothing was started. */
 class ChannelOpenError extends Error {}
 
-export interface ExecResult {
-  readonly code: number | null;
-  readonly signal?: string;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface ExecOptions {
-  readonly stdin?: string | Buffer;
-  /** Streamed output, as it arrives (for tails); then the result's stdout is empty, so a follow of a huge log holds nothing. */
-  readonly onStdout?: (chunk: Buffer) => void;
-  /** Aborting stops the remote program; while still queued, the command never starts. */
-  readonly signal?: AbortSignal;
-  /**
-   * A command that runs until aborted (`tail -F`): it needs no time limit, and such commands share
-   * MAX_FOLLOWS channels, so that short commands always find one.
-   */
-  readonly follow?: boolean;
-  /** Called once the command's channel is open and the command started. */
-  readonly onStart?: () => void;
-  /** Stop the command and fail with CommandTimeoutError after this long (default COMMAND_TIMEOUT_MS; follows: none). */
-  readonly timeoutMs?: number;
-  /** Fail when no channel comes free within this long (default QUEUE_TIMEOUT_MS; follows wait until aborted). */
-  readonly queueTimeoutMs?: number;
-}
-
 /** OpenSSH's default MaxSessions: channels one connection may have open at once. */
 export const MAX_CHANNELS = 10;
 /** Channels that follows (open logs, training charts) may hold: one is SFTP's, three stay for commands. */
@@ -177,10 +158,6 @@ export const COMMAND_TIMEOUT_MS = 5 * 60_000;
 const CHANNEL_OPEN_RETRIES = 20;
 const CHANNEL_OPEN_STEP_MS = 25;
 export const QUEUE_TIMEOUT_MS = 60_000;
-/** "0.5", "60": seconds for messages. */
-export function seconds(ms: number): string {
-  return String(Number((ms / 1000).toFixed(1)));
-}
 
 /** Waits between connection attempts after a failure or a drop. */
 export const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
@@ -291,7 +268,8 @@ export interface ConnectionEvents {
  * it reconnects with backoff; commands that were running fail with ConnectionLostError (the caller
  * knows whether a retry is safe), commands issued meanwhile wait for the new connection.
  */
-export class ClusterConnection extends EventEmitter<ConnectionEvents> {
+export class ClusterConnection extends EventEmitter<ConnectionEvents> implements ClusterTransport {
+  readonly kind = 'ssh';
   private client: Client | undefined;
   private jumpClients: Client[] = [];
   private ready: Promise<Client> | undefined;
@@ -308,6 +286,8 @@ export class ClusterConnection extends EventEmitter<ConnectionEvents> {
   /** A failure that needs the user (host key, authentication): nothing is retried until `retry()`. */
   private blocked: Error | undefined;
   lastError: Error | undefined;
+  /** The SHA256 fingerprint of the login node's host key, once it has been checked. */
+  hostKeyFingerprint: string | undefined;
 
   constructor(
     readonly name: string,
@@ -581,6 +561,7 @@ export class ClusterConnection extends EventEmitter<ConnectionEvents> {
   ) {
     const verdict = checkHostKey(known, hop.host, hop.port, key);
     const fp = fingerprint(key);
+    if (hop === this.target) this.hostKeyFingerprint = fp;
     if (verdict.status === 'known') return;
     if (verdict.status !== 'unknown') throw new HostKeyError(hop.host, hop.port, verdict, fp);
     const certificate = await this.checkCertificates(hop, known, key, direct);
@@ -843,6 +824,11 @@ export class ClusterConnection extends EventEmitter<ConnectionEvents> {
       });
     }
     return this.sftpSession;
+  }
+
+  /** The cluster's files over this connection's SFTP session. */
+  async files(): Promise<RemoteFiles> {
+    return new SftpFiles(await this.sftp());
   }
 
   /** Closes the connection; no reconnect follows. */

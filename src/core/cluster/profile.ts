@@ -5,13 +5,18 @@ import type { SshEndpoint, SshTarget } from './connection';
 import { globRegExp } from './glob';
 import { parseJump, type ResolveContext, resolveSshHost, type SshConfigFiles } from './sshConfig';
 
-/** A cluster as the user configures it (setting `corpusLab.clusters`); fields override ~/.ssh/config. */
-export const clusterProfileSchema = z
+const profileName = z
+  .string()
+  .min(1)
+  .regex(/^[\w.-]+$/, 'letters, digits, ".", "-" and "_" only');
+/** Where Corpus Lab keeps scripts, logs and results on the cluster (relative to the home directory unless absolute). */
+const remoteRoot = z.string().min(1).default('corpus-lab');
+
+/** A cluster reached over SSH, as the user configures it (setting `corpusLab.clusters`); fields override ~/.ssh/config. */
+export const sshProfileSchema = z
   .object({
-    name: z
-      .string()
-      .min(1)
-      .regex(/^[\w.-]+$/, 'letters, digits, ".", "-" and "_" only'),
+    name: profileName,
+    kind: z.literal('ssh'),
     /** A Host alias of ~/.ssh/config, or a host name. */
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).optional(),
@@ -24,10 +29,28 @@ export const clusterProfileSchema = z
     keepaliveCountMax: z.number().int().min(1).default(4),
     connectTimeoutSeconds: z.number().min(1).default(20),
     knownHostsFiles: z.array(z.string().min(1)).optional(),
-    /** Where Corpus Lab keeps scripts, logs and results on the cluster. */
-    remoteRoot: z.string().min(1).default('corpus-lab'),
+    remoteRoot,
   })
   .strict();
+export type SshProfile = z.infer<typeof sshProfileSchema>;
+
+/**
+ * The machine the extension host (or the CLI) runs on is the cluster's login node: Slurm's commands
+ * run as child processes, files are read directly (a workspace opened there with Remote-SSH).
+ */
+export const localProfileSchema = z
+  .object({
+    name: profileName,
+    kind: z.literal('local'),
+    remoteRoot,
+  })
+  .strict();
+
+/** A profile without `kind` is an SSH one, as every profile was before `local` existed. */
+export const clusterProfileSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: 'ssh' } : v),
+  z.discriminatedUnion('kind', [sshProfileSchema, localProfileSchema]),
+);
 export type ClusterProfile = z.infer<typeof clusterProfileSchema>;
 
 export const clusterProfilesSchema = z.array(clusterProfileSchema).superRefine((list, ctx) => {
@@ -75,7 +98,7 @@ export interface ResolvedProfile {
  * then ~/.ssh/config (as `ssh -G` would), then OpenSSH's defaults.
  */
 export function resolveProfile(
-  profile: ClusterProfile,
+  profile: SshProfile,
   files: SshConfigFiles,
   ctx: ResolveContext & { agentSocket?: string },
 ): ResolvedProfile {

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import { abortable } from '../cancellation';
 import {
   HEADER_BYTES,
@@ -11,6 +10,7 @@ import {
 } from '../megatron/indexedDataset';
 import { Semaphore } from './semaphore';
 import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
+import type { RemoteFiles } from './transport';
 
 /** Datasets counted at once: enough to fill the pipe, few enough for the server's open-handle limit. */
 const IN_FLIGHT = 128;
@@ -41,7 +41,7 @@ const stampOf = (st: { size: number; mtime: number }): RemoteStamp => ({ size: s
  * fields — 33 + 20 bytes, whatever the dataset's size.
  */
 export async function countRemoteDatasets(
-  sftp: SFTPWrapper,
+  sftp: RemoteFiles,
   prefixes: readonly string[],
   options: { inFlight?: number; signal?: AbortSignal } = {},
 ): Promise<RemoteCount[]> {
@@ -51,13 +51,13 @@ export async function countRemoteDatasets(
   return abortable(Promise.all(prefixes.map((prefix) => gate.with(() => countOne(sftp, prefix), { signal }))), signal);
 }
 
-async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount> {
+async function countOne(sftp: RemoteFiles, prefix: string): Promise<RemoteCount> {
   const files = { prefix, idx: `${prefix}.idx`, bin: `${prefix}.bin` };
   try {
     const [idxStat, binStat, handle] = await Promise.all([
       sftpCall.stat(sftp, files.idx).catch((e) => Promise.reject(missing(e, files.idx))),
       sftpCall.stat(sftp, files.bin).catch((e) => Promise.reject(missing(e, files.bin))),
-      sftpCall.open(sftp, files.idx, 'r').catch((e) => Promise.reject(missing(e, files.idx))),
+      sftpCall.open(sftp, files.idx).catch((e) => Promise.reject(missing(e, files.idx))),
     ]);
     try {
       const header = parseIndexHeader(
@@ -98,7 +98,7 @@ async function countOne(sftp: SFTPWrapper, prefix: string): Promise<RemoteCount>
  * and the count names why).
  */
 export async function statRemoteDatasets(
-  sftp: SFTPWrapper,
+  sftp: RemoteFiles,
   prefixes: readonly string[],
   inFlight = 128,
 ): Promise<({ idx: RemoteStamp; bin: RemoteStamp } | undefined)[]> {
@@ -125,7 +125,7 @@ function missing(e: Error & { code?: number }, file: string): Error {
 }
 
 /** Every dataset prefix under a remote directory (recursively), sorted. */
-export async function findRemoteDatasets(sftp: SFTPWrapper, dir: string): Promise<string[]> {
+export async function findRemoteDatasets(sftp: RemoteFiles, dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
     const entries = await sftpCall.readdir(sftp, d);

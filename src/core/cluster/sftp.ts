@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
-import { seconds } from './connection';
+import { type FileHandle, type RemoteFiles, seconds } from './transport';
 
 /** How long one SFTP request may go unanswered (a FIFO or a hung NFS mount on the cluster would block it for ever). */
 export const SFTP_REQUEST_TIMEOUT_MS = 60_000;
@@ -52,27 +52,8 @@ export function sftpRequest<T>(
 
 const T = SFTP_REQUEST_TIMEOUT_MS;
 
-/** Promise forms of the SFTP calls we use; each is one request, pipelined on the session's channel, with a time limit. */
-export const sftpCall = {
-  open: (s: SFTPWrapper, p: string, flags: 'r' | 'w') =>
-    sftpRequest<Buffer>(s, p, T, (done) => s.open(p, flags, (e, h) => done(e && withPath(e, p), h))),
-  close: (s: SFTPWrapper, h: Buffer) => sftpRequest<void>(s, 'close', T, (done) => s.close(h, (e) => done(e))),
-  stat: (s: SFTPWrapper, p: string) =>
-    sftpRequest<Stats>(s, p, T, (done) => s.stat(p, (e, st) => done(e && withPath(e, p), st))),
-  read: (s: SFTPWrapper, h: Buffer, offset: number, length: number) =>
-    sftpRequest<Buffer>(s, `read of ${length} bytes at ${offset}`, T, (done) => {
-      const buf = Buffer.alloc(length);
-      s.read(h, buf, 0, length, offset, (e, n) => done(e, buf.subarray(0, n)));
-    }),
-  unlink: (s: SFTPWrapper, p: string) =>
-    sftpRequest<void>(s, p, T, (done) => s.unlink(p, (e) => done(e && withPath(e, p)))),
-  readdir: (s: SFTPWrapper, p: string) =>
-    sftpRequest<FileEntryWithStats[]>(s, p, T, (done) => s.readdir(p, (e, list) => done(e && withPath(e, p), list))),
-  realpath: (s: SFTPWrapper, p: string) =>
-    sftpRequest<string>(s, p, T, (done) => s.realpath(p, (e, abs) => done(e && withPath(e, p), abs))),
-  mkdir: (s: SFTPWrapper, p: string) =>
-    sftpRequest<void>(s, p, T, (done) => s.mkdir(p, (e) => done(e && withPath(e, p)))),
-};
+/** SFTP status code for "no such file"; the local transport gives its missing files the same code. */
+export const SFTP_NO_SUCH_FILE = 2;
 
 function withPath(e: Error & { code?: number }, p: string): Error {
   const err = new Error(`${p}: ${e.message}`) as Error & { code?: number };
@@ -80,24 +61,123 @@ function withPath(e: Error & { code?: number }, p: string): Error {
   return err;
 }
 
-/** SFTP status code for "no such file". */
-export const SFTP_NO_SUCH_FILE = 2;
+/**
+ * The cluster's files over one SFTP session: each call one request (pipelined on the session's
+ * channel) with a time limit; writes are atomic both ways.
+ */
+export class SftpFiles implements RemoteFiles {
+  constructor(private readonly s: SFTPWrapper) {}
 
-/** Creates a remote directory and its parents (like mkdir -p). */
-export async function mkdirp(sftp: SFTPWrapper, dir: string): Promise<void> {
+  stat(p: string): Promise<Stats> {
+    return sftpRequest<Stats>(this.s, p, T, (done) => this.s.stat(p, (e, st) => done(e && withPath(e, p), st)));
+  }
+
+  open(p: string): Promise<Buffer> {
+    return sftpRequest<Buffer>(this.s, p, T, (done) => this.s.open(p, 'r', (e, h) => done(e && withPath(e, p), h)));
+  }
+
+  read(handle: FileHandle, into: Buffer, position: number): Promise<number> {
+    return sftpRequest<number>(this.s, `read of ${into.length} bytes at ${position}`, T, (done) =>
+      this.s.read(handle as Buffer, into, 0, into.length, position, (e, n) => done(e, n)),
+    );
+  }
+
+  close(handle: FileHandle): Promise<void> {
+    return sftpRequest<void>(this.s, 'close', T, (done) => this.s.close(handle as Buffer, (e) => done(e)));
+  }
+
+  readdir(p: string): Promise<FileEntryWithStats[]> {
+    return sftpRequest<FileEntryWithStats[]>(this.s, p, T, (done) =>
+      this.s.readdir(p, (e, list) => done(e && withPath(e, p), list)),
+    );
+  }
+
+  realpath(p: string): Promise<string> {
+    return sftpRequest<string>(this.s, p, T, (done) => this.s.realpath(p, (e, abs) => done(e && withPath(e, p), abs)));
+  }
+
+  mkdir(p: string): Promise<void> {
+    return sftpRequest<void>(this.s, p, T, (done) => this.s.mkdir(p, (e) => done(e && withPath(e, p))));
+  }
+
+  unlink(p: string): Promise<void> {
+    return sftpRequest<void>(this.s, p, T, (done) => this.s.unlink(p, (e) => done(e && withPath(e, p))));
+  }
+
+  readFile(p: string): Promise<Buffer> {
+    return sftpRequest<Buffer>(this.s, p, T, (done) =>
+      this.s.readFile(p, (e: Error | undefined, b: Buffer) => done(e && withPath(e, p), b)),
+    );
+  }
+
+  /** A temporary sibling first, then OpenSSH's posix-rename over the target. */
+  async writeAtomic(remotePath: string, data: Buffer | string, mode: number): Promise<void> {
+    const dir = path.posix.dirname(remotePath);
+    await mkdirp(this, dir);
+    const tmp = path.posix.join(dir, `.${path.posix.basename(remotePath)}.${randomBytes(6).toString('hex')}.tmp`);
+    // Writes are pipelined requests: the limit grows with the size (a second per MiB on top).
+    await sftpRequest<void>(this.s, tmp, T + Buffer.byteLength(data) / 1024, (done) =>
+      this.s.writeFile(tmp, data, { mode }, (e) => done(e && withPath(e, tmp))),
+    );
+    try {
+      await sftpRequest<void>(this.s, remotePath, T, (done) =>
+        this.s.ext_openssh_rename(tmp, remotePath, (e) => done(e && withPath(e, remotePath))),
+      );
+    } catch (e) {
+      await this.unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async download(remotePath: string, localPath: string): Promise<void> {
+    await mkdir(path.dirname(localPath), { recursive: true });
+    const tmp = `${localPath}.${randomBytes(6).toString('hex')}.part`;
+    try {
+      // Timed from the last chunk received, so a big file may take as long as it needs while it moves.
+      await sftpRequest<void>(this.s, remotePath, T, (done, touch) =>
+        this.s.fastGet(remotePath, tmp, { step: () => touch() }, (e) => done(e && withPath(e, remotePath))),
+      );
+      await rename(tmp, localPath);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/**
+ * The file calls by their former names, over either transport's files: callers written for SFTP
+ * keep their shape.
+ */
+export const sftpCall = {
+  open: (s: RemoteFiles, p: string) => s.open(p),
+  close: (s: RemoteFiles, h: FileHandle) => s.close(h),
+  stat: (s: RemoteFiles, p: string) => s.stat(p),
+  read: async (s: RemoteFiles, h: FileHandle, offset: number, length: number) => {
+    const buf = Buffer.alloc(length);
+    return buf.subarray(0, await s.read(h, buf, offset));
+  },
+  unlink: (s: RemoteFiles, p: string) => s.unlink(p),
+  readdir: (s: RemoteFiles, p: string) => s.readdir(p),
+  realpath: (s: RemoteFiles, p: string) => s.realpath(p),
+  mkdir: (s: RemoteFiles, p: string) => s.mkdir(p),
+};
+
+/** Creates a directory on the cluster and its parents (like mkdir -p). */
+export async function mkdirp(files: RemoteFiles, dir: string): Promise<void> {
   const parts = dir.split('/').filter(Boolean);
   let cur = dir.startsWith('/') ? '' : '.';
   for (const part of parts) {
     cur = `${cur}/${part}`;
     try {
-      const st = await sftpCall.stat(sftp, cur);
+      const st = await files.stat(cur);
       if (!st.isDirectory()) throw new Error(`${cur} exists and is not a directory`);
     } catch (e) {
       if ((e as { code?: number }).code !== SFTP_NO_SUCH_FILE) throw e;
-      await sftpCall.mkdir(sftp, cur).catch(async (err) => {
+      await files.mkdir(cur).catch(async (err) => {
         // Another writer may have made it meanwhile.
         if (
-          !(await sftpCall.stat(sftp, cur).then(
+          !(await files.stat(cur).then(
             (s) => s.isDirectory(),
             () => false,
           ))
@@ -108,51 +188,16 @@ export async function mkdirp(sftp: SFTPWrapper, dir: string): Promise<void> {
   }
 }
 
-/**
- * Writes `data` to `remotePath` atomically: a temporary sibling first, then OpenSSH's
- * posix-rename over the target, so a reader sees the old file or the new one, never half of it.
- */
-export async function uploadAtomic(
-  sftp: SFTPWrapper,
-  data: Buffer | string,
-  remotePath: string,
-  mode = 0o644,
-): Promise<void> {
-  const dir = path.posix.dirname(remotePath);
-  await mkdirp(sftp, dir);
-  const tmp = path.posix.join(dir, `.${path.posix.basename(remotePath)}.${randomBytes(6).toString('hex')}.tmp`);
-  // Writes are pipelined requests: the limit grows with the size (a second per MiB on top).
-  await sftpRequest<void>(sftp, tmp, T + Buffer.byteLength(data) / 1024, (done) =>
-    sftp.writeFile(tmp, data, { mode }, (e) => done(e && withPath(e, tmp))),
-  );
-  try {
-    await sftpRequest<void>(sftp, remotePath, T, (done) =>
-      sftp.ext_openssh_rename(tmp, remotePath, (e) => done(e && withPath(e, remotePath))),
-    );
-  } catch (e) {
-    await sftpCall.unlink(sftp, tmp).catch(() => undefined);
-    throw e;
-  }
+/** Writes `data` to `remotePath` atomically: a reader sees the old file or the new one, never half of it. */
+export function uploadAtomic(files: RemoteFiles, data: Buffer | string, remotePath: string, mode = 0o644) {
+  return files.writeAtomic(remotePath, data, mode);
 }
 
 /** Downloads to a temporary sibling of `localPath`, then renames: never a half-written local file. */
-export async function downloadAtomic(sftp: SFTPWrapper, remotePath: string, localPath: string): Promise<void> {
-  await mkdir(path.dirname(localPath), { recursive: true });
-  const tmp = `${localPath}.${randomBytes(6).toString('hex')}.part`;
-  try {
-    // Timed from the last chunk received, so a big file may take as long as it needs while it moves.
-    await sftpRequest<void>(sftp, remotePath, T, (done, touch) =>
-      sftp.fastGet(remotePath, tmp, { step: () => touch() }, (e) => done(e && withPath(e, remotePath))),
-    );
-    await rename(tmp, localPath);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+export function downloadAtomic(files: RemoteFiles, remotePath: string, localPath: string): Promise<void> {
+  return files.download(remotePath, localPath);
 }
 
-export async function readRemoteFile(sftp: SFTPWrapper, remotePath: string): Promise<Buffer> {
-  return sftpRequest<Buffer>(sftp, remotePath, T, (done) =>
-    sftp.readFile(remotePath, (e: Error | undefined, b: Buffer) => done(e && withPath(e, remotePath), b)),
-  );
+export function readRemoteFile(files: RemoteFiles, remotePath: string): Promise<Buffer> {
+  return files.readFile(remotePath);
 }

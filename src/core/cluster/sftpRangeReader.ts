@@ -1,8 +1,8 @@
-import type { SFTPWrapper } from 'ssh2';
 import type { OpenedDataset } from '../megatron/datasetInspection';
 import { IndexedDatasetError } from '../megatron/indexedDataset';
 import type { RangeReader } from '../megatron/rangeReader';
-import { SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS, sftpCall, sftpRequest } from './sftp';
+import { SFTP_NO_SUCH_FILE, sftpCall } from './sftp';
+import type { FileHandle, RemoteFiles } from './transport';
 
 /**
  * OpenSSH's sftp-server answers at most 256 KiB per read (its limits@openssh.com max-read-length),
@@ -11,10 +11,10 @@ import { SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS, sftpCall, sftpRequest } fro
 const MAX_REQUEST = 255 * 1024;
 
 /** A file on the cluster read by SFTP ranged reads; nothing but the ranges asked for crosses the wire. */
-export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<RangeReader> {
+export async function openSftpRange(sftp: RemoteFiles, file: string): Promise<RangeReader> {
   const [st, handle] = await Promise.all([
     sftpCall.stat(sftp, file).catch((e) => Promise.reject(missing(e, file))),
-    sftpCall.open(sftp, file, 'r').catch((e) => Promise.reject(missing(e, file))),
+    sftpCall.open(sftp, file).catch((e) => Promise.reject(missing(e, file))),
   ]);
   if (!st.isFile()) {
     await sftpCall.close(sftp, handle).catch(() => undefined);
@@ -37,20 +37,17 @@ export async function openSftpRange(sftp: SFTPWrapper, file: string): Promise<Ra
 
 /** Fills `into` from `offset`; a server may answer a read with fewer bytes than asked, and the rest is asked for again. */
 async function readExactly(
-  sftp: SFTPWrapper,
-  handle: Buffer,
+  sftp: RemoteFiles,
+  handle: FileHandle,
   file: string,
   offset: number,
   into: Buffer,
 ): Promise<void> {
   let done = 0;
   while (done < into.length) {
-    const n = await sftpRequest<number>(
-      sftp,
-      `${file}: read of ${into.length - done} bytes at ${offset + done}`,
-      SFTP_REQUEST_TIMEOUT_MS,
-      (finish) => sftp.read(handle, into, done, into.length - done, offset + done, (e, got) => finish(e, got)),
-    );
+    const n = await sftp.read(handle, into.subarray(done), offset + done).catch((e: Error) => {
+      throw new Error(`${file}: ${e.message}`);
+    });
     if (n === 0)
       throw new IndexedDatasetError(
         file,
@@ -65,7 +62,7 @@ function missing(e: Error & { code?: number }, file: string): Error {
 }
 
 /** A dataset on the cluster, both files opened for ranged reads on one SFTP session. */
-export async function openRemoteDataset(sftp: SFTPWrapper, prefix: string, cluster: string): Promise<OpenedDataset> {
+export async function openRemoteDataset(sftp: RemoteFiles, prefix: string, cluster: string): Promise<OpenedDataset> {
   const [idx, bin] = await Promise.allSettled([
     openSftpRange(sftp, `${prefix}.idx`),
     openSftpRange(sftp, `${prefix}.bin`),

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import { SFTP_NO_SUCH_FILE, sftpCall } from '../cluster/sftp';
+import type { RemoteFiles } from '../cluster/transport';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
 
 /**
@@ -10,7 +10,7 @@ import type { PreparedStudy, StudyLaunch } from './studyLaunch';
  * is refused too: the job runs in its own run directory, where it would not resolve as meant.
  */
 export async function missingDatasets(
-  sftp: SFTPWrapper,
+  sftp: RemoteFiles,
   launch: Pick<StudyLaunch, 'recipes'>,
   prepared: PreparedStudy,
   home: string,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { type ClusterConnection, ConnectionLostError } from '../cluster/connection';
+import { ConnectionLostError } from '../cluster/connection';
 import { readRemoteFile, sftpCall, uploadAtomic } from '../cluster/sftp';
+import type { ClusterTransport } from '../cluster/transport';
 import {
   accountingDisabled,
   endRecordsArgv,
@@ -56,7 +57,7 @@ const safe = (s: string) =>
 const READ_ONLY_RETRIES = 3;
 
 /** Runs a read-only command, again after a reconnect if the connection dropped under it. */
-async function readOnly(conn: ClusterConnection, argv: string[]) {
+async function readOnly(conn: ClusterTransport, argv: string[]) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await conn.exec(argv);
@@ -86,7 +87,7 @@ export class JobService {
 
   constructor(
     readonly registry: JobRegistry,
-    private readonly connection: (cluster: string) => ClusterConnection,
+    private readonly connection: (cluster: string) => ClusterTransport,
     private readonly options: JobServiceOptions,
   ) {}
 
@@ -100,7 +101,7 @@ export class JobService {
   async home(cluster: string): Promise<string> {
     let home = this.homes.get(cluster);
     if (!home) {
-      home = await sftpCall.realpath(await this.connection(cluster).sftp(), '.');
+      home = await sftpCall.realpath(await this.connection(cluster).files(), '.');
       this.homes.set(cluster, home);
     }
     return home;
@@ -156,7 +157,7 @@ export class JobService {
    */
   async submit(spec: JobSpec): Promise<JobRecord> {
     const conn = this.connection(spec.cluster);
-    const sftp = await conn.sftp();
+    const sftp = await conn.files();
     const tag = spec.tag ?? newTag(spec.study, spec.stage, spec.model);
     if (this.registry.get(tag)) throw new Error(`${spec.name}: a job with tag ${tag} was already submitted`);
     const { runDir, scriptPath, argv } = await this.plan(spec, tag, this.dependencyIds(spec));
@@ -276,7 +277,7 @@ export class JobService {
   /** `sbatch --test-only`: Slurm's own check of the script and resources, nothing submitted. */
   async validate(spec: JobSpec): Promise<{ ok: boolean; message: string }> {
     const conn = this.connection(spec.cluster);
-    const sftp = await conn.sftp();
+    const sftp = await conn.files();
     const tag = newTag(spec.study, spec.stage, `${spec.model}-check`);
     const deps = (spec.dependsOn ?? [])
       .map((t) => this.registry.get(t)?.jobId)
@@ -460,7 +461,7 @@ export class JobService {
   ): Promise<JobRecord> {
     const old = this.registry.get(tag);
     if (!old) throw new Error(`no job with tag ${tag}`);
-    const script = (await readRemoteFile(await this.connection(old.cluster).sftp(), old.script)).toString('utf8');
+    const script = (await readRemoteFile(await this.connection(old.cluster).files(), old.script)).toString('utf8');
     // Inputs made by jobs resubmitted before this one now live in their new run directories.
     const relocated = [...moved].reduce((text, [from, to]) => text.split(from).join(to), script);
     return this.submit({

@@ -1,5 +1,5 @@
-import type { ClusterConnection } from '../cluster/connection';
 import { pathArg } from '../cluster/shellQuote';
+import type { ClusterTransport } from '../cluster/transport';
 import { parseIterationLine } from '../logs/megatronLog';
 import type { JobRecord } from './registry';
 
@@ -12,7 +12,7 @@ const TAIL_BYTES = 1 << 20;
  * the most recent runs. Runs whose logs carry no throughput are left out.
  */
 export async function throughputOfRuns(
-  conn: Pick<ClusterConnection, 'exec'>,
+  conn: Pick<ClusterTransport, 'exec'>,
   jobs: readonly JobRecord[],
   max = 5,
 ): Promise<{ name: string; tflopsPerGpu: number }[]> {

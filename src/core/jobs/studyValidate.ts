@@ -1,5 +1,4 @@
-import type { SFTPWrapper } from 'ssh2';
-import type { ExecResult } from '../cluster/connection';
+import type { ExecResult, RemoteFiles } from '../cluster/transport';
 import { missingDatasets } from './datasetCheck';
 import type { JobService } from './jobService';
 import { type JobSettings, prepareStudy, type StudyLaunch } from './studyLaunch';
@@ -39,7 +38,7 @@ export async function validateStudy(
   service: JobService,
   exec: Exec,
   launch: StudyLaunch,
-  sftp?: SFTPWrapper,
+  sftp?: RemoteFiles,
 ): Promise<StudyValidation> {
   const prepared = await prepareStudy(service, launch);
   const problems = [...prepared.problems];

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { type ClusterConnection, ConnectError, ConnectionLostError } from '../cluster/connection';
+import { ConnectError, ConnectionLostError } from '../cluster/connection';
 import { SFTP_NO_SUCH_FILE, sftpCall } from '../cluster/sftp';
 import { pathArg, shellCommand } from '../cluster/shellQuote';
+import type { ClusterTransport } from '../cluster/transport';
 import { LogLineSplitter } from './megatronLog';
 
 export interface FollowOptions {
@@ -43,10 +44,10 @@ export class LogFollower extends EventEmitter<FollowerEvents> {
   private running = false;
   private positioned: boolean;
   private dropFirstLine = false;
-  private readonly connection: () => ClusterConnection;
+  private readonly connection: () => ClusterTransport;
 
   constructor(
-    connection: ClusterConnection | (() => ClusterConnection),
+    connection: ClusterTransport | (() => ClusterTransport),
     readonly path: string,
     private readonly options: FollowOptions = {},
   ) {
@@ -69,11 +70,11 @@ export class LogFollower extends EventEmitter<FollowerEvents> {
   }
 
   /** Where to start: a log bigger than the window opens at its tail. */
-  private async position(conn: ClusterConnection) {
+  private async position(conn: ClusterTransport) {
     const window = this.options.window ?? 1 << 20;
     let size = 0;
     try {
-      size = (await sftpCall.stat(await conn.sftp(), this.path)).size;
+      size = (await sftpCall.stat(await conn.files(), this.path)).size;
     } catch (e) {
       if ((e as { code?: number }).code !== SFTP_NO_SUCH_FILE) throw e; // not written yet: tail -F waits for it
     }
@@ -93,7 +94,7 @@ export class LogFollower extends EventEmitter<FollowerEvents> {
       reported = e.message;
     };
     while (!this.stopped) {
-      let conn: ClusterConnection | undefined;
+      let conn: ClusterTransport | undefined;
       try {
         conn = this.connection();
         if (!this.positioned) await this.position(conn);

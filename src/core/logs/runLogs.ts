@@ -1,5 +1,5 @@
-import type { ClusterConnection } from '../cluster/connection';
 import { readRemoteFile } from '../cluster/sftp';
+import type { ClusterTransport } from '../cluster/transport';
 import { LogLineSplitter } from './megatronLog';
 import { type Run, type RunKind, runPoints, seqLengthOfScript } from './runComparison';
 
@@ -20,8 +20,8 @@ export interface RunFiles {
  * sequence length its script passed. `\r` ends a line as `\n` does, so NeMo's progress bar gives
  * one line per rewrite.
  */
-export async function readRun(conn: Pick<ClusterConnection, 'sftp'>, files: RunFiles): Promise<Run> {
-  const sftp = await conn.sftp();
+export async function readRun(conn: Pick<ClusterTransport, 'files'>, files: RunFiles): Promise<Run> {
+  const sftp = await conn.files();
   const [script, log] = await Promise.all([readRemoteFile(sftp, files.script), readRemoteFile(sftp, files.log)]);
   const splitter = new LogLineSplitter();
   const lines = splitter.push(log);

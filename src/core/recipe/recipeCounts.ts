@@ -1,6 +1,6 @@
 import { abortable, throwIfAborted } from '../cancellation';
-import type { ClusterConnection } from '../cluster/connection';
 import { countRemoteDatasets, statRemoteDatasets } from '../cluster/remoteDatasets';
+import type { ClusterTransport } from '../cluster/transport';
 import type { CountCache } from './countCache';
 import type { IndexCount } from './resolve';
 
@@ -21,13 +21,13 @@ interface ClusterCounts {
  * counts at all, never some of them.
  */
 export async function countDatasetsOnCluster(
-  connection: ClusterConnection,
+  connection: ClusterTransport,
   datasets: readonly { local: string; remote: string }[],
   options: { cache?: CountCache; signal?: AbortSignal; now?: () => Date } = {},
 ): Promise<ClusterCounts> {
   const { cache, signal, now = () => new Date() } = options;
   throwIfAborted(signal);
-  const sftp = await abortable(connection.sftp(), signal);
+  const sftp = await abortable(connection.files(), signal);
   const cluster = connection.name;
   const counts = new Map<string, IndexCount>();
   const reused: string[] = [];

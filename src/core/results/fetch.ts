@@ -4,8 +4,8 @@ import { lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { abortable, isCancelled, throwIfAborted } from '../cancellation';
-import type { ClusterConnection } from '../cluster/connection';
 import { downloadAtomic, sftpCall } from '../cluster/sftp';
+import type { ClusterTransport, RemoteFiles } from '../cluster/transport';
 import { labelProblem } from '../jobs/labels';
 import type { JobRecord } from '../jobs/registry';
 import { hasUnsafeChars, printable } from '../printable';
@@ -70,7 +70,7 @@ export function localResultsDir(job: Pick<JobRecord, 'resultsDir' | 'name'>, loc
  * its old self or wholly the new one, and no temporary file is left.
  */
 export async function fetchStudyResults(
-  connection: ClusterConnection,
+  connection: ClusterTransport,
   jobs: readonly JobRecord[],
   localDir: string,
   options: FetchOptions = {},
@@ -78,7 +78,7 @@ export async function fetchStudyResults(
   const { signal } = options;
   const report: FetchReport = { fetched: [], unchanged: [], kept: [], problems: [] };
   throwIfAborted(signal);
-  const sftp = await abortable(connection.sftp(), signal);
+  const sftp = await abortable(connection.files(), signal);
   for (const job of jobs) {
     throwIfAborted(signal);
     if (job.stage !== 'eval' || !job.resultsDir) continue;
@@ -144,7 +144,7 @@ async function linkOnTheWay(folder: string, dir: string): Promise<string | undef
 }
 
 async function fetchOne(
-  sftp: Awaited<ReturnType<ClusterConnection['sftp']>>,
+  sftp: RemoteFiles,
   remote: string,
   target: string,
   report: FetchReport,

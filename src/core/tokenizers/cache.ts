@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
 import { z } from 'zod';
 import { readRemoteFile, sftpCall } from '../cluster/sftp';
+import type { RemoteFiles } from '../cluster/transport';
 import { readRegularFile } from '../regularFile';
 import { loadTokenizer, type TokenDecoder, tokenizerFormat } from './decoder';
 
@@ -24,7 +24,7 @@ export class TokenizerCache {
     return this.decoder(bytes, file);
   }
 
-  async remote(sftp: SFTPWrapper, cluster: string, file: string): Promise<TokenDecoder> {
+  async remote(sftp: RemoteFiles, cluster: string, file: string): Promise<TokenDecoder> {
     const st = await sftpCall.stat(sftp, file);
     if (!st.isFile()) throw new Error(`${cluster}:${file}: is not a regular file on the cluster`);
     const key = `${cluster}\u0000${file}`;
