@@ -35,7 +35,7 @@ before(async () => {
   c = loopbackCluster();
   const root = `corpus-lab-e2e-compare-${Date.now().toString(36)}`;
   const conn = connection(c);
-  const tools = await setupStudyTools(conn, c, root, [
+  const tools = await setupStudyTools(conn, c.home, root, [
     'ja/tiny_a_text_document',
     'en/tiny_a_text_document',
     'ja/tiny_b_text_document',
