@@ -4,11 +4,6 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, BaseAgent, Client, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper } from 'ssh2';
 
-/** ssh2 is loaded on the first connection, not when the extension starts (it costs ~30 ms to load). */
-let ssh2: Promise<typeof import('ssh2')> | undefined;
-// ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
-const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
-
 import { checkHostCertificate, parseHostCertificate, scanHostCertificates } from './hostCertificate';
 import {
   certAuthorities,
@@ -31,6 +26,11 @@ import {
   type RemoteFiles,
   seconds,
 } from './transport';
+
+/** ssh2 is loaded on the first connection, not when the extension starts (it costs ~30 ms to load). */
+let ssh2: Promise<typeof import('ssh2')> | undefined;
+// ssh2 is CommonJS: through import() its exports arrive as `default` (Node's ESM loader), or as names (bundled).
+const loadSsh2 = () => (ssh2 ??= import('ssh2').then((m) => (m as { default?: typeof import('ssh2') }).default ?? m));
 
 /** One hop of an SSH route: the login node, or a bastion before it. */
 export interface SshEndpoint {
