@@ -2,7 +2,7 @@ import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, Poin
 import { recipeColours } from '../src/protocol/colours';
 import { type CompareToPage, type CompareView, compareProtocol, compareView } from '../src/protocol/compare';
 import { chartSeries, formatSlurmDuration, MAX_SMOOTHING, type Metric, type XAxis } from '../src/protocol/views';
-import { applyTheme, backgroundPlugin } from './lib/charts';
+import { applyTheme, backgroundPlugin, stackedPng } from './lib/charts';
 import { h, type Strings, t } from './lib/dom';
 import { listen, loadState, poster, saveState } from './lib/host';
 
@@ -86,17 +86,8 @@ function setView(next: Partial<CompareView>) {
 function exportPng() {
   if (charts.length === 0) return;
   const parts = charts.map((c) => c.canvas);
-  const out = document.createElement('canvas');
-  out.width = Math.max(...parts.map((c) => c.width));
-  out.height = parts.reduce((sum, c) => sum + c.height, 0);
-  const ctx = out.getContext('2d');
-  if (!ctx) return;
-  let y = 0;
-  for (const c of parts) {
-    ctx.drawImage(c, 0, y);
-    y += c.height;
-  }
-  post({ type: 'exportChart', dataUrl: out.toDataURL('image/png') });
+  const dataUrl = stackedPng(parts);
+  if (dataUrl) post({ type: 'exportChart', dataUrl });
 }
 
 const fixed = (v: number | undefined, digits: number) => (v === undefined ? '—' : v.toFixed(digits));

@@ -1,7 +1,7 @@
 import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement } from 'chart.js';
 import { type TrainingToPage, type TrainingView, trainingProtocol, trainingView } from '../src/protocol/training';
 import { MAX_SMOOTHING, smoothEma } from '../src/protocol/views';
-import { applyTheme, backgroundPlugin, PALETTE } from './lib/charts';
+import { applyTheme, backgroundPlugin, PALETTE, stackedPng } from './lib/charts';
 import { h, type Strings, t } from './lib/dom';
 import { listen, loadState, poster, saveState } from './lib/host';
 
@@ -138,17 +138,8 @@ function setView(next: Partial<TrainingView>) {
 function exportPng() {
   if (!curves || !schedule) return;
   const parts = [curves.canvas, schedule.canvas];
-  const out = document.createElement('canvas');
-  out.width = Math.max(...parts.map((c) => c.width));
-  out.height = parts.reduce((sum, c) => sum + c.height, 0);
-  const ctx = out.getContext('2d');
-  if (!ctx) return;
-  let y = 0;
-  for (const c of parts) {
-    ctx.drawImage(c, 0, y);
-    y += c.height;
-  }
-  post({ type: 'exportChart', dataUrl: out.toDataURL('image/png') });
+  const dataUrl = stackedPng(parts);
+  if (dataUrl) post({ type: 'exportChart', dataUrl });
 }
 
 function draw() {

@@ -81,6 +81,21 @@ export function pngOf(chart: Chart): string {
   return chart.toBase64Image('image/png', 1);
 }
 
+/** Canvases stacked top to bottom into one PNG, the way they stand on the page; undefined without a 2D context. */
+export function stackedPng(parts: readonly HTMLCanvasElement[]): string | undefined {
+  const out = document.createElement('canvas');
+  out.width = Math.max(...parts.map((c) => c.width));
+  out.height = parts.reduce((sum, c) => sum + c.height, 0);
+  const ctx = out.getContext('2d');
+  if (!ctx) return undefined;
+  let y = 0;
+  for (const c of parts) {
+    ctx.drawImage(c, 0, y);
+    y += c.height;
+  }
+  return out.toDataURL('image/png');
+}
+
 /**
  * Paints the background under the chart, first, with an ordinary fill: an SVG context has no
  * compositing, so drawing it last "behind" the chart would cover the chart instead.
