@@ -2,8 +2,9 @@
  * Inspect Dataset at scale: the length distribution of a 10-million-document Megatron dataset
  * (its index: 40 MB of lengths, 80 MB of pointers, 80 MB of document indices; the lengths and
  * document indices, 120 MB, are read) locally and over SFTP from the loopback cluster, each in a
- * child process whose peak memory is reported — at 1 M and 10 M documents, to show that it does
- * not grow with the dataset. Then 100 sampled documents decoded with a SentencePiece model.
+ * child process whose peak memory is reported — at 1 M, 10 M and 30 M documents, to show that it does
+ * not grow with the dataset (`BENCH_INSPECT_SIZES=10000000,100000000` adds a 2 GB index). Then 100
+ * sampled documents decoded with a SentencePiece model.
  *   npm run bench:inspect            (the remote rows need the loopback cluster: npm run cluster:start)
  */
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -185,7 +187,8 @@ async function main() {
   if (!cluster) console.log('  (no loopback cluster: remote rows skipped; npm run cluster:start)');
 
   // Decoding: 100 documents drawn from 20,000 real SentencePiece-encoded ones.
-  const fx = buildSentencePieceFixture(mkdtempSync(path.join(tmpdir(), 'corpus-lab-bench-spm-')));
+  const spmDir = mkdtempSync(path.join(tmpdir(), 'corpus-lab-bench-spm-'));
+  const fx = buildSentencePieceFixture(spmDir);
   const all = fx.sources.flatMap((s) => s.ids);
   const docs = Array.from({ length: 20_000 }, (_, i) => all[i % all.length]);
   const prefix = path.join(dir, 'decoded');
@@ -218,6 +221,7 @@ async function main() {
       `  ${where.padEnd(6)} ${times[2].toFixed(1).padStart(7)} ms (runs ${times.map((t) => t.toFixed(0)).join(', ')}; target ≤ 200 ms: ${times[2] <= 200 ? 'met' : 'MISSED'})`,
     );
   }
+  rmSync(spmDir, { recursive: true, force: true });
 }
 
 if (process.argv[2] === '--child')
