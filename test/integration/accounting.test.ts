@@ -176,7 +176,10 @@ test(`jobs that ended longer ago than MinJobAge show their final state, exit cod
   assert.equal(get('oom').end?.source, c.accounting ? 'sacct' : 'none');
   if (c.accounting) {
     assert.equal(get('oom').end?.signal, 9);
-    assert.ok(get('oom').end!.maxRssBytes! > 300 * 1024 * 1024, String(get('oom').end!.maxRssBytes));
+    // Slurm samples memory every second, so it may kill the job before all 300 MB are touched: the
+    // recorded peak is above the 50 MB limit and at most what was allocated (a unit slip fails either way).
+    const rss = get('oom').end!.maxRssBytes!;
+    assert.ok(rss > 50 * 1024 * 1024 && rss < 400 * 1024 * 1024, String(rss));
   }
 
   for (const j of reopened.all()) {
