@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ClusterConnection } from '../../src/core/cluster/connection';
-import { connection, type LoopbackCluster, loopbackCluster } from '../integration/cluster';
+import { connection, type LoopbackCluster, loopbackCluster, sshProfile } from '../integration/cluster';
 import { type CodeServer, paperWorkspace, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, openWorkbench, runCommand, showViewContainer } from './workbench';
 
@@ -41,17 +41,7 @@ before(async () => {
   const ws = paperWorkspace();
   server = await startCodeServer(ws.dir, {
     'git.enabled': false,
-    'corpusLab.clusters': [
-      {
-        name: 'loopback',
-        host: c.host,
-        port: c.port,
-        user: c.user,
-        identityFiles: [c.key],
-        knownHostsFiles: [c.knownHosts],
-        useAgent: false,
-      },
-    ],
+    'corpusLab.clusters': [sshProfile(c)],
     'corpusLab.jobs': { pollSeconds: 2 },
   });
   ws.remove();

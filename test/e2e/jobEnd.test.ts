@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { formatGpuHours, gpuHours } from '../../src/core/jobs/present';
 import { JobRegistry } from '../../src/core/jobs/registry';
-import { connection, type LoopbackCluster, loopbackCluster } from '../integration/cluster';
+import { connection, type LoopbackCluster, loopbackCluster, sshProfile } from '../integration/cluster';
 import { setupStudyTools } from '../integration/studyCluster';
 import { type CodeServer, ROOT, startCodeServer } from './codeServer';
 import { launchBrowser, notification, openWorkbench, pickRecipes, runCommand, showViewContainer } from './workbench';
@@ -33,18 +33,7 @@ before(async () => {
   server = await startCodeServer(path.join(ROOT, 'test', 'fixtures', 'e2e-study'), {
     'git.enabled': false,
     'corpusLab.dataRoot': tools.dataRoot,
-    'corpusLab.clusters': [
-      {
-        name: 'loopback',
-        host: c.host,
-        port: c.port,
-        user: c.user,
-        identityFiles: [c.key],
-        knownHostsFiles: [c.knownHosts],
-        useAgent: false,
-        remoteRoot: root,
-      },
-    ],
+    'corpusLab.clusters': [{ ...sshProfile(c), remoteRoot: root }],
     'corpusLab.jobs': {
       ...tools.jobs,
       // CPT fails at once (on 2 GPUs, TP × PP = 2 × 2 dividing them is not asked of `false`); the rest runs the stand-ins.

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { JobRegistry } from '../../src/core/jobs/registry';
-import { connection, type LoopbackCluster, loopbackCluster } from '../integration/cluster';
+import { connection, type LoopbackCluster, loopbackCluster, sshProfile } from '../integration/cluster';
 import { lineageOf, setupStudyTools, standInScore } from '../integration/studyCluster';
 import { type CodeServer, ROOT, startCodeServer } from './codeServer';
 import {
@@ -51,18 +51,7 @@ before(async () => {
   server = await startCodeServer(ws, {
     'git.enabled': false,
     'corpusLab.dataRoot': tools.dataRoot,
-    'corpusLab.clusters': [
-      {
-        name: 'loopback',
-        host: c.host,
-        port: c.port,
-        user: c.user,
-        identityFiles: [c.key],
-        knownHostsFiles: [c.knownHosts],
-        useAgent: false,
-        remoteRoot: root,
-      },
-    ],
+    'corpusLab.clusters': [{ ...sshProfile(c), remoteRoot: root }],
     'corpusLab.jobs': { ...tools.jobs, trainIters: 12, pollSeconds: 2 },
   });
   rmSync(ws, { recursive: true, force: true });

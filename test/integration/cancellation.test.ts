@@ -11,6 +11,7 @@ import type { JobRecord } from '../../src/core/jobs/registry';
 import { countDatasetsOnCluster } from '../../src/core/recipe/recipeCounts';
 import { fetchStudyResults } from '../../src/core/results/fetch';
 import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
+import { finishedJob } from './jobRecords';
 
 /** How soon a cancelled call must return: far below the 60 s an SFTP request may wait, or a login's 20 s. */
 const PROMPT_MS = 2000;
@@ -24,27 +25,7 @@ let local: string;
 let remote: string;
 
 function evalJob(model: string): JobRecord {
-  const tag = `cl-${run}-eval-${model}-0001`;
-  const runDir = `${remote}/runs/${tag}`;
-  return {
-    tag,
-    cluster: 'loopback',
-    study: run,
-    stage: 'eval',
-    model,
-    name: `${run}-eval-${model}`,
-    runDir,
-    script: `${runDir}/job.sbatch`,
-    log: `${runDir}/slurm.log`,
-    dependsOn: [],
-    jobId: '1',
-    state: 'COMPLETED',
-    submittedAt: '',
-    updatedAt: '',
-    resultsDir: `${remote}/results/${model}/0-shot`,
-    sbatch: [],
-    resources: {},
-  };
+  return finishedJob(run, remote, 'eval', model, { resultsDir: `${remote}/results/${model}/0-shot` });
 }
 
 /** Every file under `dir`, relative to it, sorted. */

@@ -11,6 +11,7 @@ import type { CompositionStatistics } from '../../src/core/recipe/statistics';
 import { fetchStudy } from '../../src/core/study/fetchStudy';
 import { loadStudy } from '../../src/core/study/loadStudy';
 import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
+import { finishedJob } from './jobRecords';
 
 const run = `s${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
@@ -26,27 +27,14 @@ const SCORES: Record<string, [number, number]> = {
 };
 
 function job(stage: 'cpt' | 'eval', model: string): JobRecord {
-  const tag = `cl-${run}-${stage}-${model}-0001`;
-  const runDir = `${c.home}/corpus-lab-${run}/runs/${tag}`;
-  return {
-    tag,
-    cluster: 'loopback',
-    study: run,
+  const root = `${c.home}/corpus-lab-${run}`;
+  return finishedJob(
+    run,
+    root,
     stage,
     model,
-    name: `${run}/${stage}/${model}`,
-    runDir,
-    script: `${runDir}/job.sbatch`,
-    log: `${runDir}/slurm.log`,
-    dependsOn: [],
-    jobId: '7',
-    state: 'COMPLETED',
-    submittedAt: '',
-    updatedAt: '',
-    ...(stage === 'eval' ? { resultsDir: `${c.home}/corpus-lab-${run}/results/${run}/${model}/3-shot` } : {}),
-    sbatch: [],
-    resources: {},
-  };
+    stage === 'eval' ? { resultsDir: `${root}/results/${run}/${model}/3-shot` } : {},
+  );
 }
 
 function stats(japanese: number, english: number, parallel: number): { statistics: CompositionStatistics } {

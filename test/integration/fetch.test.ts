@@ -9,6 +9,7 @@ import type { ClusterTransport } from '../../src/core/cluster/transport';
 import type { JobRecord } from '../../src/core/jobs/registry';
 import { fetchStudyResults } from '../../src/core/results/fetch';
 import { type LoopbackCluster, loopbackCluster, type TestHost, testHost } from './cluster';
+import { finishedJob } from './jobRecords';
 
 const run = `f${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
@@ -18,28 +19,8 @@ let local: string;
 let outside: string;
 
 function evalJob(model: string, patch: Partial<JobRecord> = {}): JobRecord {
-  const tag = `cl-${run}-eval-${model}-0001`;
-  const runDir = `${host.home}/corpus-lab-${run}/runs/${tag}`;
-  return {
-    tag,
-    cluster: 'loopback',
-    study: run,
-    stage: 'eval',
-    model,
-    name: `${run}-eval-${model}`,
-    runDir,
-    script: `${runDir}/job.sbatch`,
-    log: `${runDir}/slurm.log`,
-    dependsOn: [],
-    jobId: '1',
-    state: 'COMPLETED',
-    submittedAt: '',
-    updatedAt: '',
-    resultsDir: `${host.home}/corpus-lab-${run}/results/${run}/${model}/0-shot`,
-    resources: {},
-    sbatch: [],
-    ...patch,
-  };
+  const root = `${host.home}/corpus-lab-${run}`;
+  return finishedJob(run, root, 'eval', model, { resultsDir: `${root}/results/${run}/${model}/0-shot`, ...patch });
 }
 
 before(async () => {
@@ -78,12 +59,12 @@ test('Fetch Results takes only plain CSV names, never follows a workspace symlin
     path.join(dir, 'EnJa', '0-shot', 'mcqa.csv'),
   ]);
   assert.deepEqual(report.problems, [
-    `${run}-eval-EnJa: skipped ".hidden.csv": not a plain file name`,
-    `${run}-eval-EnJa: skipped "new\\u{a}line.csv": not a plain file name`,
-    `${run}-eval-Evil: skipped ".hidden.csv": not a plain file name`,
-    `${run}-eval-Evil: skipped "new\\u{a}line.csv": not a plain file name`,
-    `${run}-eval-Evil: ${path.join(dir, 'Evil')} is a symbolic link or not a directory; no results fetched through it`,
-    `${run}-eval-EnJa: study ".." starts with "."; a label starts with a letter or digit (a safe label: "label-${labelHash('..')}"); no results fetched`,
+    `${run}/eval/EnJa: skipped ".hidden.csv": not a plain file name`,
+    `${run}/eval/EnJa: skipped "new\\u{a}line.csv": not a plain file name`,
+    `${run}/eval/Evil: skipped ".hidden.csv": not a plain file name`,
+    `${run}/eval/Evil: skipped "new\\u{a}line.csv": not a plain file name`,
+    `${run}/eval/Evil: ${path.join(dir, 'Evil')} is a symbolic link or not a directory; no results fetched through it`,
+    `${run}/eval/EnJa: study ".." starts with "."; a label starts with a letter or digit (a safe label: "label-${labelHash('..')}"); no results fetched`,
   ]);
   assert.deepEqual(readdirSync(outside), []);
   assert.deepEqual(readdirSync(path.join(dir, 'EnJa', '0-shot')).sort(), ['-dash.csv', 'mcqa.csv']);
