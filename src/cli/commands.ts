@@ -173,7 +173,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     inputs = study.inputs;
     controls = { ...study.covariates, ...controls };
     for (const p of study.problems) io.err(`warning: ${p}\n`);
-    if (!values.json) for (const n of study.notes) io.out(`${n}\n`);
+    if (!values.json) for (const n of study.notes) io.out(`${renderMessage(n)}\n`);
   } else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
     const composition = await readCompositionFile(values.composition as string);
     const scores = values.scores

@@ -183,6 +183,23 @@ function messageStrings(): Record<MessageTemplate, string> {
       'same test as {original} (negated): counted once in family {family}',
     ),
     undefined: vscode.l10n.t('undefined'),
+    'score differences from {file}': vscode.l10n.t('score differences from {file}'),
+    'results in {folder}: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in {folder}: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in this folder: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in this folder: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in {folder}: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in {folder}: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in this folder: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in this folder: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
   };
 }
 

@@ -49,7 +49,7 @@ function sample(code: (typeof MESSAGE_CODES)[number]): AnalysisMessage {
 }
 
 test('every message code renders in Japanese: a translation of its own, every argument in the text', () => {
-  assert.equal(MESSAGE_CODES.length, 19);
+  assert.equal(MESSAGE_CODES.length, 24);
   for (const code of MESSAGE_CODES) {
     const english = MESSAGE_TEMPLATES[code];
     assert.ok(english in ja, `${code}: no entry in l10n/bundle.l10n.ja.json`);
@@ -152,8 +152,14 @@ test('three corpora in Japanese: why partial is unavailable, why a test has no i
   );
 });
 
-test('the paper study in Japanese: the input warnings, a duplicate test, and the exported tests table', async () => {
+test('the paper study in Japanese: its notes, the input warnings, a duplicate test, and the exported tests table', async () => {
   const m = await japanesePayload(PAPER_STUDY, 'all');
+  // The score page's notes: how the numbers were made.
+  assert.deepEqual(
+    m.study.notes.map((n) => renderMessage(n, m.strings)),
+    ['スコア差の出典: score-differences.csv'],
+  );
+  assert.deepEqual(m.study.problems, []);
   const warnings = m.study.result.warnings.map((w) => renderMessage(w, m.strings));
   assert.equal(warnings.length, 6);
   assert.equal(

@@ -84,6 +84,7 @@ function payloadOf(name: string, result: AnalysisResult): StudyPayload {
     result,
     tableOne: null,
     notes: [],
+    problems: [],
     provenance: {},
   };
 }

@@ -35,6 +35,16 @@ export const MESSAGE_TEMPLATES = {
   sameTest: 'same test as {original}: counted once in family {family}',
   sameTestNegated: 'same test as {original} (negated): counted once in family {family}',
   notComputed: 'undefined',
+  // How a study's numbers were made (src/core/study/loadStudy.ts), shown above the score table.
+  scoresFrom: 'score differences from {file}',
+  resultsAggregated:
+    'results in {folder}: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+  resultsAggregatedHere:
+    'results in this folder: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+  resultsOneTemplate:
+    'results in {folder}: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+  resultsOneTemplateHere:
+    'results in this folder: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
 } as const;
 
 export type MessageCode = keyof typeof MESSAGE_TEMPLATES;
