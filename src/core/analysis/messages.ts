@@ -71,7 +71,10 @@ export function placeholders(template: string): string[] {
 
 const argument = z.union([z.string(), z.number().finite()]);
 
-/** Strict both ways: an unknown code, a missing argument or an extra one is refused with its path. */
+/**
+ * Strict both ways: an unknown code, a missing argument or an extra one is refused with its path.
+ * Built from the templates, so zod cannot infer the union's type; it is the one derived from the same templates above.
+ */
 export const analysisMessage = z.discriminatedUnion(
   'code',
   MESSAGE_CODES.map((code) =>
