@@ -13,6 +13,7 @@ import {
   type PanelView,
   PUBLICATION_STYLE,
   partialUnavailable,
+  renderMessage,
   STATISTIC_IDS,
   STATISTIC_NAMES,
   shownMode,
@@ -128,10 +129,10 @@ function render() {
   const s = study;
   // The panel opens in the mode that has numbers: with too few corpora for the covariates, regular,
   // and the reason partial is unavailable is said once, in either mode.
-  const noPartial = partialUnavailable(s.result, state.statistic);
+  const noPartial = partialUnavailable(s.result, state.statistic, strings);
   const view = shownView();
   const mode = view.mode;
-  const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, mode, state.pKind);
+  const { bars, undefinedTasks } = correlationBars(s.result, state.statistic, mode, state.pKind, strings);
   const covariates = s.result.covariates[state.statistic] ?? [];
   const perm = s.result.permutation;
   const barCanvas = h('canvas', {
@@ -150,7 +151,7 @@ function render() {
     'aria-label': t(strings, 'Correlations among the tasks'),
   });
   const computed = withStatisticNames(
-    testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels),
+    testsTable(s.result, state.allStatistics ? 'all' : state.statistic, mode, labels, strings),
     statisticName,
   );
   const tests = sortTable(computed, state.sortKey, state.descending);
@@ -260,7 +261,7 @@ function render() {
             'div',
             { class: 'warnings', role: 'note' },
             h('strong', {}, t(strings, 'Warnings')),
-            h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, w))),
+            h('ul', {}, ...s.result.warnings.map((w) => h('li', {}, renderMessage(w, strings)))),
           )
         : null,
       h(

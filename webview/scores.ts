@@ -9,6 +9,7 @@ import {
   type Labels,
   type PanelView,
   PUBLICATION_STYLE,
+  renderMessage,
   scoreDifferenceTable,
   tableOneTable,
 } from '../src/protocol/views';
@@ -88,7 +89,8 @@ function render() {
           ' · ',
           t(strings, 'Source: {0}', s.source),
         ),
-        ...s.notes.map((n) => h('p', { class: 'meta note' }, n)),
+        ...s.notes.map((n) => h('p', { class: 'meta note' }, renderMessage(n, strings))),
+        ...s.problems.map((p) => h('p', { class: 'meta note' }, p)),
       ),
       h(
         'section',

@@ -8,6 +8,7 @@ import {
 } from '../core/analysis/analyze';
 import { parseControls } from '../core/analysis/controls';
 import { MAX_PERMUTATION_SAMPLES } from '../core/analysis/correlation';
+import { messagesInWords, renderMessage } from '../core/analysis/messages';
 import { STATISTIC_IDS } from '../core/analysis/statistics';
 import { readCompositionFile, readScoreFile } from '../core/analysis/tableFiles';
 import { differencesFromResults, TableError } from '../core/analysis/tables';
@@ -172,7 +173,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     inputs = study.inputs;
     controls = { ...study.covariates, ...controls };
     for (const p of study.problems) io.err(`warning: ${p}\n`);
-    if (!values.json) for (const n of study.notes) io.out(`${n}\n`);
+    if (!values.json) for (const n of study.notes) io.out(`${renderMessage(n)}\n`);
   } else if (args.length === 0 && values.composition && (values.scores || (values.before && values.after))) {
     const composition = await readCompositionFile(values.composition as string);
     const scores = values.scores
@@ -201,9 +202,9 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
     ...options,
     taskMatrix: Boolean(values.json),
   });
-  for (const w of result.warnings) io.err(`warning: ${w}\n`);
+  for (const w of result.warnings) io.err(`warning: ${renderMessage(w)}\n`);
   if (values.json) {
-    io.out(`${safeJson(result)}\n`);
+    io.out(`${safeJson(messagesInWords(result))}\n`);
     return 0;
   }
   io.out(`corpora (n = ${result.corpora.length}): ${result.corpora.join(', ')}\n`);
@@ -251,7 +252,7 @@ async function analyzeCommand(args: string[], values: Values, io: Io): Promise<n
           `  = "${t.task}" is the same test as "${d.task}"${d.sign < 0 ? ' (negated)' : ''}: counted once, q and Holm as there\n`,
         );
     }
-    const errors = [...new Set(tests.flatMap((t) => (t.error ? [t.error] : [])))];
+    const errors = [...new Set(tests.flatMap((t) => (t.error ? [renderMessage(t.error)] : [])))];
     for (const e of errors) io.out(`  ! ${e}\n`);
     io.out('\n');
   }

@@ -111,8 +111,9 @@ export class AnalysisPanels implements vscode.Disposable {
       exportTable: async (m, panel) => {
         const model = await this.loadStudy();
         const strings = panelStrings();
-        const computed = withStatisticNames(panelTable(toStudyPayload(model), m.table, m.view, panelLabels()), (id) =>
-          isStatisticId(id) ? (strings[STATISTIC_NAMES[id]] ?? id) : id,
+        const computed = withStatisticNames(
+          panelTable(toStudyPayload(model), m.table, m.view, panelLabels(), strings),
+          (id) => (isStatisticId(id) ? (strings[STATISTIC_NAMES[id]] ?? id) : id),
         );
         // The tests table is sorted in the panel by header clicks; the scores table sorts itself.
         const table = m.table === 'tests' ? sortTable(computed, m.view.sortKey, m.view.descending) : computed;

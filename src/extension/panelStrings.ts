@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { MessageTemplate } from '../core/analysis/messages';
 import type { Labels } from '../core/analysis/views';
 import type { FigureString } from '../core/report/figure';
 import type { PanelString } from '../protocol/panels';
@@ -38,8 +39,9 @@ export function panelLabels(): Labels {
  * The panels' own control texts, translated; the type makes a missing one a compile error. The
  * statistic names (keys: the English names of STATISTIC_NAMES) are checked by test/unit/l10n.test.ts.
  */
-export function panelStrings(): Record<PanelString | FigureString, string> & Record<string, string> {
+export function panelStrings(): Record<PanelString | FigureString | MessageTemplate, string> & Record<string, string> {
   return {
+    ...messageStrings(),
     'Score differences': vscode.l10n.t('Score differences'),
     'Partial correlations': vscode.l10n.t('Partial correlations'),
     'Source: {0}': vscode.l10n.t('Source: {0}'),
@@ -115,6 +117,89 @@ export function panelStrings(): Record<PanelString | FigureString, string> & Rec
     'Japanese token ratio': vscode.l10n.t('Japanese token ratio'),
     'English token ratio': vscode.l10n.t('English token ratio'),
     'Parallel token ratio': vscode.l10n.t('Parallel token ratio'),
+  };
+}
+
+/**
+ * The analysis's messages (src/core/analysis/messages.ts) as translated templates, keyed by their
+ * English: the pages and the exports fill in the arguments. The type makes a missing one a compile error.
+ */
+function messageStrings(): Record<MessageTemplate, string> {
+  return {
+    'the score differences of "{task}" do not vary across corpora': vscode.l10n.t(
+      'the score differences of "{task}" do not vary across corpora',
+    ),
+    'the score differences of "{task}" are a linear function of the covariates {covariates}: nothing is left to correlate':
+      vscode.l10n.t(
+        'the score differences of "{task}" are a linear function of the covariates {covariates}: nothing is left to correlate',
+      ),
+    'the residuals of "{task}" have no variance': vscode.l10n.t('the residuals of "{task}" have no variance'),
+    '{statistic} cannot be its own covariate': vscode.l10n.t('{statistic} cannot be its own covariate'),
+    'covariate {covariate} is listed twice for {statistic}': vscode.l10n.t(
+      'covariate {covariate} is listed twice for {statistic}',
+    ),
+    'too few corpora: n = {n} with {k} covariates leaves n − 2 − k = {df} degrees of freedom': vscode.l10n.t(
+      'too few corpora: n = {n} with {k} covariates leaves n − 2 − k = {df} degrees of freedom',
+    ),
+    '{statistic} does not vary across the corpora': vscode.l10n.t('{statistic} does not vary across the corpora'),
+    'covariate {covariate} does not vary across the corpora': vscode.l10n.t(
+      'covariate {covariate} does not vary across the corpora',
+    ),
+    'the covariates of {statistic} are collinear: {covariate} is a linear function of {others} (rank-deficient design)':
+      vscode.l10n.t(
+        'the covariates of {statistic} are collinear: {covariate} is a linear function of {others} (rank-deficient design)',
+      ),
+    '{statistic} is a linear function of its covariates {covariates} (e.g. total = Japanese + English + parallel): its partial correlation is undefined':
+      vscode.l10n.t(
+        '{statistic} is a linear function of its covariates {covariates} (e.g. total = Japanese + English + parallel): its partial correlation is undefined',
+      ),
+    'the covariates of {statistic} are collinear within the printed precision of {file}: {covariate} is a linear function of {others} up to the rounding of the table':
+      vscode.l10n.t(
+        'the covariates of {statistic} are collinear within the printed precision of {file}: {covariate} is a linear function of {others} up to the rounding of the table',
+      ),
+    "{statistic} is determined by its covariates {covariates} within the printed precision of {file} (each cell ± half its last digit): its partial correlation would measure the table's rounding":
+      vscode.l10n.t(
+        "{statistic} is determined by its covariates {covariates} within the printed precision of {file} (each cell ± half its last digit): its partial correlation would measure the table's rounding",
+      ),
+    '{statistic} is nearly collinear with its covariates {covariates} (VIF = {vif}): its partial correlations are unstable':
+      vscode.l10n.t(
+        '{statistic} is nearly collinear with its covariates {covariates} (VIF = {vif}): its partial correlations are unstable',
+      ),
+    'no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here {n} − 3 − {k} = {df}': vscode.l10n.t(
+      'no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here {n} − 3 − {k} = {df}',
+    ),
+    '{file}: corpus "{corpus}", {column} = {value} differs from japanese + english + parallel = {sum} by more than the printed precision allows (±{room})':
+      vscode.l10n.t(
+        '{file}: corpus "{corpus}", {column} = {value} differs from japanese + english + parallel = {sum} by more than the printed precision allows (±{room})',
+      ),
+    '{file}: corpus "{corpus}", {column} = {value} does not match 100 × {count} / {total} = {expected} within the printed precision (±{room})':
+      vscode.l10n.t(
+        '{file}: corpus "{corpus}", {column} = {value} does not match 100 × {count} / {total} = {expected} within the printed precision (±{room})',
+      ),
+    'same test as {original}: counted once in family {family}': vscode.l10n.t(
+      'same test as {original}: counted once in family {family}',
+    ),
+    'same test as {original} (negated): counted once in family {family}': vscode.l10n.t(
+      'same test as {original} (negated): counted once in family {family}',
+    ),
+    undefined: vscode.l10n.t('undefined'),
+    'score differences from {file}': vscode.l10n.t('score differences from {file}'),
+    'results in {folder}: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in {folder}: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in this folder: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in this folder: {shots}-shot, {aggregation} over templates, MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in {folder}: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in {folder}: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
+    'results in this folder: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"':
+      vscode.l10n.t(
+        'results in this folder: {shots}-shot, template "{template}", MCQA/DC metric {metric}, MT BLEU ÷ 100; differences = each corpus − "{base}"',
+      ),
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { analysisMessage } from '../core/analysis/messages';
 import { analysisResult, CHART_IDS, panelView, TABLE_IDS, tableOneRow, taskScores } from '../core/analysis/schemas';
 import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
@@ -16,8 +17,10 @@ const studyPayload = z
     tasks: z.array(taskScores).readonly(),
     result: analysisResult,
     tableOne: z.array(tableOneRow).readonly().nullable(),
-    /** How the numbers were made, and what was left out. */
-    notes: z.array(z.string()).readonly(),
+    /** How the numbers were made, put in words by the page with the translated templates it is sent. */
+    notes: z.array(analysisMessage).readonly(),
+    /** What was left out: results that could not be read, each naming its file, row and column. */
+    problems: z.array(z.string()).readonly(),
     /** `task|corpus` → where the score came from (file:row, template), for results-based studies. */
     provenance: z.record(z.string()).readonly(),
   })

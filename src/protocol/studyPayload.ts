@@ -17,6 +17,7 @@ export function toStudyPayload(model: StudyModel): StudyPayload {
     result: model.result,
     tableOne: model.tableOne,
     notes: model.notes,
+    problems: model.problems,
     provenance: Object.fromEntries(model.provenance),
   };
 }

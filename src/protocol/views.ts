@@ -3,6 +3,8 @@
  * charts and curves with — the same ones the extension's exports and the CLI use, so a page shows
  * exactly what is exported. A page imports src/protocol/ and nothing else of src/ (a test checks it).
  */
+
+export { renderMessage } from '../core/analysis/messages';
 export type { CorrelationMatrix, PanelView } from '../core/analysis/schemas';
 export { panelView } from '../core/analysis/schemas';
 export { STATISTIC_IDS, STATISTIC_NAMES } from '../core/analysis/statistics';

@@ -12,6 +12,7 @@ import {
   pearson,
   Residualizer,
 } from '../../src/core/analysis/correlation';
+import { type AnalysisMessage, renderMessage } from '../../src/core/analysis/messages';
 import { halfUnit } from '../../src/core/analysis/precision';
 import { STATISTIC_IDS } from '../../src/core/analysis/statistics';
 import { differencesFromResults, parseCompositionCsv, parseScoreCsv } from '../../src/core/analysis/tables';
@@ -19,6 +20,9 @@ import { testsTable } from '../../src/core/analysis/views';
 import { readStudyDirectory } from '../../src/core/study/loadStudy';
 import { close, compare, type Num, type RefTest } from './analysisReference';
 import { FIXTURES, PAPER_STUDY } from './helpers';
+
+/** A message of the analysis in its English words, as the CLI prints it. */
+const english = (m: AnalysisMessage | undefined) => (m === undefined ? undefined : renderMessage(m));
 
 const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'analysis', 'paper-reference.json'), 'utf8')) as {
   corpora: string[];
@@ -58,7 +62,7 @@ test('the paper analysis agrees with the NumPy/SciPy reference to 1e-9 (default 
     families: STATISTIC_IDS.map((id) => ({ id, size: 27, duplicates: 0 })),
   });
   assert.deepEqual(
-    result.warnings,
+    result.warnings.map((w) => renderMessage(w)),
     PAPER_INCONSISTENCIES.map((w) => `${inputs.composition.file}: ${w}`),
   );
 });
@@ -138,14 +142,14 @@ test('collinear and rank-deficient designs are named, never NaN', async () => {
     assert.equal(t.partial.r, null);
     assert.equal(t.q, null);
     assert.equal(
-      t.error,
+      english(t.error),
       'total_tokens is a linear function of its covariates japanese_tokens, english_tokens, parallel_tokens (e.g. total = Japanese + English + parallel): its partial correlation is undefined',
     );
     assert.ok(t.regular.r !== null, 'the regular correlation is still shown');
   }
   const explained = run(['japanese_tokens=total_tokens,english_tokens,parallel_tokens']);
   assert.equal(
-    explained.tests[0].error,
+    english(explained.tests[0].error),
     'japanese_tokens is a linear function of its covariates total_tokens, english_tokens, parallel_tokens (e.g. total = Japanese + English + parallel): its partial correlation is undefined',
   );
   // With EnJa-Balance's ratios summing to exactly 100 %, the three ratios are rank-deficient together.
@@ -158,7 +162,7 @@ test('collinear and rank-deficient designs are named, never NaN', async () => {
     statistics: ['total_tokens'],
   });
   assert.equal(
-    ratios.tests[0].error,
+    english(ratios.tests[0].error),
     'the covariates of total_tokens are collinear: japanese_ratio is a linear function of english_ratio, parallel_ratio (rank-deficient design)',
   );
   // As printed (EnJa-Balance sums to 99.99 %), the three ratios are collinear up to the table's rounding.
@@ -167,16 +171,16 @@ test('collinear and rank-deficient designs are named, never NaN', async () => {
     statistics: ['total_tokens'],
   });
   assert.equal(
-    printed.tests[0].error,
+    english(printed.tests[0].error),
     `the covariates of total_tokens are collinear within the printed precision of ${inputs.composition.file}: japanese_ratio is a linear function of english_ratio, parallel_ratio up to the rounding of the table`,
   );
   const tooMany = run(['english_ratio=total_tokens,japanese_tokens,parallel_tokens,japanese_ratio']);
   assert.equal(
-    tooMany.tests[0].error,
+    english(tooMany.tests[0].error),
     'too few corpora: n = 6 with 4 covariates leaves n − 2 − k = 0 degrees of freedom',
   );
   const self = run(['english_ratio=english_ratio']);
-  assert.equal(self.tests[0].error, 'english_ratio cannot be its own covariate');
+  assert.equal(english(self.tests[0].error), 'english_ratio cannot be its own covariate');
   for (const r of [total, explained, ratios, tooMany, self]) assert.ok(!JSON.stringify(r).includes('NaN'));
 });
 
@@ -200,7 +204,7 @@ test('a statistic its covariates determine within the printed precision is refus
   for (const t of near.tests) {
     assert.equal(t.partial.r, null);
     assert.equal(
-      t.error,
+      english(t.error),
       `parallel_ratio is determined by its covariates japanese_ratio, english_ratio within the printed precision of ${inputs.composition.file} (each cell ± half its last digit): its partial correlation would measure the table's rounding`,
     );
   }
@@ -222,7 +226,7 @@ test('a statistic its covariates determine within the printed precision is refus
   assert.equal(warned.tests.filter((t) => t.partial.r !== null).length, 27);
   assert.equal(warned.warnings.length, 1 + compositionWarnings(warned.warnings));
   assert.match(
-    warned.warnings.at(-1)!,
+    renderMessage(warned.warnings.at(-1)!),
     /^parallel_ratio is nearly collinear with its covariates japanese_ratio, english_ratio \(VIF = \d+\): its partial correlations are unstable$/,
   );
 });
@@ -237,8 +241,8 @@ test('a printed cell stands for ± half a unit of its last digit', () => {
 });
 
 /** How many of the warnings are about the composition table's consistency. */
-function compositionWarnings(w: readonly string[]) {
-  return w.filter((x) => x.startsWith('computed: corpus')).length;
+function compositionWarnings(w: readonly AnalysisMessage[]) {
+  return w.filter((x) => renderMessage(x).startsWith('computed: corpus')).length;
 }
 
 test('a composition whose total or ratios disagree with its counts beyond the printed precision warns, naming corpus and cell', () => {
@@ -253,7 +257,7 @@ test('a composition whose total or ratios disagree with its counts beyond the pr
   const run = (rows: string[]) =>
     analyze(parseCompositionCsv('c.csv', header + rows.join('\n')), scores, {
       covariates: parseControls(STATISTIC_IDS.map((id) => `${id}=`)),
-    }).warnings;
+    }).warnings.map((w) => renderMessage(w));
   assert.deepEqual(run([...consistent, 'D,4.00,1.00,2.00,1.00,25.00,50.00,25.00']), []);
   // 10.0 − (5.0 + 4.0 + 0.9): 0.1 apart where four cells of ±0.05 allow 0.2 — consistent; 0.3 is not.
   assert.deepEqual(
@@ -390,7 +394,7 @@ test('constant columns are judged on their own scale: no r from rounding noise, 
   const r = analyze(composition, scores);
   for (const t of r.tests.filter((x) => x.task === 'Flat')) {
     assert.deepEqual([t.regular.r, t.regular.p, t.partial.r, t.q], [null, null, null, null]);
-    assert.equal(t.error, 'the score differences of "Flat" do not vary across corpora');
+    assert.equal(english(t.error), 'the score differences of "Flat" do not vary across corpora');
   }
   assert.deepEqual(r.matrices.tasks!.values, [
     [null, null],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AnalysisResult } from '../../src/core/analysis/analyze';
+import { type AnalysisMessage, renderMessage } from '../../src/core/analysis/messages';
 
 /** The shape of test/fixtures/analysis/*-reference.json (make_reference.py), and the comparison at 1e-9. */
 export type Num = number | null;
@@ -22,7 +23,7 @@ export const TOLERANCE = 1e-9;
 
 /** A 95 % interval against the reference's; a missing one must say why when its r exists. */
 function closeInterval(
-  side: { r: Num; ci: RefInterval | undefined; ciError?: string },
+  side: { r: Num; ci: RefInterval | undefined; ciError?: AnalysisMessage },
   expected: RefInterval,
   what: string,
 ) {
@@ -30,7 +31,7 @@ function closeInterval(
     assert.equal(side.ci, null, `${what}: ${JSON.stringify(side.ci)} where the reference has none`);
     if (side.r !== null)
       assert.match(
-        side.ciError ?? '',
+        side.ciError ? renderMessage(side.ciError) : '',
         /^no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here \d+ − 3 − \d+ = -?\d+$/,
         what,
       );
@@ -59,7 +60,7 @@ export function compare(result: AnalysisResult, expected: RefTest[], label = '')
     assert.equal(
       t.error === undefined,
       ref.partial.r !== null,
-      `${what}: ${t.error ?? 'defined'} vs reference ${ref.partial.r}`,
+      `${what}: ${t.error ? renderMessage(t.error) : 'defined'} vs reference ${ref.partial.r}`,
     );
     close(t.regular.r, ref.regular.r, `${what} regular r`);
     close(t.regular.p, ref.regular.p, `${what} regular p`);

@@ -25,7 +25,8 @@ const crossing = <T>(value: T): unknown => JSON.parse(JSON.stringify(value));
 /** Every key path of a value (array elements as `[]`), to see which fields a set of results exercises. */
 function keyPaths(value: unknown, at = '', out = new Set<string>()): Set<string> {
   if (Array.isArray(value)) for (const v of value) keyPaths(v, `${at}[]`, out);
-  else if (value !== null && typeof value === 'object') {
+  // A message of the analysis (code and arguments) is one field: its own schema checks its inside.
+  else if (value !== null && typeof value === 'object' && !('code' in value && 'args' in value)) {
     for (const [k, v] of Object.entries(value)) {
       const p = `${at}.${k}`;
       out.add(p);
@@ -83,6 +84,7 @@ function payloadOf(name: string, result: AnalysisResult): StudyPayload {
     result,
     tableOne: null,
     notes: [],
+    problems: [],
     provenance: {},
   };
 }

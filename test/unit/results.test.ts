@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { renderMessage } from '../../src/core/analysis/messages';
 import { aggregate, parseResultCsv, TASKS } from '../../src/core/results/jmedbench';
 import { loadStudy } from '../../src/core/study/loadStudy';
 import { readStudyFile } from '../../src/core/study/studyFile';
@@ -108,7 +109,7 @@ test('results → before/after → differences with provenance; a partial file s
     model.inputs.scores.tasks.map((t) => [t.task, ...t.values]),
     [['IgakuQA', -0.125, 0.125, 0.25]],
   );
-  assert.match(model.notes[0], /3-shot, mean over templates, MCQA\/DC metric Accuracy/);
+  assert.match(renderMessage(model.notes[0]), /3-shot, mean over templates, MCQA\/DC metric Accuracy/);
   assert.equal(model.provenance.get('IgakuQA|A'), `${path.join('results', 'A', '3-shot', 'mcqa.csv')}:2 (t) = 0.5`);
 
   // The CLI reads the same study.yaml: differences from the results, problems as warnings.
@@ -137,7 +138,10 @@ test('study.yaml errors name line, column and field', async () => {
   await assert.rejects(readStudyFile(f), /Unrecognized key\(s\) in object: 'colour'/);
   const paper = await loadStudy(PAPER_STUDY);
   assert.equal(paper.name, 'paper-study');
-  assert.deepEqual(paper.notes, ['score differences from score-differences.csv']);
+  assert.deepEqual(
+    paper.notes.map((n) => renderMessage(n)),
+    ['score differences from score-differences.csv'],
+  );
 });
 
 test('CSVs exactly as med-eval writes them (test/fixtures/jmedbench, from the stand-ins) give all 27 tasks', async () => {

@@ -11,6 +11,7 @@ import {
   streamSeed,
   unexplainedShare,
 } from './correlation';
+import { type AnalysisMessage, message } from './messages';
 import { compositionInconsistencies, determinedWithinPrecision } from './precision';
 import type { AnalysisResult, CorrelationMatrix, FamilyScope, Interval, MultipleTesting, TestResult } from './schemas';
 import { DEFAULT_COVARIATES, STATISTIC_IDS, type StatisticId } from './statistics';
@@ -58,7 +59,7 @@ export function analyze(
   const index = corpora.map((c) => composition.corpora.indexOf(c));
   const stat = (id: StatisticId) => index.map((i) => composition.values[id][i]);
   const half = (id: StatisticId) => index.map((i) => composition.halfUnits?.[id][i] ?? 0);
-  const warnings: string[] = compositionInconsistencies(
+  const warnings: AnalysisMessage[] = compositionInconsistencies(
     composition.file,
     composition.corpora,
     composition.values,
@@ -95,7 +96,7 @@ export function analyze(
       const r = pearson(x, y);
       const regular =
         r === undefined ? { r: null, p: null, ci: null } : { r, p: correlationPValue(r, n - 2), ...interval(r, n, 0) };
-      const fail = (error: string): Mutable<TestResult> => ({
+      const fail = (error: AnalysisMessage): Mutable<TestResult> => ({
         ...base,
         regular,
         partial: { r: null, p: null, pCorrected: null, pPermutation: null, ci: null },
@@ -106,25 +107,23 @@ export function analyze(
         error,
       });
       if (isConstant(y)) {
-        tests.push(fail(`the score differences of "${t.task}" do not vary across corpora`));
+        tests.push(fail(message('scoresConstant', { task: t.task })));
         continue;
       }
-      if (design || !residualizer || !rx) {
-        tests.push(fail(design ?? 'unreachable'));
+      if (design) {
+        tests.push(fail(design));
         continue;
       }
+      // Without a design error both were built above; the check only narrows their types.
+      if (!residualizer || !rx) continue;
       if (cov.length > 0 && unexplainedShare(y, z) < SINGULAR) {
-        tests.push(
-          fail(
-            `the score differences of "${t.task}" are a linear function of the covariates ${cov.join(', ')}: nothing is left to correlate`,
-          ),
-        );
+        tests.push(fail(message('scoresExplained', { task: t.task, covariates: cov.join(', ') })));
         continue;
       }
       const ry = residualizer.residuals(y);
       const pr = pearson(rx, ry);
       if (pr === undefined) {
-        tests.push(fail(`the residuals of "${t.task}" have no variance`));
+        tests.push(fail(message('residualsConstant', { task: t.task })));
         continue;
       }
       const perm = freedmanLanePValue(rx, ry, residualizer.basis, {
@@ -195,7 +194,7 @@ export function analyze(
 }
 
 /** The 95 % interval of r as a result field: the interval, or null with the cause. */
-function interval(r: number, n: number, k: number): { ci: Interval | null; ciError?: string } {
+function interval(r: number, n: number, k: number): { ci: Interval | null; ciError?: AnalysisMessage } {
   const ci = fisherInterval(r, n, k);
   return 'error' in ci ? { ci: null, ciError: ci.error } : { ci };
 }
@@ -323,28 +322,27 @@ function checkDesign(
   z: number[][],
   hz: number[][],
   n: number,
-  warnings: string[],
-): string | undefined {
-  if (cov.includes(id)) return `${id} cannot be its own covariate`;
+  warnings: AnalysisMessage[],
+): AnalysisMessage | undefined {
+  if (cov.includes(id)) return message('ownCovariate', { statistic: id });
   const dupe = cov.find((c, i) => cov.indexOf(c) !== i);
-  if (dupe) return `covariate ${dupe} is listed twice for ${id}`;
+  if (dupe) return message('covariateTwice', { covariate: dupe, statistic: id });
   const df = n - 2 - cov.length;
-  if (df <= 0)
-    return `too few corpora: n = ${n} with ${cov.length} covariates leaves n − 2 − k = ${df} degrees of freedom`;
-  if (isConstant(x)) return `${id} does not vary across the corpora`;
+  if (df <= 0) return message('tooFewCorpora', { n, k: cov.length, df });
+  if (isConstant(x)) return message('statisticConstant', { statistic: id });
   for (let j = 0; j < cov.length; j++) {
-    if (isConstant(z[j])) return `covariate ${cov[j]} does not vary across the corpora`;
+    if (isConstant(z[j])) return message('covariateConstant', { covariate: cov[j] });
   }
+  const otherCovariates = (j: number) => cov.filter((_, k) => k !== j).join(', ');
   for (let j = 0; j < cov.length; j++) {
     const others = z.filter((_, k) => k !== j);
     if (others.length > 0 && unexplainedShare(z[j], others) < SINGULAR) {
-      return `the covariates of ${id} are collinear: ${cov[j]} is a linear function of ${cov.filter((_, k) => k !== j).join(', ')} (rank-deficient design)`;
+      return message('covariatesCollinear', { statistic: id, covariate: cov[j], others: otherCovariates(j) });
     }
   }
   if (cov.length === 0) return undefined;
   const left = unexplainedShare(x, z);
-  if (left < SINGULAR)
-    return `${id} is a linear function of its covariates ${cov.join(', ')} (e.g. total = Japanese + English + parallel): its partial correlation is undefined`;
+  if (left < SINGULAR) return message('statisticExplained', { statistic: id, covariates: cov.join(', ') });
   for (let j = 0; j < cov.length; j++) {
     const others = z.filter((_, k) => k !== j);
     if (
@@ -355,15 +353,20 @@ function checkDesign(
         hz.filter((_, k) => k !== j),
       )
     ) {
-      return `the covariates of ${id} are collinear within the printed precision of ${file}: ${cov[j]} is a linear function of ${cov.filter((_, k) => k !== j).join(', ')} up to the rounding of the table`;
+      return message('covariatesCollinearPrinted', {
+        statistic: id,
+        file,
+        covariate: cov[j],
+        others: otherCovariates(j),
+      });
     }
   }
   if (determinedWithinPrecision(x, hx, z, hz)) {
-    return `${id} is determined by its covariates ${cov.join(', ')} within the printed precision of ${file} (each cell ± half its last digit): its partial correlation would measure the table's rounding`;
+    return message('statisticDeterminedPrinted', { statistic: id, covariates: cov.join(', '), file });
   }
   if (1 / left > VIF_WARNING)
     warnings.push(
-      `${id} is nearly collinear with its covariates ${cov.join(', ')} (VIF = ${(1 / left).toFixed(0)}): its partial correlations are unstable`,
+      message('nearlyCollinear', { statistic: id, covariates: cov.join(', '), vif: (1 / left).toFixed(0) }),
     );
   return undefined;
 }

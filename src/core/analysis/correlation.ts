@@ -1,5 +1,6 @@
 import betainc from '@stdlib/math-base-special-betainc';
 import { Matrix, QrDecomposition } from 'ml-matrix';
+import { type AnalysisMessage, message } from './messages';
 import type { Interval } from './schemas';
 
 /**
@@ -310,10 +311,9 @@ export const Z_975 = 1.959963984540054;
  * mapped back by tanh. k covariates cost k degrees of freedom, as in the corrected p-value. Undefined,
  * with the cause, when n − 3 − k ≤ 0: the standard error of z has no finite value there.
  */
-export function fisherInterval(r: number, n: number, k: number): Interval | { readonly error: string } {
+export function fisherInterval(r: number, n: number, k: number): Interval | { readonly error: AnalysisMessage } {
   const df = n - 3 - k;
-  if (!(df > 0))
-    return { error: `no 95 % confidence interval: Fisher z needs n − 3 − k > 0, here ${n} − 3 − ${k} = ${df}` };
+  if (!(df > 0)) return { error: message('noInterval', { n, k, df }) };
   const z = Math.atanh(Math.max(-1, Math.min(1, r)));
   const half = Z_975 / Math.sqrt(df);
   // atanh(±1) is ±∞ and tanh brings it back to ±1: a perfect correlation's interval is the point.

@@ -1,4 +1,5 @@
 import { Matrix, QrDecomposition } from 'ml-matrix';
+import { type AnalysisMessage, message } from './messages';
 import { COMPOSITION_COLUMNS, type StatisticId } from './statistics';
 
 /**
@@ -30,9 +31,9 @@ export function compositionInconsistencies(
   corpora: readonly string[],
   values: Readonly<Record<StatisticId, readonly number[]>>,
   halfUnits: Readonly<Record<StatisticId, readonly number[]>> | undefined,
-): string[] {
+): AnalysisMessage[] {
   const h = (id: StatisticId, i: number) => halfUnits?.[id][i] ?? 0;
-  const out: string[] = [];
+  const out: AnalysisMessage[] = [];
   const fmt = (v: number) => String(+v.toPrecision(6));
   corpora.forEach((corpus, i) => {
     const total = values.total_tokens[i];
@@ -46,7 +47,14 @@ export function compositionInconsistencies(
       FLOAT_SLACK * Math.abs(total);
     if (Math.abs(total - sum) > sumRoom) {
       out.push(
-        `${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(total)} differs from japanese + english + parallel = ${fmt(sum)} by more than the printed precision allows (±${fmt(sumRoom)})`,
+        message('totalMismatch', {
+          file,
+          corpus,
+          column: COMPOSITION_COLUMNS.total_tokens,
+          value: fmt(total),
+          sum: fmt(sum),
+          room: fmt(sumRoom),
+        }),
       );
     }
     if (!(total > 0)) return;
@@ -65,7 +73,16 @@ export function compositionInconsistencies(
         FLOAT_SLACK * Math.max(1, Math.abs(expected));
       if (Math.abs(values[ratio][i] - expected) > room) {
         out.push(
-          `${file}: corpus "${corpus}", ${COMPOSITION_COLUMNS[ratio]} = ${fmt(values[ratio][i])} does not match 100 × ${COMPOSITION_COLUMNS[count]} / ${COMPOSITION_COLUMNS.total_tokens} = ${fmt(expected)} within the printed precision (±${fmt(room)})`,
+          message('ratioMismatch', {
+            file,
+            corpus,
+            column: COMPOSITION_COLUMNS[ratio],
+            value: fmt(values[ratio][i]),
+            count: COMPOSITION_COLUMNS[count],
+            total: COMPOSITION_COLUMNS.total_tokens,
+            expected: fmt(expected),
+            room: fmt(room),
+          }),
         );
       }
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { analysisMessage } from './messages';
 import { STATISTIC_IDS } from './statistics';
 
 /**
@@ -48,7 +49,7 @@ const testResult = z
     n: z.number().int(),
     /** ci: the 95 % Fisher-z interval of r (n − 3 degrees of freedom); ciError says why it is null while r is not. */
     regular: z
-      .object({ r: nullableNum, p: nullableNum, ci: interval.nullable(), ciError: z.string().optional() })
+      .object({ r: nullableNum, p: nullableNum, ci: interval.nullable(), ciError: analysisMessage.optional() })
       .strict()
       .readonly(),
     /** ci: the 95 % Fisher-z interval of the partial r, with n − 3 − k degrees of freedom. */
@@ -59,7 +60,7 @@ const testResult = z
         pCorrected: nullableNum,
         pPermutation: nullableNum,
         ci: interval.nullable(),
-        ciError: z.string().optional(),
+        ciError: analysisMessage.optional(),
       })
       .strict()
       .readonly(),
@@ -71,8 +72,8 @@ const testResult = z
     family: z.string(),
     duplicateOf: duplicate.optional(),
     permutation: testPermutation.nullable(),
-    /** Why a number is null: named, never a silent NaN. */
-    error: z.string().optional(),
+    /** Why a number is null: named, never a silent NaN (a message, put in words by the reader's side). */
+    error: analysisMessage.optional(),
   })
   .strict()
   .readonly();
@@ -114,7 +115,8 @@ export const analysisResult = z
       .strict()
       .readonly(),
     tests: z.array(testResult).readonly(),
-    warnings: z.array(z.string()).readonly(),
+    /** About the input: inconsistent tables, unstable designs. */
+    warnings: z.array(analysisMessage).readonly(),
     /** The covariates of each statistic analysed. */
     covariates: z.record(statistic, z.array(statistic).readonly()).readonly(),
     permutation: z

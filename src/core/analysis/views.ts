@@ -1,4 +1,5 @@
 import type { Cell, Column, DataTable } from '../report/dataTable';
+import { type AnalysisMessage, message, renderMessage, type Translations } from './messages';
 import type {
   AnalysisResult,
   CorrelationMode,
@@ -15,7 +16,9 @@ import { STATISTIC_NAMES, type StatisticId } from './statistics';
 /**
  * The tables and chart series the analysis panels show, computed here so that the panel, its
  * exports and the tests all see the same numbers. Labels come in as a parameter: the extension
- * passes translated ones, the CLI and tests the English defaults.
+ * passes translated ones, the CLI and tests the English defaults. The analysis's messages and the
+ * statistics' names are put in words with `translations` (the panels' strings, keyed by the English),
+ * English where it is empty.
  */
 
 export type ScoreViewOptions = Partial<Pick<PanelView, 'sortKey' | 'descending' | 'grouped'>>;
@@ -175,6 +178,7 @@ export function testsTable(
   statistic: StatisticId | 'all',
   mode: CorrelationMode,
   labels: Labels = DEFAULT_LABELS,
+  translations: Translations = {},
 ): DataTable {
   const tests = result.tests.filter((t) => statistic === 'all' || t.statistic === statistic);
   const columns: Column[] = [
@@ -220,9 +224,10 @@ export function testsTable(
           t.holm,
         ]
       : [t.regular.r, t.regular.ci?.low ?? null, t.regular.ci?.high ?? null, t.regular.p]),
-    testNote(t, mode),
+    testNote(t, mode, translations),
   ]);
-  const name = statistic === 'all' ? '' : ` — ${STATISTIC_NAMES[statistic]}`;
+  const name =
+    statistic === 'all' ? '' : ` — ${translations[STATISTIC_NAMES[statistic]] ?? STATISTIC_NAMES[statistic]}`;
   return { title: `${labels.testsTitle}${name} (${labels[mode]})`, columns, rows };
 }
 
@@ -231,19 +236,20 @@ export function testsTable(
  * not the regular test's), why its interval is missing, or (partial) that its family counted it once
  * under another statistic.
  */
-function testNote(t: TestResult, mode: CorrelationMode): string | null {
+function testNote(t: TestResult, mode: CorrelationMode, translations: Translations): string | null {
   const side = mode === 'regular' ? t.regular : t.partial;
-  if (t.error !== undefined && (mode === 'partial' || t.regular.r === null)) return t.error;
-  const notes: string[] = [];
+  if (t.error !== undefined && (mode === 'partial' || t.regular.r === null))
+    return renderMessage(t.error, translations);
+  const notes: AnalysisMessage[] = [];
   if (side.ciError !== undefined) notes.push(side.ciError);
   if (mode === 'partial' && t.duplicateOf) {
     const d = t.duplicateOf;
-    const same = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`]
+    const original = [d.statistic === t.statistic ? '' : d.statistic, d.task === t.task ? '' : `"${d.task}"`]
       .filter(Boolean)
       .join(' ~ ');
-    notes.push(`same test as ${same}${d.sign < 0 ? ' (negated)' : ''}: counted once in family ${t.family}`);
+    notes.push(message(d.sign < 0 ? 'sameTestNegated' : 'sameTest', { original, family: t.family }));
   }
-  return notes.length ? notes.join('; ') : null;
+  return notes.length ? notes.map((m) => renderMessage(m, translations)).join('; ') : null;
 }
 
 export interface Bar {
@@ -275,6 +281,7 @@ export function correlationBars(
   statistic: StatisticId,
   mode: CorrelationMode,
   kind: PKind = 'corrected',
+  translations: Translations = {},
 ): { bars: Bar[]; undefinedTasks: UndefinedGroup[] } {
   const bars: Bar[] = [];
   const undefinedTasks = new Map<string, string[]>();
@@ -282,7 +289,7 @@ export function correlationBars(
     if (t.statistic !== statistic) continue;
     const side = mode === 'regular' ? t.regular : t.partial;
     if (side.r === null) {
-      const reason = t.error ?? 'undefined';
+      const reason = renderMessage(t.error ?? NOT_COMPUTED, translations);
       undefinedTasks.set(reason, [...(undefinedTasks.get(reason) ?? []), t.task]);
       continue;
     }
@@ -308,11 +315,18 @@ export function correlationBars(
  * corpora and two covariates, the design has n − 2 − k = −1 degrees of freedom for every task).
  * Null when at least one task has a partial r, or the statistic has no tests.
  */
-export function partialUnavailable(result: Pick<AnalysisResult, 'tests'>, statistic: StatisticId): string | null {
+export function partialUnavailable(
+  result: Pick<AnalysisResult, 'tests'>,
+  statistic: StatisticId,
+  translations: Translations = {},
+): string | null {
   const tests = result.tests.filter((t) => t.statistic === statistic);
   if (tests.length === 0 || tests.some((t) => t.partial.r !== null)) return null;
-  return [...new Set(tests.map((t) => t.error ?? 'undefined'))].join('; ');
+  return [...new Set(tests.map((t) => renderMessage(t.error ?? NOT_COMPUTED, translations)))].join('; ');
 }
+
+/** The cause of a missing r when the analysis named none (it always does; this keeps the page honest if not). */
+const NOT_COMPUTED = message('notComputed', {});
 
 /** The mode the panel shows: the one asked for, unless it is partial and partial has no numbers. */
 export function shownMode(
@@ -355,6 +369,7 @@ export function panelTable(
   id: TableId,
   view: PanelView,
   labels: Labels = DEFAULT_LABELS,
+  translations: Translations = {},
 ): DataTable {
   switch (id) {
     case 'scores':
@@ -365,7 +380,7 @@ export function panelTable(
       if (!study.tableOne) throw new Error('this study has no average-scores.csv (Table 1)');
       return tableOneTable(study.tableOne, labels);
     case 'tests':
-      return testsTable(study.result, view.allStatistics ? 'all' : view.statistic, view.mode, labels);
+      return testsTable(study.result, view.allStatistics ? 'all' : view.statistic, view.mode, labels, translations);
   }
 }
 

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type AnalysisOptions, type AnalysisResult, analyze } from '../analysis/analyze';
+import { type AnalysisMessage, message } from '../analysis/messages';
 import { STATISTIC_IDS, type StatisticId } from '../analysis/statistics';
 import { readCompositionFile, readScoreFile, readTableOneFile } from '../analysis/tableFiles';
 import {
@@ -74,8 +75,10 @@ export interface StudyModel {
   readonly inputs: AnalysisInputs;
   readonly result: AnalysisResult;
   readonly tableOne: TableOneRow[] | null;
-  /** How the numbers were made (results, aggregation, metric, shots) and what was left out. */
-  readonly notes: string[];
+  /** How the numbers were made (results, aggregation, metric, shots), in the reader's words when shown. */
+  readonly notes: AnalysisMessage[];
+  /** Results that could not be read or were left out, each naming its file, row and column. */
+  readonly problems: string[];
   /** `task|model` → where its score came from, for results-based studies. */
   readonly provenance: Map<string, string>;
 }
@@ -115,7 +118,7 @@ export interface StudyInputs {
   readonly inputs: AnalysisInputs;
   readonly covariates: AnalysisOptions['covariates'];
   readonly tableOne: TableOneRow[] | null;
-  readonly notes: string[];
+  readonly notes: AnalysisMessage[];
   /** Results that could not be read or were left out, each naming its file, row and column. */
   readonly problems: string[];
   readonly provenance: Map<string, string>;
@@ -142,13 +145,13 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
     };
   }
   const study = await readStudyFile(studyYaml);
-  const notes: string[] = [];
+  const notes: AnalysisMessage[] = [];
   const problems: string[] = [];
   const provenance = new Map<string, string>();
   let scores: ScoreTable;
   if (study.scores) {
     scores = await readScoreFile(resolveIn(dir, study.scores)!);
-    notes.push(`score differences from ${study.scores}`);
+    notes.push(message('scoresFrom', { file: study.scores }));
   } else {
     const resultsDir = resolveIn(dir, study.results)!;
     const r = await readStudyResults(resultsDir, {
@@ -159,12 +162,17 @@ export async function readStudy(dir: string): Promise<StudyInputs> {
       corpora: study.corpora,
     });
     scores = differencesFromResults(r.before, r.after);
-    const agg =
-      typeof study.aggregation === 'object'
-        ? `template "${study.aggregation.template}"`
-        : `${study.aggregation} over templates`;
+    const made = { shots: r.shots, metric: study.metric, base: study.base };
+    const here = study.results === '.';
+    const folder = study.results!;
     notes.push(
-      `results in ${study.results === '.' ? 'this folder' : study.results}: ${r.shots}-shot, ${agg}, MCQA/DC metric ${study.metric}, MT BLEU ÷ 100; differences = each corpus − "${study.base}"`,
+      typeof study.aggregation === 'object'
+        ? here
+          ? message('resultsOneTemplateHere', { ...made, template: study.aggregation.template })
+          : message('resultsOneTemplate', { ...made, folder, template: study.aggregation.template })
+        : here
+          ? message('resultsAggregatedHere', { ...made, aggregation: study.aggregation })
+          : message('resultsAggregated', { ...made, folder, aggregation: study.aggregation }),
     );
     problems.push(...r.problems);
     const jobs = await evalJobsByModel(dir, study.name);
@@ -208,7 +216,8 @@ export async function loadStudy(dir: string, options: AnalysisOptions = {}): Pro
     inputs: s.inputs,
     result,
     tableOne: s.tableOne,
-    notes: [...s.notes, ...s.problems],
+    notes: s.notes,
+    problems: s.problems,
     provenance: s.provenance,
   };
 }
