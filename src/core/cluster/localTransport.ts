@@ -205,6 +205,29 @@ export async function onPath(program: string, pathVar = process.env.PATH ?? ''):
   return undefined;
 }
 
+/**
+ * Where Slurm's sbatch is, when a `local` profile is worth offering: the window is remote (VS Code
+ * Remote-SSH on a login node: `remoteName` set), no profile is `local` yet, the user has not declined
+ * for good, and sbatch is on the path here. Otherwise undefined.
+ */
+export async function localProfileOffer(
+  remoteName: string | undefined,
+  profiles: readonly { readonly kind: string }[],
+  declined: boolean,
+  pathVar = process.env.PATH ?? '',
+): Promise<string | undefined> {
+  if (!remoteName || declined || profiles.some((p) => p.kind === 'local')) return undefined;
+  return onPath('sbatch', pathVar);
+}
+
+/** The offered profile's name: `login-node`, or the first `login-node-N` no profile has. */
+export function localProfileName(profiles: readonly { readonly name: string }[]): string {
+  const taken = new Set(profiles.map((p) => p.name));
+  let name = 'login-node';
+  for (let i = 2; taken.has(name); i++) name = `login-node-${i}`;
+  return name;
+}
+
 const fdOpen = promisify(open);
 const fdRead = promisify(read);
 const fdClose = promisify(close);
