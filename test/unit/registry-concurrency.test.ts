@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -87,6 +87,12 @@ test('writers in 6 processes, 15 jobs each, at once: all 90 recorded, each with 
   assert.deepEqual(tagsIn(file), expected);
   assert.equal(editor.all().length, WRITERS * EACH + 1, 'the editor now sees the jobs the others recorded');
   assert.equal(existsSync(`${file}.lock`), false, 'no lock is left behind');
+});
+
+test('the first job of a new workspace creates .corpus-lab, and leaves only jobs.json in it', async () => {
+  const ws = tempDir();
+  await new JobRegistry(path.join(ws, '.corpus-lab', 'jobs.json')).put(recordOf('cl-first'));
+  assert.deepEqual(readdirSync(path.join(ws, '.corpus-lab')), ['jobs.json']);
 });
 
 test('a lock left by a killed process is taken over at once (its pid is gone on this host)', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import * as path from 'node:path';
 import { z } from 'zod';
 
 /** How long a writer waits for another process's lock before it gives up with an error naming the file. */
@@ -129,6 +130,8 @@ export async function withFileLock<T>(lock: string, work: () => Promise<T>, opti
   const staleMs = options.staleMs ?? LOCK_STALE_MS;
   const nonce = randomBytes(12).toString('hex');
   const deadline = Date.now() + waitMs;
+  // A new workspace has no .corpus-lab yet.
+  await mkdir(path.dirname(lock), { recursive: true });
   for (;;) {
     try {
       await create(lock, JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now(), nonce }));
