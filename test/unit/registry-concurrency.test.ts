@@ -108,7 +108,7 @@ test('a lock left by a killed process is taken over at once (its pid is gone on 
   assert.equal(existsSync(`${file}.lock`), false);
 });
 
-test('a lock held by a live process too long fails naming the lock file and its holder; nothing is written', async () => {
+test('a lock held by a live process too long fails naming the lock file and its holder; the change waits for the next', async () => {
   const file = registryFile();
   const lock = `${file}.lock`;
   const child = await holder(lock);
@@ -126,9 +126,13 @@ test('a lock held by a live process too long fails naming the lock file and its 
     });
     assert.equal(existsSync(file), false, 'the registry was not written');
     assert.equal(existsSync(lock), true, "the live holder's lock is not touched");
-  } finally {
     child.kill('SIGKILL');
     await exited(child);
+    // The refused change is not lost: the next one writes it too.
+    await reg.put(recordOf('cl-next'));
+    assert.deepEqual(tagsIn(file), ['cl-blocked:PENDING:77', 'cl-next:PENDING:77']);
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 

@@ -5,7 +5,7 @@ import { hasUnsafeChars, quoted } from '../printable';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
 import { jobEnd } from './accounting';
-import { type LockOptions, withFileLock } from './fileLock';
+import { type LockOptions, LockTimeoutError, withFileLock } from './fileLock';
 import { jobState } from './jobState';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
@@ -334,7 +334,11 @@ export class JobRegistry {
           return result;
         },
         this.lock,
-      );
+      ).catch((e: unknown) => {
+        // Another process held the lock too long: this change is written with the next one.
+        if (e instanceof LockTimeoutError) this.unwritten.push(apply);
+        throw e;
+      });
     };
     const next = this.saving.then(run, run);
     this.saving = next.then(
