@@ -77,6 +77,10 @@ test('writers in 6 processes, 15 jobs each, at once: all 90 recorded, each with 
     results,
     results.map(() => ({ code: 0, stderr: '' })),
   );
+  // What the editor does when its file watcher fires: the others' jobs in memory, once.
+  assert.equal(await editor.refresh(), true);
+  assert.equal(editor.all().length, WRITERS * EACH);
+  assert.equal(await editor.refresh(), false);
   await editor.put(recordOf('cl-editor-0'));
   const expected = [
     'cl-editor-0:PENDING:77',

@@ -287,6 +287,25 @@ export class JobRegistry {
     });
   }
 
+  /**
+   * Reads the file again, in turn with this process's changes, after another process (the CLI in a
+   * terminal, another window) wrote it; true if it holds other records than those in memory.
+   */
+  refresh(): Promise<boolean> {
+    const shown = () => JSON.stringify([...this.all(), ...this.kept]);
+    const run = async () => {
+      const before = shown();
+      await this.load();
+      return shown() !== before;
+    };
+    const next = this.saving.then(run, run);
+    this.saving = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
   /** Writes the records as read (old ones brought up to date), with every other process's changes kept. */
   save(): Promise<void> {
     return this.change(() => undefined);
