@@ -17,7 +17,7 @@ import { launchBrowser, openWorkbench, pickRecipes, runCommand, showViewContaine
  * extension host runs on — here the loopback cluster's, whose Slurm client commands are local
  * (SLURM_CONF in the environment, as run-tests.sh's local pass has it). A one-recipe study launched
  * from the palette runs to COMPLETED in the Jobs view, a log opens, and the CLI in a terminal reads
- * the same registry and shows the same jobs.
+ * the same registry and shows the same jobs; a study the CLI launches shows in the Jobs view.
  */
 let c: LoopbackCluster;
 let server: CodeServer;
@@ -40,7 +40,12 @@ before(async () => {
   home = path.join(path.dirname(server.workspace), 'home');
   const root = `corpus-lab-e2e-local-${Date.now().toString(36)}`;
   const setup = new LocalTransport('setup', { home, env: { HOME: home, SLURM_CONF: c.slurmConf } });
-  const tools = await setupStudyTools(setup, home, root, ['ja/tiny_a_text_document', 'en/tiny_a_text_document']);
+  const tools = await setupStudyTools(setup, home, root, [
+    'ja/tiny_a_text_document',
+    'en/tiny_a_text_document',
+    'ja/tiny_b_text_document',
+    'en/tiny_b_text_document',
+  ]);
   setup.dispose();
   // Written before the workbench opens, so the extension host starts with them.
   writeFileSync(
@@ -66,15 +71,37 @@ after(async () => {
   await server?.stop();
 });
 
-/** The study's jobs in the registry the editor writes, by state. */
-function registryStates(): string[] {
+/** The jobs of `name` in the registry the editor writes, by state. */
+function registryStates(name = study): string[] {
   try {
     const jobs = JSON.parse(readFileSync(path.join(server.workspace, '.corpus-lab', 'jobs.json'), 'utf8')).jobs;
-    return (jobs as { study: string; state: string }[]).filter((j) => j.study === study).map((j) => j.state);
+    return (jobs as { study: string; state: string }[]).filter((j) => j.study === name).map((j) => j.state);
   } catch {
     return [];
   }
 }
+
+/** Until every job of `name` is COMPLETED, or one failed, or 4 minutes passed. */
+async function untilEnded(name: string) {
+  const deadline = Date.now() + 240_000;
+  const done = () => registryStates(name).filter((s) => s === 'COMPLETED').length;
+  const ended = () => registryStates(name).some((s) => s === 'FAILED' || s === 'CANCELLED');
+  while (Date.now() < deadline && done() < JOBS && !ended()) await page.waitForTimeout(1000);
+}
+
+/** The CLI in a terminal on the same machine: the same HOME and Slurm as the editor, the user's settings file. */
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [CLI, ...args, '--workspace', server.workspace, '--config', server.userSettings],
+      { env: { ...process.env, HOME: home } },
+      (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+const jobsPane = () => page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row');
 
 test('a local profile launches a study from the palette; the Jobs view follows it to COMPLETED; a log opens', async () => {
   await runCommand(page, 'Corpus Lab: Launch Study (CPT → SFT → Evaluation)');
@@ -85,16 +112,13 @@ test('a local profile launches a study from the palette; the Jobs view follows i
   await dialog.locator('.monaco-button', { hasText: 'Submit' }).dispatchEvent('click');
   await showViewContainer(page, 'Corpus Lab');
 
-  const deadline = Date.now() + 240_000;
-  const done = () => registryStates().filter((s) => s === 'COMPLETED').length;
-  const ended = () => registryStates().some((s) => s === 'FAILED' || s === 'CANCELLED');
-  while (Date.now() < deadline && done() < JOBS && !ended()) await page.waitForTimeout(1000);
+  await untilEnded(study);
   assert.deepEqual(
     registryStates(),
     Array.from({ length: JOBS }, () => 'COMPLETED'),
   );
   await page.waitForTimeout(3000);
-  const rows = await page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row').allInnerTexts();
+  const rows = await jobsPane().allInnerTexts();
   const jobRows = rows.filter((t) => /#\d+ · /.test(t));
   assert.ok(jobRows.length >= 4, rows.join('\n'));
   assert.deepEqual(
@@ -109,7 +133,7 @@ test('a local profile launches a study from the palette; the Jobs view follows i
   await page.screenshot({ path: path.join(SHOTS, 'local-profile-jobs.png') });
 
   // The CPT job's log, read from this machine's disk by the local transport.
-  const row = page.locator('.pane:has(.pane-header:has-text("Jobs")) .monaco-list-row', { hasText: 'Tiny-A' }).first();
+  const row = jobsPane().filter({ hasText: 'Tiny-A' }).first();
   await row.click();
   await page.locator('.tab.active', { hasText: 'Tiny-A.log' }).waitFor();
   const editor = page.locator('.editor-instance .view-lines');
@@ -130,14 +154,7 @@ test('the CLI in a terminal reads the registry the editor wrote: the same jobs, 
     .map((j) => `${j.cluster} ${j.tag} #${j.jobId} ${j.state}`)
     .sort();
   assert.equal(inEditor.length, JOBS);
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      process.execPath,
-      [CLI, 'jobs', '--json', '--study', study, '--workspace', server.workspace, '--config', server.userSettings],
-      { env: process.env },
-      (e, out, err) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
-    ),
-  );
+  const { code, stdout, stderr } = await cli('jobs', '--json', '--study', study);
   assert.equal(code, 0, stderr);
   assert.equal(stderr, '');
   const inTerminal = (JSON.parse(stdout) as { cluster: string; tag: string; jobId: string; state: string }[])
@@ -147,5 +164,24 @@ test('the CLI in a terminal reads the registry the editor wrote: the same jobs, 
   assert.ok(
     inTerminal.every((j) => j.startsWith(`${PROFILE} `) && j.endsWith(' COMPLETED')),
     inTerminal.join('\n'),
+  );
+});
+
+test('a study launched in the terminal shows in the Jobs view, which follows it to COMPLETED', async () => {
+  const terminal = 'e2e-terminal';
+  const launch = await cli('study', 'launch', 'Tiny-B', '--study', terminal, '--yes', '--json');
+  assert.equal(launch.code, 0, launch.stderr);
+  assert.equal((JSON.parse(launch.stdout) as unknown[]).length, JOBS);
+  await jobsPane().filter({ hasText: terminal }).first().waitFor({ timeout: 30_000 });
+  // Nothing but the editor polls now: the registry reaching COMPLETED says the editor took the jobs up.
+  await untilEnded(terminal);
+  assert.deepEqual(
+    registryStates(terminal),
+    Array.from({ length: JOBS }, () => 'COMPLETED'),
+  );
+  assert.deepEqual(
+    registryStates(study),
+    Array.from({ length: JOBS }, () => 'COMPLETED'),
+    'the first study is kept',
   );
 });
