@@ -60,7 +60,7 @@ function recordOf(tag: string): JobRecord {
 const tagsIn = (file: string) =>
   (JSON.parse(readFileSync(file, 'utf8')).jobs as JobRecord[]).map((j) => `${j.tag}:${j.state}:${j.jobId}`).sort();
 
-test('writers in 6 processes, 15 jobs each, at once: all 90 recorded, each with its own update', async () => {
+test('writers in 6 processes, 15 jobs each, at once, past a stale lock: all 90 recorded, each with its own update', async () => {
   const file = registryFile();
   const go = path.join(path.dirname(file), 'go');
   const WRITERS = 6;
@@ -71,6 +71,8 @@ test('writers in 6 processes, 15 jobs each, at once: all 90 recorded, each with 
   const children = Array.from({ length: WRITERS }, (_, w) =>
     exited(spawn(process.execPath, [WRITER, 'put', file, `cl-w${w}`, String(EACH), go], { stdio: 'pipe' })),
   );
+  // They all start by finding a stale lock (another host's, long ago): one breaks it at a time.
+  writeFileSync(`${file}.lock`, JSON.stringify({ pid: 4242, host: 'gone', since: Date.now() - 3_600_000, nonce: 'x' }));
   writeFileSync(go, '');
   const results = await Promise.all(children);
   assert.deepEqual(

@@ -96,7 +96,7 @@ function isStale(h: Holder, staleMs: number): boolean {
  * Removes a stale lock, unless someone else already replaced it. Breakers take turns through a
  * second lock, so that one of them cannot remove the fresh lock another just took after breaking.
  */
-async function breakStale(lock: string, seen: Holder): Promise<void> {
+async function breakStale(lock: string, seen: Holder): Promise<boolean> {
   const guard = `${lock}.break`;
   try {
     await create(guard, String(process.pid));
@@ -104,11 +104,12 @@ async function breakStale(lock: string, seen: Holder): Promise<void> {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const st = await stat(guard).catch(() => undefined);
     if (st && Date.now() - st.mtimeMs > BREAK_STALE_MS) await unlink(guard).catch(() => undefined);
-    return;
+    return false;
   }
   try {
     const now = await readHolder(lock);
     if (now?.nonce === seen.nonce) await unlink(lock).catch(() => undefined);
+    return true;
   } finally {
     await unlink(guard).catch(() => undefined);
   }
@@ -140,10 +141,8 @@ export async function withFileLock<T>(lock: string, work: () => Promise<T>, opti
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const h = await readHolder(lock);
-    if (h && isStale(h, staleMs)) {
-      await breakStale(lock, h);
-      continue;
-    }
+    // A stale lock is broken and tried again at once; while another process breaks it, wait as for a holder.
+    if (h && isStale(h, staleMs) && (await breakStale(lock, h))) continue;
     if (Date.now() > deadline)
       throw new LockTimeoutError(
         lock,
