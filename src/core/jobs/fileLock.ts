@@ -52,6 +52,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** What link(2) says where the file system has no hard links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 /**
  * Creates `lock` holding `content`, or fails with EEXIST. The content is written to a private file
  * first and hard-linked into place: link(2) is atomic (on NFS too, unlike O_EXCL on old clients), so
@@ -62,6 +65,11 @@ async function create(lock: string, content: string): Promise<void> {
   await writeFile(tmp, content, { flag: 'wx', mode: 0o644 });
   try {
     await link(tmp, lock);
+  } catch (e) {
+    // A file system without hard links (some FUSE and SMB mounts): O_EXCL, whose content a reader
+    // may see empty for an instant (it then reads as held since its mtime, so never as stale).
+    if (!NO_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    await writeFile(lock, content, { flag: 'wx', mode: 0o644 });
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
