@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ClusterProfile } from '../core/cluster/profile';
 import { pathArg } from '../core/cluster/shellQuote';
+import { errorMessage } from '../core/errors';
 import { JobService } from '../core/jobs/jobService';
 import { isActive, JobEndWatch } from '../core/jobs/present';
 import { type JobRecord, type JobRegistry, workspaceRegistry } from '../core/jobs/registry';
@@ -134,6 +135,19 @@ export class JobsController extends Disposable {
         loaded,
       ),
     );
+    // Another process wrote the registry (the CLI in a terminal, another window): its jobs show here and are polled.
+    const watcher = this.own(
+      vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '.corpus-lab/jobs.json')),
+    );
+    const reread = () =>
+      void loaded
+        .then(() => this.registry.refresh())
+        .then(
+          (changed) => changed && this.changed(),
+          (e) => ctx.log.warn(`${this.registry.file}: ${errorMessage(e)}`),
+        );
+    this.own(watcher.onDidChange(reread));
+    this.own(watcher.onDidCreate(reread));
     this.flow = new StudyLaunchFlow({
       extensionUri: ctx.extensionUri,
       clusters: ctx.clusters,

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { onPath } from '../core/cluster/localTransport';
+import { localProfileName, localProfileOffer } from '../core/cluster/localTransport';
 import type { ClusterProfile } from '../core/cluster/profile';
 
 const DECLINED = 'corpusLab.localProfileDeclined';
@@ -15,8 +15,7 @@ export async function offerLocalProfile(
   log: vscode.LogOutputChannel,
 ): Promise<void> {
   const remote = vscode.env.remoteName;
-  if (!remote || profiles().some((p) => p.kind === 'local') || state.get(DECLINED)) return;
-  const sbatch = await onPath('sbatch');
+  const sbatch = await localProfileOffer(remote, profiles(), state.get(DECLINED) === true);
   if (!sbatch) return;
   log.info(`${remote}: Slurm's sbatch is here (${sbatch}); offering a local cluster profile`);
   const add = vscode.l10n.t('Add Local Profile');
@@ -31,9 +30,7 @@ export async function offerLocalProfile(
   );
   if (choice === never) await state.update(DECLINED, true);
   if (choice !== add) return;
-  const taken = new Set(profiles().map((p) => p.name));
-  let name = 'login-node';
-  for (let i = 2; taken.has(name); i++) name = `login-node-${i}`;
+  const name = localProfileName(profiles());
   const config = vscode.workspace.getConfiguration('corpusLab');
   await config.update(
     'clusters',

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { close, constants, open, read } from 'node:fs';
+import { close, constants, createReadStream, createWriteStream, open, read } from 'node:fs';
 import {
   access,
   chmod,
-  copyFile,
   lstat,
   mkdir,
   readdir,
@@ -18,21 +17,23 @@ import {
 } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { COMMAND_TIMEOUT_MS, CommandTimeoutError } from './connection';
 import { abortError } from './semaphore';
-import { SFTP_NO_SUCH_FILE } from './sftp';
+import { SFTP_NO_SUCH_FILE, SFTP_REQUEST_TIMEOUT_MS } from './sftp';
 import { shellQuote } from './shellQuote';
-import type {
-  ClusterTransport,
-  ConnectionState,
-  DirEntry,
-  ExecOptions,
-  ExecResult,
-  FileHandle,
-  FileStat,
-  RemoteFiles,
-  TransportLoad,
+import {
+  type ClusterTransport,
+  type ConnectionState,
+  type DirEntry,
+  type ExecOptions,
+  type ExecResult,
+  type FileHandle,
+  type FileStat,
+  type RemoteFiles,
+  seconds,
+  type TransportLoad,
 } from './transport';
 
 /** What a shell says for a program it cannot find; callers read exit codes as they would over SSH. */
@@ -43,7 +44,15 @@ export interface LocalTransportOptions {
   readonly home?: string;
   /** Added to this process's environment for every command (SLURM_CONF on a test machine, say). */
   readonly env?: Readonly<Record<string, string>>;
+  /** How long one file operation may take (default LOCAL_FILE_TIMEOUT_MS). */
+  readonly fileTimeoutMs?: number;
 }
+
+/**
+ * How long one file operation may go without progress, as one SFTP request over SSH: a FIFO, or a
+ * path on a hung NFS mount of the login node, would block it for ever.
+ */
+export const LOCAL_FILE_TIMEOUT_MS = SFTP_REQUEST_TIMEOUT_MS;
 
 /**
  * The cluster as the machine this runs on: for a workspace opened on the login node (VS Code
@@ -160,7 +169,7 @@ export class LocalTransport extends EventEmitter implements ClusterTransport {
   }
 
   async files(): Promise<RemoteFiles> {
-    return new LocalFiles(this.home);
+    return new LocalFiles(this.home, this.options.fileTimeoutMs ?? LOCAL_FILE_TIMEOUT_MS);
   }
 
   /** Nothing to retry: there is no connection. */
@@ -196,6 +205,29 @@ export async function onPath(program: string, pathVar = process.env.PATH ?? ''):
   return undefined;
 }
 
+/**
+ * Where Slurm's sbatch is, when a `local` profile is worth offering: the window is remote (VS Code
+ * Remote-SSH on a login node: `remoteName` set), no profile is `local` yet, the user has not declined
+ * for good, and sbatch is on the path here. Otherwise undefined.
+ */
+export async function localProfileOffer(
+  remoteName: string | undefined,
+  profiles: readonly { readonly kind: string }[],
+  declined: boolean,
+  pathVar = process.env.PATH ?? '',
+): Promise<string | undefined> {
+  if (!remoteName || declined || profiles.some((p) => p.kind === 'local')) return undefined;
+  return onPath('sbatch', pathVar);
+}
+
+/** The offered profile's name: `login-node`, or the first `login-node-N` no profile has. */
+export function localProfileName(profiles: readonly { readonly name: string }[]): string {
+  const taken = new Set(profiles.map((p) => p.name));
+  let name = 'login-node';
+  for (let i = 2; taken.has(name); i++) name = `login-node-${i}`;
+  return name;
+}
+
 const fdOpen = promisify(open);
 const fdRead = promisify(read);
 const fdClose = promisify(close);
@@ -217,39 +249,103 @@ function fileStat(st: import('node:fs').Stats): FileStat {
   };
 }
 
-/** This machine's files, with relative paths taken from `home` as SFTP takes them from the login's home. */
+/**
+ * This machine's files, with relative paths taken from `home` as SFTP takes them from the login's
+ * home. Each operation has a deadline, as each SFTP request has: past it the caller gets an error
+ * naming the operation and the path, and goes on. The system call itself cannot be stopped (it holds
+ * one of libuv's threads until the file system answers); a descriptor it opens late is closed then.
+ */
 export class LocalFiles implements RemoteFiles {
-  constructor(private readonly home: string) {}
+  /** The path of each descriptor open here, for errors of reads. */
+  private readonly paths = new Map<number, string>();
+
+  constructor(
+    private readonly home: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   private abs(p: string): string {
     return path.resolve(this.home, p);
   }
 
-  private guard<T>(p: string, work: Promise<T>): Promise<T> {
-    return work.catch((e: NodeJS.ErrnoException) => Promise.reject(fsError(e, p)));
+  /**
+   * Runs `start` with a deadline, re-armed by `touch` on progress; a failure becomes an error naming
+   * `p`. What finishes after the deadline is handed to `late` (to close a descriptor).
+   */
+  private timed<T>(
+    what: string,
+    p: string,
+    start: (touch: () => void, signal: AbortSignal) => Promise<T>,
+    late?: (value: T) => void,
+    ms = this.timeoutMs,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let finished = false;
+      const abort = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          finished = true;
+          abort.abort();
+          const err = new Error(
+            `${what} ${p}: no answer from the file system within ${seconds(ms)} s (is it a FIFO, or on a hung file system?)`,
+          ) as Error & { code?: string };
+          err.code = 'ETIMEDOUT';
+          reject(err);
+        }, ms);
+      };
+      arm();
+      start(() => finished || arm(), abort.signal).then(
+        (v) => {
+          if (finished) return late?.(v);
+          finished = true;
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: NodeJS.ErrnoException) => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(timer);
+          reject(fsError(e, p));
+        },
+      );
+    });
   }
 
   stat(p: string): Promise<FileStat> {
-    return this.guard(p, stat(this.abs(p)).then(fileStat));
+    return this.timed('stat', p, () => stat(this.abs(p)).then(fileStat));
   }
 
-  open(p: string): Promise<FileHandle> {
-    return this.guard(p, fdOpen(this.abs(p), 'r'));
+  async open(p: string): Promise<FileHandle> {
+    const fd = await this.timed(
+      'open',
+      p,
+      () => fdOpen(this.abs(p), 'r'),
+      (late) => void fdClose(late).catch(() => undefined),
+    );
+    this.paths.set(fd, p);
+    return fd;
   }
 
   read(handle: FileHandle, into: Buffer, position: number): Promise<number> {
-    return fdRead(handle as number, into, 0, into.length, position).then((r) => r.bytesRead);
+    const fd = handle as number;
+    return this.timed(`read of ${into.length} bytes at ${position} of`, this.paths.get(fd) ?? `descriptor ${fd}`, () =>
+      fdRead(fd, into, 0, into.length, position).then((r) => r.bytesRead),
+    );
   }
 
   close(handle: FileHandle): Promise<void> {
-    return fdClose(handle as number);
+    const fd = handle as number;
+    const p = this.paths.get(fd) ?? `descriptor ${fd}`;
+    this.paths.delete(fd);
+    return this.timed('close', p, () => fdClose(fd));
   }
 
   /** Entries with their own attributes (a link is a link), as sftp-server lists them. */
   readdir(p: string): Promise<DirEntry[]> {
     const dir = this.abs(p);
-    return this.guard(
-      p,
+    return this.timed('list', p, () =>
       readdir(dir).then((names) =>
         Promise.all(
           names.sort().map(async (filename) => ({ filename, attrs: fileStat(await lstat(path.join(dir, filename))) })),
@@ -259,42 +355,54 @@ export class LocalFiles implements RemoteFiles {
   }
 
   realpath(p: string): Promise<string> {
-    return this.guard(p, realpath(this.abs(p)));
+    return this.timed('realpath', p, () => realpath(this.abs(p)));
   }
 
   mkdir(p: string): Promise<void> {
-    return this.guard(p, mkdir(this.abs(p)));
+    return this.timed('mkdir', p, () => mkdir(this.abs(p)));
   }
 
   unlink(p: string): Promise<void> {
-    return this.guard(p, unlink(this.abs(p)));
+    return this.timed('unlink', p, () => unlink(this.abs(p)));
   }
 
   readFile(p: string): Promise<Buffer> {
-    return this.guard(p, readFile(this.abs(p)));
+    return this.timed('read', p, (_touch, signal) => readFile(this.abs(p), { signal }));
   }
 
   async writeAtomic(p: string, data: Buffer | string, mode: number): Promise<void> {
     const target = this.abs(p);
     const dir = path.dirname(target);
     const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-    await this.guard(p, mkdir(dir, { recursive: true }));
+    await this.timed('mkdir', path.dirname(p), () => mkdir(dir, { recursive: true }));
     try {
-      await this.guard(tmp, writeFile(tmp, data, { mode, flag: 'wx' }));
+      // As over SFTP, the limit grows with the size (a second per MiB on top).
+      await this.timed(
+        'write',
+        tmp,
+        (_touch, signal) => writeFile(tmp, data, { mode, flag: 'wx', signal }),
+        undefined,
+        this.timeoutMs + Buffer.byteLength(data) / 1024,
+      );
       // The mode exactly, whatever the umask (a job script must be executable).
-      await this.guard(tmp, chmod(tmp, mode));
-      await this.guard(p, rename(tmp, target));
+      await this.timed('chmod', tmp, () => chmod(tmp, mode));
+      await this.timed('rename', p, () => rename(tmp, target));
     } catch (e) {
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
   }
 
+  /** Timed from the last chunk copied, so a big file may take as long as it needs while it moves. */
   async download(remotePath: string, localPath: string): Promise<void> {
     await mkdir(path.dirname(localPath), { recursive: true });
     const tmp = `${localPath}.${randomBytes(6).toString('hex')}.part`;
     try {
-      await this.guard(remotePath, copyFile(this.abs(remotePath), tmp));
+      await this.timed('download', remotePath, (touch, signal) =>
+        pipeline(createReadStream(this.abs(remotePath)).on('data', touch), createWriteStream(tmp, { flags: 'wx' }), {
+          signal,
+        }),
+      );
       await rename(tmp, localPath);
     } catch (e) {
       await unlink(tmp).catch(() => undefined);

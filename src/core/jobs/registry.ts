@@ -5,6 +5,7 @@ import { hasUnsafeChars, quoted } from '../printable';
 import { FileError, readTextFile } from '../regularFile';
 import { writeFileAtomic } from '../report/exportFile';
 import { jobEnd } from './accounting';
+import { type LockOptions, LockTimeoutError, withFileLock } from './fileLock';
 import { jobState } from './jobState';
 import { labelProblem } from './labels';
 import { STAGES } from './pipeline';
@@ -137,8 +138,17 @@ export class JobRegistry {
   private saving: Promise<void> = Promise.resolve();
   /** Why writing is refused (a file that could not be read, or one of a newer version), if it is. */
   private readOnlyReason: string | undefined;
+  /** Changes applied but not yet written (the write failed): applied again before the next change. */
+  private unwritten: ((jobs: Map<string, JobRecord>) => unknown)[] = [];
 
-  constructor(readonly file: string) {}
+  /**
+   * `lock` tunes the wait for another process's lock (tests); the lock file is `jobs.json.lock`
+   * beside the registry.
+   */
+  constructor(
+    readonly file: string,
+    private readonly lock: LockOptions = {},
+  ) {}
 
   get readOnly(): string | undefined {
     return this.readOnlyReason;
@@ -150,15 +160,29 @@ export class JobRegistry {
    * version loads: both are then never written over (`readOnly` says why) until `moveAside`.
    */
   async load(): Promise<RegistryLoad> {
-    let content: string;
+    let content: string | undefined;
     try {
-      content = await readTextFile(this.file);
+      content = await this.read();
     } catch (e) {
-      if (e instanceof FileError && e.reason === 'no such file') {
-        this.replace(new Map(), [], undefined);
-        return { skipped: [] };
-      }
       return this.refuse((e as Error).message.replace(`${this.file}: `, ''));
+    }
+    return this.parse(content);
+  }
+
+  /** The file's text, undefined if there is none yet. */
+  private async read(): Promise<string | undefined> {
+    try {
+      return await readTextFile(this.file);
+    } catch (e) {
+      if (e instanceof FileError && e.reason === 'no such file') return undefined;
+      throw e;
+    }
+  }
+
+  private parse(content: string | undefined): RegistryLoad {
+    if (content === undefined) {
+      this.replace(new Map(), [], undefined);
+      return { skipped: [] };
     }
     let json: unknown;
     try {
@@ -200,7 +224,7 @@ export class JobRegistry {
   async moveAside(): Promise<string> {
     await this.saving;
     const aside = `${this.file}.${new Date().toISOString().replace(/[:.]/g, '-')}.bak`;
-    await rename(this.file, aside);
+    await withFileLock(`${this.file}.lock`, () => rename(this.file, aside), this.lock);
     this.replace(new Map(), [], undefined);
     return aside;
   }
@@ -240,40 +264,106 @@ export class JobRegistry {
       throw new Error(
         `job ${record.tag}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
       );
-    this.jobs.set(record.tag, r.data);
-    await this.save();
+    await this.change((jobs) => {
+      jobs.set(record.tag, r.data);
+    });
   }
 
   async update(tag: string, patch: Partial<JobRecord>): Promise<JobRecord> {
     this.writable();
-    const old = this.jobs.get(tag);
-    if (!old) throw new Error(`no job with tag ${tag}`);
-    const next = { ...old, ...patch, updatedAt: new Date().toISOString() };
-    this.jobs.set(tag, next);
-    await this.save();
-    return next;
+    return this.change((jobs) => {
+      const old = jobs.get(tag);
+      if (!old) throw new Error(`${this.file}: no job with tag ${tag}`);
+      const next = { ...old, ...patch, updatedAt: new Date().toISOString() };
+      jobs.set(tag, next);
+      return next;
+    });
   }
 
   async remove(tag: string): Promise<void> {
     this.writable();
-    this.jobs.delete(tag);
-    await this.save();
+    await this.change((jobs) => {
+      jobs.delete(tag);
+    });
   }
 
   /**
-   * Writes are serialised, so two updates never interleave into a torn file; each write takes the
-   * state of its turn, and one that failed (a full disk) does not stop the next from trying.
+   * Reads the file again, in turn with this process's changes, after another process (the CLI in a
+   * terminal, another window) wrote it; true if it holds other records than those in memory.
    */
+  refresh(): Promise<boolean> {
+    const shown = () => JSON.stringify([...this.all(), ...this.kept]);
+    const run = async () => {
+      const before = shown();
+      await this.load();
+      return shown() !== before;
+    };
+    const next = this.saving.then(run, run);
+    this.saving = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  /** Writes the records as read (old ones brought up to date), with every other process's changes kept. */
   save(): Promise<void> {
-    if (this.readOnlyReason !== undefined)
-      return Promise.reject(new RegistryReadOnlyError(this.file, this.readOnlyReason));
-    const write = () =>
-      writeFileAtomic(
-        this.file,
-        `${JSON.stringify({ version: REGISTRY_VERSION, jobs: [...this.all(), ...this.kept] }, null, 2)}\n`,
-      );
-    const next = this.saving.then(write, write);
-    this.saving = next.catch(() => undefined);
+    return this.change(() => undefined);
+  }
+
+  /**
+   * Every change is a read-modify-write of the file under `jobs.json.lock`, so that the editor and
+   * CLIs in terminals, each with its own copy in memory, never write over a job another one just
+   * recorded: the file is read afresh inside the lock, the change applied to what it holds, and the
+   * whole written atomically (temporary file, rename). Within this process changes take turns. A
+   * change whose write failed (a full disk) is rejected to its caller and applied again before the
+   * next change, so a submitted job id is written as soon as a write succeeds.
+   */
+  private change<T>(apply: (jobs: Map<string, JobRecord>) => T): Promise<T> {
+    const run = () => {
+      if (this.readOnlyReason !== undefined)
+        return Promise.reject(new RegistryReadOnlyError(this.file, this.readOnlyReason));
+      return withFileLock(
+        `${this.file}.lock`,
+        async () => {
+          let content: string | undefined;
+          try {
+            content = await this.read();
+          } catch (e) {
+            // A file that cannot be read just now fails this change alone (it is tried again with the next).
+            this.unwritten.push(apply);
+            throw e;
+          }
+          // One that is not a registry, or another version's file, is never written over.
+          this.parse(content);
+          this.writable();
+          for (const earlier of this.unwritten)
+            try {
+              earlier(this.jobs);
+            } catch {
+              // An update of a job the file no longer has: nothing to write.
+            }
+          const result = apply(this.jobs);
+          this.unwritten.push(apply);
+          await writeFileAtomic(
+            this.file,
+            `${JSON.stringify({ version: REGISTRY_VERSION, jobs: [...this.all(), ...this.kept] }, null, 2)}\n`,
+          );
+          this.unwritten = [];
+          return result;
+        },
+        this.lock,
+      ).catch((e: unknown) => {
+        // Another process held the lock too long: this change is written with the next one.
+        if (e instanceof LockTimeoutError) this.unwritten.push(apply);
+        throw e;
+      });
+    };
+    const next = this.saving.then(run, run);
+    this.saving = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 }
