@@ -252,8 +252,9 @@ export function registerComparePanels(host: CompareHost, loaded: () => Promise<v
       webviewPanel.dispose();
       return;
     }
-    await loaded();
+    // The page says it is reading the runs while the registry loads.
     const panel = new ComparePanel(host, webviewPanel);
+    await loaded();
     const jobs = refs.map((r) => host.job(r.id)).filter((j): j is JobRecord => j !== undefined);
     try {
       await panel.load(

@@ -1,5 +1,5 @@
 import { readRemoteFile } from '../cluster/sftp';
-import type { ClusterTransport } from '../cluster/transport';
+import type { ClusterTransport, RemoteFiles } from '../cluster/transport';
 import type { FollowerEvents } from './logFollower';
 import { LogLineSplitter } from './megatronLog';
 import { mergePoints, type Run, type RunKind, type RunPoint, runPoints, seqLengthOfScript } from './runComparison';
@@ -17,8 +17,8 @@ export interface RunFiles {
   readonly gpuHours?: number;
 }
 
-async function seqLengthOf(conn: Pick<ClusterTransport, 'files'>, script: string): Promise<number | undefined> {
-  return seqLengthOfScript((await readRemoteFile(await conn.files(), script)).toString('utf8'));
+async function seqLengthOf(files: RemoteFiles, script: string): Promise<number | undefined> {
+  return seqLengthOfScript((await readRemoteFile(files, script)).toString('utf8'));
 }
 
 function described(files: RunFiles, seqLength: number | undefined, points: RunPoint[]): Run {
@@ -33,11 +33,12 @@ function described(files: RunFiles, seqLength: number | undefined, points: RunPo
  */
 export async function readRun(conn: Pick<ClusterTransport, 'files'>, files: RunFiles): Promise<Run> {
   const sftp = await conn.files();
-  const [seqLength, log] = await Promise.all([seqLengthOf(conn, files.script), readRemoteFile(sftp, files.log)]);
+  // Both read straight away, the script first: a run missing both is reported by its script.
+  const [script, log] = await Promise.all([readRemoteFile(sftp, files.script), readRemoteFile(sftp, files.log)]);
   const splitter = new LogLineSplitter();
   const lines = splitter.push(log);
   lines.push(splitter.pending);
-  return described(files, seqLength, runPoints(files.kind, lines));
+  return described(files, seqLengthOfScript(script.toString('utf8')), runPoints(files.kind, lines));
 }
 
 /**
@@ -73,7 +74,7 @@ export class LiveRun {
     files: RunFiles,
     added: (points: RunPoint[]) => void,
   ): Promise<LiveRun> {
-    return new LiveRun(files, await seqLengthOf(conn, files.script), followers, cluster, added);
+    return new LiveRun(files, await seqLengthOf(await conn.files(), files.script), followers, cluster, added);
   }
 
   /** The run as it stands, with what its end said once it ended. */
