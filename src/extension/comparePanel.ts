@@ -23,6 +23,7 @@ import {
   type CompareToPage,
   compareProtocol,
   compareView,
+  MAX_BATCH,
 } from '../protocol/compare';
 import { openPanel, Panel, type PanelContext, type PanelDescriptor, registerPanelSerializer } from './panelHost';
 
@@ -182,6 +183,8 @@ class ComparePanel implements vscode.Disposable {
   private flush() {
     this.timer = undefined;
     if (!this.loaded) return;
+    // A long log's history arriving at once is more than a `points` message carries: the whole set then.
+    if ([...this.pending.values()].some((p) => p.length > MAX_BATCH)) return this.sendAll(this.panel);
     const runs = this.current();
     const batch = [...this.pending].map(([id, points]) => ({ id, points }));
     this.pending.clear();

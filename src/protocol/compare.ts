@@ -5,8 +5,8 @@ import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
 /** The messages of the Compare Runs panel, built from the core's own shapes of a run and its summary. */
 
-/** More points than any one message needs; bounds what a page must take in at once. */
-const MAX_BATCH = 100_000;
+/** More points than one `points` message carries (a bigger backlog goes as a whole `runs`); bounds what a page takes in at once. */
+export const MAX_BATCH = 100_000;
 /** More runs than one comparison can show legibly; bounds a restored page's state. */
 const MAX_RUNS = 64;
 const tag = z.string().min(1).max(200);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { runPoints, seqLengthOfScript, summarize } from '../../src/core/logs/runComparison';
 import { recipeColours } from '../../src/protocol/colours';
-import { COMPARE_STRINGS, compareProtocol, compareView } from '../../src/protocol/compare';
+import { COMPARE_STRINGS, compareProtocol, compareView, MAX_BATCH } from '../../src/protocol/compare';
 import { parseMessage } from '../../src/protocol/panelProtocol';
 import { ROOT } from './helpers';
 
@@ -142,6 +142,12 @@ test("a live run's new points cross as one small message per flush, refused with
     ok: false,
     error: 'runs.0.id: String must contain at least 1 character(s)',
   });
+  // A backlog bigger than one message carries goes to the page as a whole `runs` message instead.
+  const backlog = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ iteration: i + 1 }));
+  assert.deepEqual(
+    parseMessage(compareProtocol.toPage, { type: 'points', runs: [{ id: 'a', points: backlog }], summaries, live: [] }),
+    { ok: false, error: 'runs.0.points: Array must contain at most 100000 element(s)' },
+  );
   assert.deepEqual(parseMessage(compareProtocol.toPage, { type: 'status', text: 'Tiny-A: connection lost' }), {
     ok: true,
     message: { type: 'status', text: 'Tiny-A: connection lost' },
