@@ -168,6 +168,31 @@ test('a live run grows while it is watched: its points come in batches and add u
     [[1, 2, 3], [4], [5], [6]],
   );
   assert.equal(t.load.follows, 1);
+
+  // The tail dies (a dropped connection, locally): the run says so, resumes at the exact byte, and
+  // its points go on with no iteration lost or repeated.
+  const problems: string[] = [];
+  run.on('problem', (e) => problems.push(e.message));
+  const tails = (await t.exec(['pgrep', '-f', '--', `^tail -c \\+1 -F ${log}$`])).stdout.split('\n').filter(Boolean);
+  assert.equal(tails.length, 1);
+  process.kill(Number(tails[0]), 'SIGKILL');
+  await until(
+    'the problem',
+    () => problems.length === 1,
+    () => problems.join('|'),
+  );
+  assert.match(problems[0], /^tail stopped following .*cpt\.log \(signal SIGKILL\)$/);
+  appendFileSync(log, `${[7, 8, 9].map(megatron).join('\n')}\n`);
+  await until(
+    'the iterations after the restart',
+    () => run.run().points.length === 9,
+    () => String(batches.length),
+  );
+  assert.deepEqual(run.run().points, runPoints('cpt', [1, 2, 3, 4, 5, 6, 7, 8, 9].map(megatron)));
+  assert.deepEqual(
+    batches.slice(4).flatMap((b) => b.map((p) => p.iteration)),
+    [7, 8, 9],
+  );
   run.stop();
   await until(
     'the tail to end',
