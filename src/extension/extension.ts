@@ -5,6 +5,7 @@ import { ClusterManager } from './clusterManager';
 import { ClusterView } from './clusterView';
 import { COMMANDS } from './commandIds';
 import { CommandRegistry } from './commands';
+import { type CompareHost, registerComparePanels } from './comparePanel';
 import { compareRuns } from './compareRuns';
 import { registerDatasetInspector } from './datasetInspector';
 import { JobsController } from './jobsController';
@@ -102,17 +103,23 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.window.createTreeView('corpusLab.jobs', { treeDataProvider: jobs.tree, canSelectMany: true }),
     ...jobs.commands(commands),
   );
+  const compareHost: CompareHost = {
+    clusters,
+    followers: jobs.followers,
+    job: (tag) => jobs.registry.get(tag),
+    onDidPoll: jobs.onDidPoll,
+    exportDir,
+    extensionUri: context.extensionUri,
+    log,
+  };
   const clusterView = new ClusterView(clusters, () => settings().jobs.pollSeconds, log);
   context.subscriptions.push(
     clusterView,
     commands.register(COMMANDS.refreshCluster, () => clusterView.refresh()),
     commands.register(COMMANDS.compareRuns, (node?: JobNode, selected?: JobNode[]) =>
-      compareRuns(
-        { clusters, jobs: () => jobs.registry.all(), exportDir, extensionUri: context.extensionUri, log },
-        node,
-        selected,
-      ),
+      compareRuns({ ...compareHost, jobs: () => jobs.registry.all() }, node, selected),
     ),
+    registerComparePanels(compareHost, () => jobs.whenLoaded()),
   );
   // Diagnostics should appear without the user opening the view first.
   void load();

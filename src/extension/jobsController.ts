@@ -6,6 +6,7 @@ import { JobService } from '../core/jobs/jobService';
 import { isActive, JobEndWatch } from '../core/jobs/present';
 import { type JobRecord, type JobRegistry, workspaceRegistry } from '../core/jobs/registry';
 import type { JobSettings } from '../core/jobs/studyLaunch';
+import { SharedFollowers } from '../core/logs/sharedFollowers';
 import type { RecipeSet } from '../core/recipe/resolve';
 import type { ClusterManager } from './clusterManager';
 import { COMMANDS } from './commandIds';
@@ -51,7 +52,12 @@ export class JobsController extends Disposable {
   readonly registry: JobRegistry;
   readonly tree: JobTreeProvider;
   private readonly service: JobService;
+  /** One follower per job log, shared by its log document, training chart and Compare Runs. */
+  readonly followers: SharedFollowers;
   private readonly logs: LogDocuments;
+  private readonly polledEmitter = new vscode.EventEmitter<readonly JobRecord[]>();
+  /** Jobs whose state a poll changed (Compare Runs updates a run's summary when it ends). */
+  readonly onDidPoll = this.polledEmitter.event;
   private readonly charts = new Map<string, TrainingPanel>();
   private readonly polling: JobPolling;
   private readonly flow: StudyLaunchFlow;
@@ -77,7 +83,9 @@ export class JobsController extends Disposable {
       () => this.loaded,
     );
     this.own(this.tree);
-    this.logs = this.own(new LogDocuments((c) => ctx.clusters.get(c)));
+    this.followers = this.own(new SharedFollowers((c) => ctx.clusters.get(c)));
+    this.own(this.polledEmitter);
+    this.logs = this.own(new LogDocuments(this.followers));
     this.own(vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this.logs));
     this.own(
       vscode.workspace.registerTextDocumentContentProvider(SCRIPT_SCHEME, {
@@ -96,7 +104,7 @@ export class JobsController extends Disposable {
         async (tag) => {
           await this.loaded;
           const j = this.registry.get(tag);
-          return j && { job: j, connection: () => ctx.clusters.get(j.cluster) };
+          return j && { job: j, followers: this.followers };
         },
         (tag, chart) => this.trackChart(tag, chart),
       ),
@@ -126,6 +134,7 @@ export class JobsController extends Disposable {
           refresh: () => this.tree.refresh(),
           polled: (cluster, changed) => {
             for (const j of changed) this.charts.get(j.tag)?.setState(j.state);
+            this.polledEmitter.fire(changed);
             announceEnds(cluster, this.registry, this.endWatch, ctx.log, {
               openLog: (j) => this.logs.open(j),
               fetchResults: (study) => this.fetchResults(study),
@@ -159,6 +168,11 @@ export class JobsController extends Disposable {
       log: ctx.log,
       changed: () => this.changed(),
     });
+  }
+
+  /** Settles once the registry is read (a panel restored after a reload looks its jobs up after it). */
+  whenLoaded(): Promise<void> {
+    return this.loaded;
   }
 
   /** Polls every cluster with live jobs now. */
@@ -278,7 +292,7 @@ export class JobsController extends Disposable {
         withJob(async (j) => {
           const open = this.charts.get(j.tag);
           if (open) return open.reveal();
-          this.trackChart(j.tag, new TrainingPanel(j, () => this.ctx.clusters.get(j.cluster), this.ctx));
+          this.trackChart(j.tag, new TrainingPanel(j, this.followers, this.ctx));
         }),
       ),
     ];

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
-import type { ClusterTransport } from '../core/cluster/transport';
 import { followsTail, logDocumentPath } from '../core/jobs/logView';
 import type { JobRecord } from '../core/jobs/registry';
 import { displayLine } from '../core/logs/displayText';
-import { type FollowState, LogFollower } from '../core/logs/logFollower';
+import type { FollowState } from '../core/logs/logFollower';
+import { type FollowView, type SharedFollowers, TAIL_WINDOW } from '../core/logs/sharedFollowers';
 
 export const LOG_SCHEME = 'corpus-lab-log';
 /** What a log document keeps in memory; older lines give way (the file on the cluster keeps them). */
@@ -12,7 +12,7 @@ const MAX_CHARS = 8_000_000;
 const REDRAW_MS = 250;
 
 interface Followed {
-  readonly follower: LogFollower;
+  readonly follower: FollowView;
   lines: string[];
   chars: number;
   dropped: number;
@@ -33,7 +33,8 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   /** Editors that were at the end of their log when it last grew: they are scrolled to its new end. */
   private readonly following = new Map<string, vscode.TextEditor[]>();
 
-  constructor(private readonly connection: (cluster: string) => ClusterTransport) {
+  /** Followers are shared with the training charts and Compare Runs: one channel per log, whoever shows it. */
+  constructor(private readonly followers: SharedFollowers) {
     const closed = vscode.workspace.onDidCloseTextDocument((d) => {
       if (d.uri.scheme !== LOG_SCHEME) return;
       // Setting the language closes and reopens the document: stop only if it stays closed.
@@ -64,8 +65,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const uri = LogDocuments.uri(job);
     const key = uri.toString();
     if (!this.followed.has(key)) {
-      // The cluster is looked up at every try: a connection replaced by a settings change is picked up.
-      const follower = new LogFollower(() => this.connection(job.cluster), job.log);
+      const follower = this.followers.follow(job.cluster, job.log, { window: TAIL_WINDOW });
       const f: Followed = { follower, lines: [], chars: 0, dropped: 0 };
       this.followed.set(key, f);
       let troubled = false;
@@ -89,7 +89,6 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
           this.append(uri, f, [vscode.l10n.t('[Corpus Lab: following again from byte {0}]', follower.offset)]);
         }
       });
-      follower.start();
     }
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(doc, 'corpus-lab-log');

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
-import type { ClusterTransport } from '../core/cluster/transport';
 import type { JobRecord } from '../core/jobs/registry';
 import type { IterationMetrics } from '../core/logs/iterationMetrics';
-import { LogFollower } from '../core/logs/logFollower';
 import { MegatronMetrics } from '../core/logs/megatronLog';
+import type { FollowView, SharedFollowers } from '../core/logs/sharedFollowers';
 import { decodePngDataUrl } from '../core/report/exportFile';
 import { type TrainingToHost, type TrainingToPage, trainingProtocol, trainingView } from '../protocol/training';
 import {
@@ -29,7 +28,7 @@ const FLUSH_MS = 300;
 /** The live chart of one continued-pretraining job: its log followed and parsed as it grows. */
 export class TrainingPanel implements vscode.Disposable {
   private readonly metrics = new MegatronMetrics();
-  private readonly follower: LogFollower;
+  private readonly follower: FollowView;
   private pending: IterationMetrics[] = [];
   private timer: NodeJS.Timeout | undefined;
   private jobState: string;
@@ -39,12 +38,7 @@ export class TrainingPanel implements vscode.Disposable {
   private disposed = false;
 
   /** A new chart, or (restored) one VS Code brought back after a reload. */
-  constructor(
-    job: JobRecord,
-    connection: () => ClusterTransport,
-    context: PanelContext,
-    restored?: vscode.WebviewPanel,
-  ) {
+  constructor(job: JobRecord, followers: SharedFollowers, context: PanelContext, restored?: vscode.WebviewPanel) {
     this.jobState = job.state;
     const title = vscode.l10n.t('Training: {0}', job.model);
     const handlers: PanelHandlers<TrainingToPage, TrainingToHost> = {
@@ -67,7 +61,7 @@ export class TrainingPanel implements vscode.Disposable {
       this.panel = new Panel(restored, TRAINING_PANEL, context, handlers);
     } else this.panel = openPanel(TRAINING_PANEL, context, { title, column: vscode.ViewColumn.Beside }, handlers);
     // From the first byte: a chart of only the last megabyte would miss the start of training.
-    this.follower = new LogFollower(connection, job.log, { offset: 0 });
+    this.follower = followers.follow(job.cluster, job.log, 'all');
     // A failure is shown and the follower goes on (it resumes at the exact byte once the cluster is back).
     this.follower.on('problem', (e: Error) => {
       this.trouble = e.message;
@@ -83,7 +77,6 @@ export class TrainingPanel implements vscode.Disposable {
       this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
     });
     this.panel.onDidDispose(() => this.dispose());
-    this.follower.start();
   }
 
   setState(state: string) {
@@ -128,7 +121,7 @@ export class TrainingPanel implements vscode.Disposable {
  */
 export function registerTrainingCharts(
   context: PanelContext,
-  find: (tag: string) => Promise<{ job: JobRecord; connection: () => ClusterTransport } | undefined>,
+  find: (tag: string) => Promise<{ job: JobRecord; followers: SharedFollowers } | undefined>,
   opened: (tag: string, chart: TrainingPanel) => void,
 ): vscode.Disposable {
   return registerPanelSerializer(TRAINING_PANEL, async (webviewPanel, state) => {
@@ -138,6 +131,6 @@ export function registerTrainingCharts(
       webviewPanel.dispose();
       return;
     }
-    opened(tag, new TrainingPanel(found.job, found.connection, context, webviewPanel));
+    opened(tag, new TrainingPanel(found.job, found.followers, context, webviewPanel));
   });
 }

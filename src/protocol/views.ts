@@ -21,7 +21,7 @@ export {
   testsTable,
 } from '../core/analysis/views';
 export { formatSlurmDuration } from '../core/jobs/accounting';
-export { chartSeries, type Metric, type XAxis } from '../core/logs/runComparison';
+export { chartSeries, type Metric, mergePoints, type XAxis } from '../core/logs/runComparison';
 export { MAX_SMOOTHING, smoothEma } from '../core/logs/smoothing';
 export { type DataTable, formatCell } from '../core/report/dataTable';
 export {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { runPoints, seqLengthOfScript, summarize } from '../../src/core/logs/runComparison';
 import { recipeColours } from '../../src/protocol/colours';
-import { COMPARE_STRINGS, compareProtocol, compareView } from '../../src/protocol/compare';
+import { COMPARE_STRINGS, compareProtocol, compareView, MAX_BATCH } from '../../src/protocol/compare';
 import { parseMessage } from '../../src/protocol/panelProtocol';
 import { ROOT } from './helpers';
 
@@ -64,7 +64,15 @@ test('a real comparison crosses to the page unchanged, the summaries included', 
     wallSeconds: 5400,
     gpuHours: 12,
   });
-  const sent = crossing({ type: 'runs', title: 'Compare Runs', runs, summaries, strings: { 'lm loss': 'lm 損失' } });
+  const sent = crossing({
+    type: 'runs',
+    title: 'Compare Runs',
+    runs,
+    summaries,
+    live: ['study-a-sft-EnJa-Base'],
+    missing: [{ id: 'study-b-cpt-Gone', study: 'study-b' }],
+    strings: { 'lm loss': 'lm 損失' },
+  });
   const received = parseMessage(compareProtocol.toPage, sent);
   assert.ok(received.ok, received.ok ? '' : received.error);
   assert.deepEqual(crossing(received.message), sent);
@@ -72,7 +80,7 @@ test('a real comparison crosses to the page unchanged, the summaries included', 
 
 test('compare messages: an unknown key or a non-finite value is refused with its path', () => {
   const { runs, summaries } = comparison();
-  const base = { type: 'runs', title: 't', runs, summaries, strings: {} };
+  const base = { type: 'runs', title: 't', runs, summaries, live: [], missing: [], strings: {} };
   const withPointKey = crossing(base) as { runs: { points: Record<string, unknown>[] }[] };
   withPointKey.runs[0].points[1].perplexity = 3;
   assert.deepEqual(parseMessage(compareProtocol.toPage, withPointKey), {
@@ -94,16 +102,85 @@ test('compare messages: an unknown key or a non-finite value is refused with its
     ok: false,
     error: "(message): Unrecognized key(s) in object: 'rows'",
   });
-  assert.deepEqual(parseMessage(compareProtocol.toHost, { type: 'exportChart', dataUrl: 'data:text/html,<b>' }), {
+  assert.deepEqual(
+    parseMessage(compareProtocol.toHost, {
+      type: 'exportChart',
+      metric: 'lmLoss',
+      axis: 'tokens',
+      dataUrl: 'data:text/html,<b>',
+    }),
+    { ok: false, error: 'dataUrl: expected a base64 PNG data URL' },
+  );
+  assert.deepEqual(
+    parseMessage(compareProtocol.toHost, { type: 'exportSvg', metric: 'perplexity', axis: 'tokens', svg: '<svg/>' }),
+    {
+      ok: false,
+      error:
+        "metric: Invalid enum value. Expected 'lmLoss' | 'learningRate' | 'gradNorm' | 'tflopsPerGpu', received 'perplexity'",
+    },
+  );
+});
+
+test("a live run's new points cross as one small message per flush, refused with their path when malformed", () => {
+  const { runs, summaries } = comparison();
+  const sent = crossing({
+    type: 'points',
+    runs: [{ id: runs[0].id, points: [runs[0].points[1]] }],
+    summaries,
+    live: [runs[0].id],
+  });
+  const received = parseMessage(compareProtocol.toPage, sent);
+  assert.ok(received.ok, received.ok ? '' : received.error);
+  assert.deepEqual(crossing(received.message), sent);
+  const bad = crossing(sent) as { runs: { id: string; points: Record<string, unknown>[] }[] };
+  bad.runs[0].points[0].iteration = 2.5;
+  assert.deepEqual(parseMessage(compareProtocol.toPage, bad), {
     ok: false,
-    error: 'dataUrl: expected a base64 PNG data URL',
+    error: 'runs.0.points.0.iteration: Expected integer, received float',
+  });
+  assert.deepEqual(parseMessage(compareProtocol.toPage, { ...(sent as object), runs: [{ id: '', points: [] }] }), {
+    ok: false,
+    error: 'runs.0.id: String must contain at least 1 character(s)',
+  });
+  // A backlog bigger than one message carries goes to the page as a whole `runs` message instead.
+  const backlog = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ iteration: i + 1 }));
+  assert.deepEqual(
+    parseMessage(compareProtocol.toPage, { type: 'points', runs: [{ id: 'a', points: backlog }], summaries, live: [] }),
+    { ok: false, error: 'runs.0.points: Array must contain at most 100000 element(s)' },
+  );
+  assert.deepEqual(parseMessage(compareProtocol.toPage, { type: 'status', text: 'Tiny-A: connection lost' }), {
+    ok: true,
+    message: { type: 'status', text: 'Tiny-A: connection lost' },
   });
 });
 
-test('the compare view: its defaults, an unknown axis and a stale key refused', () => {
-  assert.deepEqual(compareView.parse({}), { axis: 'iteration', smoothing: 0.6, logLoss: false });
+test('the compare view: its defaults, the runs kept for a reload, an unknown axis and a stale key refused', () => {
+  assert.deepEqual(compareView.parse({}), {
+    axis: 'iteration',
+    smoothing: 0.6,
+    logLoss: false,
+    lightFigures: true,
+    runs: [],
+  });
+  // What a page saved before a reload: the serializer reads it back to find the jobs again.
+  const saved = crossing({
+    axis: 'tokens',
+    smoothing: 0.8,
+    logLoss: true,
+    lightFigures: false,
+    runs: [
+      { id: 'e2e-compare-cpt-Tiny-A', study: 'e2e-compare' },
+      { id: 'e2e-compare-cpt-Tiny-B', study: 'e2e-compare' },
+    ],
+  });
+  assert.deepEqual(compareView.parse(saved), saved);
   assert.equal(compareView.safeParse({ axis: 'epochs' }).success, false);
   assert.equal(compareView.safeParse({ job: 'x' }).success, false);
+  assert.equal(compareView.safeParse({ runs: [{ id: 'a', study: 's', recipe: 'r' }] }).success, false);
+  assert.equal(compareView.safeParse({ runs: [{ id: '', study: 's' }] }).success, false);
+  const many = Array.from({ length: 65 }, (_, i) => ({ id: `job-${i}`, study: 's' }));
+  assert.equal(compareView.safeParse({ runs: many }).success, false);
+  assert.equal(compareView.safeParse({ runs: many.slice(0, 64) }).success, true);
 });
 
 test('a colour per recipe, by sorted name: the same whatever order the runs were picked in', () => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   chartSeries,
+  compareFigureStem,
   comparisonTable,
+  mergePoints,
   parseNemoProgress,
   type Run,
   runLabel,
@@ -66,6 +68,55 @@ test("NeMo's progress bar: reduced_train_loss per step, the last rewrite of a st
       [2, 0.75],
     ],
   );
+});
+
+test('a live log in batches: points merged as they come equal the points of the whole log at once', () => {
+  const bar = (step: number, loss: string) =>
+    `Epoch 0: : ${step}it [00:00, 20.00it/s, reduced_train_loss=${loss}, global_step=${step - 1}.000, consumed_samples=${step * 64}.0]`;
+  // NeMo rewrites a step's line across batches; Megatron restarts from a checkpoint and logs step 3 again.
+  const cases: ['cpt' | 'sft', string[][]][] = [
+    ['sft', [[bar(1, '1.600')], [bar(1, '1.500'), bar(2, '1.400')], [bar(2, '1.300'), bar(3, '1.200')], []]],
+    [
+      'cpt',
+      [
+        [megatron(1, 4, 6.5, 1e-4), megatron(2, 8, 5.25, 9e-5)],
+        [megatron(3, 12, 4.0, 8e-5), megatron(4, 16, 3.5, 7e-5)],
+        [' loading checkpoint from /x at iteration 2', megatron(3, 12, 4.5, 8e-5)],
+      ],
+    ],
+  ];
+  for (const [kind, batches] of cases) {
+    let merged = mergePoints([], []);
+    for (const b of batches) merged = mergePoints(merged, runPoints(kind, b));
+    assert.deepEqual(merged, runPoints(kind, batches.flat()), kind);
+  }
+  const sft = cases[0][1];
+  assert.deepEqual(
+    sft.reduce((m, b) => mergePoints(m, runPoints('sft', b)), mergePoints([], [])).map((p) => [p.iteration, p.lmLoss]),
+    [
+      [1, 1.5],
+      [2, 1.3],
+      [3, 1.2],
+    ],
+  );
+  // Steps past the end are appended as they are (the common case of a growing log): the same objects.
+  const head = runPoints('cpt', [megatron(1, 4, 6.5, 1e-4)]);
+  const tail = runPoints('cpt', [megatron(2, 8, 5.25, 9e-5)]);
+  const appended = mergePoints(head, tail);
+  assert.equal(appended[0], head[0]);
+  assert.equal(appended[1], tail[0]);
+  // The restart's step 3 (loss 4.5) replaces the first (4.0); step 4 stays after it.
+  assert.deepEqual(
+    cases[1][1].reduce((m, b) => mergePoints(m, runPoints('cpt', b)), mergePoints([], [])).map((p) => p.lmLoss),
+    [6.5, 5.25, 4.5, 3.5],
+  );
+});
+
+test('an exported chart is named by its metric and x-axis', () => {
+  assert.equal(compareFigureStem('lmLoss', 'tokens'), 'compare-runs-lm-loss-tokens');
+  assert.equal(compareFigureStem('learningRate', 'iteration'), 'compare-runs-learning-rate-iteration');
+  assert.equal(compareFigureStem('gradNorm', 'samples'), 'compare-runs-grad-norm-samples');
+  assert.equal(compareFigureStem('tflopsPerGpu', 'tokens'), 'compare-runs-throughput-tokens');
 });
 
 test('the sequence length comes from the job script (Megatron or NeMo)', () => {

@@ -271,6 +271,55 @@ export function averagesConfig(
   };
 }
 
+export interface RunCurve {
+  readonly label: string;
+  readonly colour: string;
+  readonly dash: readonly number[];
+  readonly points: { x: number; y: number }[];
+}
+
+/**
+ * Compare Runs: one metric of several runs against one x-axis, a line per run. The panel draws it
+ * in the theme and exports it as a figure (titled, axes named) through the same configuration.
+ */
+export function runsConfig(
+  curves: readonly RunCurve[],
+  style: FigureStyle,
+  text: FigureText,
+  exported: boolean,
+  y: { readonly log: boolean; readonly exponent: boolean },
+): ChartConfiguration {
+  return {
+    type: 'line',
+    data: {
+      datasets: curves.map((c) => ({
+        label: c.label,
+        data: c.points,
+        borderColor: c.colour,
+        backgroundColor: c.colour,
+        borderDash: [...c.dash],
+        pointRadius: 0,
+        borderWidth: 1.5,
+        parsing: false as const,
+      })),
+    },
+    options: {
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', intersect: false },
+      scales: {
+        x: axis(style, text.x, { type: 'linear' }),
+        y: axis(style, text.y, {
+          type: y.log ? 'logarithmic' : 'linear',
+          // Learning rates are 1e-6…1e-3: two significant digits in exponent form read better than 0.00009.
+          ...(y.exponent ? { ticks: { callback: (v: unknown) => Number(v).toExponential(1) } } : {}),
+        }),
+      },
+      plugins: { ...titles(style, exported ? text : undefined), legend: legend(style) },
+    },
+    plugins: [fillBackground(style.background)],
+  } as ChartConfiguration;
+}
+
 interface Cell {
   x: string;
   y: string;

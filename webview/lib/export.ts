@@ -36,13 +36,27 @@ export function figurePng(figure: Figure, style: FigureStyle): string {
   }
 }
 
+/**
+ * svgcanvas (2.6.0) names every clip path and gradient with a random string: numbered in order
+ * instead, the same view exported twice is the same file, and the export reuses it rather than
+ * writing a `-2` copy.
+ */
+function numberedIds(svg: string): string {
+  const names = new Map<string, string>();
+  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) if (!names.has(m[1])) names.set(m[1], `figure-${names.size + 1}`);
+  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (all, before: string, id: string) => {
+    const name = names.get(id);
+    return name === undefined ? all : `${before}${name}`;
+  });
+}
+
 export function figureSvg(figure: Figure, style: FigureStyle): string {
   const ctx = new Context({ width: figure.width, height: figure.height });
   // Chart.js asks its canvas for a 2D context; svgcanvas's context is its own canvas (ctx.canvas === ctx).
   const canvas = Object.assign(ctx, { getContext: () => ctx }) as unknown as HTMLCanvasElement;
   const chart = new Chart(canvas, offscreen(figure.config(style), 1));
   try {
-    return standaloneSvg(ctx.getSerializedSvg(true), {
+    return standaloneSvg(numberedIds(ctx.getSerializedSvg(true)), {
       title: figure.text.title,
       background: style.background,
       width: figure.width,

@@ -160,6 +160,15 @@ export class LogFollower extends EventEmitter<FollowerEvents> {
     if (lines.length > 0) this.emit('lines', lines);
   }
 
+  /**
+   * The byte at which the next line given to listeners starts: what a view joining this follower
+   * late reads up to once, so that it misses and repeats no line. Undefined until that is known
+   * (a huge log not yet positioned, or its first partial line not yet dropped).
+   */
+  get lineStart(): number | undefined {
+    return this.positioned && !this.dropFirstLine ? this.offsetValue - this.splitter.pendingBytes : undefined;
+  }
+
   /** The last line, not yet ended by a newline. */
   get pending(): string {
     return this.splitter.pending;

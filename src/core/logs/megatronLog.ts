@@ -102,6 +102,11 @@ export class LogLineSplitter {
   get pending(): string {
     return this.decoder.decode(this.rest);
   }
+
+  /** The bytes of `pending`: where the next line starts is the bytes pushed less these. */
+  get pendingBytes(): number {
+    return this.rest.length;
+  }
 }
 
 const COLUMNS = [

@@ -106,6 +106,19 @@ export function runPoints(kind: RunKind, lines: readonly string[]): RunPoint[] {
   return [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
 }
 
+/**
+ * Points that came later (a live log grows) merged into a run's: what `runPoints` gives for all
+ * the lines at once — an iteration logged again (a restart, a progress bar's rewrite) takes the
+ * later values, the whole sorted by iteration. New iterations past the end are appended as they are.
+ */
+export function mergePoints(points: readonly RunPoint[], added: readonly RunPoint[]): RunPoint[] {
+  const last = points.length ? points[points.length - 1].iteration : Number.NEGATIVE_INFINITY;
+  if (added.every((p, i) => p.iteration > (i === 0 ? last : added[i - 1].iteration))) return [...points, ...added];
+  const byIteration = new Map(points.map((p) => [p.iteration, p]));
+  for (const p of added) byIteration.set(p.iteration, p);
+  return [...byIteration.values()].sort((a, b) => a.iteration - b.iteration);
+}
+
 /** The sequence length a job script passes: Megatron's `--seq-length N`, NeMo's `max_seq_length=N`. */
 export function seqLengthOfScript(script: string): number | undefined {
   const m =
@@ -210,6 +223,18 @@ export function summarize(run: Run, all: readonly Run[] = [run]): RunSummary {
     wallSeconds: run.wallSeconds,
     gpuHours: run.gpuHours,
   };
+}
+
+const METRIC_SLUGS: Record<Metric, string> = {
+  lmLoss: 'lm-loss',
+  learningRate: 'learning-rate',
+  gradNorm: 'grad-norm',
+  tflopsPerGpu: 'throughput',
+};
+
+/** An exported chart's file name, without extension: the metric and the x-axis, so the views do not overwrite each other. */
+export function compareFigureStem(metric: Metric, axis: XAxis): string {
+  return `compare-runs-${METRIC_SLUGS[metric]}-${axis}`;
 }
 
 const CSV_COLUMNS = [
