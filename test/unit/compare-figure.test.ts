@@ -1,65 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import * as esbuild from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import { chartSeries, type Run, runPoints } from '../../src/core/logs/runComparison';
-import { PRINT_PIXEL_RATIO, PUBLICATION_STYLE } from '../../src/core/report/figure';
+import { PRINT_PIXEL_RATIO } from '../../src/core/report/figure';
 import { checkSvg } from '../../src/core/report/svgCheck';
 import { recipeColours } from '../../src/protocol/colours';
-import { ROOT } from './helpers';
+import { type FigurePage, openFigurePage, svgTexts as texts } from './figureHarness';
 
 /**
  * Compare Runs' figure export as its page runs it — the shared figure path of the analysis panels
  * (webview/lib/export.ts on Chart.js and svgcanvas) with the runs' line configuration — in a real
  * browser (Debian's Chromium, as the end-to-end tests use), on two runs' Megatron logs.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const ENTRY = `
+// The page's setup: Compare Runs' line configuration on the shared export.
+const SETUP = `
 import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement } from 'chart.js';
-import { figurePng, figureSvg } from './webview/lib/export';
 import { runsConfig } from './webview/lib/charts';
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale);
-window.exportFigure = async (f, format, style) => {
-  const figure = { width: f.width, height: f.height, text: f.text, config: (s) => runsConfig(f.curves, s, f.text, true, f.y) };
-  if (format === 'svg') return figureSvg(figure, style);
-  const url = figurePng(figure, style);
-  const img = new Image();
-  img.src = url;
-  await img.decode();
-  const c = document.createElement('canvas');
-  c.width = img.naturalWidth;
-  c.height = img.naturalHeight;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  return { url: url.slice(0, 22), width: c.width, height: c.height, corner: [...ctx.getImageData(1, 1, 1, 1).data] };
-};
+const configOf = (f, s) => runsConfig(f.curves, s, f.text, true, f.y);
 `;
 
-let browser: Browser;
-let page: Page;
+let figures: FigurePage;
 
 before(async () => {
-  const bundle = await esbuild.build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    logLevel: 'silent',
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu'],
-  });
-  page = await browser.newPage();
-  await page.setContent('<!doctype html><html><body></body></html>');
-  await page.addScriptTag({ content: bundle.outputFiles[0].text });
+  figures = await openFigurePage(SETUP);
 });
 
 after(async () => {
-  await browser?.close();
+  await figures?.close();
 });
 
 const megatron = (it: number, loss: number) =>
@@ -93,23 +60,9 @@ function lossFigure() {
   return { width: 700, height: 360, text, curves, y: { log: false, exponent: false }, colours };
 }
 
-type Exported = { url: string; width: number; height: number; corner: number[] };
-
-async function render(figure: object, format: 'svg', style?: object): Promise<string>;
-async function render(figure: object, format: 'png', style?: object): Promise<Exported>;
-async function render(figure: object, format: 'svg' | 'png', style: object = PUBLICATION_STYLE) {
-  return page.evaluate(
-    ([f, fmt, s]) =>
-      (window as never as { exportFigure: (...a: unknown[]) => Promise<string | Exported> }).exportFigure(f, fmt, s),
-    [figure, format, style] as const,
-  );
-}
-
-const texts = (svg: string) => [...svg.matchAll(/<text\b[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-
 test('an SVG of a compared metric: standalone, titled, on the light background, both axes and both runs named', async () => {
   const figure = lossFigure();
-  const svg = await render(figure, 'svg');
+  const svg = await figures.render(figure, 'svg');
   assert.equal(checkSvg(svg), svg);
   assert.ok(
     svg.includes('<title>Compare Runs: lm loss</title><rect x="0" y="0" width="700" height="360" fill="#ffffff"/>'),
@@ -131,17 +84,17 @@ test('an SVG of a compared metric: standalone, titled, on the light background, 
   );
   for (const [, ref] of svg.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids.includes(ref), `url(#${ref}) names no element`);
   // The same view exported again is the same file, byte for byte: the export reuses it instead of writing a -2 copy.
-  assert.equal(await render(figure, 'svg'), svg);
+  assert.equal(await figures.render(figure, 'svg'), svg);
 });
 
 test("a PNG of a compared metric is drawn at print resolution on the light background; the theme's on request", async () => {
   const figure = lossFigure();
-  const png = await render(figure, 'png');
+  const png = await figures.render(figure, 'png');
   assert.equal(png.url, 'data:image/png;base64,');
   assert.equal(png.width, 700 * PRINT_PIXEL_RATIO);
   assert.equal(png.height, 360 * PRINT_PIXEL_RATIO);
   assert.deepEqual(png.corner, [255, 255, 255, 255]);
   const dark = { background: '#1e1e1e', foreground: '#cccccc', grid: '#444444', font: 'sans-serif' };
-  assert.deepEqual((await render(figure, 'png', dark)).corner, [30, 30, 30, 255]);
-  assert.ok((await render(figure, 'svg', dark)).includes('fill="#1e1e1e"/>'));
+  assert.deepEqual((await figures.render(figure, 'png', dark)).corner, [30, 30, 30, 255]);
+  assert.ok((await figures.render(figure, 'svg', dark)).includes('fill="#1e1e1e"/>'));
 });
