@@ -4,7 +4,13 @@ import type { IterationMetrics } from '../core/logs/iterationMetrics';
 import { MegatronMetrics } from '../core/logs/megatronLog';
 import type { FollowView, SharedFollowers } from '../core/logs/sharedFollowers';
 import { decodePngDataUrl } from '../core/report/exportFile';
-import { type TrainingToHost, type TrainingToPage, trainingProtocol, trainingView } from '../protocol/training';
+import {
+  appendMessages,
+  type TrainingToHost,
+  type TrainingToPage,
+  trainingProtocol,
+  trainingView,
+} from '../protocol/training';
 import {
   openPanel,
   Panel,
@@ -97,7 +103,7 @@ export class TrainingPanel implements vscode.Disposable {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    void this.panel.post({ type: 'append', iterations: batch });
+    for (const message of appendMessages(batch)) void this.panel.post(message);
   }
 
   reveal() {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { iterationMetrics } from '../core/logs/iterationMetrics';
+import { type IterationMetrics, iterationMetrics } from '../core/logs/iterationMetrics';
 import { MAX_SMOOTHING } from '../core/logs/smoothing';
 import { type PanelProtocol, pngDataUrl } from './panelProtocol';
 
@@ -24,6 +24,17 @@ const toPage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), state: z.string() }).strict(),
 ]);
 export type TrainingToPage = z.infer<typeof toPage>;
+
+/**
+ * New iterations as `append` messages of at most MAX_BATCH each: a chart opened on a long log reads
+ * hundreds of thousands of lines before its first flush, more than one message may carry.
+ */
+export function appendMessages(iterations: readonly IterationMetrics[]): TrainingToPage[] {
+  const messages: TrainingToPage[] = [];
+  for (let at = 0; at < iterations.length; at += MAX_BATCH)
+    messages.push({ type: 'append', iterations: iterations.slice(at, at + MAX_BATCH) });
+  return messages;
+}
 
 const toHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('exportChart'), dataUrl: pngDataUrl }).strict(),

@@ -14,7 +14,7 @@ import { loadStudy } from '../../src/core/study/loadStudy';
 import { parseMessage, readyMessage } from '../../src/protocol/panelProtocol';
 import { analysisProtocol, PANEL_STRINGS, type StudyPayload } from '../../src/protocol/panels';
 import { toStudyPayload } from '../../src/protocol/studyPayload';
-import { TRAINING_STRINGS, trainingProtocol, trainingView } from '../../src/protocol/training';
+import { appendMessages, TRAINING_STRINGS, trainingProtocol, trainingView } from '../../src/protocol/training';
 import { FIXTURES, PAPER_STUDY, ROOT } from './helpers';
 
 const view = panelView.parse({});
@@ -326,6 +326,23 @@ test('a page imports only webview/ and src/protocol/, and nothing it bundles nee
     'node:fs/promises',
     'node:path',
   ]);
+});
+
+test('a long log read at once reaches the training page in appends it accepts, every iteration once, in order', () => {
+  const iterations = Array.from({ length: 250_001 }, (_, i) => ({ iteration: i + 1, lmLoss: 2 + 1 / (i + 1) }));
+  // One message of them all is more than the page takes in at once.
+  assert.equal(parseMessage(trainingProtocol.toPage, { type: 'append', iterations }).ok, false);
+  const messages = appendMessages(iterations);
+  assert.deepEqual(
+    messages.map((m) => (m.type === 'append' ? m.iterations.length : -1)),
+    [100_000, 100_000, 50_001],
+  );
+  for (const m of messages) assert.ok(parseMessage(trainingProtocol.toPage, m).ok);
+  assert.deepEqual(
+    messages.flatMap((m) => (m.type === 'append' ? m.iterations : [])),
+    iterations,
+  );
+  assert.deepEqual(appendMessages([]), []);
 });
 
 test('every text the training page shows is one of its translated strings', () => {
