@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -343,4 +344,26 @@ test('a running CPT job grows on the page, comes back after a reload, and gets i
     await row.locator('td:nth-child(9)').innerText(),
     ((ended.end!.elapsedSeconds * ended.end!.gpus) / 3600).toFixed(2),
   );
+
+  // A run whose job has left the registry (removed by hand or from another window) is named on the
+  // restored page, not dropped without a word; the other run comes back as before.
+  const gone = registryJobs().find((j) => j.study === study && j.stage === 'cpt' && j.model === 'Tiny-B')!;
+  const file = path.join(server.workspace, '.corpus-lab', 'jobs.json');
+  const registry = JSON.parse(readFileSync(file, 'utf8')) as { jobs: RegistryJob[] };
+  registry.jobs = registry.jobs.filter((j) => j.tag !== gone.tag);
+  writeFileSync(`${file}.e2e`, JSON.stringify(registry));
+  renameSync(`${file}.e2e`, file);
+  await page.waitForTimeout(STATE_SAVED_MS);
+  await reloadWorkbench();
+  await page.locator('.tab', { hasText: 'Compare Runs' }).first().click();
+  frame = await webviewFrame(page, 'Compare Runs');
+  const missing = frame.locator('#missing li');
+  await missing.first().waitFor();
+  assert.deepEqual(await missing.allInnerTexts(), [
+    `The job of run ${gone.tag} (study ${study}) is no longer in the job registry: it is not shown.`,
+  ]);
+  const left = await frame
+    .locator('#compare-summary tr[data-run]')
+    .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
+  assert.deepEqual(left, [job.tag]);
 });
