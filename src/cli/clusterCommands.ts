@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline/promises';
 import { isCancelled } from '../core/cancellation';
 import { type ClusterConnection, ConnectError } from '../core/cluster/connection';
 import type { ClusterTransport } from '../core/cluster/transport';
-import { missingDatasets } from '../core/jobs/datasetCheck';
 import { isFinished } from '../core/jobs/jobState';
+import { checkLaunch } from '../core/jobs/launchPlan';
 import {
   exitText,
   formatGpuHours,
@@ -16,9 +16,8 @@ import {
   studySummary,
 } from '../core/jobs/present';
 import type { JobRecord } from '../core/jobs/registry';
-import { throughputOfRuns } from '../core/jobs/runThroughput';
-import { prepareStudy, type StageTemplates, type StudyLaunch } from '../core/jobs/studyLaunch';
-import { chooseThroughput, planLines, studyPlan } from '../core/jobs/studyPlan';
+import type { StageTemplates, StudyLaunch } from '../core/jobs/studyLaunch';
+import { planLines } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { displayLine } from '../core/logs/displayText';
@@ -254,21 +253,14 @@ async function launchCommand(
   io: Io,
   signal: AbortSignal,
 ): Promise<number> {
-  io.err(`checking ${launch.study}…\n`);
-  const prepared = await prepareStudy(ws.service, launch);
-  const missing = await missingDatasets(await t.files(), launch, prepared, await ws.service.home(launch.cluster));
-  const problems = [...prepared.problems, ...missing];
+  io.err(`checking ${launch.study}: datasets, tools and Slurm (sbatch --test-only)…\n`);
+  const { prepared, problems, plan, checked } = await checkLaunch(ws.service, t, launch, ws.registry.all());
   if (problems.length) {
     for (const p of problems) io.err(`problem: ${p}\n`);
     io.err(`${launch.study} was not submitted: ${problems.length} problems\n`);
     return EXIT.failed;
   }
-  const plan = studyPlan(
-    prepared,
-    launch,
-    chooseThroughput(await throughputOfRuns(t, ws.registry.all()), launch.settings.tflopsPerGpu),
-  );
-  for (const l of planLines(plan)) io.err(`${l}\n`);
+  for (const l of [...planLines(plan), ...checked]) io.err(`${l}\n`);
   const question = `Submit study ${launch.study}: ${plan.rows.length} jobs, ≈ ${Math.round(plan.cptGpuHours).toLocaleString('en-US')} GPU-hours of continued pretraining?`;
   if (!(await confirm(question, values))) {
     io.err('nothing submitted\n');

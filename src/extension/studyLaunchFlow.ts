@@ -1,20 +1,18 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { missingDatasets } from '../core/jobs/datasetCheck';
 import type { JobService } from '../core/jobs/jobService';
 import { labelProblem } from '../core/jobs/labels';
+import { checkLaunch } from '../core/jobs/launchPlan';
 import type { JobEndWatch } from '../core/jobs/present';
 import type { JobRecord, JobRegistry } from '../core/jobs/registry';
-import { throughputOfRuns } from '../core/jobs/runThroughput';
 import {
   type JobSettings,
   LaunchRefused,
-  prepareStudy,
   type StageTemplates,
   type StudyLaunch,
   submitPrepared,
 } from '../core/jobs/studyLaunch';
-import { chooseThroughput, planLines, planSummary, studyPlan } from '../core/jobs/studyPlan';
+import { planLines, planSummary } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
@@ -107,28 +105,14 @@ export class StudyLaunchFlow {
       // Everything that would fail is found before anything is submitted; then the plan, and its cost, is confirmed.
       const conn = deps.clusters.get(choice.cluster);
       const checked = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking study {0}…', choice.study) },
-        async () => {
-          const prepared = await prepareStudy(deps.service, launch);
-          const missing = await missingDatasets(
-            await conn.files(),
-            launch,
-            prepared,
-            await deps.service.home(choice.cluster),
-          );
-          const throughput = chooseThroughput(
-            await throughputOfRuns(conn, deps.registry.all()),
-            launch.settings.tflopsPerGpu,
-          );
-          return {
-            prepared,
-            problems: [...prepared.problems, ...missing],
-            plan: studyPlan(prepared, launch, throughput),
-          };
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('Checking study {0}: datasets, tools and Slurm (sbatch --test-only)…', choice.study),
         },
+        () => checkLaunch(deps.service, conn, launch, deps.registry.all()),
       );
       if (checked.problems.length) throw new LaunchRefused(checked.problems);
-      const lines = planLines(checked.plan);
+      const lines = [...planLines(checked.plan), ...checked.checked];
       for (const l of lines) deps.log.info(`plan of ${choice.study}: ${l}`);
       const submit = vscode.l10n.t('Submit');
       const answer = await vscode.window.showInformationMessage(
@@ -138,7 +122,7 @@ export class StudyLaunchFlow {
           checked.plan.rows.length,
           Math.round(checked.plan.cptGpuHours).toLocaleString('en-US'),
         ),
-        { modal: true, detail: planSummary(checked.plan).join('\n') },
+        { modal: true, detail: planSummary(checked.plan, checked.checked).join('\n') },
         submit,
       );
       if (answer !== submit) return undefined;

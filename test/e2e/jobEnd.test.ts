@@ -38,6 +38,8 @@ before(async () => {
       ...tools.jobs,
       // CPT fails at once (on 2 GPUs, TP × PP = 2 × 2 dividing them is not asked of `false`); the rest runs the stand-ins.
       launchers: { ...jobs.launchers, cpt: 'false' },
+      // `false` has no options to ask about: Launch Study's tool check is off for CPT here.
+      checks: { cpt: 'none' },
       resources: { ...jobs.resources, cpt: { partition: 'gpu', gpusPerNode: 4, timeLimit: '10:00' } },
       trainIters: 4,
       pollSeconds: 2,

@@ -143,6 +143,17 @@ test('Launch Study from the palette: the plan confirmed, 23 jobs submitted as on
     plan,
     /cpt\/Tiny-B: 1 node\(s\) × 4 GPU\(s\) · limit 10:00 · 0\.05B tokens ≈ 4 GPU-hours · after hf-to-megatron\/base/,
   );
+  // What was checked before anything is submitted, and where Slurm would start each CPT job.
+  assert.match(plan, /Checked: the 6 datasets of the blends are on the cluster \(\.idx and \.bin\)/);
+  assert.match(plan, /Checked: \S*pretrain_gpt\.py \(cpt\): all options accepted/);
+  assert.match(plan, new RegExp(`Checked: Slurm accepts all ${JOBS} jobs \\(sbatch --test-only\\)`));
+  for (const recipe of Object.keys(PREFIXES))
+    assert.match(
+      plan,
+      new RegExp(
+        `Expected start of cpt/${recipe} alone: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d on \\S+ \\(partition \\w+\\)`,
+      ),
+    );
   await page.screenshot({ path: path.join(SHOTS, 'study-plan.png') });
   assert.match(plan, /And 4 × hf-to-nemo, 4 × sft, 4 × nemo-to-hf, 4 × eval, 1 × hf-to-megatron, 3 × megatron-to-hf\./);
   await dialog.locator('.monaco-button', { hasText: 'Submit' }).dispatchEvent('click');

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
+import { parseTestOnly } from '../../src/core/jobs/slurm';
 import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
 import {
+  checkLines,
   chooseThroughput,
   cptTokens,
   PAPER_TFLOPS_PER_GPU,
@@ -80,4 +82,69 @@ test('the plan of a study: every job with its resources, dependencies and the CP
     282,
   );
   assert.deepEqual(measured, { tflopsPerGpu: 250, source: 'the mean of 2 finished CPT run(s): S0/cpt/A, S0/cpt/B' });
+});
+
+test('sbatch --test-only: the expected start Slurm prints, with and without the partition of newer controllers', () => {
+  assert.deepEqual(
+    parseTestOnly(
+      'sbatch: Job 4242 to start at 2026-11-27T04:05:06 using 8 processors on nodes gpu[01-02] in partition h100',
+    ),
+    { start: '2026-11-27T04:05:06', processors: 8, nodes: 'gpu[01-02]', partition: 'h100' },
+  );
+  assert.deepEqual(parseTestOnly('sbatch: Job 7 to start at 2026-11-27T04:05:06 using 1 processors on nodes n1'), {
+    start: '2026-11-27T04:05:06',
+    processors: 1,
+    nodes: 'n1',
+  });
+  assert.equal(
+    parseTestOnly('sbatch: error: Batch job submission failed: Requested node configuration is not available'),
+    undefined,
+  );
+});
+
+test('what the plan says was checked: datasets counted once, each tool, Slurm, and each CPT job’s expected start', async () => {
+  const templates = Object.fromEntries(
+    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
+  ) as StageTemplates;
+  const launch = {
+    study: 'S',
+    cluster: 'c',
+    includeBase: false,
+    resultsDir: '/r/results/S',
+    templates,
+    settings: jobSettingsSchema.parse({}),
+    recipes: [
+      { name: 'A', dataPath: ['0.5', '/d/ja', '0.5', '/d/en'], totalTokens: 1e9 },
+      { name: 'B', dataPath: ['1', '/d/ja'], totalTokens: 1e9 },
+    ],
+  };
+  const prepared = await prepareStudy({ remoteRoot: async () => '/r' } as unknown as JobService, launch);
+  const slurm = prepared.jobs.map((j, i) => ({
+    name: j.spec.name,
+    ok: true,
+    message:
+      j.planned.stage === 'cpt'
+        ? `sbatch: Job ${i} to start at 2026-11-27T0${i}:00:00 using 32 processors on nodes g[1-4] in partition gpu`
+        : `sbatch: Job ${i} to start at 2026-11-27T00:00:00 using 1 processors on nodes c1 in partition cpu`,
+  }));
+  const cpt = prepared.jobs.flatMap((j, i) => (j.planned.stage === 'cpt' ? [[j.planned.key, i] as const] : []));
+  assert.deepEqual(
+    checkLines(launch, prepared, {
+      problems: [],
+      tools: [{ stage: 'cpt', program: 'pretrain_gpt.py', ok: true, message: 'all options accepted' }],
+      slurm,
+      jobs: prepared.jobs.length,
+    }),
+    [
+      'Checked: the 2 datasets of the blends are on the cluster (.idx and .bin)',
+      'Checked: tensor × pipeline parallelism divides the GPUs of every job',
+      'Checked: pretrain_gpt.py (cpt): all options accepted',
+      `Checked: Slurm accepts all ${prepared.jobs.length} jobs (sbatch --test-only)`,
+      ...cpt.map(([key, i]) => `Expected start of ${key} alone: 2026-11-27T0${i}:00:00 on g[1-4] (partition gpu)`),
+    ],
+  );
+  assert.deepEqual(
+    cpt.map(([key]) => key),
+    ['cpt/A', 'cpt/B'],
+  );
 });

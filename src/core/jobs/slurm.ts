@@ -42,6 +42,34 @@ export function parseSbatchOutput(stdout: string): string {
   return first;
 }
 
+/**
+ * What `sbatch --test-only` expects: Slurm's sbatch prints "Job %u to start at %s using %u
+ * processors on nodes %s in partition %s" (src/sbatch/sbatch.c; the partition is missing from
+ * controllers of 17.11 and older), the time in Slurm's own format.
+ */
+const expectedStart = z.object({
+  start: z.string().min(1),
+  processors: z.coerce.number().int().nonnegative(),
+  nodes: z.string().min(1),
+  partition: z.string().min(1).optional(),
+});
+export type ExpectedStart = z.infer<typeof expectedStart>;
+
+const TEST_ONLY = /Job \d+ to start at (\S+) using (\d+) processors on nodes (\S+)(?: in partition (\S+))?/;
+
+/** Slurm's expected start of a job checked with `sbatch --test-only`; undefined when it said something else. */
+export function parseTestOnly(message: string): ExpectedStart | undefined {
+  const m = TEST_ONLY.exec(message);
+  if (!m) return undefined;
+  const parsed = expectedStart.safeParse({
+    start: m[1],
+    processors: m[2],
+    nodes: m[3],
+    ...(m[4] ? { partition: m[4] } : {}),
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Fields of one squeue line; the separator is a character no field of ours can hold. */
 export const SQUEUE_FORMAT = ['%i', '%k', '%T', '%r', '%M', '%l', '%N', '%j'].join('\x1f');
 

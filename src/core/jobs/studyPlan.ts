@@ -1,7 +1,9 @@
 import { PAPER_TFLOPS_PER_GPU } from './paperRun';
 import type { SlurmResources } from './resources';
+import { parseTestOnly } from './slurm';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
 import { epochIterations } from './studyLaunch';
+import type { StudyValidation } from './studyValidate';
 
 /**
  * What a study will cost before it is submitted. Training compute is 6 · parameters · tokens
@@ -146,11 +148,47 @@ export function planLines(plan: StudyPlan): string[] {
 }
 
 /**
+ * What was checked before the first submission, for the plan: the blends' datasets on the cluster,
+ * the parallel layout against the GPUs, the installed tools' options, and Slurm's own check
+ * (`sbatch --test-only`) with the start it expects for each CPT job. Only for a study that passed:
+ * a failed one is refused with its problems instead.
+ */
+export function checkLines(
+  launch: Pick<StudyLaunch, 'recipes'>,
+  prepared: PreparedStudy,
+  validation: StudyValidation,
+): string[] {
+  const cpt = prepared.jobs.filter((j) => j.planned.stage === 'cpt');
+  const datasets = new Set(
+    cpt.flatMap((j) => {
+      const words = launch.recipes.find((r) => r.name === j.planned.model)?.dataPath ?? [];
+      return words.filter((_, i) => i % 2 === 1);
+    }),
+  );
+  const lines = [
+    `Checked: the ${datasets.size} datasets of the blends are on the cluster (.idx and .bin)`,
+    `Checked: tensor × pipeline parallelism divides the GPUs of every job`,
+    ...validation.tools.map((t) => `Checked: ${t.program} (${t.stage}): ${t.message}`),
+    `Checked: Slurm accepts all ${validation.slurm.length} jobs (sbatch --test-only)`,
+  ];
+  // The checks ran in the study's order, one per job; a CPT job's start is Slurm's for it alone (its inputs not waited for).
+  prepared.jobs.forEach((job, i) => {
+    if (job.planned.stage !== 'cpt') return;
+    const start = parseTestOnly(validation.slurm[i]?.message ?? '');
+    if (start)
+      lines.push(
+        `Expected start of ${job.planned.key} alone: ${start.start} on ${start.nodes}${start.partition ? ` (partition ${start.partition})` : ''}`,
+      );
+  });
+  return lines;
+}
+
+/**
  * The plan as a confirmation dialog shows it, short enough for a screen whatever the study's size:
  * each CPT job (the cost is there), the other jobs counted by stage, and the total. The whole plan
  * (`planLines`) goes to the log.
  */
-export function planSummary(plan: StudyPlan): string[] {
+export function planSummary(plan: StudyPlan, checked: readonly string[] = []): string[] {
   const all = planLines(plan);
   const cpt = plan.rows
     .map((r, i) => (r.stage === 'cpt' ? all[i] : undefined))
@@ -158,7 +196,7 @@ export function planSummary(plan: StudyPlan): string[] {
   const others = new Map<string, number>();
   for (const r of plan.rows) if (r.stage !== 'cpt') others.set(r.stage, (others.get(r.stage) ?? 0) + 1);
   const rest = [...others].map(([stage, n]) => `${n} × ${stage}`).join(', ');
-  return [...cpt, ...(rest ? [`And ${rest}.`] : []), all.at(-1)!];
+  return [...cpt, ...(rest ? [`And ${rest}.`] : []), all.at(-1)!, ...checked];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ExecResult, RemoteFiles } from '../cluster/transport';
 import { missingDatasets } from './datasetCheck';
 import type { JobService } from './jobService';
-import { type JobSettings, prepareStudy, type StudyLaunch } from './studyLaunch';
+import { type JobSettings, type PreparedStudy, prepareStudy, type StudyLaunch } from './studyLaunch';
 import { quoteValue } from './templates';
 import {
   argparseOptions,
@@ -40,7 +40,17 @@ export async function validateStudy(
   launch: StudyLaunch,
   sftp?: RemoteFiles,
 ): Promise<StudyValidation> {
-  const prepared = await prepareStudy(service, launch);
+  return validatePrepared(service, exec, launch, await prepareStudy(service, launch), sftp);
+}
+
+/** The checks of Validate Study on a study already prepared: Launch Study runs them before its plan. */
+export async function validatePrepared(
+  service: JobService,
+  exec: Exec,
+  launch: StudyLaunch,
+  prepared: PreparedStudy,
+  sftp?: RemoteFiles,
+): Promise<StudyValidation> {
   const problems = [...prepared.problems];
   if (sftp) problems.push(...(await missingDatasets(sftp, launch, prepared, await service.home(launch.cluster))));
   const s = launch.settings;
