@@ -54,6 +54,7 @@ export function activate(context: vscode.ExtensionContext) {
     clusters,
     settings,
     recipes: load,
+    countCache: () => workspace.countCache(),
     exportDir,
     log,
     onResultsFetched: () => panels.reload(),

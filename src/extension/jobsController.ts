@@ -7,6 +7,7 @@ import { isActive, JobEndWatch } from '../core/jobs/present';
 import { type JobRecord, type JobRegistry, workspaceRegistry } from '../core/jobs/registry';
 import type { JobSettings } from '../core/jobs/studyLaunch';
 import { SharedFollowers } from '../core/logs/sharedFollowers';
+import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import type { ClusterManager } from './clusterManager';
 import { COMMANDS } from './commandIds';
@@ -36,6 +37,8 @@ export interface JobsContext {
   readonly clusters: ClusterManager;
   readonly settings: () => { jobs: JobSettings; clusters: readonly ClusterProfile[]; dataRoot: string };
   readonly recipes: () => Promise<RecipeSet>;
+  /** The exact token counts kept, with the files they were read from (a launch checks the files are still those). */
+  readonly countCache?: () => Promise<CountCache>;
   readonly exportDir: () => vscode.Uri | undefined;
   readonly log: vscode.LogOutputChannel;
   /** Results changed on disk: the analysis panels reload. */
@@ -165,6 +168,7 @@ export class JobsController extends Disposable {
       endWatch: this.endWatch,
       settings: ctx.settings,
       recipes: ctx.recipes,
+      countCache: ctx.countCache,
       log: ctx.log,
       changed: () => this.changed(),
     });

@@ -16,6 +16,7 @@ import { planLines, planSummary } from '../core/jobs/studyPlan';
 import { validateStudy } from '../core/jobs/studyValidate';
 import { loadTemplate, STAGES } from '../core/jobs/templates';
 import { exportBlend } from '../core/recipe/blend';
+import type { CountCache } from '../core/recipe/countCache';
 import type { RecipeSet } from '../core/recipe/resolve';
 import type { ClusterManager } from './clusterManager';
 import { refuse } from './jobDialogs';
@@ -35,6 +36,7 @@ export interface LaunchDeps {
   readonly endWatch: JobEndWatch;
   readonly settings: () => { jobs: JobSettings; dataRoot: string };
   readonly recipes: () => Promise<RecipeSet>;
+  readonly countCache?: () => Promise<CountCache>;
   readonly log: vscode.LogOutputChannel;
   /** Jobs were added or changed: the tree redraws, and the next poll comes soon. */
   readonly changed: () => void;
@@ -197,6 +199,7 @@ export class StudyLaunchFlow {
     });
     const root = await this.deps.service.remoteRoot(choice.cluster);
     const { templates, overrides } = await this.templates();
+    const counts = await this.deps.countCache?.();
     return {
       study: choice.study,
       cluster: choice.cluster,
@@ -206,6 +209,7 @@ export class StudyLaunchFlow {
       templates,
       overrides,
       resultsDir: path.posix.join(root, 'results', choice.study),
+      counted: counts && ((prefix: string) => counts.clusterCount(choice.cluster, prefix)),
     };
   }
 

@@ -8,7 +8,12 @@ import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { missingDatasets } from '../../src/core/jobs/datasetCheck';
 import type { JobService } from '../../src/core/jobs/jobService';
-import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
+import {
+  jobSettingsSchema,
+  prepareStudy,
+  type StageTemplates,
+  type StudyLaunch,
+} from '../../src/core/jobs/studyLaunch';
 import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
 import { exportBlend } from '../../src/core/recipe/blend';
@@ -168,8 +173,18 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
 
     // The dataset rewritten on the cluster (another size): read again, and the cache holds the new count.
     const sftp = await again.files();
+    const medical = `${root}/ja/medical_text_document`;
+    const before = second.cache.clusterCount('loopback', medical)!;
+    const launch = await cptLaunch(['1', medical], (prefix) => second.cache.clusterCount('loopback', prefix));
+    assert.deepEqual(await missingDatasets(sftp, launch.launch, launch.prepared, c.home), []);
     await uploadAtomic(sftp, encodeIndex([1000, 2000, 500, 1], [0, 4]), `${root}/ja/medical_text_document.idx`);
     await uploadAtomic(sftp, Buffer.alloc(2 * 3501), `${root}/ja/medical_text_document.bin`);
+    // Before counting again, a launch is refused: its blend's weights came from the files that were.
+    const idxNow = (await sftp.stat(`${medical}.idx`)).size;
+    assert.deepEqual(await missingDatasets(sftp, launch.launch, launch.prepared, c.home), [
+      `cpt/Remote: ${medical}.bin changed on the cluster since its tokens were counted (${before.countedAt}: ${before.bin.size} bytes, now ${2 * 3501}): the blend's weights came from that count; count again (Count Dataset Tokens on Cluster)`,
+      `cpt/Remote: ${medical}.idx changed on the cluster since its tokens were counted (${before.countedAt}: ${before.idx.size} bytes, now ${idxNow}): the blend's weights came from that count; count again (Count Dataset Tokens on Cluster)`,
+    ]);
     const changed = await countDatasetsOnCluster(again, second.remoteDatasets(root), { cache: second.cache });
     assert.deepEqual(changed.reused, []);
     assert.equal(
@@ -181,3 +196,20 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
     again.dispose();
   }
 });
+
+/** A one-recipe study of CPT on `dataPath`, prepared; `counted` as the editor passes its count cache. */
+async function cptLaunch(dataPath: string[], counted: StudyLaunch['counted']) {
+  const launch: StudyLaunch = {
+    study: run,
+    cluster: 'loopback',
+    includeBase: false,
+    settings: jobSettingsSchema.parse({}),
+    templates: Object.fromEntries(
+      await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
+    ) as StageTemplates,
+    resultsDir: `${root}/results`,
+    recipes: [{ name: 'Remote', dataPath, totalTokens: 3500 }],
+    counted,
+  };
+  return { launch, prepared: await prepareStudy({ remoteRoot: async () => root } as unknown as JobService, launch) };
+}

@@ -11,7 +11,7 @@ import type { PreparedStudy, StudyLaunch } from './studyLaunch';
  */
 export async function missingDatasets(
   sftp: RemoteFiles,
-  launch: Pick<StudyLaunch, 'recipes'>,
+  launch: Pick<StudyLaunch, 'recipes' | 'counted'>,
   prepared: PreparedStudy,
   home: string,
 ): Promise<string[]> {
@@ -35,10 +35,17 @@ export async function missingDatasets(
       }
       checks.push(
         (async () => {
-          for (const ext of ['idx', 'bin']) {
+          const counted = launch.counted?.(prefix);
+          for (const ext of ['idx', 'bin'] as const) {
             try {
               const st = await sftpCall.stat(sftp, `${abs}.${ext}`);
               if (!st.isFile()) problems.push(`${job.planned.key}: ${abs}.${ext} on the cluster is not a regular file`);
+              const then = counted?.[ext];
+              // SFTP gives whole seconds, as the count's own stamps were taken.
+              if (then && (then.size !== st.size || then.mtimeMs !== st.mtime * 1000))
+                problems.push(
+                  `${job.planned.key}: ${abs}.${ext} changed on the cluster since its tokens were counted (${counted!.countedAt}: ${then.size} bytes, now ${st.size}): the blend's weights came from that count; count again (Count Dataset Tokens on Cluster)`,
+                );
             } catch (e) {
               const code = (e as { code?: number }).code;
               problems.push(

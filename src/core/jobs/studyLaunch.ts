@@ -152,6 +152,19 @@ export interface StudyLaunch {
   readonly templates: StageTemplates;
   /** Absolute directory on the cluster for results, e.g. <root>/results/<study>. */
   readonly resultsDir: string;
+  /**
+   * What a blend's dataset (its prefix as the blend names it) measured when its tokens were counted
+   * on this cluster, if they were: the blend's weights came from that count, so the files must still
+   * be those.
+   */
+  readonly counted?: (prefix: string) => CountedFiles | undefined;
+}
+
+/** The `.idx` and `.bin` sizes and times (ms) a count was read from, and when. */
+export interface CountedFiles {
+  readonly countedAt: string;
+  readonly idx: { readonly size: number; readonly mtimeMs: number };
+  readonly bin: { readonly size: number; readonly mtimeMs: number };
 }
 
 /** One epoch of a corpus: ⌈tokens / (global batch × sequence length)⌉ iterations. */

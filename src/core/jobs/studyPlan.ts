@@ -154,7 +154,7 @@ export function planLines(plan: StudyPlan): string[] {
  * a failed one is refused with its problems instead.
  */
 export function checkLines(
-  launch: Pick<StudyLaunch, 'recipes'>,
+  launch: Pick<StudyLaunch, 'recipes' | 'counted'>,
   prepared: PreparedStudy,
   validation: StudyValidation,
 ): string[] {
@@ -165,8 +165,9 @@ export function checkLines(
       return words.filter((_, i) => i % 2 === 1);
     }),
   );
+  const counted = [...datasets].filter((d) => launch.counted?.(d)).length;
   const lines = [
-    `Checked: the ${datasets.size} datasets of the blends are on the cluster (.idx and .bin)`,
+    `Checked: the ${datasets.size} datasets of the blends are on the cluster (.idx and .bin)${counted ? `, ${counted} of them as they were when counted` : ''}`,
     `Checked: tensor × pipeline parallelism divides the GPUs of every job`,
     ...validation.tools.map((t) => `Checked: ${t.program} (${t.stage}): ${t.message}`),
     `Checked: Slurm accepts all ${validation.slurm.length} jobs (sbatch --test-only)`,
