@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import {
-  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -237,7 +236,6 @@ test('two CPT runs of a study compared: both curves on every chart, the x-axis s
   await page.waitForTimeout(RESIZE_SETTLE_MS);
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'compare-runs.png') });
-  copyFileSync(path.join(SHOTS, 'compare-runs.png'), path.join(ROOT, 'docs', 'compare-runs.png'));
 });
 
 test('a chart exports as a figure named by its metric and x-axis: titled, light background; again, no copy', async () => {
