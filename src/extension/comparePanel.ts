@@ -23,8 +23,8 @@ import {
   type CompareToPage,
   compareProtocol,
   compareView,
-  MAX_BATCH,
 } from '../protocol/compare';
+import { MAX_BATCH } from '../protocol/panelProtocol';
 import { openPanel, Panel, type PanelContext, type PanelDescriptor, registerPanelSerializer } from './panelHost';
 
 const COMPARE_PANEL: PanelDescriptor<CompareToPage, CompareToHost> = {

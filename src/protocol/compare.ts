@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { comparedRun, METRICS, runPoint, runSummary, X_AXES } from '../core/logs/runComparison';
 import { MAX_SMOOTHING } from '../core/logs/smoothing';
-import { type PanelProtocol, pngDataUrl } from './panelProtocol';
+import { MAX_BATCH, type PanelProtocol, pngDataUrl } from './panelProtocol';
 
 /** The messages of the Compare Runs panel, built from the core's own shapes of a run and its summary. */
 
-/** More points than one `points` message carries (a bigger backlog goes as a whole `runs`); bounds what a page takes in at once. */
-export const MAX_BATCH = 100_000;
 /** More runs than one comparison can show legibly; bounds a restored page's state. */
 const MAX_RUNS = 64;
 const tag = z.string().min(1).max(200);
@@ -32,7 +30,10 @@ const toPage = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('points'),
-      /** Per live run, the points new (or rewritten) since the last message: merged by iteration, not replacing the run. */
+      /**
+       * Per live run, the points new (or rewritten) since the last message: merged by iteration, not
+       * replacing the run. A bigger backlog than MAX_BATCH goes as a whole `runs` message.
+       */
       runs: z.array(z.object({ id: tag, points: z.array(runPoint).max(MAX_BATCH) }).strict()).max(MAX_RUNS),
       /** Every run's summary as it stands now (small: one row per run). */
       summaries: z.array(runSummary).readonly(),

@@ -8,6 +8,9 @@ import { z } from 'zod';
  */
 
 /** The page is listening: the extension sends its data only after this. */
+/** The most points or iterations one message of a live chart carries: bounds what a page takes in at once. */
+export const MAX_BATCH = 100_000;
+
 export const readyMessage = z.object({ type: z.literal('ready') }).strict();
 /** An export was written (its file name, for the page's status line). */
 export const exportedMessage = z.object({ type: z.literal('exported'), file: z.string() }).strict();

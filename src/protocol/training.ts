@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { type IterationMetrics, iterationMetrics } from '../core/logs/iterationMetrics';
 import { MAX_SMOOTHING } from '../core/logs/smoothing';
-import { type PanelProtocol, pngDataUrl } from './panelProtocol';
+import { MAX_BATCH, type PanelProtocol, pngDataUrl } from './panelProtocol';
 
 /** The messages of the live training chart (loss, grad norm, learning rate, throughput of a CPT job). */
-
-/** More iterations than any one message needs; bounds what a page must take in at once. */
-const MAX_BATCH = 100_000;
 
 const toPage = z.discriminatedUnion('type', [
   z

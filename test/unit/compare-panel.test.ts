@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { runPoints, seqLengthOfScript, summarize } from '../../src/core/logs/runComparison';
 import { recipeColours } from '../../src/protocol/colours';
-import { COMPARE_STRINGS, compareProtocol, compareView, MAX_BATCH } from '../../src/protocol/compare';
-import { parseMessage } from '../../src/protocol/panelProtocol';
+import { COMPARE_STRINGS, compareProtocol, compareView } from '../../src/protocol/compare';
+import { MAX_BATCH, parseMessage } from '../../src/protocol/panelProtocol';
 import { ROOT } from './helpers';
 
 /** What postMessage does to a message: plain JSON (undefined fields vanish, nothing else changes). */
