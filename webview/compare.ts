@@ -5,13 +5,13 @@ import {
   chartSeries,
   type FigureText,
   formatSlurmDuration,
-  MAX_SMOOTHING,
   type Metric,
   mergePoints,
   PUBLICATION_STYLE,
   type XAxis,
 } from '../src/protocol/views';
 import { applyTheme, type RunCurve, runsConfig, themeStyle } from './lib/charts';
+import { curveControls } from './lib/curveControls';
 import { h, type Strings, t } from './lib/dom';
 import { type Figure, figurePng, figureSvg } from './lib/export';
 import { listen, loadState, poster, saveState } from './lib/host';
@@ -150,35 +150,7 @@ function controls(): HTMLElement {
         ),
       ),
     ),
-    h(
-      'label',
-      {},
-      t(strings, 'Smoothing'),
-      ' ',
-      h('input', {
-        type: 'range',
-        id: 'smoothing',
-        min: '0',
-        max: String(MAX_SMOOTHING),
-        step: '0.01',
-        value: String(view.smoothing),
-        onchange: (e) => setView({ smoothing: Number((e.target as HTMLInputElement).value) }),
-      }),
-      ' ',
-      h('span', { id: 'smoothing-value' }, view.smoothing.toFixed(2)),
-    ),
-    h(
-      'label',
-      {},
-      h('input', {
-        type: 'checkbox',
-        id: 'log-loss',
-        checked: view.logLoss,
-        onchange: (e) => setView({ logLoss: (e.target as HTMLInputElement).checked }),
-      }),
-      ' ',
-      t(strings, 'Log scale for loss'),
-    ),
+    ...curveControls(strings, view, setView),
     h(
       'label',
       {},

@@ -1,7 +1,8 @@
 import { Chart, LinearScale, LineController, LineElement, LogarithmicScale, PointElement } from 'chart.js';
 import { type TrainingToPage, type TrainingView, trainingProtocol, trainingView } from '../src/protocol/training';
-import { MAX_SMOOTHING, smoothEma } from '../src/protocol/views';
+import { smoothEma } from '../src/protocol/views';
 import { applyTheme, backgroundPlugin, PALETTE, stackedPng } from './lib/charts';
+import { curveControls } from './lib/curveControls';
 import { h, type Strings, t } from './lib/dom';
 import { listen, loadState, poster, saveState } from './lib/host';
 
@@ -145,49 +146,22 @@ function exportPng() {
 function draw() {
   curves?.destroy();
   schedule?.destroy();
-  const smoothingLabel = h('span', { id: 'smoothing-value' }, view.smoothing.toFixed(2));
   const lossCanvas = h('canvas', { id: 'training-chart', role: 'img', 'aria-label': t(strings, 'lm loss') });
   const lrCanvas = h('canvas', { id: 'schedule-chart', role: 'img', 'aria-label': t(strings, 'learning rate') });
   const lossBox = h('div', { class: 'chart' }, lossCanvas);
   const lrBox = h('div', { class: 'chart' }, lrCanvas);
-  document.getElementById('charts')?.replaceChildren(
-    h(
-      'div',
-      { class: 'toolbar controls' },
+  document
+    .getElementById('charts')
+    ?.replaceChildren(
       h(
-        'label',
-        {},
-        t(strings, 'Smoothing'),
-        ' ',
-        h('input', {
-          type: 'range',
-          id: 'smoothing',
-          min: '0',
-          max: String(MAX_SMOOTHING),
-          step: '0.01',
-          value: String(view.smoothing),
-          onchange: (e) => setView({ smoothing: Number((e.target as HTMLInputElement).value) }),
-        }),
-        ' ',
-        smoothingLabel,
+        'div',
+        { class: 'toolbar controls' },
+        ...curveControls(strings, view, setView),
+        h('button', { type: 'button', 'data-export': 'training:png', onclick: exportPng }, t(strings, 'Export PNG')),
       ),
-      h(
-        'label',
-        {},
-        h('input', {
-          type: 'checkbox',
-          id: 'log-loss',
-          checked: view.logLoss,
-          onchange: (e) => setView({ logLoss: (e.target as HTMLInputElement).checked }),
-        }),
-        ' ',
-        t(strings, 'Log scale for loss'),
-      ),
-      h('button', { type: 'button', 'data-export': 'training:png', onclick: exportPng }, t(strings, 'Export PNG')),
-    ),
-    lossBox,
-    lrBox,
-  );
+      lossBox,
+      lrBox,
+    );
   lossBox.style.height = '360px';
   lrBox.style.height = '240px';
   curves = lossChart(lossCanvas);

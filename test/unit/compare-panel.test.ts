@@ -196,10 +196,12 @@ test('a colour per recipe, by sorted name: the same whatever order the runs were
 
 test('every text the compare page shows is one of its translated strings, each in Japanese', () => {
   const page = readFileSync(path.join(ROOT, 'webview', 'compare.ts'), 'utf8');
-  // Passed to t() directly, or through the chart titles, the axis titles and the table's head.
+  const controls = readFileSync(path.join(ROOT, 'webview', 'lib', 'curveControls.ts'), 'utf8');
+  // Passed to t() directly (here or in the curve controls shared with the training chart), or through
+  // the chart titles, the axis titles and the table's head.
   const head = page.slice(page.indexOf('const head = ['), page.indexOf('];', page.indexOf('const head = [')));
   const all = [
-    ...page.matchAll(/\bt\(strings, '([^']+)'/g),
+    ...`${page}\n${controls}`.matchAll(/\bt\(strings, '([^']+)'/g),
     ...page.matchAll(/\b(?:title|iteration|samples|tokens): '([^']+)'/g),
     ...head.matchAll(/'([^']+)'/g),
   ].map((m) => m[1]);

@@ -65,7 +65,9 @@ test('package.nls.ja.json translates every key of package.nls.json, and package.
 function pageKeys(): Set<string> {
   const out = new Set<string>();
   const pages = ['scores.ts', 'correlations.ts'].map((f) => path.join(ROOT, 'webview', f));
-  for (const f of [...pages, ...sources(path.join(ROOT, 'webview', 'lib'))]) {
+  // The curve controls belong to the training chart and Compare Runs, which send their own strings (tested with them).
+  const libs = sources(path.join(ROOT, 'webview', 'lib')).filter((f) => path.basename(f) !== 'curveControls.ts');
+  for (const f of [...pages, ...libs]) {
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/\bt\(\s*strings,\s*'((?:[^'\\]|\\.)*)'/g)) out.add(m[1].replace(/\\'/g, "'"));
     for (const m of text.matchAll(/\bt\(\s*strings,\s*"((?:[^"\\]|\\.)*)"/g)) out.add(m[1].replace(/\\"/g, '"'));

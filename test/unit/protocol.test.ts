@@ -346,7 +346,10 @@ test('a long log read at once reaches the training page in appends it accepts, e
 });
 
 test('every text the training page shows is one of its translated strings', () => {
-  const page = readFileSync(path.join(ROOT, 'webview', 'training.ts'), 'utf8');
+  // The page and the curve controls it shares with Compare Runs.
+  const page = ['training.ts', 'lib/curveControls.ts']
+    .map((f) => readFileSync(path.join(ROOT, 'webview', f), 'utf8'))
+    .join('\n');
   const used = [...page.matchAll(/\bt\(strings, '([^']+)'/g)].map((m) => m[1]);
   assert.ok(used.length >= 8, `found ${used.length}`);
   assert.deepEqual(
