@@ -8,23 +8,17 @@ import type { ClusterConnection } from '../../src/core/cluster/connection';
 import { uploadAtomic } from '../../src/core/cluster/sftp';
 import { missingDatasets } from '../../src/core/jobs/datasetCheck';
 import type { JobService } from '../../src/core/jobs/jobService';
-import {
-  jobSettingsSchema,
-  prepareStudy,
-  type StageTemplates,
-  type StudyLaunch,
-} from '../../src/core/jobs/studyLaunch';
-import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
+import { jobSettingsSchema, prepareStudy, type StudyLaunch } from '../../src/core/jobs/studyLaunch';
 import { encodeIndex } from '../../src/core/megatron/indexedDataset';
 import { exportBlend } from '../../src/core/recipe/blend';
 import { RecipeCatalog } from '../../src/core/recipe/catalog';
 import { CountCache, loadCountCache, saveCountCache } from '../../src/core/recipe/countCache';
 import { countDatasetsOnCluster } from '../../src/core/recipe/recipeCounts';
 import { mixedCounts } from '../../src/core/recipe/report';
+import { shippedTemplates } from '../unit/helpers';
 import { connection, type LoopbackCluster, loopbackCluster } from './cluster';
 
 /** Counts of datasets on the loopback cluster: kept across a reload, and never mixed or lost without a word. */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const run = `k${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
 let conn: ClusterConnection;
@@ -98,24 +92,10 @@ test('a dataset missing on the cluster is named where a declared count stands in
       [900e6, `${root}/en/gone_text_document`],
     ],
   );
-  const launch = {
-    study: run,
-    cluster: 'loopback',
-    includeBase: false,
-    settings: jobSettingsSchema.parse({}),
-    templates: Object.fromEntries(
-      await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-    ) as StageTemplates,
-    resultsDir: `${root}/results`,
-    recipes: [
-      {
-        name: 'Remote',
-        dataPath: blend.entries.flatMap((e) => [String(e.weight), e.prefix]),
-        totalTokens: recipe.statistics.total,
-      },
-    ],
-  };
-  const prepared = await prepareStudy({ remoteRoot: async () => root } as unknown as JobService, launch);
+  const { launch, prepared } = await cptLaunch(
+    blend.entries.flatMap((e) => [String(e.weight), e.prefix]),
+    recipe.statistics.total,
+  );
   assert.deepEqual(await missingDatasets(await conn.files(), launch, prepared, c.home), [
     `cpt/Remote: the blend's dataset ${root}/en/gone_text_document is missing on the cluster (no ${root}/en/gone_text_document.idx)`,
   ]);
@@ -175,7 +155,7 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
     const sftp = await again.files();
     const medical = `${root}/ja/medical_text_document`;
     const before = second.cache.clusterCount('loopback', medical)!;
-    const launch = await cptLaunch(['1', medical], (prefix) => second.cache.clusterCount('loopback', prefix));
+    const launch = await cptLaunch(['1', medical], 3500, (prefix) => second.cache.clusterCount('loopback', prefix));
     assert.deepEqual(await missingDatasets(sftp, launch.launch, launch.prepared, c.home), []);
     await uploadAtomic(sftp, encodeIndex([1000, 2000, 500, 1], [0, 4]), `${root}/ja/medical_text_document.idx`);
     await uploadAtomic(sftp, Buffer.alloc(2 * 3501), `${root}/ja/medical_text_document.bin`);
@@ -198,17 +178,15 @@ test('a count read on the cluster survives a reload (a new catalog and connectio
 });
 
 /** A one-recipe study of CPT on `dataPath`, prepared; `counted` as the editor passes its count cache. */
-async function cptLaunch(dataPath: string[], counted: StudyLaunch['counted']) {
+async function cptLaunch(dataPath: string[], totalTokens: number, counted?: StudyLaunch['counted']) {
   const launch: StudyLaunch = {
     study: run,
     cluster: 'loopback',
     includeBase: false,
     settings: jobSettingsSchema.parse({}),
-    templates: Object.fromEntries(
-      await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-    ) as StageTemplates,
+    templates: await shippedTemplates(),
     resultsDir: `${root}/results`,
-    recipes: [{ name: 'Remote', dataPath, totalTokens: 3500 }],
+    recipes: [{ name: 'Remote', dataPath, totalTokens }],
     counted,
   };
   return { launch, prepared: await prepareStudy({ remoteRoot: async () => root } as unknown as JobService, launch) };

@@ -9,12 +9,12 @@ import type { ClusterTransport } from '../../src/core/cluster/transport';
 import { JobService, type JobSpec, newTag } from '../../src/core/jobs/jobService';
 import { isFinished } from '../../src/core/jobs/jobState';
 import { type JobRecord, JobRegistry } from '../../src/core/jobs/registry';
-import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
 import { jobSettingsSchema, launchStudy } from '../../src/core/jobs/studyLaunch';
 import { validateStudy } from '../../src/core/jobs/studyValidate';
-import { loadTemplate, renderStage, STAGES } from '../../src/core/jobs/templates';
+import { renderStage } from '../../src/core/jobs/templates';
 import { LogFollower } from '../../src/core/logs/logFollower';
 import { MegatronMetrics, parseIterationLine } from '../../src/core/logs/megatronLog';
+import { shippedTemplates } from '../unit/helpers';
 import { type LoopbackCluster, loopbackCluster, type TestHost, TRANSPORT, testHost } from './cluster';
 import { lineageOf, type StudyTools, setupStudyTools, standInScore } from './studyCluster';
 
@@ -23,7 +23,6 @@ import { lineageOf, type StudyTools, setupStudyTools, standInScore } from './stu
  * NeMo and med-eval (which refuse what the real tools refuse) as launchers. Runs over SSH, and with the
  * `local` profile when CORPUS_LAB_TEST_TRANSPORT=local (see ./cluster.ts).
  */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const run = `j${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 let c: LoopbackCluster;
 let host: TestHost;
@@ -36,12 +35,6 @@ let timeoutJob: JobRecord;
 let tools: StudyTools;
 let settings: ReturnType<typeof jobSettingsSchema.parse>;
 const PREFIXES = ['ja/a_text_document', 'en/b_text_document'];
-
-async function templates() {
-  return Object.fromEntries(
-    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-  ) as StageTemplates;
-}
 
 /** A lone CPT job (1 GPU, TP = PP = 1) from the shipped template; with no checkpoint to load it starts from random weights. */
 function cptSpec(model: string, trainIters: number, t: { file: string; text: string }, timeLimit = '10:00'): JobSpec {
@@ -108,7 +101,7 @@ before(async () => {
   tools = await setupStudyTools(conn, home, run, PREFIXES);
   settings = jobSettingsSchema.parse({ ...tools.jobs, trainIters: 8 });
   // Started first: Slurm enforces a one-minute limit only after a minute; the last test checks it.
-  timeoutJob = await service.submit(cptSpec('timeout', 999999, (await templates()).cpt, '1'));
+  timeoutJob = await service.submit(cptSpec('timeout', 999999, (await shippedTemplates()).cpt, '1'));
 });
 
 after(async () => {
@@ -126,7 +119,7 @@ test('a study launch: the paper pipeline with every conversion, through the tool
       cluster: 'loopback',
       includeBase: true,
       settings,
-      templates: await templates(),
+      templates: await shippedTemplates(),
       resultsDir: `${home}/corpus-lab-${run}/results/${run}`,
       recipes: [
         {
@@ -201,7 +194,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
     cluster: 'loopback',
     includeBase: true,
     settings,
-    templates: await templates(),
+    templates: await shippedTemplates(),
     resultsDir: `${home}/corpus-lab-${run}/results/${run}-v`,
     recipes: [
       {
@@ -249,7 +242,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
   );
 
   // The old templates' mistakes, as a workspace template would bring them back: each named with its job and line.
-  const t = await templates();
+  const t = await shippedTemplates();
   const old = {
     ...t,
     cpt: {
@@ -292,7 +285,7 @@ test('Validate Study: every option of every job asked of the installed tools, ev
 });
 
 test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm (dependency never satisfied)', async () => {
-  const t = await templates();
+  const t = await shippedTemplates();
   const cpt = await service.submit(cptSpec('broken', 13, t.cpt));
   const sftSpec = cptSpec('broken-sft', 4, t.cpt);
   // Its input is what the CPT job makes, in the CPT job's run directory.
@@ -354,7 +347,7 @@ test('a failing CPT is FAILED, and its SFT and evaluation are cancelled by Slurm
 });
 
 test('cancel: a running job becomes CANCELLED', async () => {
-  const job = await service.submit(cptSpec('cancel-me', 999999, (await templates()).cpt));
+  const job = await service.submit(cptSpec('cancel-me', 999999, (await shippedTemplates()).cpt));
   await until('it to run', async () => {
     await service.poll('loopback');
     return registry.get(job.tag)!.state === 'RUNNING';
@@ -366,7 +359,7 @@ test('cancel: a running job becomes CANCELLED', async () => {
 });
 
 test('sbatch --test-only validates without submitting; a bad partition is Slurm’s error', async () => {
-  const t = await templates();
+  const t = await shippedTemplates();
   const checks = async () =>
     (await conn.exec(['squeue', '--me', '--noheader', '--states=all', '--format=%j'])).stdout
       .split('\n')
@@ -399,7 +392,7 @@ test('a reply lost with the connection: the job is found by its tag, recorded on
     sbatch: `${home}/fake/sbatch-slow`,
   });
   await conn.exec(['rm', '-f', pidFile]);
-  const submitting = slow.submit(cptSpec('lost-reply', 4, (await templates()).cpt));
+  const submitting = slow.submit(cptSpec('lost-reply', 4, (await shippedTemplates()).cpt));
   let pid = '';
   await until(
     'sbatch to have run',
@@ -427,7 +420,7 @@ test('a poll while a job is being submitted leaves it to its submission: never U
     remoteRoot: () => `corpus-lab-${run}`,
     sbatch: `${home}/fake/sbatch-late`,
   });
-  const spec = { ...cptSpec('polled', 4, (await templates()).cpt), tag: newTag(run, 'cpt', 'polled') };
+  const spec = { ...cptSpec('polled', 4, (await shippedTemplates()).cpt), tag: newTag(run, 'cpt', 'polled') };
   const submitting = late.submit(spec);
   await until('the record to be written', async () => registry.get(spec.tag)?.state === 'SUBMITTING', 20_000);
   const { changed } = await late.poll('loopback');
@@ -444,7 +437,7 @@ test('a poll while a job is being submitted leaves it to its submission: never U
 });
 
 test('following a log live: a dropped connection (locally, a killed tail) loses and repeats no line; a huge log opens at its tail', async () => {
-  const job = await service.submit(cptSpec('follow', 60, (await templates()).cpt));
+  const job = await service.submit(cptSpec('follow', 60, (await shippedTemplates()).cpt));
   const follower = new LogFollower(conn, job.log);
   const lines: string[] = [];
   follower.on('lines', (l: string[]) => lines.push(...l));

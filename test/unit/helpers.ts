@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
+import type { StageTemplates } from '../../src/core/jobs/studyLaunch';
+import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 
 /** The repository root, from the compiled test file in out/test/unit. */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -27,4 +29,11 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** The job templates the extension ships, one per stage, as a launch loads them. */
+export async function shippedTemplates(): Promise<StageTemplates> {
+  return Object.fromEntries(
+    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
+  ) as StageTemplates;
 }

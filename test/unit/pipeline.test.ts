@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { safeLabel } from '../../src/core/jobs/labels';
@@ -10,10 +9,9 @@ import {
   LaunchRefused,
   launchStudy,
   prepareStudy,
-  type StageTemplates,
   type StudyLaunch,
 } from '../../src/core/jobs/studyLaunch';
-import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
+import { STAGES } from '../../src/core/jobs/templates';
 import {
   argparseOptions,
   hydraKeys,
@@ -23,7 +21,7 @@ import {
   toolInvocations,
   unknownOptions,
 } from '../../src/core/jobs/toolCheck';
-import { ROOT } from './helpers';
+import { shippedTemplates } from './helpers';
 
 const ALL = new Set<Converter>(CONVERTERS);
 const paper = pipelineSchema.parse({});
@@ -134,12 +132,6 @@ test('artifacts that do not connect are refused, naming both stages and kinds', 
   assert.deepEqual(converterPath('megatron', 'nemo', ALL), ['megatron-to-hf', 'hf-to-nemo']);
   assert.equal(converterPath('nemo', 'megatron', new Set<Converter>(['nemo-to-hf'])), undefined);
 });
-
-async function shippedTemplates(): Promise<StageTemplates> {
-  return Object.fromEntries(
-    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-  ) as StageTemplates;
-}
 
 const service = { remoteRoot: async () => '/home/u/corpus-lab' } as unknown as JobService;
 

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
 import { parseTestOnly } from '../../src/core/jobs/slurm';
-import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
+import { jobSettingsSchema, prepareStudy } from '../../src/core/jobs/studyLaunch';
 import {
   checkLines,
   chooseThroughput,
@@ -15,8 +14,7 @@ import {
   studyPlan,
   trainingGpuHours,
 } from '../../src/core/jobs/studyPlan';
-import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
-import { ROOT } from './helpers';
+import { shippedTemplates } from './helpers';
 
 test('GPU-hours from 6·N·D: the paper’s anchor, and EnJa-Base as the issue computes it by hand', () => {
   // 6 · 13e9 · 80e9 FLOPs in 24 h on 256 GPUs.
@@ -37,9 +35,7 @@ test('Slurm time limits in hours', () => {
 });
 
 test('the plan of a study: every job with its resources, dependencies and the CPT estimate', async () => {
-  const templates = Object.fromEntries(
-    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-  ) as StageTemplates;
+  const templates = await shippedTemplates();
   const launch = {
     study: 'S',
     cluster: 'c',
@@ -103,9 +99,7 @@ test('sbatch --test-only: the expected start Slurm prints, with and without the 
 });
 
 test('what the plan says was checked: datasets counted once, each tool, Slurm, and each CPT job’s expected start', async () => {
-  const templates = Object.fromEntries(
-    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-  ) as StageTemplates;
+  const templates = await shippedTemplates();
   const launch = {
     study: 'S',
     cluster: 'c',

@@ -3,9 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobService } from '../../src/core/jobs/jobService';
-import { jobSettingsSchema, prepareStudy, type StageTemplates } from '../../src/core/jobs/studyLaunch';
+import { jobSettingsSchema, prepareStudy } from '../../src/core/jobs/studyLaunch';
 import { checkEvalTemplates } from '../../src/core/jobs/studyValidate';
-import { loadTemplate, STAGES } from '../../src/core/jobs/templates';
 import {
   argparseOptions,
   hydraKeys,
@@ -15,7 +14,7 @@ import {
   toolInvocations,
   unknownOptions,
 } from '../../src/core/jobs/toolCheck';
-import { ROOT } from './helpers';
+import { ROOT, shippedTemplates } from './helpers';
 
 /**
  * Every shipped template, rendered with the default settings (the paper's study), against the
@@ -43,9 +42,7 @@ function ask(program: string, flag: string, extra: string[] = [], before: readon
 }
 
 test('every option of every shipped template, with the default settings, is one the real tool accepts', async () => {
-  const templates = Object.fromEntries(
-    await Promise.all(STAGES.map(async (s) => [s, await loadTemplate(s, path.join(ROOT, 'templates'))])),
-  ) as StageTemplates;
+  const templates = await shippedTemplates();
   const settings = jobSettingsSchema.parse({});
   const prepared = await prepareStudy({ remoteRoot: async () => '/home/u/corpus-lab' } as unknown as JobService, {
     study: 'paper',
