@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { openSftpRange } from '../cluster/sftpRangeReader';
 import type { ClusterTransport } from '../cluster/transport';
 import { type FollowerEvents, LogFollower } from './logFollower';
 import { LogLineSplitter } from './megatronLog';
@@ -160,17 +161,24 @@ export class SharedFollowers {
     return view;
   }
 
-  /** The lines of bytes [from, upTo) of the log, read once: from 0, or from the window's start (its first partial line dropped). */
+  /**
+   * The lines of bytes [from, upTo) of the log, read once: from 0, or from the window's start (its
+   * first partial line dropped). Only those bytes are read: a document joining a chart on a
+   * gigabyte log fetches its last MiB, not the log.
+   */
   private async readHistory(cluster: string, path: string, upTo: number, history: History, view: FollowView) {
     if (upTo === 0) return;
-    const whole = await (await this.connection(cluster).files()).readFile(path);
-    const end = Math.min(upTo, whole.length);
-    const window = history === 'all' ? end : history.window;
-    const from = Math.max(0, end - window);
-    const splitter = new LogLineSplitter();
-    let lines = splitter.push(whole.subarray(from, end));
-    if (from > 0) lines = lines.slice(1);
-    view.history(lines, from);
+    const log = await openSftpRange(await this.connection(cluster).files(), path);
+    try {
+      const end = Math.min(upTo, log.size);
+      const from = history === 'all' ? 0 : Math.max(0, end - history.window);
+      const splitter = new LogLineSplitter();
+      let lines = splitter.push(await log.read(from, end - from));
+      if (from > 0) lines = lines.slice(1);
+      view.history(lines, from);
+    } finally {
+      await log.close().catch(() => undefined);
+    }
   }
 
   dispose() {
