@@ -32,7 +32,10 @@ export type RemoteCount =
     }
   | { readonly prefix: string; readonly ok: false; readonly error: string };
 
-const stampOf = (st: { size: number; mtime: number }): RemoteStamp => ({ size: st.size, mtimeMs: st.mtime * 1000 });
+export const stampOf = (st: { size: number; mtime: number }): RemoteStamp => ({
+  size: st.size,
+  mtimeMs: st.mtime * 1000,
+});
 
 /**
  * Token counts of Megatron datasets on the cluster, over one SFTP session. Every request of every

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { stampOf } from '../cluster/remoteDatasets';
 import { SFTP_NO_SUCH_FILE, sftpCall } from '../cluster/sftp';
 import type { RemoteFiles } from '../cluster/transport';
 import type { PreparedStudy, StudyLaunch } from './studyLaunch';
@@ -41,8 +42,8 @@ export async function missingDatasets(
               const st = await sftpCall.stat(sftp, `${abs}.${ext}`);
               if (!st.isFile()) problems.push(`${job.planned.key}: ${abs}.${ext} on the cluster is not a regular file`);
               const then = counted?.[ext];
-              // SFTP gives whole seconds, as the count's own stamps were taken.
-              if (then && (then.size !== st.size || then.mtimeMs !== st.mtime * 1000))
+              const now = stampOf(st);
+              if (then && (then.size !== now.size || then.mtimeMs !== now.mtimeMs))
                 problems.push(
                   `${job.planned.key}: ${abs}.${ext} changed on the cluster since its tokens were counted (${counted!.countedAt}: ${then.size} bytes, now ${st.size}): the blend's weights came from that count; count again (Count Dataset Tokens on Cluster)`,
                 );
